@@ -1,0 +1,52 @@
+// Reading the BGP-LS attribute (path attribute 29, RFC 9552 §5.3) as ExaBGP prints it: one flat
+// object whose keys may repeat (4.2) and whose names moved between releases (DIFFERENCES.md).
+// These helpers read a key across all its duplicates and dialect spellings.
+import { valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
+
+/** All values of any of `keys`, duplicates included, in wire order. */
+export function all(attr: JsonObject | undefined, ...keys: string[]): JsonValue[] {
+  if (attr === undefined) return [];
+  const out: JsonValue[] = [];
+  for (const k of keys) out.push(...valuesOf(attr, k));
+  return out;
+}
+
+/** The last numeric value of any of `keys` (a re-sent TLV replaces the earlier one). */
+export function lastNumber(attr: JsonObject | undefined, ...keys: string[]): number | undefined {
+  let n: number | undefined;
+  for (const v of all(attr, ...keys)) {
+    if (typeof v === "number" && Number.isFinite(v)) n = v;
+    else if (Array.isArray(v) && typeof v[0] === "number") n = v[0]; // admin-group-mask is [n] in 4.2
+  }
+  return n;
+}
+
+/** Every string in the values of `keys`, flattening lists, without repeats, in first-seen order. */
+export function strings(attr: JsonObject | undefined, ...keys: string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (v: JsonValue): void => {
+    if (typeof v === "string") seen.add(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+  };
+  all(attr, ...keys).forEach(visit);
+  return [...seen];
+}
+
+/** Every number in the values of `keys`, flattening nested lists, in wire order. */
+export function numbers(values: JsonValue[]): number[] {
+  const out: number[] = [];
+  const visit = (v: JsonValue): void => {
+    if (typeof v === "number") out.push(v);
+    else if (Array.isArray(v)) v.forEach(visit);
+  };
+  values.forEach(visit);
+  return out;
+}
+
+/** A printable name TLV. 4.2 prints the Link Name TLV as a Python bytes repr (`b'...'`): unusable. */
+export function name(attr: JsonObject | undefined, key: string): string | undefined {
+  const vals = all(attr, key);
+  const v = vals[vals.length - 1];
+  if (typeof v !== "string" || v === "" || /^b'.*'$/s.test(v)) return undefined;
+  return v;
+}

@@ -1,0 +1,106 @@
+// Link NLRI (RFC 9552 §5.2.2, type 2): local and remote node descriptors plus link descriptors
+// (258 link local/remote ids, 259/260 IPv4 interface/neighbor, 261/262 IPv6, 263 MT-ID), and the
+// link attribute TLVs (§5.3.2) lsprobe uses: 1092 TE metric, 1095 IGP metric, 1099/1100
+// Adj-SIDs, 1030/1031 remote TE router ids, 1089 bandwidth, 1096 SRLG, 1098 link name.
+import { isObject, valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
+import { all, lastNumber, name, numbers, strings } from "./attr.js";
+import { descriptorKey, nodeId, parseNodeDescriptors, parseScope, type LsScope, type NodeDescriptors } from "./descriptors.js";
+
+export interface LsLink extends LsScope {
+  kind: "link";
+  key: string;
+  /** Graph ids of the two ends. */
+  from: string;
+  to: string;
+  local: NodeDescriptors;
+  remote: NodeDescriptors;
+  interfaceAddresses: string[];
+  neighborAddresses: string[];
+  /** TLV 258 (ExaBGP >= 5.0.13 only; 4.2 drops it). */
+  linkIds?: { local: number; remote: number };
+  mtIds: number[];
+}
+
+export interface LinkAttr {
+  igpMetric?: number;
+  teMetric?: number;
+  adjSids: number[];
+  /** Local/remote TE router ids seen in the link attribute. */
+  localTeRouterIds: string[];
+  remoteTeRouterIds: string[];
+  /** Maximum link bandwidth, bytes per second. */
+  maxBandwidth?: number;
+  srlgs: number[];
+  name?: string;
+}
+
+/** 4.x: `"interface-address": { "interface-address": "a", ... }` (dup keys); 5.0+: `"interface-addresses": [...]`. */
+function addresses(o: JsonObject, singular: string): string[] {
+  const out: string[] = [];
+  for (const wrapped of valuesOf(o, singular)) {
+    if (isObject(wrapped)) for (const v of valuesOf(wrapped, singular)) if (typeof v === "string") out.push(v);
+  }
+  for (const list of valuesOf(o, `${singular}es`)) {
+    if (Array.isArray(list)) for (const v of list) if (typeof v === "string") out.push(v);
+  }
+  return out;
+}
+
+function linkIds(o: JsonObject): LsLink["linkIds"] {
+  const v = o["link-identifiers"];
+  const first: JsonValue | undefined = Array.isArray(v) ? v[0] : v;
+  if (!isObject(first)) return undefined;
+  const local = first["link-local-id"];
+  const remote = first["link-remote-id"];
+  return typeof local === "number" && typeof remote === "number" ? { local, remote } : undefined;
+}
+
+export function parseLinkNlri(o: JsonObject, path: string): LsLink {
+  const scope = parseScope(o, path);
+  const local = parseNodeDescriptors(o["local-node-descriptors"], `${path}.local-node-descriptors`);
+  const remote = parseNodeDescriptors(o["remote-node-descriptors"], `${path}.remote-node-descriptors`);
+  const interfaceAddresses = addresses(o, "interface-address");
+  const neighborAddresses = addresses(o, "neighbor-address");
+  const ids = linkIds(o);
+  const mt = o["multi-topology-ids"];
+  const mtIds = Array.isArray(mt) ? numbers(mt) : [];
+  const key =
+    `link|${scope.protocolId}|${scope.instance}|${descriptorKey(local)}|${descriptorKey(remote)}|` +
+    `${interfaceAddresses.join(",")}|${neighborAddresses.join(",")}|${ids ? `${ids.local}/${ids.remote}` : ""}|${mtIds.join(",")}`;
+  return {
+    kind: "link",
+    ...scope,
+    key,
+    from: nodeId(scope, local),
+    to: nodeId(scope, remote),
+    local,
+    remote,
+    interfaceAddresses,
+    neighborAddresses,
+    linkIds: ids,
+    mtIds,
+  };
+}
+
+function adjSids(attr: JsonObject | undefined): number[] {
+  // 4.x: flat duplicated `sids` ([[n]] for Adj-SID, [n] for LAN Adj-SID); 5.0: duplicated
+  // `sr-adj` objects and `sr-adj-lan-sids` list; 6.0: `sr-adjs` / `sr-adj-lan` lists.
+  const out = numbers(all(attr, "sids"));
+  for (const v of all(attr, "sr-adj", "sr-adjs", "sr-adj-lan-sids", "sr-adj-lan")) {
+    for (const item of Array.isArray(v) ? v : [v]) if (isObject(item)) out.push(...numbers(all(item, "sids")));
+  }
+  return out;
+}
+
+export function parseLinkAttr(attr: JsonObject | undefined): LinkAttr {
+  return {
+    igpMetric: lastNumber(attr, "igp-metric"),
+    teMetric: lastNumber(attr, "te-metric"),
+    adjSids: adjSids(attr),
+    localTeRouterIds: strings(attr, "local-te-router-id", "local-te-router-ids", "local-router-ids"),
+    remoteTeRouterIds: strings(attr, "remote-te-router-id", "remote-router-ids"),
+    maxBandwidth: lastNumber(attr, "maximum-link-bandwidth"),
+    srlgs: numbers(all(attr, "shared-risk-link-groups")),
+    name: name(attr, "link-name"),
+  };
+}

@@ -1,0 +1,251 @@
+// The plugin's state machine: lines in, path sets out.
+//
+// decode -> LSDB -> (debounce) -> topology -> paths -> publish when the paths changed.
+// I/O is injected (publishers, the ExaBGP command channel, the logger), so tests drive it
+// line by line. Long computations run in time slices (slice.ts): the stdin reader keeps
+// draining ExaBGP's pipe while a big topology is recomputed.
+import type { PathSet } from "../shared/pathset.js";
+import type { Logger } from "../shared/log.js";
+import { decodeLine, type ExaEvent } from "./exabgp/decode.js";
+import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
+import { buildTopologySteps, type MetricKind } from "./topology.js";
+import { buildPathSetSteps, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
+import { drain, runSliced, type Steps } from "./slice.js";
+import { serializeSnapshot } from "./snapshot.js";
+
+export interface EngineOptions {
+  query: PathQuery;
+  metric: MetricKind;
+  debounceMs: number;
+  staleTimeoutMs: number;
+  routeRefresh: boolean;
+  /** Generation to continue from (last published, e.g. read back from the path-set file). */
+  generation: number;
+  /** Time slice for recomputation; 0 runs it in one go (tests). */
+  sliceMs: number;
+}
+
+export interface EngineIo {
+  log: Logger;
+  /** Write one ExaBGP API command (the shell appends the newline and writes stdout). */
+  command(line: string): void;
+  /** Publish a new generation: file and socket. */
+  publish(set: PathSet, text: string): Promise<void>;
+  /** Persist the LSDB snapshot (absent: no snapshot). */
+  saveSnapshot?(text: string): Promise<void>;
+  now(): Date;
+}
+
+export interface EngineStats {
+  lines: number;
+  byEvent: Record<string, number>;
+  malformed: number;
+  repaired: number;
+  nlriProblems: Record<string, number>;
+  generations: number;
+  recomputes: number;
+  lastRecomputeMs: number;
+}
+
+export class Engine {
+  readonly db = new Lsdb();
+  readonly stats: EngineStats = { lines: 0, byEvent: {}, malformed: 0, repaired: 0, nlriProblems: {}, generations: 0, recomputes: 0, lastRecomputeMs: 0 };
+  generation: number;
+  current?: PathSet;
+  private lastDigest?: string;
+  private timer?: NodeJS.Timeout;
+  private staleTimer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private everHadData = false;
+  private readonly peerState = new Map<string, string>();
+  private readonly refreshAsked = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly opts: EngineOptions,
+    private readonly io: EngineIo,
+  ) {
+    this.generation = opts.generation;
+  }
+
+  /** After a snapshot was loaded into db: publish from it at once, and age it out if no refresh comes. */
+  start(): void {
+    if (this.db.countFor(SNAPSHOT_PEER) > 0) {
+      this.everHadData = true;
+      this.staleTimer = setTimeout(() => {
+        const n = this.db.flushPeer(SNAPSHOT_PEER);
+        if (n > 0) {
+          this.io.log.warn("snapshot entries not refreshed in time; dropped", { entries: n, staleTimeoutMs: this.opts.staleTimeoutMs });
+          this.schedule(0);
+        }
+      }, this.opts.staleTimeoutMs);
+      this.staleTimer.unref();
+      this.schedule(0);
+    }
+    // ExaBGP does not replay routes to a (re)started process; a refresh makes the peers resend.
+    if (this.opts.routeRefresh) this.io.command("announce route-refresh bgp-ls bgp-ls");
+  }
+
+  /** Feed one line of ExaBGP's stream. Returns the event (for the shell: shutdown handling). */
+  handleLine(line: string, lineNo: number): ExaEvent | undefined {
+    this.stats.lines++;
+    const r = decodeLine(line);
+    if (!r.ok) {
+      this.stats.malformed++;
+      this.io.log.warn("malformed line skipped", { line: lineNo, reason: r.reason, excerpt: line.slice(0, 120) });
+      return undefined;
+    }
+    if (r.repaired) {
+      this.stats.repaired++;
+      this.io.log.once(`repaired:${r.repaired.split(" (")[0]}`, "warn", "invalid JSON from ExaBGP repaired (known 4.2 quirk: unescaped quote in a node name or link name)", { line: lineNo });
+    }
+    const ev = r.event;
+    const tag = ev.kind === "ignored" || ev.kind === "unknown" ? `${ev.kind}:${ev.type}` : ev.kind;
+    this.stats.byEvent[tag] = (this.stats.byEvent[tag] ?? 0) + 1;
+    this.apply(ev, lineNo);
+    return ev;
+  }
+
+  private apply(ev: ExaEvent, lineNo: number): void {
+    switch (ev.kind) {
+      case "state": {
+        this.peerState.set(ev.peer, ev.state);
+        this.io.log.info("peer state", { peer: ev.peer, state: ev.state, ...(ev.reason ? { reason: ev.reason } : {}) });
+        if (ev.state === "down") {
+          const n = this.db.flushPeer(ev.peer);
+          this.refreshAsked.delete(ev.peer);
+          if (n > 0) {
+            this.io.log.warn("peer down: flushed what only it announced", { peer: ev.peer, objects: n });
+            this.schedule(0);
+          }
+        }
+        return;
+      }
+      case "update": {
+        this.everHadData = true;
+        this.askRefreshIfMidSession(ev.peer);
+        let changed = false;
+        for (const a of ev.announce) changed = this.db.announce(ev.peer, a.nlri, a.attr) || changed;
+        for (const w of ev.withdraw) changed = this.db.withdraw(ev.peer, w) || changed;
+        for (const p of ev.problems) {
+          const k = `${p.kind}:${p.kind === "bad-nlri" ? "" : p.detail}`;
+          this.stats.nlriProblems[k] = (this.stats.nlriProblems[k] ?? 0) + 1;
+          if (p.kind === "bad-nlri") this.io.log.warn("NLRI skipped", { peer: ev.peer, line: lineNo, reason: p.detail });
+          else this.io.log.once(k, "warn", p.kind === "other-family" ? "non BGP-LS family ignored" : "BGP-LS NLRI type not used by lsprobe ignored", { peer: ev.peer, detail: p.detail });
+        }
+        if (changed) this.schedule(this.opts.debounceMs);
+        return;
+      }
+      case "eor": {
+        this.io.log.info("end of RIB", { peer: ev.peer, family: ev.family });
+        const stale = this.db.flushPeer(SNAPSHOT_PEER);
+        if (stale > 0) this.io.log.info("snapshot refreshed; stale entries dropped", { entries: stale });
+        this.schedule(0);
+        return;
+      }
+      case "notification":
+        this.io.log.warn("notification from peer", { peer: ev.peer, code: ev.code, subcode: ev.subcode });
+        return;
+      case "unknown":
+        this.io.log.once(`unknown:${ev.type}`, "warn", "unknown ExaBGP message type ignored", { type: ev.type, line: lineNo });
+        return;
+      case "reply":
+        if (ev.text === "error") this.io.log.warn("ExaBGP answered error to a command", { line: lineNo });
+        return;
+      case "shutdown":
+      case "ignored":
+        return;
+    }
+  }
+
+  /** A peer that sends updates but whose "up" this process never saw: we restarted mid-session. */
+  private askRefreshIfMidSession(peer: string): void {
+    if (!this.opts.routeRefresh || this.peerState.has(peer) || this.refreshAsked.has(peer)) return;
+    this.refreshAsked.add(peer);
+    this.io.command(`neighbor ${peer} announce route-refresh bgp-ls bgp-ls`);
+  }
+
+  /** Recompute after `delayMs` of quiet (0: now). */
+  schedule(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.recompute();
+    }, delayMs);
+  }
+
+  /** Run one recomputation now (or after the running one). Resolves when published. */
+  recompute(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.compute()
+      .catch((e: unknown) => this.io.log.error("recompute failed; last path set stays in force", { error: (e as Error).stack ?? String(e) }))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.closed) {
+          this.again = false;
+          void this.recompute();
+        }
+      });
+    return this.running;
+  }
+
+  private async compute(): Promise<void> {
+    if (!this.everHadData) return;
+    const t0 = performance.now();
+    const version = this.db.version;
+    const steps = this.computeSteps();
+    const body = this.opts.sliceMs > 0 ? await runSliced(steps, this.opts.sliceMs) : drain(steps);
+    this.stats.recomputes++;
+    this.stats.lastRecomputeMs = performance.now() - t0;
+    if (this.db.version !== version) this.again = true; // changed meanwhile: go again
+    const digest = pathsDigest(body);
+    if (digest === this.lastDigest) {
+      this.io.log.debug("recomputed: paths unchanged", { ms: Math.round(this.stats.lastRecomputeMs) });
+      return;
+    }
+    this.lastDigest = digest;
+    this.generation++;
+    this.stats.generations++;
+    const set: PathSet = { ...body, generation: this.generation, time: this.io.now().toISOString() };
+    this.current = set;
+    this.io.log.info("new path set", {
+      generation: set.generation,
+      paths: set.paths.length,
+      pairs: set.pairs.length,
+      nodes: set.topology.nodes,
+      links: set.topology.links,
+      stale: set.topology.stale,
+      ms: Math.round(this.stats.lastRecomputeMs),
+    });
+    await this.io.publish(set, JSON.stringify(set));
+    if (this.io.saveSnapshot) await this.io.saveSnapshot(serializeSnapshot(this.db, this.generation, this.io.now()));
+  }
+
+  private *computeSteps(): Steps<PathSetBody> {
+    const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric);
+    for (const u of topo.unusable) this.io.log.once(`unusable:${u.id}:${u.reason}`, "debug", "link not used", { ...u });
+    const counts = this.db.counts();
+    return yield* buildPathSetSteps(topo, this.opts.query, {
+      peers: this.db.peers().filter((p) => p !== SNAPSHOT_PEER),
+      stale: this.db.countFor(SNAPSHOT_PEER) > 0,
+      prefixes: counts.prefixes,
+    });
+  }
+
+  /** Stop timers; wait for a running computation. The shell writes the final snapshot. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    await this.running;
+  }
+
+  snapshotText(): string {
+    return serializeSnapshot(this.db, this.generation, this.io.now());
+  }
+}

@@ -1,0 +1,189 @@
+// Build the published path set from a topology: every configured directed pair, its equal-cost
+// best paths (or a covering subset of them), each path with stable ids and the GRE hop list the
+// prober needs. Pure: the caller supplies generation and time.
+import { createHash } from "node:crypto";
+import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet } from "../shared/pathset.js";
+import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
+import { compileGraph, EcmpSource, type CompiledGraph } from "./ecmp.js";
+import { resolveEndpoint } from "./endpoints.js";
+import { coverPaths } from "./cover.js";
+import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
+import type { Steps } from "./slice.js";
+
+export interface PathQuery {
+  /** Directed pairs of endpoint specs. */
+  pairs: Array<[string, string]>;
+  mode: PathMode;
+  maxPerPair: number;
+}
+
+export type PathSetBody = Omit<PathSet, "generation" | "time">;
+
+/** Both directions of each pair and every ordered pair of each group, without repeats. */
+export function directedPairs(pairs: ReadonlyArray<readonly [string, string]>, groups: ReadonlyArray<readonly string[]> = []): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  const add = (a: string, b: string): void => {
+    const k = `${a}\n${b}`;
+    if (a !== b && !seen.has(k)) {
+      seen.add(k);
+      out.push([a, b]);
+    }
+  };
+  for (const [a, b] of pairs) {
+    add(a, b);
+    add(b, a);
+  }
+  for (const g of groups) for (const a of g) for (const b of g) add(a, b);
+  return out;
+}
+
+const hopOf = (n: TopoNode): Hop => ({ node: n.id, name: n.name, routerId: n.routerId, addresses: [...n.teRouterIds, ...n.loopbacks.filter((a) => !n.teRouterIds.includes(a))] });
+
+/** Where to send the GRE layer that must enter `to` over `link`: the far-end interface address pins the link. */
+function greHop(link: PathLink, to: TopoNode): GreHop | string {
+  if (link.remoteAddress) return { address: link.remoteAddress, source: "interface", node: to.name };
+  if (to.teRouterIds[0]) return { address: to.teRouterIds[0], source: "te-router-id", node: to.name };
+  if (to.loopbacks[0]) return { address: to.loopbacks[0], source: "loopback", node: to.name };
+  return `no IPv4 address for hop ${link.from}->${link.to}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
+}
+
+/** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
+function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoNode, cost: number): Path {
+  const hops: Hop[] = [hopOf(src)];
+  const links: PathLink[] = [];
+  const gre: GreHop[] = [];
+  const problems: string[] = [];
+  let pending: TopoLink | undefined; // the link into a pseudonode, waiting for the link out of it
+  for (const e of edges) {
+    const l = cg.links[cg.link[e]];
+    const toNode = cg.nodes[cg.head[e]];
+    if (toNode.pseudo) {
+      pending = l;
+      continue;
+    }
+    const fromNode = cg.nodes[cg.index.get(pending ? pending.from : l.from)!];
+    const pl: PathLink = pending
+      ? {
+          id: stableId("l-", `${pending.id}+${l.id}`),
+          from: fromNode.name,
+          to: toNode.name,
+          metric: pending.metric + l.metric,
+          lan: pending.to,
+          ...(pending.localAddress ? { localAddress: pending.localAddress } : {}),
+          ...(l.remoteAddress ? { remoteAddress: l.remoteAddress } : {}),
+        }
+      : {
+          id: l.id,
+          from: fromNode.name,
+          to: toNode.name,
+          metric: l.metric,
+          ...(l.localAddress ? { localAddress: l.localAddress } : {}),
+          ...(l.remoteAddress ? { remoteAddress: l.remoteAddress } : {}),
+        };
+    pending = undefined;
+    links.push(pl);
+    hops.push(hopOf(toNode));
+    const g = greHop(pl, toNode);
+    if (typeof g === "string") problems.push(g);
+    else gre.push(g);
+  }
+  void dst;
+  const path: Path = {
+    id: stableId("p-", links.map((l) => l.id).join(">")),
+    src: src.name,
+    dst: hops[hops.length - 1].name,
+    cost,
+    hops,
+    links,
+    gre: problems.length ? [] : gre,
+    probeable: problems.length === 0,
+  };
+  if (problems.length) path.unprobeableReason = problems.join("; ");
+  return path;
+}
+
+export interface BuildMeta {
+  peers: string[];
+  stale: boolean;
+  prefixes: number;
+}
+
+export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
+  const cg = compileGraph(topo.graph);
+  yield;
+  const resolved = new Map<string, { node?: number; error?: string }>();
+  const resolve = (spec: string): { node?: number; error?: string } => {
+    let r = resolved.get(spec);
+    if (r === undefined) {
+      const x = resolveEndpoint(topo, spec);
+      r = "node" in x ? { node: cg.index.get(x.node) } : { error: x.error };
+      resolved.set(spec, r);
+    }
+    return r;
+  };
+
+  // Group by source so one SPF serves all of a source's destinations.
+  const bySrc = new Map<string, string[]>();
+  for (const [a, b] of q.pairs) {
+    const l = bySrc.get(a);
+    if (l === undefined) bySrc.set(a, [b]);
+    else l.push(b);
+  }
+  const pairResults = new Map<string, PairResult>();
+  const paths = new Map<string, Path>();
+  for (const [srcSpec, dsts] of bySrc) {
+    const s = resolve(srcSpec);
+    const source = s.node !== undefined ? new EcmpSource(cg, s.node) : undefined;
+    for (const dstSpec of dsts) {
+      const d = resolve(dstSpec);
+      const base = { src: srcSpec, dst: dstSpec, count: 0, paths: [] as string[], truncated: false, ecmpLinks: 0 };
+      if (source === undefined || d.node === undefined) {
+        pairResults.set(`${srcSpec}\n${dstSpec}`, { ...base, cost: null, reason: (s.error ?? d.error)! });
+        continue;
+      }
+      const r = source.pathsTo(d.node, q.maxPerPair);
+      if (r.cost === null) {
+        pairResults.set(`${srcSpec}\n${dstSpec}`, { ...base, cost: null, reason: `${dstSpec} is unreachable from ${srcSpec}` });
+        continue;
+      }
+      const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[s.node!], cg.nodes[d.node!], r.cost!));
+      const linkSets = built.map((p) => p.links.map((l) => l.id));
+      const chosen = q.mode === "cover" ? coverPaths(linkSets).sort((a, b) => a - b).map((i) => built[i]) : built;
+      for (const p of chosen) paths.set(p.id, p);
+      pairResults.set(`${srcSpec}\n${dstSpec}`, {
+        ...base,
+        cost: r.cost,
+        count: r.total,
+        paths: chosen.map((p) => p.id),
+        truncated: r.truncated,
+        ecmpLinks: new Set(linkSets.flat()).size,
+      });
+    }
+    yield;
+  }
+
+  return {
+    schema: PATHSET_SCHEMA,
+    version: PATHSET_VERSION,
+    mode: q.mode,
+    topology: {
+      digest: topo.digest,
+      nodes: [...topo.nodes.values()].filter((n) => !n.pseudo).length,
+      links: topo.links.length,
+      prefixes: meta.prefixes,
+      peers: meta.peers,
+      stale: meta.stale,
+    },
+    pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
+    paths: [...paths.values()],
+  };
+}
+
+/**
+ * Hash of what a generation is about: the pairs, the paths, and whether they rest on a stale
+ * snapshot (not the time, not the topology counts: a change that moves no path is no news).
+ */
+export function pathsDigest(body: PathSetBody): string {
+  return createHash("sha256").update(JSON.stringify([body.mode, body.topology.stale, body.pairs, body.paths])).digest("hex");
+}

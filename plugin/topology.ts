@@ -1,0 +1,200 @@
+// From the LSDB to the graph SPF runs on (@dagrejs/graphlib, directed multigraph).
+//
+// As IS-IS / OSPF SPF does (ISO 10589 §7.2.6, RFC 2328 §16.1):
+//  - a link is used only when the reverse direction is advertised too (two-way check);
+//  - an overloaded node (IS-IS O bit) is kept in the graph but is never transit (ecmp.ts);
+//  - pseudonodes (LAN DIS / DR) are ordinary graph nodes; path building hides them as hops;
+//  - parallel links between two routers stay distinct edges (edge name = link id).
+import { createHash } from "node:crypto";
+import { Graph as GraphlibGraph } from "@dagrejs/graphlib";
+import type { LsEntry } from "./lsdb.js";
+import { isPseudonode, PROTOCOL_ID } from "./bgpls/descriptors.js";
+import type { LinkAttr, LsLink } from "./bgpls/link.js";
+import type { LsNode, NodeAttr } from "./bgpls/node.js";
+import type { LsPrefix, PrefixAttr } from "./bgpls/prefix.js";
+import type { Steps } from "./slice.js";
+
+export type Graph = GraphlibGraph<unknown, TopoNode, TopoLink>;
+export type MetricKind = "igp" | "te";
+
+export interface TopoNode {
+  id: string;
+  name: string;
+  routerId: string;
+  /** IPv4 TE router ids first, then IPv4 /32 prefixes the node advertises (loopbacks). */
+  teRouterIds: string[];
+  loopbacks: string[];
+  prefixes: string[];
+  overload: boolean;
+  pseudo: boolean;
+}
+
+export interface TopoLink {
+  /** Stable id: hash of the NLRI identity. */
+  id: string;
+  from: string;
+  to: string;
+  metric: number;
+  igpMetric?: number;
+  teMetric?: number;
+  localAddress?: string;
+  remoteAddress?: string;
+  localAddresses: string[];
+  remoteAddresses: string[];
+}
+
+export interface UnusableLink {
+  id: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface Topology {
+  graph: Graph;
+  nodes: Map<string, TopoNode>;
+  links: TopoLink[];
+  unusable: UnusableLink[];
+  /** prefix -> advertising node ids */
+  prefixes: Map<string, string[]>;
+  digest: string;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+export const isIpv4 = (s: string): boolean => IPV4.test(s);
+
+/** Short stable hash id. */
+export function stableId(prefix: string, key: string): string {
+  return prefix + createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+/** IS-IS system ids read better as 1921.6800.1001. */
+export function formatRouterId(routerId: string, protocolId: number): string {
+  if ((protocolId === PROTOCOL_ID.ISIS_L1 || protocolId === PROTOCOL_ID.ISIS_L2) && /^[0-9a-f]{12}$/i.test(routerId))
+    return `${routerId.slice(0, 4)}.${routerId.slice(4, 8)}.${routerId.slice(8)}`;
+  return routerId;
+}
+
+function ensureNode(nodes: Map<string, TopoNode>, id: string, routerId: string, pseudo: boolean): TopoNode {
+  let n = nodes.get(id);
+  if (n === undefined) {
+    n = { id, name: "", routerId, teRouterIds: [], loopbacks: [], prefixes: [], overload: false, pseudo };
+    nodes.set(id, n);
+  }
+  return n;
+}
+
+const pushNew = (list: string[], v: string): void => {
+  if (!list.includes(v)) list.push(v);
+};
+
+/** Two directions of one adjacency: addresses must mirror when both sides have them. */
+function mirrors(a: LsLink, b: LsLink): boolean {
+  if (a.linkIds && b.linkIds) return a.linkIds.local === b.linkIds.remote && a.linkIds.remote === b.linkIds.local;
+  if (a.interfaceAddresses.length && b.neighborAddresses.length)
+    return a.interfaceAddresses.some((x) => b.neighborAddresses.includes(x));
+  return true;
+}
+
+export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp"): Steps<Topology> {
+  const nodes = new Map<string, TopoNode>();
+  const nodeNames = new Map<string, { name?: string; protocolId: number }>();
+  const links: Array<{ nlri: LsLink; attr: LinkAttr }> = [];
+  const prefixes = new Map<string, string[]>();
+  let n = 0;
+
+  for (const e of entries) {
+    if ((++n & 1023) === 0) yield;
+    const o = e.nlri;
+    if (o.kind === "node") {
+      const a = e.attr as NodeAttr;
+      const node = ensureNode(nodes, o.node, o.desc.routerId, isPseudonode(o.desc));
+      node.overload ||= a.overload;
+      for (const id of a.teRouterIds) if (isIpv4(id)) pushNew(node.teRouterIds, id);
+      nodeNames.set(o.node, { name: a.name, protocolId: (o as LsNode).protocolId });
+    } else if (o.kind === "link") {
+      ensureNode(nodes, o.from, o.local.routerId, isPseudonode(o.local));
+      ensureNode(nodes, o.to, o.remote.routerId, isPseudonode(o.remote));
+      links.push({ nlri: o, attr: e.attr as LinkAttr });
+    } else {
+      const p = o as LsPrefix;
+      const node = ensureNode(nodes, p.node, p.desc.routerId, isPseudonode(p.desc));
+      pushNew(node.prefixes, p.prefix);
+      if (p.family === 4 && p.prefix.endsWith("/32")) pushNew(node.loopbacks, p.prefix.slice(0, -3));
+      const list = prefixes.get(p.prefix);
+      if (list === undefined) prefixes.set(p.prefix, [p.node]);
+      else pushNew(list, p.node);
+      void (e.attr as PrefixAttr);
+    }
+  }
+
+  // Names: the node-name TLV, else the router id; a pseudonode is named after its DIS/DR.
+  for (const node of nodes.values()) {
+    const known = nodeNames.get(node.id);
+    const proto = known?.protocolId ?? (node.id.startsWith("isis:") ? PROTOCOL_ID.ISIS_L2 : PROTOCOL_ID.OSPFV2);
+    node.name = known?.name ?? formatRouterId(node.routerId, proto);
+  }
+  for (const node of nodes.values()) {
+    if (!node.pseudo) continue;
+    const m = /^(.*?)([./])([^./]+)$/.exec(node.id);
+    const dis = m ? nodes.get(m[1]) : undefined;
+    if (dis && !nodeNames.get(node.id)?.name) node.name = `${dis.name}${m![2]}${m![3]}`;
+  }
+
+  // Two-way check.
+  const byEnds = new Map<string, LsLink[]>();
+  for (const { nlri } of links) {
+    const k = `${nlri.from}\n${nlri.to}`;
+    const l = byEnds.get(k);
+    if (l === undefined) byEnds.set(k, [nlri]);
+    else l.push(nlri);
+  }
+  const graph: Graph = new GraphlibGraph({ directed: true, multigraph: true });
+  for (const node of nodes.values()) graph.setNode(node.id, node);
+  const usable: TopoLink[] = [];
+  const unusable: UnusableLink[] = [];
+  for (const { nlri, attr } of links) {
+    if ((++n & 1023) === 0) yield;
+    const id = stableId("l-", nlri.key.slice(nlri.key.indexOf("|") + 1));
+    const bad = (reason: string): void => void unusable.push({ id, from: nlri.from, to: nlri.to, reason });
+    if (nlri.from === nlri.to) {
+      bad("loop to itself");
+      continue;
+    }
+    const reverse = byEnds.get(`${nlri.to}\n${nlri.from}`);
+    if (!reverse?.some((r) => mirrors(nlri, r))) {
+      bad("reverse direction not advertised (two-way check)");
+      continue;
+    }
+    const cost = metric === "te" ? (attr.teMetric ?? attr.igpMetric) : attr.igpMetric;
+    if (cost === undefined) {
+      bad("no IGP metric");
+      continue;
+    }
+    const local4 = nlri.interfaceAddresses.filter(isIpv4);
+    const remote4 = nlri.neighborAddresses.filter(isIpv4);
+    const link: TopoLink = {
+      id,
+      from: nlri.from,
+      to: nlri.to,
+      metric: cost,
+      igpMetric: attr.igpMetric,
+      teMetric: attr.teMetric,
+      localAddress: local4[0],
+      remoteAddress: remote4[0],
+      localAddresses: nlri.interfaceAddresses,
+      remoteAddresses: nlri.neighborAddresses,
+    };
+    // TE router ids carried in the link attribute describe the two ends too.
+    for (const t of attr.localTeRouterIds) if (isIpv4(t)) pushNew(nodes.get(nlri.from)!.teRouterIds, t);
+    for (const t of attr.remoteTeRouterIds) if (isIpv4(t)) pushNew(nodes.get(nlri.to)!.teRouterIds, t);
+    usable.push(link);
+    graph.setEdge(link.from, link.to, link, link.id);
+  }
+
+  const digest = createHash("sha256");
+  for (const id of [...nodes.keys()].sort()) digest.update(`n ${id} ${nodes.get(id)!.overload ? 1 : 0}\n`);
+  for (const l of [...usable].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) digest.update(`l ${l.id} ${l.metric}\n`);
+
+  return { graph, nodes, links: usable, unusable, prefixes, digest: digest.digest("hex") };
+}

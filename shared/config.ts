@@ -1,0 +1,587 @@
+// The lsprobe config file: one YAML document with a section per program (`plugin` now, `prober`
+// later) and a shared `log` section.
+//
+// Each key is declared once, below, as a field spec (type, default, doc, parser). The same specs
+// drive parsing and describeConfig(), so the README table and --help cannot drift from the code.
+// Order: unknown keys are rejected, missing keys take their default, present keys are parsed and
+// checked, then each section's cross-field check runs. Every problem is collected, with the
+// file:line:col of the YAML node, and thrown as one ConfigError.
+
+import { readFileSync } from "node:fs";
+import { isAlias, isCollection, isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Pair } from "yaml";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
+import type { PathMode } from "./pathset.js";
+
+export const DEFAULT_CONFIG_PATH = "/etc/lsprobe/lsprobe.yaml";
+
+// ---- the config as the program sees it (camelCase; the YAML keys are the kebab-case forms) ----
+
+/** A node name, IGP router id, TE router id, or an IP prefix such as 198.18.0.6/32. */
+export type Endpoint = string;
+export type EndpointPair = readonly [Endpoint, Endpoint];
+export type PathMetric = "igp" | "te";
+
+export interface EndpointsConfig {
+  /** Paths are computed both ways, a -> b and b -> a. */
+  readonly pairs: readonly EndpointPair[];
+  /** Every ordered pair among the members of each group. */
+  readonly groups: readonly (readonly Endpoint[])[];
+}
+
+export interface PathsConfig {
+  readonly mode: PathMode;
+  readonly maxPerPair: number;
+  readonly metric: PathMetric;
+}
+
+export interface OutputConfig {
+  readonly file: string;
+  /** null: no socket. */
+  readonly socket: string | null;
+  readonly socketMode: number;
+}
+
+export interface PluginConfig {
+  readonly endpoints: EndpointsConfig;
+  readonly paths: PathsConfig;
+  readonly output: OutputConfig;
+  /** null: no LSDB snapshot. */
+  readonly stateFile: string | null;
+  /** Milliseconds. */
+  readonly debounce: number;
+  /** Milliseconds. */
+  readonly staleTimeout: number;
+  readonly routeRefresh: boolean;
+}
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
+
+export interface LsprobeConfig {
+  readonly plugin: PluginConfig;
+  readonly log: LogConfig;
+}
+
+// ---- errors ----
+
+export interface ConfigIssue {
+  /** Key path such as "plugin.endpoints.pairs[1]"; "" for YAML syntax and file errors. */
+  path: string;
+  /** 1-based; 0 when there is no position (the file could not be read). */
+  line: number;
+  col: number;
+  /** "expected ..., got ..." or "unknown key ...". */
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly file: string,
+    readonly errors: readonly ConfigIssue[],
+  ) {
+    super(errors.map((e) => formatIssue(file, e)).join("\n"));
+  }
+}
+
+function formatIssue(file: string, e: ConfigIssue): string {
+  const where = e.line > 0 ? `${file}:${e.line}:${e.col}` : file;
+  return `${where}: ${e.path === "" ? "" : `${e.path}: `}${e.message}`;
+}
+
+// ---- durations ----
+
+const UNIT_MS: readonly (readonly [string, number])[] = [
+  ["y", 365 * 86_400_000],
+  ["w", 7 * 86_400_000],
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1_000],
+  ["ms", 1],
+];
+/** Prometheus' syntax: units from largest to smallest, each at most once, integers only. */
+const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/**
+ * "200ms", "1s", "1m30s", "2h", "0" (Prometheus style), or a number of seconds (0.5), to
+ * milliseconds, rounded to a whole millisecond. Throws a RangeError for anything else.
+ */
+export function parseDuration(s: string | number): number {
+  if (typeof s === "number") {
+    if (!Number.isFinite(s) || s < 0) throw new RangeError(`invalid duration ${s}: expected a number of seconds >= 0`);
+    return Math.round(s * 1000);
+  }
+  if (s === "0") return 0;
+  const m = DURATION.exec(s);
+  if (s === "" || m === null) throw new RangeError(`invalid duration ${JSON.stringify(s)}`);
+  return UNIT_MS.reduce((ms, [, size], i) => ms + Number(m[i + 1] ?? 0) * size, 0);
+}
+
+/** Milliseconds to the shortest Prometheus-style string: 90000 -> "1m30s", 0 -> "0s". */
+export function formatDuration(ms: number): string {
+  if (ms < 0) return `-${formatDuration(-ms)}`;
+  let rest = Math.round(ms);
+  let out = "";
+  for (const [unit, size] of UNIT_MS) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return out === "" ? "0s" : out;
+}
+
+// ---- field specs ----
+
+/** Where a problem lies inside the value being checked: list indexes and YAML keys. */
+type SubPath = readonly (string | number)[];
+/** Records a problem; `message` reads "expected ..., got ...". */
+type Report = (message: string, at?: SubPath) => void;
+
+interface Leaf<T> {
+  kind: "leaf";
+  /** For describeConfig, e.g. "integer 1..100000". */
+  type: string;
+  default: T;
+  /** The default as one would write it in the YAML file. */
+  shownDefault: string;
+  doc: string;
+  /** Checks a plain JS value (from the YAML) and converts it. The result is unused once it reports. */
+  parse(value: unknown, report: Report): T;
+}
+
+interface Section<T> {
+  kind: "section";
+  fields: { readonly [K in keyof T]-?: Spec<T[K]> };
+  /** Cross-field rules; runs only when every field of the section parsed cleanly. */
+  check?(value: T, report: Report): void;
+}
+
+type Spec<T> = Leaf<T> | Section<T>;
+type AnySection = Section<Record<string, unknown>>;
+type AnySpec = Leaf<unknown> | AnySection;
+
+const section = <T>(fields: Section<T>["fields"], check?: Section<T>["check"]): Section<T> => ({
+  kind: "section",
+  fields,
+  check,
+});
+
+function integer(min: number, max: number, def: number, doc: string): Leaf<number> {
+  return {
+    kind: "leaf",
+    type: `integer ${min}..${max}`,
+    default: def,
+    shownDefault: String(def),
+    doc,
+    parse(v, report) {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+        report(`expected an integer from ${min} to ${max}, got ${show(v)}`);
+      }
+      return v as number;
+    },
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[], def: T, doc: string): Leaf<T> {
+  const quoted = values.map((x) => JSON.stringify(x));
+  const expected = `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
+  return {
+    kind: "leaf",
+    type: values.join(" | "),
+    default: def,
+    shownDefault: def,
+    doc,
+    parse(v, report) {
+      if (!values.includes(v as T)) report(`expected ${expected}, got ${show(v)}`);
+      return v as T;
+    },
+  };
+}
+
+function boolean(def: boolean, doc: string): Leaf<boolean> {
+  return {
+    kind: "leaf",
+    type: "boolean",
+    default: def,
+    shownDefault: String(def),
+    doc,
+    parse(v, report) {
+      if (typeof v !== "boolean") report(`expected true or false, got ${show(v)}`);
+      return v as boolean;
+    },
+  };
+}
+
+/** Returned in milliseconds. `min` and `max` are milliseconds too. */
+function duration(min: number, max: number, def: string, doc: string): Leaf<number> {
+  const range = `from ${formatDuration(min)} to ${formatDuration(max)}`;
+  return {
+    kind: "leaf",
+    type: `duration, ${range}`,
+    default: parseDuration(def),
+    shownDefault: def,
+    doc,
+    parse(v, report) {
+      let ms = NaN;
+      if (typeof v === "string" || typeof v === "number") {
+        try {
+          ms = parseDuration(v);
+        } catch {
+          // reported below
+        }
+      }
+      if (Number.isNaN(ms)) {
+        report(`expected a duration such as "200ms" or "1m30s", or a number of seconds, got ${show(v)}`);
+      } else if (ms < min || ms > max) {
+        report(`expected a duration ${range}, got ${show(v)}`);
+      }
+      return ms;
+    },
+  };
+}
+
+/** Longest Unix socket path: sun_path is 108 bytes on Linux, including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+function checkPath(v: unknown, report: Report, socket: boolean): void {
+  if (typeof v !== "string" || !v.startsWith("/")) {
+    report(`expected an absolute path, got ${show(v)}`);
+  } else if (socket && Buffer.byteLength(v) > MAX_SOCKET_PATH_BYTES) {
+    report(
+      `expected a path of at most ${MAX_SOCKET_PATH_BYTES} bytes (the sun_path limit of a Unix socket), got ${Buffer.byteLength(v)} bytes`,
+    );
+  }
+}
+
+function path(def: string, doc: string): Leaf<string> {
+  return {
+    kind: "leaf",
+    type: "absolute path",
+    default: def,
+    shownDefault: def,
+    doc,
+    parse(v, report) {
+      checkPath(v, report, false);
+      return v as string;
+    },
+  };
+}
+
+/** "" or null turn the feature off (null in the config). */
+function optionalPath(def: string, doc: string, socket = false): Leaf<string | null> {
+  return {
+    kind: "leaf",
+    type: `absolute path${socket ? ` (at most ${MAX_SOCKET_PATH_BYTES} bytes)` : ""}, "" or null`,
+    default: def,
+    shownDefault: def,
+    doc,
+    parse(v, report) {
+      if (v === null || v === "") return null;
+      checkPath(v, report, socket);
+      return v as string;
+    },
+  };
+}
+
+/** Octal digits in a string: "0660" or "660". A bare 0660 is the YAML integer 660, so it is refused. */
+function fileMode(def: string, doc: string): Leaf<number> {
+  return {
+    kind: "leaf",
+    type: "octal string",
+    default: parseInt(def, 8),
+    shownDefault: JSON.stringify(def),
+    doc,
+    parse(v, report) {
+      if (typeof v !== "string" || !/^[0-7]{3,4}$/.test(v)) {
+        report(`expected a quoted string of octal digits such as "0660", got ${show(v)}`);
+        return NaN;
+      }
+      return parseInt(v, 8);
+    },
+  };
+}
+
+/** Reports each member that is not a non-empty string, and the first repeated one. */
+function checkMembers(list: readonly unknown[], report: Report, at: SubPath, repeated: string): boolean {
+  let ok = true;
+  list.forEach((m, j) => {
+    if (typeof m !== "string" || m.trim() === "") {
+      report(`expected an endpoint (a non-empty string), got ${show(m)}`, [...at, j]);
+      ok = false;
+    }
+  });
+  const dup = list.find((m, j) => list.indexOf(m) !== j);
+  if (ok && dup !== undefined) {
+    report(`expected ${repeated}, got ${show(dup)} twice`, at);
+    ok = false;
+  }
+  return ok;
+}
+
+const members = (n: number): string => `${n} member${n === 1 ? "" : "s"}`;
+
+function endpointPairs(doc: string): Leaf<readonly EndpointPair[]> {
+  return {
+    kind: "leaf",
+    type: "list of [a, b]",
+    default: [],
+    shownDefault: "[]",
+    doc,
+    parse(v, report) {
+      if (v === null) return []; // `pairs:` with nothing after it
+      if (!Array.isArray(v)) {
+        report(`expected a list of [a, b] pairs, got ${show(v)}`);
+        return [];
+      }
+      v.forEach((pair: unknown, i) => {
+        if (!Array.isArray(pair)) report(`expected a pair [a, b], got ${show(pair)}`, [i]);
+        else if (pair.length !== 2) report(`expected a pair [a, b], got ${members(pair.length)}`, [i]);
+        else checkMembers(pair, report, [i], "two different endpoints");
+      });
+      return v as EndpointPair[];
+    },
+  };
+}
+
+function endpointGroups(doc: string): Leaf<readonly (readonly Endpoint[])[]> {
+  return {
+    kind: "leaf",
+    type: "list of lists",
+    default: [],
+    shownDefault: "[]",
+    doc,
+    parse(v, report) {
+      if (v === null) return [];
+      if (!Array.isArray(v)) {
+        report(`expected a list of endpoint lists, got ${show(v)}`);
+        return [];
+      }
+      v.forEach((group: unknown, i) => {
+        if (!Array.isArray(group)) report(`expected a list of endpoints, got ${show(group)}`, [i]);
+        else if (group.length < 2) report(`expected at least 2 endpoints, got ${members(group.length)}`, [i]);
+        else checkMembers(group, report, [i], "distinct endpoints");
+      });
+      return v as Endpoint[][];
+    },
+  };
+}
+
+// ---- the schema ----
+
+const PATH_MODES = ["all", "cover"] as const satisfies readonly PathMode[];
+const PATH_METRICS = ["igp", "te"] as const satisfies readonly PathMetric[];
+
+const PLUGIN = section<PluginConfig>({
+  endpoints: section<EndpointsConfig>(
+    {
+      pairs: endpointPairs(
+        "Endpoint pairs; paths are computed both ways, a->b and b->a. An endpoint is a node name, IGP router id, TE router id or an IP prefix such as 198.18.0.6/32.",
+      ),
+      groups: endpointGroups("Endpoint groups: every ordered pair among the members of each group (at least 2 distinct members each)."),
+    },
+    (e, report) => {
+      if (e.pairs.length === 0 && e.groups.length === 0) report("expected at least one pair or group, got none");
+    },
+  ),
+  paths: section<PathsConfig>({
+    mode: oneOf(PATH_MODES, "all", "all: every equal-cost path; cover: the smallest subset of them that still crosses every link."),
+    maxPerPair: integer(1, 100000, 64, "Cap on equal-cost paths per directed pair; a capped path set is flagged `truncated`."),
+    metric: oneOf(PATH_METRICS, "igp", "te: the TE default metric where advertised, else the IGP metric."),
+  }),
+  output: section<OutputConfig>({
+    file: path("/var/lib/lsprobe/paths.json", "Path-set file, written atomically (temporary file and rename)."),
+    socket: optionalPath("/run/lsprobe/paths.sock", "Unix socket streaming the path sets as NDJSON; \"\" or null disables it.", true),
+    socketMode: fileMode("0660", "Permissions of the socket."),
+  }),
+  stateFile: optionalPath("/var/lib/lsprobe/lsdb.json", "LSDB snapshot, reloaded at start; \"\" or null disables it."),
+  debounce: duration(0, 60_000, "200ms", "Quiet time after an LSDB change before the paths are recomputed."),
+  // Bounded well below the 2^31-1 ms (24.8 days) that a Node timer can wait.
+  staleTimeout: duration(1_000, 7 * 86_400_000, "120s", "How long snapshot entries survive without a refresh from BGP."),
+  routeRefresh: boolean(true, "Ask ExaBGP for a route refresh at start (the neighbor needs `capability { route-refresh; }`)."),
+});
+
+const LOG = section<LogConfig>({
+  level: oneOf(LOG_LEVELS, "info", "Lowest level logged (to stderr)."),
+  format: oneOf(LOG_FORMATS, "text", "text: one human-readable line per event; json: one JSON object per line."),
+});
+
+const ROOT = section<LsprobeConfig>({ plugin: PLUGIN, log: LOG });
+
+// ---- loading ----
+
+export function loadConfig(file: string): LsprobeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [{ path: "", line: 0, col: 0, message: `cannot read the config file: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, fileName: string): LsprobeConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      fileName,
+      doc.errors.map((e) => ({ path: "", ...lines.linePos(e.pos[0]), message: `invalid YAML: ${e.message}` })),
+    );
+  }
+  const reader: Reader = { doc, found: [] };
+  let config: Record<string, unknown>;
+  try {
+    config = readSection(reader, ROOT as unknown as AnySection, doc.contents, "", offsetOf(doc.contents) ?? 0);
+  } catch (err) {
+    throw new ConfigError(fileName, [{ path: "", line: 1, col: 1, message: `invalid YAML: ${(err as Error).message}` }]);
+  }
+  if (reader.found.length > 0) {
+    const issues = reader.found.map(({ path, offset, message }) => ({ path, ...lines.linePos(offset), message }));
+    issues.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ConfigError(fileName, issues);
+  }
+  return deepFreeze(config) as unknown as LsprobeConfig;
+}
+
+interface Reader {
+  doc: Document.Parsed;
+  /** Problems so far; `offset` is into the text. */
+  found: { path: string; offset: number; message: string }[];
+}
+
+const add = (r: Reader, path: string, offset: number, message: string): void => {
+  r.found.push({ path, offset, message });
+};
+
+/**
+ * `offset`: where problems with the section as a whole are reported (its key, else its parent's).
+ * `checks`: false under a section that was not a mapping, whose defaults prove nothing.
+ */
+function readSection(
+  r: Reader,
+  spec: AnySection,
+  value: unknown,
+  path: string,
+  offset: number,
+  checks = true,
+): Record<string, unknown> {
+  const node = isAlias(value) ? value.resolve(r.doc) : value;
+  const fields = spec.fields as Record<string, AnySpec>;
+  const byKey = new Map(Object.keys(fields).map((prop) => [kebab(prop), prop]));
+  const present = new Map<string, Pair>();
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (byKey.has(key)) present.set(key, pair);
+      else add(r, join(path, key), offsetOf(pair.key) ?? offset, unknownKey(key, [...byKey.keys()]));
+    }
+  } else if (!isNull(node)) {
+    add(r, path, offset, `expected a mapping, got ${show(toJS(r, node))}`);
+    checks = false;
+  }
+
+  const before = r.found.length;
+  const out: Record<string, unknown> = {};
+  for (const [key, prop] of byKey) {
+    const field = fields[prop];
+    const pair = present.get(key);
+    const at = pair ? (offsetOf(pair.key) ?? offset) : offset;
+    if (field.kind === "section") out[prop] = readSection(r, field, pair?.value, join(path, key), at, checks);
+    else if (pair === undefined) out[prop] = field.default;
+    else out[prop] = readLeaf(r, field, pair.value, join(path, key), at);
+  }
+  if (spec.check && checks && r.found.length === before) {
+    spec.check(out, (message, sub = []) => add(r, path + subPath(sub), locate(node, sub) ?? offset, message));
+  }
+  return out;
+}
+
+/** `offset` is the key's: a problem with the whole value is reported there. */
+function readLeaf(r: Reader, field: Leaf<unknown>, node: unknown, path: string, offset: number): unknown {
+  return field.parse(toJS(r, node), (message, sub = []) =>
+    add(r, path + subPath(sub), (sub.length > 0 ? locate(node, sub) : undefined) ?? offset, message),
+  );
+}
+
+/** Throws on an alias bomb (more than 100 alias expansions); parseConfig reports that. */
+function toJS(r: Reader, node: unknown): unknown {
+  return isNode(node) ? node.toJS(r.doc, { maxAliasCount: 100 }) : null;
+}
+
+/** The text offset of the node at `sub` inside `node`, if there is one. */
+function locate(node: unknown, sub: SubPath): number | undefined {
+  return isCollection(node) ? offsetOf(node.getIn(sub, true)) : undefined;
+}
+
+function offsetOf(node: unknown): number | undefined {
+  return isNode(node) && node.range ? node.range[0] : undefined;
+}
+
+/** An absent value, or `key:` with nothing after it. */
+const isNull = (node: unknown): boolean => node == null || (isScalar(node) && node.value === null);
+
+const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const join = (path: string, key: string): string => (path === "" ? key : `${path}.${key}`);
+const subPath = (sub: SubPath): string => sub.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+
+/** A value as a message quotes it: strings in JSON quotes, collections by kind. */
+function show(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
+  return String(v);
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3; // suggest only within an edit distance of 2
+  for (const k of known) {
+    const d = editDistance(key, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined ? `unknown key (did you mean "${best}"?)` : `unknown key (expected one of: ${known.join(", ")})`;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+// ---- reference ----
+
+/** The schema as a Markdown table (key, type, default, description), for the README and --help. */
+export function describeConfig(): string {
+  const cell = (s: string): string => s.replace(/\|/g, "\\|");
+  const rows = ["| Key | Type | Default | Description |", "| --- | --- | --- | --- |"];
+  const walk = (spec: AnySection, path: string): void => {
+    for (const [prop, field] of Object.entries(spec.fields as Record<string, AnySpec>)) {
+      const key = join(path, kebab(prop));
+      if (field.kind === "section") walk(field, key);
+      else rows.push(`| \`${key}\` | ${cell(field.type)} | \`${cell(field.shownDefault)}\` | ${cell(field.doc)} |`);
+    }
+  };
+  walk(ROOT as unknown as AnySection, "");
+  return rows.join("\n") + "\n";
+}

@@ -1,0 +1,190 @@
+// The plugin as ExaBGP runs it: a child process fed on stdin, publishing to a file and a socket.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import net from "node:net";
+import path from "node:path";
+import { parsePathSet, type PathSet } from "../../shared/pathset.js";
+import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
+import { readTopologyJson } from "../util/edgelist.js";
+
+const PARSER = new URL("../../plugin/parser.js", import.meta.url).pathname;
+
+interface Plugin {
+  proc: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startPlugin(config: string): Plugin {
+  const proc = spawn(process.execPath, [PARSER, "--config", config], { stdio: "pipe" });
+  let out = "";
+  let err = "";
+  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+async function until<T>(what: string, f: () => T | undefined | false, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function workspace(extra = "") {
+  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-plugin-"));
+  const file = path.join(dir, "paths.json");
+  const socket = path.join(dir, "paths.sock");
+  const state = path.join(dir, "lsdb.json");
+  const config = path.join(dir, "lsprobe.yaml");
+  writeFileSync(
+    config,
+    `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  output:\n    file: ${file}\n    socket: ${socket}\n  state-file: ${state}\n${extra}`,
+  );
+  return { dir, file, socket, state, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const readSet = (file: string): PathSet | undefined => {
+  if (!existsSync(file)) return undefined;
+  return parsePathSet(JSON.parse(readFileSync(file, "utf8")), file);
+};
+
+function nanogLines(): ExabgpLines {
+  const t = readTopologyJson("nanog6.json");
+  return new ExabgpLines(lineTopology(t.nodes, t.edges));
+}
+
+test("plugin process: publishes to file and socket, asks for a refresh, exits 0 on shutdown, restarts from its snapshot", async (t) => {
+  const ws = workspace();
+  const plugins: Plugin[] = [];
+  t.after(() => {
+    for (const p of plugins) p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  const p = startPlugin(ws.config);
+  plugins.push(p);
+  await until("socket", () => existsSync(ws.socket));
+  assert.equal(statSync(ws.socket).mode & 0o777, 0o660);
+
+  const received: string[] = [];
+  const client = net.connect(ws.socket);
+  let buf = "";
+  client.on("data", (d) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      received.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  await new Promise((r) => client.once("connect", r));
+
+  const lines = nanogLines();
+  p.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  const set = await until("path-set file", () => readSet(ws.file));
+  assert.equal(set.generation, 1);
+  assert.equal(set.paths.filter((x) => x.src === "r1").length, 4);
+  await until("socket document", () => received.length >= 1);
+  assert.equal(parsePathSet(JSON.parse(received[0])).generation, 1);
+
+  p.proc.stdin.write([lines.withdrawLink(lines.link("r2", "r4")), lines.withdrawLink(lines.link("r4", "r2"))].join("\n") + "\n");
+  const set2 = await until("generation 2", () => {
+    const s = readSet(ws.file);
+    return s && s.generation === 2 ? s : undefined;
+  });
+  // The two paths across r2-r4 are gone; r1-r2-r5-r6, r1-r3-r4-r6 and r1-r3-r5-r6 remain.
+  assert.equal(set2.paths.filter((x) => x.src === "r1").length, 3);
+  await until("socket generation 2", () => received.length >= 2);
+
+  // A late subscriber gets the current set at once.
+  const late = await new Promise<string>((resolve) => {
+    const c = net.connect(ws.socket);
+    c.once("data", (d) => {
+      resolve(d.toString());
+      c.destroy();
+    });
+  });
+  assert.equal(JSON.parse(late.split("\n")[0]).generation, 2);
+  client.destroy();
+
+  p.proc.stdin.write(lines.shutdown() + "\n");
+  assert.equal(await p.exited, 0);
+  // stdout is ExaBGP's command channel: only the route-refresh request went there.
+  assert.equal(p.stdout(), "announce route-refresh bgp-ls bgp-ls\n");
+  assert.ok(existsSync(ws.state), "snapshot written");
+  assert.ok(!existsSync(ws.socket), "socket removed");
+
+  // Restart: the snapshot is published at once (stale), generations keep increasing.
+  const q = startPlugin(ws.config);
+  plugins.push(q);
+  const stale = await until("stale set after restart", () => {
+    const s = readSet(ws.file);
+    return s && s.generation === 3 ? s : undefined;
+  });
+  assert.equal(stale.topology.stale, true);
+  assert.equal(stale.paths.filter((x) => x.src === "r1").length, 3);
+  // The peers answer the refresh: full table (r2-r4 back), EoR; the stale part is dropped.
+  q.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  const fresh = await until("fresh set", () => {
+    const s = readSet(ws.file);
+    return s && s.generation === 4 ? s : undefined;
+  });
+  assert.equal(fresh.topology.stale, false);
+  assert.equal(fresh.paths.filter((x) => x.src === "r1").length, 4);
+  q.proc.kill("SIGTERM");
+  assert.equal(await q.exited, 0);
+});
+
+test("plugin process: bad input keeps it running, stdout empty, last good set in force; EOF exits 0", async (t) => {
+  const ws = workspace("  route-refresh: false\n");
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  const lines = nanogLines();
+  p.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  await until("first set", () => readSet(ws.file));
+  const junk = [
+    lines.announceLink(lines.link("r1", "r2")).slice(0, 150),
+    '{ "exabgp": "4.0.1", "type": "update", "neighbor": { "address": { "peer": "127.0.0.1" }, "message": { "update": { "announce": { "bgp-ls bgp-ls": { "1.1.1.1": [ { "ls-nlri-type": 99 } ] } } } } } }',
+    '{ "exabgp": 4, "type": ["update"] }',
+    "{" + "\"a\":".repeat(300000),
+    Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x01, 0x0d]).toString("latin1"),
+  ];
+  p.proc.stdin.write(junk.join("\n") + "\n");
+  p.proc.stdin.end();
+  assert.equal(await p.exited, 0);
+  assert.equal(p.stdout(), "");
+  assert.equal(readSet(ws.file)!.generation, 1);
+  assert.match(p.stderr(), /malformed line skipped line=\d+ reason=/);
+  assert.match(p.stderr(), /exiting.*EOF on stdin.*malformed=4/);
+});
+
+test("plugin process: --check-config names file, line and key; --help writes nothing to stdout", () => {
+  const ws = workspace("  debounce: soon\n");
+  try {
+    const bad = spawnSync(process.execPath, [PARSER, "--check-config", "--config", ws.config], { encoding: "utf8" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /lsprobe\.yaml:\d+:\d+: plugin\.debounce: expected a duration/);
+    assert.equal(bad.stdout, "");
+    const help = spawnSync(process.execPath, [PARSER, "--help"], { encoding: "utf8" });
+    assert.equal(help.status, 0);
+    assert.equal(help.stdout, "");
+    assert.match(help.stderr, /--check-config/);
+    assert.match(help.stderr, /max-per-pair/);
+    writeFileSync(ws.config, `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  output:\n    file: ${ws.file}\n`);
+    const good = spawnSync(process.execPath, [PARSER, "--check-config", "--config", ws.config], { encoding: "utf8" });
+    assert.equal(good.status, 0, good.stderr);
+  } finally {
+    ws.cleanup();
+  }
+});

@@ -1,0 +1,404 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  ConfigError,
+  describeConfig,
+  formatDuration,
+  loadConfig,
+  parseConfig,
+  parseDuration,
+  type LsprobeConfig,
+} from "../../shared/config.js";
+
+const MINIMAL = `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  output:
+    file: /var/lib/lsprobe/paths.json
+`;
+
+const MINIMAL_PARSED: LsprobeConfig = {
+  plugin: {
+    endpoints: { pairs: [["r1", "r6"]], groups: [] },
+    paths: { mode: "all", maxPerPair: 64, metric: "igp" },
+    output: { file: "/var/lib/lsprobe/paths.json", socket: "/run/lsprobe/paths.sock", socketMode: 0o660 },
+    stateFile: "/var/lib/lsprobe/lsdb.json",
+    debounce: 200,
+    staleTimeout: 120_000,
+    routeRefresh: true,
+  },
+  log: { level: "info", format: "text" },
+};
+
+/** Every key, each set to its default (plus the endpoints, which have none). */
+const EVERY_DEFAULT = `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+    groups: []
+  paths:
+    mode: all
+    max-per-pair: 64
+    metric: igp
+  output:
+    file: /var/lib/lsprobe/paths.json
+    socket: /run/lsprobe/paths.sock
+    socket-mode: "0660"
+  state-file: /var/lib/lsprobe/lsdb.json
+  debounce: 200ms
+  stale-timeout: 120s
+  route-refresh: true
+log:
+  level: info
+  format: text
+`;
+
+test("minimal config", () => {
+  assert.deepEqual(parseConfig(MINIMAL, "lsprobe.yaml"), MINIMAL_PARSED);
+});
+
+test("every key at its default gives the same config as the minimal one", () => {
+  assert.deepEqual(parseConfig(EVERY_DEFAULT, "lsprobe.yaml"), MINIMAL_PARSED);
+});
+
+test("every key of the schema is in describeConfig and in the full config", () => {
+  const table = describeConfig();
+  assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
+  const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
+  assert.equal(keys.length, 14);
+  for (const key of keys) {
+    const leaf = key.split(".").at(-1);
+    assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
+  }
+  assert.match(table, /\| `plugin.output.socket-mode` \| octal string \| `"0660"` \|/);
+  assert.match(table, /\| `plugin.paths.mode` \| all \\\| cover \| `all` \|/);
+});
+
+test("other values", () => {
+  const config = parseConfig(
+    `plugin:
+  endpoints:
+    groups: [[r1, r2, 198.18.0.6/32]]
+    pairs:
+  paths: {mode: cover, max-per-pair: 100000, metric: te}
+  output:
+    file: /srv/paths.json
+    socket: ""
+    socket-mode: "600"
+  state-file: null
+  debounce: 0
+  stale-timeout: 1m30s
+  route-refresh: false
+log: {level: debug, format: json}
+`,
+    "lsprobe.yaml",
+  );
+  assert.deepEqual(config, {
+    plugin: {
+      endpoints: { pairs: [], groups: [["r1", "r2", "198.18.0.6/32"]] },
+      paths: { mode: "cover", maxPerPair: 100000, metric: "te" },
+      output: { file: "/srv/paths.json", socket: null, socketMode: 0o600 },
+      stateFile: null,
+      debounce: 0,
+      staleTimeout: 90_000,
+      routeRefresh: false,
+    },
+    log: { level: "debug", format: "json" },
+  });
+});
+
+test("the config is deeply frozen", () => {
+  const config = parseConfig(MINIMAL, "lsprobe.yaml");
+  assert.ok(Object.isFrozen(config.plugin.output));
+  assert.ok(Object.isFrozen(config.plugin.endpoints.pairs[0]));
+  assert.throws(() => {
+    (config.plugin.paths as { maxPerPair: number }).maxPerPair = 1;
+  }, TypeError);
+});
+
+/** Each case is one rule; `error` is the exact ConfigError message. */
+const invalid: Record<string, { yaml: string; error: string }> = {
+  "unknown key with a suggestion": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  outptu:
+    file: /x
+`,
+    error: `lsprobe.yaml:4:3: plugin.outptu: unknown key (did you mean "output"?)`,
+  },
+  "unknown key without a suggestion": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+prober: {}
+`,
+    error: `lsprobe.yaml:4:1: prober: unknown key (expected one of: plugin, log)`,
+  },
+  "wrong type": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  route-refresh: "yes"
+`,
+    error: `lsprobe.yaml:4:3: plugin.route-refresh: expected true or false, got "yes"`,
+  },
+  "section that is not a mapping": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  paths: 5
+`,
+    error: `lsprobe.yaml:4:3: plugin.paths: expected a mapping, got 5`,
+  },
+  "not an integer": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  output:
+    file: /var/lib/lsprobe/paths.json
+  paths:
+    max-per-pair: lots
+`,
+    error: `lsprobe.yaml:7:5: plugin.paths.max-per-pair: expected an integer from 1 to 100000, got "lots"`,
+  },
+  "out of range": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  paths:
+    max-per-pair: 0
+`,
+    error: `lsprobe.yaml:5:5: plugin.paths.max-per-pair: expected an integer from 1 to 100000, got 0`,
+  },
+  "bad enum": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+log:
+  level: verbose
+`,
+    error: `lsprobe.yaml:5:3: log.level: expected "debug", "info", "warn" or "error", got "verbose"`,
+  },
+  "bad duration": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  stale-timeout: 2 minutes
+`,
+    error: `lsprobe.yaml:4:3: plugin.stale-timeout: expected a duration such as "200ms" or "1m30s", or a number of seconds, got "2 minutes"`,
+  },
+  "duration out of range": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  debounce: 2m
+`,
+    error: `lsprobe.yaml:4:3: plugin.debounce: expected a duration from 0s to 1m, got "2m"`,
+  },
+  "file mode as a YAML integer": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  output:
+    socket-mode: 0660
+`,
+    error: `lsprobe.yaml:5:5: plugin.output.socket-mode: expected a quoted string of octal digits such as "0660", got 660`,
+  },
+  "relative path": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  output:
+    file: paths.json
+`,
+    error: `lsprobe.yaml:5:5: plugin.output.file: expected an absolute path, got "paths.json"`,
+  },
+  "socket path too long": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  output:
+    socket: /run/lsprobe/${"s".repeat(100)}.sock
+`,
+    error: `lsprobe.yaml:5:5: plugin.output.socket: expected a path of at most 107 bytes (the sun_path limit of a Unix socket), got 118 bytes`,
+  },
+  "pair with 3 members": {
+    yaml: `plugin:
+  endpoints:
+    pairs:
+      - [r1, r6]
+      - [r1, r2, r3]
+`,
+    error: `lsprobe.yaml:5:9: plugin.endpoints.pairs[1]: expected a pair [a, b], got 3 members`,
+  },
+  "pair with the same member twice": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r1]]
+`,
+    error: `lsprobe.yaml:3:13: plugin.endpoints.pairs[0]: expected two different endpoints, got "r1" twice`,
+  },
+  "empty endpoint": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, ""]]
+`,
+    error: `lsprobe.yaml:3:18: plugin.endpoints.pairs[0][1]: expected an endpoint (a non-empty string), got ""`,
+  },
+  "group with one member": {
+    yaml: `plugin:
+  endpoints:
+    groups: [[r1, r2], [r3]]
+`,
+    error: `lsprobe.yaml:3:24: plugin.endpoints.groups[1]: expected at least 2 endpoints, got 1 member`,
+  },
+  "empty endpoints": {
+    yaml: `plugin:
+  endpoints:
+    pairs: []
+    groups: []
+`,
+    error: `lsprobe.yaml:2:3: plugin.endpoints: expected at least one pair or group, got none`,
+  },
+  "empty file": {
+    yaml: ``,
+    error: `lsprobe.yaml:1:1: plugin.endpoints: expected at least one pair or group, got none`,
+  },
+  "YAML syntax error": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]
+  debounce: 1s
+`,
+    error: `lsprobe.yaml:4:3: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+  },
+  "duplicate key": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  debounce: 1s
+  debounce: 2s
+`,
+    error: `lsprobe.yaml:5:3: invalid YAML: Map keys must be unique`,
+  },
+  "several errors, in file order": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+  paths:
+    mode: some
+  output:
+    file: out/paths.json
+  debounce: -1
+log:
+  formt: json
+`,
+    error: [
+      `lsprobe.yaml:5:5: plugin.paths.mode: expected "all" or "cover", got "some"`,
+      `lsprobe.yaml:7:5: plugin.output.file: expected an absolute path, got "out/paths.json"`,
+      `lsprobe.yaml:8:3: plugin.debounce: expected a duration such as "200ms" or "1m30s", or a number of seconds, got -1`,
+      `lsprobe.yaml:10:3: log.formt: unknown key (did you mean "format"?)`,
+    ].join("\n"),
+  },
+};
+
+for (const [name, c] of Object.entries(invalid)) {
+  test(`invalid: ${name}`, () => {
+    assert.throws(
+      () => parseConfig(c.yaml, "lsprobe.yaml"),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, c.error);
+        assert.equal(err.errors.length, c.error.split("\n").length);
+        return true;
+      },
+    );
+  });
+}
+
+test("ConfigError.errors holds path, line, col and message", () => {
+  try {
+    parseConfig(invalid["not an integer"].yaml, "lsprobe.yaml");
+    assert.fail("no error");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.file, "lsprobe.yaml");
+    assert.deepEqual(err.errors, [
+      { path: "plugin.paths.max-per-pair", line: 7, col: 5, message: `expected an integer from 1 to 100000, got "lots"` },
+    ]);
+  }
+});
+
+test("loadConfig reads a file and names it in errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lsprobe-config-"));
+  try {
+    const good = join(dir, "good.yaml");
+    writeFileSync(good, MINIMAL);
+    assert.deepEqual(loadConfig(good), MINIMAL_PARSED);
+
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "plugin:\n  endpoints: {}\n");
+    assert.throws(() => loadConfig(bad), { name: "ConfigError", message: `${bad}:2:3: plugin.endpoints: expected at least one pair or group, got none` });
+
+    const missing = join(dir, "missing.yaml");
+    assert.throws(() => loadConfig(missing), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, new RegExp(`^${missing}: cannot read the config file: ENOENT`));
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+const durations: Record<string, { in: string | number; ms: number }> = {
+  "milliseconds": { in: "200ms", ms: 200 },
+  "seconds": { in: "1s", ms: 1000 },
+  "minutes and seconds": { in: "1m30s", ms: 90_000 },
+  "hours": { in: "2h", ms: 7_200_000 },
+  "every unit": { in: "1y1w1d1h1m1s1ms", ms: 365 * 86_400_000 + 8 * 86_400_000 + 3_661_001 },
+  "zero": { in: "0", ms: 0 },
+  "a number of seconds": { in: 0.5, ms: 500 },
+  "an integer number of seconds": { in: 30, ms: 30_000 },
+};
+
+for (const [name, c] of Object.entries(durations)) {
+  test(`parseDuration: ${name}`, () => {
+    assert.equal(parseDuration(c.in), c.ms);
+  });
+}
+
+const badDurations: Record<string, string | number> = {
+  "a word": "abc",
+  "empty": "",
+  "no unit": "30",
+  "units out of order": "30s1m",
+  "a fraction": "1.5s",
+  "a space": "1m 30s",
+  "negative seconds": -1,
+  "infinite seconds": Infinity,
+};
+
+for (const [name, input] of Object.entries(badDurations)) {
+  test(`parseDuration rejects ${name}`, () => {
+    assert.throws(() => parseDuration(input), RangeError);
+  });
+}
+
+const formatted: Record<string, { ms: number; out: string }> = {
+  "zero": { ms: 0, out: "0s" },
+  "milliseconds": { ms: 200, out: "200ms" },
+  "seconds and milliseconds": { ms: 1500, out: "1s500ms" },
+  "minutes and seconds": { ms: 90_000, out: "1m30s" },
+  "a day": { ms: 86_400_000, out: "1d" },
+};
+
+for (const [name, c] of Object.entries(formatted)) {
+  test(`formatDuration: ${name}`, () => {
+    assert.equal(formatDuration(c.ms), c.out);
+    assert.equal(parseDuration(c.out), c.ms);
+  });
+}
