@@ -1,0 +1,87 @@
+// Path objects: GRE hop choice, probeability, pseudonode merging, stable ids, pairs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildPathSetSteps, directedPairs, pathsDigest } from "../../plugin/paths.js";
+import { drain } from "../../plugin/slice.js";
+import { coverPaths } from "../../plugin/cover.js";
+import { graphFromEdges, node } from "../util/edgelist.js";
+import type { Topology } from "../../plugin/topology.js";
+
+const build = (topo: Topology, pairs: Array<[string, string]>, mode: "all" | "cover" = "all", cap = 64) =>
+  drain(buildPathSetSteps(topo, { pairs, mode, maxPerPair: cap }, { peers: ["p"], stale: false, prefixes: 0 }));
+
+test("paths: GRE hop is the far-end interface address, else TE router id, else loopback, else unprobeable", () => {
+  const topo = graphFromEdges(
+    ["a", node("b", { teRouterIds: ["198.19.0.2"] }), node("c", { loopbacks: ["198.19.0.3"] }), "d"],
+    [
+      { src: "a", dst: "b", metric: 1 }, // unnumbered, b has a TE router id
+      { src: "b", dst: "c", metric: 1 }, // unnumbered, c has a loopback
+      { src: "c", dst: "d", metric: 1, localAddress: "198.18.0.4", remoteAddress: "198.18.0.5" },
+    ],
+  );
+  const set = build(topo, directedPairs([["a", "d"]]));
+  const p = set.paths.find((x) => x.src === "a")!;
+  assert.equal(p.probeable, true);
+  assert.deepEqual(p.gre, [
+    { address: "198.19.0.2", source: "te-router-id", node: "b" },
+    { address: "198.19.0.3", source: "loopback", node: "c" },
+    { address: "198.18.0.5", source: "interface", node: "d" },
+  ]);
+  // Back from d: c's side of the c-d link is 198.18.0.4; b and a have no address for the way back to a.
+  const back = set.paths.find((x) => x.src === "d")!;
+  assert.equal(back.probeable, false);
+  assert.match(back.unprobeableReason!, /no IPv4 address for hop b->a/);
+  assert.deepEqual(back.gre, []);
+});
+
+test("paths: a pseudonode is crossed but is not a hop; its two halves are one LAN link", () => {
+  const lan = node("lan", { pseudo: true });
+  const topo = graphFromEdges(
+    ["a", lan, "b"],
+    [
+      { src: "a", dst: "lan", metric: 10, localAddress: "198.18.1.1" },
+      { src: "lan", dst: "b", metric: 0, remoteAddress: "198.18.1.2" },
+    ],
+  );
+  const p = build(topo, [["a", "b"]]).paths.find((x) => x.src === "a")!;
+  assert.deepEqual(p.hops.map((h) => h.name), ["a", "b"]);
+  assert.equal(p.links.length, 1);
+  assert.equal(p.links[0].lan, "lan");
+  assert.equal(p.links[0].metric, 10);
+  assert.equal(p.gre[0].address, "198.18.1.2");
+});
+
+test("paths: ids are stable across recomputation and differ for parallel links", () => {
+  const mk = () => graphFromEdges(["a", "b"], [{ src: "a", dst: "b", metric: 1 }, { src: "a", dst: "b", metric: 1 }]);
+  const s1 = build(mk(), [["a", "b"]]);
+  const s2 = build(mk(), [["a", "b"]]);
+  assert.deepEqual(s1.paths.map((p) => p.id), s2.paths.map((p) => p.id));
+  assert.equal(new Set(s1.paths.map((p) => p.id)).size, 2);
+  assert.equal(pathsDigest(s1), pathsDigest(s2));
+});
+
+test("paths: the cap truncates and says so", () => {
+  const topo = graphFromEdges(["a", "b", "c", "d"], [
+    { src: "a", dst: "b", metric: 1 }, { src: "b", dst: "d", metric: 1 }, { src: "a", dst: "c", metric: 1 }, { src: "c", dst: "d", metric: 1 },
+  ]);
+  const set = build(topo, [["a", "d"]], "all", 1);
+  assert.deepEqual(set.pairs[0], { src: "a", dst: "d", cost: 2, count: 2, paths: [set.paths[0].id], truncated: true, ecmpLinks: 2 });
+});
+
+test("paths: directed pairs from pairs and groups, without repeats", () => {
+  assert.deepEqual(directedPairs([["a", "b"]], [["a", "b", "c"]]), [["a", "b"], ["b", "a"], ["a", "c"], ["b", "c"], ["c", "a"], ["c", "b"]]);
+});
+
+const covers: Record<string, { paths: string[][]; want: number[] }> = {
+  "every path needed (NANOG-like mesh)": { paths: [["1", "3", "7"], ["1", "4", "8"], ["2", "5", "7"], ["2", "6", "8"]], want: [0, 1, 2, 3] },
+  "shared segments: two of three": { paths: [["a", "b", "c"], ["a", "x", "c"], ["d", "b", "e"], ["d", "x", "e"]], want: [0, 3] },
+  "one path covers all": { paths: [["a", "b"], ["a"], ["b"]], want: [0] },
+  empty: { paths: [], want: [] },
+};
+for (const [name, c] of Object.entries(covers)) {
+  test(`cover: ${name}`, () => {
+    const got = coverPaths(c.paths);
+    assert.deepEqual([...got].sort((x, y) => x - y), c.want);
+    assert.deepEqual(new Set(got.flatMap((i) => c.paths[i])), new Set(c.paths.flat()));
+  });
+}
