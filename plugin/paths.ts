@@ -40,12 +40,15 @@ export function directedPairs(pairs: ReadonlyArray<readonly [string, string]>, g
 
 const hopOf = (n: TopoNode): Hop => ({ node: n.id, name: n.name, routerId: n.routerId, addresses: [...n.teRouterIds, ...n.loopbacks.filter((a) => !n.teRouterIds.includes(a))] });
 
-/** Where to send the GRE layer that must enter `to` over `link`: the far-end interface address pins the link. */
-function greHop(link: PathLink, to: TopoNode): GreHop | string {
-  if (link.remoteAddress) return { address: link.remoteAddress, source: "interface", node: to.name };
+/**
+ * Where to send the GRE layer that must enter `to` over a link whose `to`-side interface
+ * address is `address`: that address pins the link; unnumbered, the router's TE id or loopback.
+ */
+function greHop(address: string | undefined, from: string, to: TopoNode): GreHop | string {
+  if (address) return { address, source: "interface", node: to.name };
   if (to.teRouterIds[0]) return { address: to.teRouterIds[0], source: "te-router-id", node: to.name };
   if (to.loopbacks[0]) return { address: to.loopbacks[0], source: "loopback", node: to.name };
-  return `no IPv4 address for hop ${link.from}->${link.to}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
+  return `no IPv4 address for hop ${from}->${to.name}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
 }
 
 /** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
@@ -53,6 +56,7 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoN
   const hops: Hop[] = [hopOf(src)];
   const links: PathLink[] = [];
   const gre: GreHop[] = [];
+  const greReverse: Array<GreHop | string> = [];
   const problems: string[] = [];
   let pending: TopoLink | undefined; // the link into a pseudonode, waiting for the link out of it
   for (const e of edges) {
@@ -84,9 +88,10 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoN
     pending = undefined;
     links.push(pl);
     hops.push(hopOf(toNode));
-    const g = greHop(pl, toNode);
+    const g = greHop(pl.remoteAddress, pl.from, toNode);
     if (typeof g === "string") problems.push(g);
     else gre.push(g);
+    greReverse.unshift(greHop(pl.localAddress, pl.to, fromNode));
   }
   void dst;
   const path: Path = {
@@ -97,6 +102,7 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoN
     hops,
     links,
     gre: problems.length ? [] : gre,
+    greReverse: greReverse.every((g) => typeof g !== "string") ? (greReverse as GreHop[]) : [],
     probeable: problems.length === 0,
   };
   if (problems.length) path.unprobeableReason = problems.join("; ");

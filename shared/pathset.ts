@@ -59,6 +59,12 @@ export interface Path {
   links: PathLink[];
   /** One entry per link, in order: where each GRE layer of a probe is addressed. */
   gre: GreHop[];
+  /**
+   * The way back over the same links, last link first: per link the near-end (`from`) address,
+   * so a probe can return pinned to the path (the prober's `reverse` mode). Empty when some
+   * hop has no address (the path stays probeable in `routed` mode).
+   */
+  greReverse: GreHop[];
   probeable: boolean;
   /** Why the path cannot be probed (only when probeable is false). */
   unprobeableReason?: string;
@@ -140,12 +146,13 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
     if (typeof p.id !== "string" || p.id === "") fail(`${at}.id`, "expected a non-empty string");
     if (typeof p.src !== "string" || typeof p.dst !== "string") fail(`${at}.src/dst`, "expected strings");
     if (typeof p.cost !== "number") fail(`${at}.cost`, "expected a number");
-    if (!Array.isArray(p.hops) || !Array.isArray(p.links) || !Array.isArray(p.gre))
-      fail(`${at}`, "expected hops, links and gre arrays");
+    if (!Array.isArray(p.hops) || !Array.isArray(p.links) || !Array.isArray(p.gre) || !Array.isArray(p.greReverse))
+      fail(`${at}`, "expected hops, links, gre and greReverse arrays");
     if (typeof p.probeable !== "boolean") fail(`${at}.probeable`, "expected a boolean");
-    (p.gre as unknown[]).forEach((g, j) => {
-      if (!isObj(g) || typeof g.address !== "string") fail(`${at}.gre[${j}].address`, "expected an address string");
-    });
+    for (const key of ["gre", "greReverse"] as const)
+      (p[key] as unknown[]).forEach((g, j) => {
+        if (!isObj(g) || typeof g.address !== "string") fail(`${at}.${key}[${j}].address`, "expected an address string");
+      });
   });
   return doc as unknown as PathSet;
 }

@@ -58,6 +58,9 @@ test("engine: full table gives the four NANOG paths each way, one generation", a
   assert.equal(p.gre.length, 3);
   // The GRE hop for each link is the far end's interface address on that link.
   p.links.forEach((l, i) => assert.equal(p.gre[i].address, l.remoteAddress));
+  // The way back over the same links: each link's near-end address, last link first.
+  assert.deepEqual(p.greReverse.map((g) => g.address), [...p.links].reverse().map((l) => l.localAddress));
+  assert.deepEqual(p.greReverse.map((g) => g.node), ["r4", "r2", "r1"]);
   assert.deepEqual(set.pairs.map((x) => [x.src, x.dst, x.cost, x.count, x.truncated]), [["r1", "r6", 30, 4, false], ["r6", "r1", 30, 4, false]]);
 });
 

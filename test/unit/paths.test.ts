@@ -27,6 +27,8 @@ test("paths: GRE hop is the far-end interface address, else TE router id, else l
     { address: "198.19.0.3", source: "loopback", node: "c" },
     { address: "198.18.0.5", source: "interface", node: "d" },
   ]);
+  // d->c pins with c's address on c-d, c->b with b's TE id, but a has no address: no pinned way back.
+  assert.deepEqual(p.greReverse, []);
   // Back from d: c's side of the c-d link is 198.18.0.4; b and a have no address for the way back to a.
   const back = set.paths.find((x) => x.src === "d")!;
   assert.equal(back.probeable, false);
