@@ -1,5 +1,6 @@
-// The lsprobe config file: one YAML document with a section per program (`plugin` now, `prober`
-// later) and a shared `log` section.
+// The lsprobe config file: one YAML document with a section per program (`plugin`, `prober`)
+// and a shared `log` section. The plugin requires its section; `prober` may be absent on a
+// host that only runs the plugin (it is then null), but the prober refuses to start without it.
 //
 // Each key is declared once, below, as a field spec (type, default, doc, parser). The same specs
 // drive parsing and describeConfig(), so the README table and --help cannot drift from the code.
@@ -59,8 +60,55 @@ export interface LogConfig {
   readonly format: LogFormat;
 }
 
+export type ReturnMode = "reverse" | "routed";
+
+export interface ProbeClass {
+  readonly name: string;
+  readonly dscp: number;
+}
+
+export interface ProberPathsConfig {
+  /** null: do not subscribe. */
+  readonly socket: string | null;
+  /** null: no file fallback. */
+  readonly file: string | null;
+}
+
+export interface ProberConfig {
+  /** The prober's IPv4 address: source of every layer, destination of the innermost one. */
+  readonly source: string;
+  readonly port: number;
+  readonly paths: ProberPathsConfig;
+  readonly return: ReturnMode;
+  /** Probes per second per path and class. */
+  readonly rate: number;
+  readonly maxPps: number;
+  /** Milliseconds. */
+  readonly timeout: number;
+  readonly ttl: number;
+  /** Outermost packet size in bytes; 0: the smallest the stack allows. */
+  readonly size: number;
+  readonly mtu: number;
+  readonly srcPort: number;
+  readonly srcPortRange: number;
+  readonly classes: readonly ProbeClass[];
+  readonly hmacKeyFile: string | null;
+  readonly downAfter: number;
+  readonly upAfter: number;
+  /** Milliseconds. */
+  readonly lossWindow: number;
+  /** Loss ratio above which a path counts as failing for localization. */
+  readonly lossyAbove: number;
+  /** host:port of the HTTP server (/metrics, /healthz, /paths). */
+  readonly listen: string;
+  /** User to switch to once the sockets are open; null: stay. */
+  readonly user: string | null;
+}
+
 export interface LsprobeConfig {
   readonly plugin: PluginConfig;
+  /** null when the file has no prober section. */
+  readonly prober: ProberConfig | null;
   readonly log: LogConfig;
 }
 
@@ -144,6 +192,8 @@ type Report = (message: string, at?: SubPath) => void;
 
 interface Leaf<T> {
   kind: "leaf";
+  /** No default: the key must be given. */
+  required?: boolean;
   /** For describeConfig, e.g. "integer 1..100000". */
   type: string;
   default: T;
@@ -156,7 +206,9 @@ interface Leaf<T> {
 
 interface Section<T> {
   kind: "section";
-  fields: { readonly [K in keyof T]-?: Spec<T[K]> };
+  /** An absent optional section is null in the config. */
+  optional?: boolean;
+  fields: { readonly [K in keyof T]-?: Spec<NonNullable<T[K]>> | Spec<T[K]> };
   /** Cross-field rules; runs only when every field of the section parsed cleanly. */
   check?(value: T, report: Report): void;
 }
@@ -371,6 +423,113 @@ function endpointGroups(doc: string): Leaf<readonly (readonly Endpoint[])[]> {
   };
 }
 
+/** A key without a default: its absence is an error. */
+function required<T>(leaf: Leaf<T>): Leaf<T> {
+  return { ...leaf, required: true, shownDefault: "required" };
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+function ipv4(doc: string): Leaf<string> {
+  return {
+    kind: "leaf",
+    type: "IPv4 address",
+    default: "",
+    shownDefault: "",
+    doc,
+    parse(v, report) {
+      if (typeof v !== "string" || !IPV4.test(v)) report(`expected an IPv4 address such as "198.18.100.2", got ${show(v)}`);
+      return v as string;
+    },
+  };
+}
+
+function hostPort(def: string, doc: string): Leaf<string> {
+  return {
+    kind: "leaf",
+    type: "host:port",
+    default: def,
+    shownDefault: def,
+    doc,
+    parse(v, report) {
+      const m = typeof v === "string" ? /^(.+):(\d{1,5})$/.exec(v) : null;
+      if (!m || Number(m[2]) > 65535) report(`expected host:port such as "127.0.0.1:9469", got ${show(v)}`);
+      return v as string;
+    },
+  };
+}
+
+function ratio(def: number, doc: string): Leaf<number> {
+  return {
+    kind: "leaf",
+    type: "number 0..1",
+    default: def,
+    shownDefault: String(def),
+    doc,
+    parse(v, report) {
+      if (typeof v !== "number" || !(v >= 0 && v <= 1)) report(`expected a number from 0 to 1, got ${show(v)}`);
+      return v as number;
+    },
+  };
+}
+
+function positive(max: number, def: number, doc: string): Leaf<number> {
+  return {
+    kind: "leaf",
+    type: `number > 0, at most ${max}`,
+    default: def,
+    shownDefault: String(def),
+    doc,
+    parse(v, report) {
+      if (typeof v !== "number" || !(v > 0 && v <= max)) report(`expected a number greater than 0 and at most ${max}, got ${show(v)}`);
+      return v as number;
+    },
+  };
+}
+
+function optionalString(doc: string): Leaf<string | null> {
+  return {
+    kind: "leaf",
+    type: "string or null",
+    default: null,
+    shownDefault: "null",
+    doc,
+    parse(v, report) {
+      if (v === null || v === "") return null;
+      if (typeof v !== "string") report(`expected a string, got ${show(v)}`);
+      return v as string;
+    },
+  };
+}
+
+function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
+  return {
+    kind: "leaf",
+    type: "list of {name, dscp}",
+    default: [{ name: "default", dscp: 0 }],
+    shownDefault: "[{name: default, dscp: 0}]",
+    doc,
+    parse(v, report) {
+      if (!Array.isArray(v) || v.length === 0) {
+        report(`expected a non-empty list of {name, dscp}, got ${show(v)}`);
+        return [];
+      }
+      const names = new Set<string>();
+      v.forEach((c: unknown, i) => {
+        const o = c as { name?: unknown; dscp?: unknown } | null;
+        if (typeof o !== "object" || o === null || Array.isArray(o)) return report(`expected {name, dscp}, got ${show(c)}`, [i]);
+        const extra = Object.keys(o).filter((k) => k !== "name" && k !== "dscp");
+        if (extra.length) report(`unknown key "${extra[0]}" (expected name and dscp)`, [i]);
+        if (typeof o.name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(o.name)) report(`expected a name of letters, digits, "_", "." or "-", got ${show(o.name)}`, [i, "name"]);
+        else if (names.has(o.name)) report(`expected distinct class names, got ${show(o.name)} twice`, [i, "name"]);
+        else names.add(o.name);
+        if (typeof o.dscp !== "number" || !Number.isInteger(o.dscp) || o.dscp < 0 || o.dscp > 63) report(`expected a DSCP from 0 to 63, got ${show(o.dscp)}`, [i, "dscp"]);
+      });
+      return v as ProbeClass[];
+    },
+  };
+}
+
 // ---- the schema ----
 
 const PATH_MODES = ["all", "cover"] as const satisfies readonly PathMode[];
@@ -410,7 +569,48 @@ const LOG = section<LogConfig>({
   format: oneOf(LOG_FORMATS, "text", "text: one human-readable line per event; json: one JSON object per line."),
 });
 
-const ROOT = section<LsprobeConfig>({ plugin: PLUGIN, log: LOG });
+const RETURN_MODES = ["reverse", "routed"] as const satisfies readonly ReturnMode[];
+
+const PROBER: Section<ProberConfig> = {
+  ...section<ProberConfig>(
+    {
+      source: required(ipv4("The prober's IPv4 address: the source of every layer and the destination of the innermost one.")),
+      port: integer(1, 65535, 9470, "UDP port the probes come back to."),
+      paths: section<ProberPathsConfig>({
+        socket: optionalPath("/run/lsprobe/paths.sock", "The plugin's path-set socket; \"\" or null: do not subscribe.", true),
+        file: optionalPath("/var/lib/lsprobe/paths.json", "The plugin's path-set file, read at start and while the socket is unavailable."),
+      }),
+      return: oneOf(RETURN_MODES, "reverse", "reverse: the way back is pinned to the same links too; routed: the last router routes the probe home."),
+      rate: positive(10_000, 25, "Probes per second per path and class, spread evenly."),
+      maxPps: integer(1, 10_000_000, 100_000, "Global cap on probes per second; every path is slowed down evenly when hit."),
+      timeout: duration(1, 60_000, "1s", "A probe not back by then counts as missing (for up/down); back later it is late."),
+      ttl: integer(1, 255, 64, "TTL of every IPv4 layer."),
+      size: integer(0, 65535, 0, "Outermost packet size in bytes (padding); 0: the smallest the stack allows."),
+      mtu: integer(68, 65535, 1500, "Largest packet to send; a longer stack is refused with an error."),
+      srcPort: integer(1024, 65535, 49152, "First UDP source port of the probes."),
+      srcPortRange: integer(1, 16384, 64, "Source ports rotate over this many values (ECMP entropy between GRE hops)."),
+      classes: probeClasses("Probe classes: every path is probed once per class, with the class's DSCP; the `class` label."),
+      hmacKeyFile: {
+        ...optionalPath("", "File with the HMAC key (bytes): probes carry a MAC, and forged or replayed ones are rejected; null: no MAC."),
+        default: null,
+        shownDefault: "null",
+      },
+      downAfter: integer(1, 1000, 3, "Consecutive missing probes that mark a path down."),
+      upAfter: integer(1, 1000, 3, "Consecutive replies that mark a path up again."),
+      lossWindow: duration(1_000, 3_600_000, "30s", "Sliding window of lsprobe_path_loss_ratio."),
+      lossyAbove: ratio(0.01, "A path whose windowed loss ratio is above this counts as failing for suspect links."),
+      listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
+      user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),
+    },
+    (p, report) => {
+      if (p.paths.socket === null && p.paths.file === null) report("expected paths.socket or paths.file, got neither");
+      if (p.srcPort + p.srcPortRange - 1 > 65535) report(`expected src-port + src-port-range - 1 <= 65535, got ${p.srcPort + p.srcPortRange - 1}`);
+    },
+  ),
+  optional: true,
+};
+
+const ROOT = section<LsprobeConfig>({ plugin: PLUGIN, prober: PROBER, log: LOG });
 
 // ---- loading ----
 
@@ -491,8 +691,12 @@ function readSection(
     const field = fields[prop];
     const pair = present.get(key);
     const at = pair ? (offsetOf(pair.key) ?? offset) : offset;
-    if (field.kind === "section") out[prop] = readSection(r, field, pair?.value, join(path, key), at, checks);
-    else if (pair === undefined) out[prop] = field.default;
+    if (field.kind === "section" && field.optional && (pair === undefined || isNull(pair.value))) out[prop] = null;
+    else if (field.kind === "section") out[prop] = readSection(r, field, pair?.value, join(path, key), at, checks);
+    else if (pair === undefined) {
+      if (field.required && checks) add(r, join(path, key), offset, "missing required key");
+      out[prop] = field.default;
+    }
     else out[prop] = readLeaf(r, field, pair.value, join(path, key), at);
   }
   if (spec.check && checks && r.found.length === before) {

@@ -30,7 +30,31 @@ const MINIMAL_PARSED: LsprobeConfig = {
     staleTimeout: 120_000,
     routeRefresh: true,
   },
+  prober: null,
   log: { level: "info", format: "text" },
+};
+
+const PROBER_DEFAULTS = {
+  source: "198.18.100.2",
+  port: 9470,
+  paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json" },
+  return: "reverse",
+  rate: 25,
+  maxPps: 100000,
+  timeout: 1000,
+  ttl: 64,
+  size: 0,
+  mtu: 1500,
+  srcPort: 49152,
+  srcPortRange: 64,
+  classes: [{ name: "default", dscp: 0 }],
+  hmacKeyFile: null,
+  downAfter: 3,
+  upAfter: 3,
+  lossWindow: 30000,
+  lossyAbove: 0.01,
+  listen: "127.0.0.1:9469",
+  user: null,
 };
 
 /** Every key, each set to its default (plus the endpoints, which have none). */
@@ -50,6 +74,29 @@ const EVERY_DEFAULT = `plugin:
   debounce: 200ms
   stale-timeout: 120s
   route-refresh: true
+prober:
+  source: 198.18.100.2
+  port: 9470
+  paths:
+    socket: /run/lsprobe/paths.sock
+    file: /var/lib/lsprobe/paths.json
+  return: reverse
+  rate: 25
+  max-pps: 100000
+  timeout: 1s
+  ttl: 64
+  size: 0
+  mtu: 1500
+  src-port: 49152
+  src-port-range: 64
+  classes: [{name: default, dscp: 0}]
+  hmac-key-file: null
+  down-after: 3
+  up-after: 3
+  loss-window: 30s
+  lossy-above: 0.01
+  listen: 127.0.0.1:9469
+  user: null
 log:
   level: info
   format: text
@@ -59,15 +106,16 @@ test("minimal config", () => {
   assert.deepEqual(parseConfig(MINIMAL, "lsprobe.yaml"), MINIMAL_PARSED);
 });
 
-test("every key at its default gives the same config as the minimal one", () => {
-  assert.deepEqual(parseConfig(EVERY_DEFAULT, "lsprobe.yaml"), MINIMAL_PARSED);
+test("every key at its default gives the same config as the minimal one (plus the prober's source)", () => {
+  assert.deepEqual(parseConfig(EVERY_DEFAULT, "lsprobe.yaml"), { ...MINIMAL_PARSED, prober: PROBER_DEFAULTS });
+  assert.deepEqual(parseConfig(MINIMAL + "prober:\n  source: 198.18.100.2\n", "lsprobe.yaml").prober, PROBER_DEFAULTS);
 });
 
 test("every key of the schema is in describeConfig and in the full config", () => {
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 14);
+  assert.equal(keys.length, 35);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -105,6 +153,7 @@ log: {level: debug, format: json}
       staleTimeout: 90_000,
       routeRefresh: false,
     },
+    prober: null,
     log: { level: "debug", format: "json" },
   });
 });
@@ -133,9 +182,32 @@ const invalid: Record<string, { yaml: string; error: string }> = {
     yaml: `plugin:
   endpoints:
     pairs: [[r1, r6]]
-prober: {}
+probes: {}
 `,
-    error: `lsprobe.yaml:4:1: prober: unknown key (expected one of: plugin, log)`,
+    error: `lsprobe.yaml:4:1: probes: unknown key (did you mean "prober"?)`,
+  },
+  "prober section without its required source": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+prober:
+  rate: 10
+`,
+    error: `lsprobe.yaml:4:1: prober.source: missing required key`,
+  },
+  "prober: bad address, bad class, port range past 65535": {
+    yaml: `plugin:
+  endpoints:
+    pairs: [[r1, r6]]
+prober:
+  source: 198.18.300.1
+  classes: [{name: ef, dscp: 46}, {name: ef, dscp: 99}]
+`,
+    error: [
+      `lsprobe.yaml:5:3: prober.source: expected an IPv4 address such as "198.18.100.2", got "198.18.300.1"`,
+      `lsprobe.yaml:6:42: prober.classes[1].name: expected distinct class names, got "ef" twice`,
+      `lsprobe.yaml:6:52: prober.classes[1].dscp: expected a DSCP from 0 to 63, got 99`,
+    ].join("\n"),
   },
   "wrong type": {
     yaml: `plugin:
