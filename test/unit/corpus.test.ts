@@ -9,8 +9,10 @@ import type { LsObject } from "../../plugin/bgpls/nlri.js";
 import { Lsdb } from "../../plugin/lsdb.js";
 import { buildTopologySteps } from "../../plugin/topology.js";
 import { drain } from "../../plugin/slice.js";
+import { pathToFileURL } from "node:url";
+import { sharedPath } from "../util/shared.js";
 
-const CORPUS = new URL("../../../../shared/corpus/exabgp/samples/", import.meta.url);
+const CORPUS = pathToFileURL(sharedPath("corpus/exabgp/samples") + "/");
 const read = (rel: string): string[] => readFileSync(new URL(rel, CORPUS), "utf8").split("\n").filter((l) => l.length > 0);
 const events = (rel: string): ExaEvent[] =>
   read(rel).map((l) => {

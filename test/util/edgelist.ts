@@ -1,6 +1,8 @@
 // Test/bench helper: the reference topologies of ../shared/topologies (edge lists) as the
 // plugin's graph, without going through BGP-LS.
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { sharedPath } from "./shared.js";
 import { Graph as GraphlibGraph } from "@dagrejs/graphlib";
 import type { Graph, TopoLink, TopoNode, Topology } from "../../plugin/topology.js";
 
@@ -12,7 +14,7 @@ export interface EdgeListJson {
   queries: { pairs?: Array<[string, string]>; all_pairs_of?: string[]; [k: string]: unknown };
 }
 
-export const TOPOLOGY_DIR = new URL("../../../../shared/topologies/", import.meta.url);
+export const TOPOLOGY_DIR = pathToFileURL(sharedPath("topologies") + "/");
 
 export function readTopologyJson(name: string): EdgeListJson {
   return JSON.parse(readFileSync(new URL(name, TOPOLOGY_DIR), "utf8")) as EdgeListJson;

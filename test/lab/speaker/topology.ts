@@ -1,0 +1,297 @@
+// The IGP topology the lab's BGP-LS speaker announces, how it is loaded from the reference edge
+// lists (/work/shared/topologies/*.json), and how each element looks on the wire as BGP-LS.
+//
+// Pure core apart from loadEdgeListFile(): the model is plain data, and nodeRoute / linkRoute /
+// prefixRoute turn one element into the NLRI and BGP-LS attribute a router would send for it.
+// They emit only what ExaBGP 4.2.21 digests (FORMAT.md §8): no MT-ID, no link name, no opaque
+// TLVs, node flags 0x00 or 0x80 only, node names in plain ASCII without `"` or `\`.
+import { readFileSync } from "node:fs";
+import {
+  NodeFlag,
+  OspfRouteType,
+  ProtocolId,
+  encodeIpv4PrefixNlri,
+  encodeLinkNlri,
+  encodeNodeNlri,
+  igpMetricTlv,
+  igpMetricWidthFor,
+  isisRouterId,
+  localTeRouterIdTlv,
+  nodeFlagsTlv,
+  nodeNameTlv,
+  ospfRouterId,
+  parseIpv4Prefix,
+  prefixMetricTlv,
+  remoteTeRouterIdTlv,
+  teDefaultMetricTlv,
+  type NodeDescriptor,
+} from "./bgpls.js";
+import { ipv4ToBytes } from "./bgp.js";
+
+// ------------------------------------------------------------------------------------------------
+// Model
+// ------------------------------------------------------------------------------------------------
+
+export interface LsRouter {
+  name: string;
+  /** IS-IS system id, 12 hex digits (IGP router id for protocol "isis"). */
+  systemId: string;
+  /** IPv4 TE router id and loopback (IGP router id for protocol "ospf"). */
+  routerId: string;
+  /** IS-IS overload bit: announced as node flag O. */
+  overload?: boolean;
+}
+
+/** One direction of a link: `from`'s interface address, `to`'s address on the same subnet. */
+export interface LsLink {
+  from: string;
+  to: string;
+  /** IGP metric (TLV 1095). */
+  metric: number;
+  /** TE default metric (TLV 1092), when the router has one. */
+  teMetric?: number;
+  localAddress?: string;
+  remoteAddress?: string;
+}
+
+export interface LsPrefix {
+  router: string;
+  /** "198.19.0.1/32" */
+  prefix: string;
+  metric: number;
+}
+
+export interface LsTopology {
+  protocol: "isis" | "ospf";
+  asn: number;
+  bgpLsId: number;
+  routers: LsRouter[];
+  links: LsLink[];
+  prefixes: LsPrefix[];
+  /** OSPF area of every router (default "0.0.0.0"); ignored for IS-IS. */
+  ospfArea?: string;
+  /** BGP-LS Identifier / instance (default 0). */
+  identifier?: number;
+}
+
+/** The reference edge-list format (/work/shared/topologies/README.md). */
+export interface EdgeListJson {
+  nodes: string[];
+  edges: Array<{ src: string; dst: string; metric: number }>;
+  undirected?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface EdgeListOptions {
+  protocol?: "isis" | "ospf";
+  /** AS in the node descriptors (default 65001, the speaker's AS in the lab config). */
+  asn?: number;
+  /** BGP-LS identifier sub-TLV 513 (default 0). */
+  bgpLsId?: number;
+  /** Prefix metric of each router's loopback /32 (default 0, a passive loopback). */
+  loopbackMetric?: number;
+  /** Also set the TE default metric of every link to its IGP metric (default false). */
+  teMetrics?: boolean;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Addressing plan, all inside 198.18.0.0/15 (RFC 2544 benchmarking space)
+// ------------------------------------------------------------------------------------------------
+
+/** Routers are numbered from 1; 198.19.0.0/16 holds their loopbacks. */
+export const MAX_ROUTERS = 65534;
+/** /31 per edge from 198.18.0.0; 198.18.254.0/23 is left for the lab's BGP speakers. */
+export const MAX_EDGES = 32512;
+
+function ipv4FromNumber(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** Router number n (1-based) -> loopback / TE router id 198.19.hi.lo. */
+export function loopbackAddress(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROUTERS) throw new RangeError(`router number ${n} outside 1..${MAX_ROUTERS}`);
+  return ipv4FromNumber(((198 << 24) >>> 0) + (19 << 16) + n);
+}
+
+/** Router number n (1-based) -> IS-IS system id "1980" + 8 hex digits (1980.0000.000n). */
+export function systemIdFor(n: number): string {
+  return "1980" + n.toString(16).padStart(8, "0");
+}
+
+/** Edge k (0-based) -> its /31: [lower address, upper address]. */
+export function edgeSubnet(k: number): [string, string] {
+  if (!Number.isInteger(k) || k < 0 || k >= MAX_EDGES) throw new RangeError(`edge number ${k} outside 0..${MAX_EDGES - 1}`);
+  const base = ((198 << 24) >>> 0) + (18 << 16) + 2 * k;
+  return [ipv4FromNumber(base), ipv4FromNumber(base + 1)];
+}
+
+// ------------------------------------------------------------------------------------------------
+// Loading
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Builds the model from an edge list: routers get loopbacks 198.19.x.y/32 and system ids in
+ * list order, each edge a /31 from 198.18.0.0 (src takes the lower address), undirected edges
+ * become two directed links with the same metric, and each router announces its loopback.
+ */
+export function topologyFromEdgeList(json: EdgeListJson, opts: EdgeListOptions = {}): LsTopology {
+  if (!Array.isArray(json.nodes) || !Array.isArray(json.edges)) throw new TypeError("edge list needs `nodes` and `edges` arrays");
+  if (json.nodes.length > MAX_ROUTERS) throw new RangeError(`${json.nodes.length} nodes, at most ${MAX_ROUTERS}`);
+  if (json.edges.length > MAX_EDGES) throw new RangeError(`${json.edges.length} edges, at most ${MAX_EDGES}`);
+  const protocol = opts.protocol ?? "isis";
+  const index = new Map<string, number>();
+  const routers: LsRouter[] = json.nodes.map((name, i) => {
+    if (typeof name !== "string" || name.length === 0) throw new TypeError(`nodes[${i}] must be a non-empty string`);
+    if (index.has(name)) throw new TypeError(`nodes[${i}]: duplicate node ${JSON.stringify(name)}`);
+    index.set(name, i);
+    return { name, systemId: systemIdFor(i + 1), routerId: loopbackAddress(i + 1) };
+  });
+  const links: LsLink[] = [];
+  json.edges.forEach((e, k) => {
+    for (const end of [e.src, e.dst]) {
+      if (!index.has(end)) throw new TypeError(`edges[${k}]: unknown node ${JSON.stringify(end)}`);
+    }
+    if (e.src === e.dst) throw new TypeError(`edges[${k}]: self-loop on ${JSON.stringify(e.src)}`);
+    if (!Number.isInteger(e.metric) || e.metric < 0) throw new TypeError(`edges[${k}].metric must be a non-negative integer`);
+    const [a, b] = edgeSubnet(k);
+    const te = opts.teMetrics ? { teMetric: e.metric } : {};
+    links.push({ from: e.src, to: e.dst, metric: e.metric, ...te, localAddress: a, remoteAddress: b });
+    if (json.undirected === true) links.push({ from: e.dst, to: e.src, metric: e.metric, ...te, localAddress: b, remoteAddress: a });
+  });
+  const prefixes = routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: opts.loopbackMetric ?? 0 }));
+  return { protocol, asn: opts.asn ?? 65001, bgpLsId: opts.bgpLsId ?? 0, routers, links, prefixes };
+}
+
+/** Reads one of the reference topology files. */
+export function loadEdgeListFile(path: string, opts: EdgeListOptions = {}): LsTopology {
+  return topologyFromEdgeList(JSON.parse(readFileSync(path, "utf8")) as EdgeListJson, opts);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Look-ups
+// ------------------------------------------------------------------------------------------------
+
+export function routerByName(topo: LsTopology, name: string): LsRouter {
+  const r = topo.routers.find((x) => x.name === name);
+  if (r === undefined) throw new RangeError(`no router ${JSON.stringify(name)} in the topology`);
+  return r;
+}
+
+/** The directed links a -> b and b -> a (either may be absent; none at all is an error). */
+export function linksBetween(topo: LsTopology, a: string, b: string, direction: "both" | "forward" = "both"): LsLink[] {
+  const out = topo.links.filter((l) => (l.from === a && l.to === b) || (direction === "both" && l.from === b && l.to === a));
+  if (out.length === 0) throw new RangeError(`no link ${a} -> ${b} in the topology`);
+  return out;
+}
+
+/** Every link touching the router, either direction. */
+export function linksOf(topo: LsTopology, name: string): LsLink[] {
+  return topo.links.filter((l) => l.from === name || l.to === name);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The model as BGP-LS
+// ------------------------------------------------------------------------------------------------
+
+/** One BGP-LS route: the NLRI, and the BGP-LS attribute TLVs that go with it. */
+export interface LsRoute {
+  kind: "node" | "link" | "prefix";
+  /** Readable id for logs and tests ("node r1", "link r1->r2", "prefix r1 198.19.0.1/32"). */
+  label: string;
+  /** One NLRI TLV (type, length, value), as placed in MP_(UN)REACH_NLRI. */
+  nlri: Buffer;
+  /** The value of path attribute 29: a run of attribute TLVs (may be empty). */
+  attribute: Buffer;
+}
+
+export function protocolIdOf(topo: LsTopology): number {
+  return topo.protocol === "isis" ? ProtocolId.ISIS_L2 : ProtocolId.OSPFV2;
+}
+
+/** §3.2.1.4 descriptors of a router: AS, BGP-LS id, (OSPF area), IGP router id. */
+export function nodeDescriptorOf(topo: LsTopology, r: LsRouter): NodeDescriptor {
+  if (topo.protocol === "isis") {
+    return { asn: topo.asn, bgpLsId: topo.bgpLsId, igpRouterId: isisRouterId(r.systemId) };
+  }
+  return { asn: topo.asn, bgpLsId: topo.bgpLsId, ospfAreaId: topo.ospfArea ?? "0.0.0.0", igpRouterId: ospfRouterId(r.routerId) };
+}
+
+/** A node name ExaBGP 4.2.21 prints as valid JSON: printable ASCII without `"` and `\`. */
+function checkNodeName(name: string): void {
+  if (!/^[\x20-\x7e]{1,255}$/.test(name) || name.includes('"') || name.includes("\\")) {
+    throw new RangeError(`router name ${JSON.stringify(name)} must be 1..255 printable ASCII characters without " or \\`);
+  }
+}
+
+/** Node NLRI + attribute: node flags (O when overloaded), node name, IPv4 TE router id. */
+export function nodeRoute(topo: LsTopology, r: LsRouter): LsRoute {
+  checkNodeName(r.name);
+  const common = { protocolId: protocolIdOf(topo), identifier: topo.identifier ?? 0 };
+  return {
+    kind: "node",
+    label: `node ${r.name}`,
+    nlri: encodeNodeNlri({ ...common, local: nodeDescriptorOf(topo, r) }),
+    attribute: Buffer.concat([
+      nodeFlagsTlv(r.overload ? NodeFlag.OVERLOAD : 0),
+      nodeNameTlv(r.name),
+      localTeRouterIdTlv(r.routerId),
+    ]),
+  };
+}
+
+/** Link NLRI (descriptors of both ends, interface/neighbor address) + attribute: local and remote
+ *  TE router ids, TE default metric (if any), IGP metric (3 octets IS-IS, 2 octets OSPF). */
+export function linkRoute(topo: LsTopology, l: LsLink): LsRoute {
+  const from = routerByName(topo, l.from);
+  const to = routerByName(topo, l.to);
+  const protocolId = protocolIdOf(topo);
+  const attribute = [localTeRouterIdTlv(from.routerId), remoteTeRouterIdTlv(to.routerId)];
+  if (l.teMetric !== undefined) attribute.push(teDefaultMetricTlv(l.teMetric));
+  attribute.push(igpMetricTlv(l.metric, igpMetricWidthFor(protocolId)));
+  return {
+    kind: "link",
+    label: `link ${l.from}->${l.to}`,
+    nlri: encodeLinkNlri({
+      protocolId,
+      identifier: topo.identifier ?? 0,
+      local: nodeDescriptorOf(topo, from),
+      remote: nodeDescriptorOf(topo, to),
+      interfaceAddress: l.localAddress,
+      neighborAddress: l.remoteAddress,
+    }),
+    attribute: Buffer.concat(attribute),
+  };
+}
+
+/** IPv4 prefix NLRI of the advertising router (+ OSPF route type intra-area) + prefix metric. */
+export function prefixRoute(topo: LsTopology, p: LsPrefix): LsRoute {
+  const r = routerByName(topo, p.router);
+  parseIpv4Prefix(p.prefix);
+  return {
+    kind: "prefix",
+    label: `prefix ${p.router} ${p.prefix}`,
+    nlri: encodeIpv4PrefixNlri({
+      protocolId: protocolIdOf(topo),
+      identifier: topo.identifier ?? 0,
+      local: nodeDescriptorOf(topo, r),
+      prefix: p.prefix,
+      ospfRouteType: topo.protocol === "ospf" ? OspfRouteType.INTRA_AREA : undefined,
+    }),
+    attribute: prefixMetricTlv(p.metric),
+  };
+}
+
+/** Every route of the topology: nodes, then links, then prefixes (the order routers use). */
+export function topologyRoutes(topo: LsTopology): LsRoute[] {
+  return [
+    ...topo.routers.map((r) => nodeRoute(topo, r)),
+    ...topo.links.map((l) => linkRoute(topo, l)),
+    ...topo.prefixes.map((p) => prefixRoute(topo, p)),
+  ];
+}
+
+/** Checks addresses and references once, so announcing fails before anything is sent. */
+export function validateTopology(topo: LsTopology): void {
+  for (const r of topo.routers) ipv4ToBytes(r.routerId);
+  topologyRoutes(topo);
+}
