@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// lsprobe-prober: GRE-stacked probes down every path of the plugin's path sets, with
+// Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
+import dgram from "node:dgram";
+import http from "node:http";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { randomInt } from "node:crypto";
+import { ConfigError, DEFAULT_CONFIG_PATH, describeConfig, loadConfig, type LsprobeConfig, type ProberConfig } from "../shared/config.js";
+import { createLogger, type Logger } from "../shared/log.js";
+import { Prober, type Entry } from "./prober.js";
+import { ProberMetrics, type ProberState } from "./metrics.js";
+import { PathSource } from "./pathsource.js";
+import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
+import { Counter, Gauge } from "prom-client";
+
+const USAGE = `Usage: lsprobe-prober [--config FILE] [--check-config] [--help]
+
+Sends GRE-stacked UDP probes down every path of the lsprobe plugin's path sets (one GRE layer
+per hop, so each probe is pinned to its path), receives them back, and exposes per-path RTT,
+loss, up/down and suspect links on http://LISTEN/metrics for Prometheus (also /healthz, /paths).
+
+Needs CAP_NET_RAW for its raw socket: run it as root with prober.user set (it drops to that
+user once its sockets are open), or grant the capability to node:
+  sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"
+
+Options:
+  --config FILE     configuration file (default ${DEFAULT_CONFIG_PATH}); the prober reads its
+                    own section, prober:
+  --check-config    validate the configuration and exit 0 (valid) or 1
+  --help            this text and the configuration reference
+
+Signals: SIGHUP reloads the configuration (sockets stay: source and port need a restart);
+SIGTERM / SIGINT stop.
+`;
+
+const nowNs = (): number => performance.now() * 1e6;
+
+function readKey(file: string | null): Buffer | undefined {
+  if (file === null) return undefined;
+  const key = readFileSync(file);
+  if (key.length < 16) throw new Error(`${file}: HMAC key too short (${key.length} bytes; use at least 16, e.g. head -c 32 /dev/urandom > ${file})`);
+  return key;
+}
+
+function dropPrivileges(user: string | null, log: Logger): void {
+  if (user === null || process.getuid?.() !== 0) return;
+  const gid = Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+  // Supplementary groups of the root process must not survive the switch.
+  (process as unknown as { initgroups?: (u: string, g: number) => void }).initgroups?.(user, gid);
+  process.setgid?.(gid);
+  process.setuid?.(user);
+  log.info("dropped privileges", { user, uid: process.getuid?.(), gid });
+}
+
+/** What the metrics read: the prober in force (replaced on SIGHUP). */
+class Current implements ProberState {
+  constructor(public prober: Prober) {}
+  entries(): Iterable<Entry> {
+    return this.prober.entries();
+  }
+  get rejected(): ProberState["rejected"] {
+    return this.prober.rejected;
+  }
+  generation(): number {
+    return this.prober.generation();
+  }
+  pathsetAge(): number {
+    return this.prober.pathsetAge();
+  }
+  suspects(): ReturnType<ProberState["suspects"]> {
+    return this.prober.suspects();
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let configPath = DEFAULT_CONFIG_PATH;
+  let check = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") {
+      process.stdout.write(`${USAGE}\nConfiguration reference:\n\n${describeConfig()}\n`);
+      return 0;
+    } else if (a === "--check-config") check = true;
+    else if (a === "--config" || a === "-c") configPath = argv[++i] ?? "";
+    else if (a.startsWith("--config=")) configPath = a.slice(9);
+    else {
+      process.stderr.write(`lsprobe-prober: unknown argument ${JSON.stringify(a)} (see --help)\n`);
+      return 2;
+    }
+  }
+  const load = (): { all: LsprobeConfig; cfg: ProberConfig } => {
+    const all = loadConfig(configPath);
+    if (all.prober === null) throw new ConfigError(configPath, [{ path: "prober", line: 0, col: 0, message: "missing: the prober needs a prober: section (at least prober.source)" }]);
+    return { all, cfg: all.prober };
+  };
+  let all: LsprobeConfig;
+  let cfg: ProberConfig;
+  let key: Buffer | undefined;
+  try {
+    ({ all, cfg } = load());
+    key = readKey(cfg.hmacKeyFile);
+  } catch (e) {
+    process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (check) {
+    process.stderr.write(`${configPath}: OK (source ${cfg.source}, ${cfg.rate} probes/s per path, return ${cfg.return})\n`);
+    return 0;
+  }
+  const log = createLogger({ name: "lsprobe-prober", level: all.log.level, format: all.log.format });
+
+  // Sockets first, as root; then drop privileges.
+  let raw: RawSocket;
+  try {
+    raw = RawSocket.open({ protocol: IPPROTO_RAW });
+  } catch (e) {
+    process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
+    return e instanceof RawSocketPermissionError ? 77 : 1;
+  }
+  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      udp.once("error", reject);
+      udp.bind(cfg.port, cfg.source, () => {
+        udp.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    log.error("cannot bind the probe port", { address: `${cfg.source}:${cfg.port}`, error: (e as Error).message });
+    return 1;
+  }
+  const [host, portText] = [cfg.listen.slice(0, cfg.listen.lastIndexOf(":")), cfg.listen.slice(cfg.listen.lastIndexOf(":") + 1)];
+  const server = http.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(Number(portText), host.replace(/^\[(.*)\]$/, "$1"), () => resolve());
+    });
+  } catch (e) {
+    log.error("cannot listen for HTTP", { listen: cfg.listen, error: (e as Error).message });
+    return 1;
+  }
+  try {
+    dropPrivileges(cfg.user, log);
+  } catch (e) {
+    log.error("cannot drop privileges", { user: cfg.user, error: (e as Error).message });
+    return 1;
+  }
+
+  let sendErrors = 0;
+  const onSent = (err?: Error): void => {
+    if (err) {
+      sendErrors++;
+      log.once(`send:${(err as { code?: string }).code}`, "warn", "probe send failed (counted; logged once per error kind)", { error: err.message });
+    }
+  };
+  const source = new PathSource({ socket: cfg.paths.socket, file: cfg.paths.file });
+  let confirmedAt = Date.now();
+  const makeProber = (c: ProberConfig, k: Buffer | undefined, nonce: number): Prober => {
+    const p = new Prober(c, {
+      send: (pkt, dst) => raw.send(pkt, dst, onSent),
+      nowNs,
+      log,
+      onAdd: (e) => metrics?.addPath(e.key, e.labels),
+      onRemove: (e) => metrics?.removePath(e.key, e.labels),
+      onRtt: (e, s) => metrics?.observeRtt(e.key, s),
+    }, nonce, k);
+    p.pathsetAge = () => (source.connected ? 0 : (Date.now() - confirmedAt) / 1000);
+    return p;
+  };
+  let metrics: ProberMetrics | undefined;
+  const current = new Current(makeProber(cfg, key, randomInt(0, 2 ** 32)));
+  metrics = new ProberMetrics(current);
+  const reloadOk = new Gauge({ name: "lsprobe_config_last_reload_successful", help: "1 when the last configuration reload succeeded.", registers: [metrics.registry] });
+  reloadOk.set(1);
+  new Counter({
+    name: "lsprobe_send_errors_total",
+    help: "Probes the kernel refused to send (sendto errors).",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(sendErrors);
+    },
+  });
+
+  const apply = (set: Parameters<Prober["setPathSet"]>[0], from: string): void => {
+    const r = current.prober.setPathSet(set);
+    log.info("path set in force", { generation: set.generation, from, added: r.added, removed: r.removed, kept: r.kept, refused: r.refused.length, rate: current.prober.schedule.rate });
+    for (const x of r.refused) log.once(`refused:${x.path}:${x.reason}`, "warn", "path not probed", x);
+    if (current.prober.schedule.capped) log.once("capped", "warn", "max-pps caps the probe rate: every path is probed below prober.rate", { maxPps: cfg.maxPps });
+  };
+  source.on("pathset", (set, from) => {
+    confirmedAt = Date.now();
+    apply(set, from);
+  });
+  source.on("invalid", (e, from) => log.warn("path set rejected; the last good one stays in force", { from, error: e.message }));
+  source.on("connected", () => log.info("subscribed to the plugin's socket", { socket: cfg.paths.socket }));
+  source.on("disconnected", (why) => {
+    confirmedAt = Date.now();
+    log.warn("plugin socket lost; probing the last path set", { reason: why });
+  });
+
+  udp.on("message", (msg) => current.prober.onReply(msg));
+  udp.on("error", (e) => log.warn("UDP receive error", { error: e.message }));
+
+  // The send loop: a timer aimed at the next due probe (1 ms resolution; faster rates send
+  // several per tick, evenly on average).
+  let timer: NodeJS.Timeout | undefined;
+  let lastTick = Date.now();
+  const loop = (): void => {
+    current.prober.tick();
+    lastTick = Date.now();
+    const waitMs = Math.min(100, Math.max(1, Math.floor(current.prober.untilNextNs() / 1e6)));
+    timer = setTimeout(loop, waitMs);
+  };
+  const roller = setInterval(() => current.prober.roll(), 1000);
+
+  server.on("request", (req, res) => {
+    const url = (req.url ?? "/").split("?")[0];
+    if (url === "/metrics") {
+      metrics!.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics!.registry.contentType });
+          res.end(text);
+        },
+        (e: Error) => {
+          res.writeHead(500);
+          res.end(e.message);
+        },
+      );
+    } else if (url === "/healthz") {
+      const stalled = Date.now() - lastTick > 2000;
+      const ok = !stalled && current.prober.pathSet !== undefined;
+      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
+      res.end(ok ? "ok\n" : stalled ? "send loop stalled\n" : "no path set yet\n");
+    } else if (url === "/paths") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          generation: current.prober.generation(),
+          schedule: current.prober.schedule,
+          paths: current.prober.describe(),
+          suspects: current.prober.rankedSuspects(),
+        }) + "\n",
+      );
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("lsprobe-prober: /metrics /healthz /paths\n");
+    }
+  });
+
+  process.on("SIGHUP", () => {
+    try {
+      const next = load();
+      if (next.cfg.source !== cfg.source || next.cfg.port !== cfg.port || next.cfg.listen !== cfg.listen)
+        throw new Error("prober.source, prober.port and prober.listen need a restart");
+      const k = readKey(next.cfg.hmacKeyFile);
+      const p = makeProber(next.cfg, k, current.prober.nonce);
+      for (const e of current.prober.entries()) metrics!.removePath(e.key, e.labels);
+      cfg = next.cfg;
+      current.prober = p;
+      if (source.current) apply(source.current, "reload");
+      reloadOk.set(1);
+      log.info("configuration reloaded", { file: configPath });
+    } catch (e) {
+      reloadOk.set(0);
+      log.error("configuration reload failed; keeping the running one", { error: (e as Error).message });
+    }
+  });
+  const stop = (why: string): void => {
+    log.info("stopping", { reason: why });
+    if (timer) clearTimeout(timer);
+    clearInterval(roller);
+    source.close();
+    raw.close();
+    udp.close();
+    server.close();
+    server.closeAllConnections?.();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  await source.start();
+  log.info("started", { source: cfg.source, port: cfg.port, listen: cfg.listen, rate: cfg.rate, return: cfg.return, classes: cfg.classes.map((c) => c.name).join(",") });
+  loop();
+  return new Promise<number>(() => {});
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`lsprobe-prober: fatal: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

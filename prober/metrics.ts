@@ -1,0 +1,173 @@
+// What the prober exposes to Prometheus (prom-client).
+//
+// Hot counts live in the trackers' plain numbers; the Prometheus counters and gauges are filled
+// from them at scrape time (collect), so probing costs no label hashing. Only the RTT histogram
+// is observed per reply, through a cached child (labels hashed once per path). Every series of
+// a path exists from the moment the path is probed (zeros), and disappears with the path.
+// Names follow Prometheus conventions: base units (seconds), `_total` only on counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from "prom-client";
+import type { PathTracker } from "./tracker.js";
+
+export const PATH_LABELS = ["path", "src", "dst", "hops", "class"] as const;
+export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
+
+/** Reasons a reply is rejected (the `reason` label of lsprobe_probes_rejected_total). */
+export const REJECT_REASONS = ["malformed", "bad_mac", "unknown_path", "other_run", "duplicate", "replay", "expired"] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** smokeping_prober's default: 50 us doubling, 20 buckets (up to ~26 s). */
+export function rttBuckets(start = 50e-6, factor = 2, count = 20): number[] {
+  return Array.from({ length: count }, (_, i) => start * factor ** i);
+}
+
+/** One probed (path, class): what the metrics read. */
+export interface MetricEntry {
+  labels: PathLabels;
+  tracker: PathTracker;
+  lossRatio(): number;
+}
+
+export interface ProberState {
+  entries(): Iterable<MetricEntry>;
+  /** Rejections not attributable to a path (bad MAC, malformed, ...). */
+  rejected: Record<RejectReason, number>;
+  generation(): number;
+  /** Seconds since the plugin last confirmed the set in force (0 while subscribed). */
+  pathsetAge(): number;
+  suspects(): Iterable<{ link: string; from: string; to: string; suspect: boolean }>;
+}
+
+export class ProberMetrics {
+  readonly registry = new Registry();
+  private readonly rtt: Histogram<(typeof PATH_LABELS)[number]>;
+  private readonly children = new Map<string, { observe(v: number): void }>();
+
+  constructor(state: ProberState, buckets = rttBuckets()) {
+    const r = [this.registry];
+    const perPath = (name: string, help: string, read: (t: PathTracker) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: PATH_LABELS,
+        registers: r,
+        collect() {
+          this.reset();
+          for (const e of state.entries()) this.inc(e.labels, read(e.tracker));
+        },
+      });
+    };
+    perPath("lsprobe_probes_sent_total", "Probes sent.", (t) => t.counters.sent);
+    perPath("lsprobe_probes_received_total", "Probes back within the timeout.", (t) => t.counters.received);
+    perPath("lsprobe_probes_lost_total", "Probes never back (final after twice the timeout).", (t) => t.counters.lost);
+    perPath("lsprobe_probes_late_total", "Probes back after the timeout but before being declared lost.", (t) => t.counters.late);
+    perPath("lsprobe_probes_out_of_order_total", "Replies that arrived after a later probe's reply.", (t) => t.counters.outOfOrder);
+
+    new Counter({
+      name: "lsprobe_probes_rejected_total",
+      help: "Replies rejected, by reason (never counted as received).",
+      labelNames: ["reason"],
+      registers: r,
+      collect() {
+        this.reset();
+        const sum = { ...state.rejected };
+        for (const e of state.entries()) {
+          sum.duplicate += e.tracker.counters.duplicate;
+          sum.replay += e.tracker.counters.replay;
+          sum.expired += e.tracker.counters.expired;
+        }
+        for (const reason of REJECT_REASONS) this.inc({ reason }, sum[reason]);
+      },
+    });
+
+    this.rtt = new Histogram({
+      name: "lsprobe_probe_rtt_seconds",
+      help: "Round-trip time of probes back within the timeout.",
+      labelNames: PATH_LABELS,
+      buckets,
+      registers: r,
+    });
+
+    new Gauge({
+      name: "lsprobe_path_up",
+      help: "1 when the path forwards, 0 when down (N consecutive probes missing); NaN until known.",
+      labelNames: PATH_LABELS,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const e of state.entries()) this.set(e.labels, e.tracker.up === null ? NaN : e.tracker.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_path_loss_ratio",
+      help: "Share of probes lost over the sliding loss window.",
+      labelNames: PATH_LABELS,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const e of state.entries()) this.set(e.labels, e.lossRatio());
+      },
+    });
+    new Gauge({
+      name: "lsprobe_path_rtt_last_seconds",
+      help: "RTT of the last reply.",
+      labelNames: PATH_LABELS,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const e of state.entries()) this.set(e.labels, e.tracker.lastRtt);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_paths",
+      help: "Paths (times classes) being probed.",
+      registers: r,
+      collect() {
+        let n = 0;
+        for (const _ of state.entries()) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_pathset_generation",
+      help: "Generation of the path set in force.",
+      registers: r,
+      collect() {
+        this.set(state.generation());
+      },
+    });
+    new Gauge({
+      name: "lsprobe_pathset_age_seconds",
+      help: "Seconds since the plugin last confirmed the path set in force (0 while subscribed to its socket).",
+      registers: r,
+      collect() {
+        this.set(state.pathsetAge());
+      },
+    });
+    new Gauge({
+      name: "lsprobe_link_suspect",
+      help: "1 when the link lies on failing paths only (suspected of breaking them).",
+      labelNames: ["link", "from", "to"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to }, s.suspect ? 1 : 0);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Create the path's RTT series now (zeros), so it exists before the first reply. */
+  addPath(key: string, labels: PathLabels): void {
+    this.rtt.zero(labels);
+    this.children.set(key, this.rtt.labels(labels));
+  }
+
+  removePath(key: string, labels: PathLabels): void {
+    this.children.delete(key);
+    this.rtt.remove(labels);
+  }
+
+  observeRtt(key: string, seconds: number): void {
+    this.children.get(key)?.observe(seconds);
+  }
+}

@@ -1,0 +1,229 @@
+// ProbeTemplate: one path's probe packet, built once, patched in place per probe.
+//
+// Layout for hops [h1 .. hn] from prober P (every layer: source P, TTL ttl, DSCP dscp, DF set):
+//
+//   offset            what
+//   0                 IPv4  P -> h1, proto 47, total length L      (layer 0, outermost)
+//   20                GRE   0x0800
+//   24                IPv4  P -> h2, proto 47, total length L-24   (layer 1)
+//   44                GRE   0x0800
+//   ...               (layer i at i*24; total length L - i*24)
+//   innerOffset=n*24  IPv4  P -> P,  proto 17, total length L-n*24 (innermost)
+//   udpOffset         UDP   srcPortBase + seq % srcPortRange -> dstPort, length L-n*24-20
+//   payloadOffset     probe payload (payload.ts): 44-octet header, then zero padding to L
+//
+// L = max(size, minimumSize(n)), minimumSize(n) = 24n + 20 + 8 + 44. Each router on the path owns
+// one hop address, decapsulates one layer and forwards the inner packet on its own header; the
+// last inner packet comes back to P.
+//
+// Nothing in any IPv4 header changes per probe (constant ids, fixed lengths), so every IPv4
+// checksum is final at construction. patch() writes only the payload's sequence and send time,
+// the UDP source port, the MAC (with a key) and the UDP checksum. The UDP checksum is incremental
+// (RFC 1071 §2 (C)): the folded sum of the pseudo-header and every constant octet is kept from
+// construction, with the varying fields zero; per probe only the varying 16-bit words are added.
+// All of them sit at even offsets from the UDP header, so they are whole words.
+//
+// IPv4 id: 1 + pathIndex % 65535 on every layer, never 0: with IP_HDRINCL, Linux fills in an id
+// of 0 (raw(7)), which would make the first header differ from the template. DF makes the
+// packet atomic (RFC 6864), so a constant id is allowed.
+
+import { IPV4_HEADER_LENGTH, IPPROTO_GRE, IPPROTO_UDP, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
+import { ETHERTYPE_IPV4, GRE_HEADER_LENGTH, writeGreHeader } from "./gre.js";
+import { UDP_HEADER_LENGTH, UDP_OFF_CHECKSUM, UDP_OFF_SRC_PORT, udpChecksumFromSum, udpPseudoHeaderSum, writeUdpHeader } from "./udp.js";
+import { onesComplementSum } from "./checksum.js";
+import {
+  PAYLOAD_FLAG_MAC,
+  PAYLOAD_HEADER_LENGTH,
+  PAYLOAD_MAC_LENGTH,
+  PAYLOAD_OFF_FLAGS,
+  PAYLOAD_OFF_MAC,
+  PAYLOAD_OFF_NONCE,
+  PAYLOAD_OFF_SENT_NS,
+  PAYLOAD_OFF_SEQ,
+  PayloadMac,
+  writePayload,
+} from "./payload.js";
+
+/** One GRE layer: an IPv4 header and the GRE header after it. */
+export const GRE_LAYER_LENGTH = IPV4_HEADER_LENGTH + GRE_HEADER_LENGTH;
+/** The innermost IPv4 + UDP headers and the payload header. */
+export const PROBE_INNER_MIN_LENGTH = IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH;
+/** RFC 791: every IPv4 host accepts 68 octets unfragmented. */
+export const MIN_MTU = 68;
+export const MAX_PACKET_LENGTH = 0xffff;
+
+export interface ProbeTemplateOptions {
+  /** The prober's IPv4 address: source of every layer and destination of the innermost one. */
+  src: string;
+  /** GRE hop addresses, outermost first (reverse mode: forward hops then reverse hops). */
+  hops: readonly string[];
+  dstPort: number;
+  srcPortBase: number;
+  /** Source ports rotate over srcPortBase .. srcPortBase + srcPortRange - 1; 1 = fixed port. */
+  srcPortRange: number;
+  /** TTL of the outermost and every inner layer. */
+  ttl: number;
+  dscp: number;
+  /** Total octets of the outermost packet; raised to minimumSize(hops) if smaller. */
+  size: number;
+  mtu: number;
+  pathIndex: number;
+  nonce: number;
+  /** HMAC key; without it the MAC field stays zero and flag M clear. */
+  key?: Buffer;
+}
+
+/** A bad ProbeTemplate option: names the option (`hops[2]`, `srcPortRange`, ...). */
+export class ProbeTemplateError extends Error {
+  override name = "ProbeTemplateError";
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`probe template ${field}: ${detail}`);
+  }
+}
+
+/** The probe would not fit the MTU (DF is set on every layer, so it would be dropped, not fragmented). */
+export class PacketTooLargeError extends Error {
+  override name = "PacketTooLargeError";
+  constructor(
+    readonly pathIndex: number,
+    readonly hopCount: number,
+    /** Total octets of the probe (the outermost IPv4 total length). */
+    readonly length: number,
+    readonly mtu: number,
+  ) {
+    const stack = hopCount * GRE_LAYER_LENGTH;
+    super(
+      `path ${pathIndex}: a ${hopCount}-hop GRE stack (${stack} bytes of IPv4+GRE headers) makes a ${length}-byte probe ` +
+        `(minimum for ${hopCount} hops: ${stack + PROBE_INNER_MIN_LENGTH}), above the MTU of ${mtu} bytes`,
+    );
+  }
+}
+
+function int(field: string, v: number, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new ProbeTemplateError(field, `${String(v)} is not an integer ${min}-${max}`);
+  }
+  return v;
+}
+
+function address(field: string, a: string): number {
+  try {
+    return ipv4ToUint32(a);
+  } catch (e) {
+    throw new ProbeTemplateError(field, (e as Error).message);
+  }
+}
+
+export class ProbeTemplate {
+  /** The packet. patch() rewrites it in place and returns it. */
+  readonly buffer: Buffer;
+  /** Octets of the whole packet (= outermost IPv4 total length). */
+  readonly length: number;
+  readonly hopCount: number;
+  /** Offset of the innermost IPv4 header (P -> P, UDP). */
+  readonly innerOffset: number;
+  readonly udpOffset: number;
+  readonly payloadOffset: number;
+  readonly pathIndex: number;
+  readonly srcPortBase: number;
+  readonly srcPortRange: number;
+
+  private readonly view: DataView;
+  private readonly mac: PayloadMac | undefined;
+  /** Folded sum of the pseudo-header and the UDP datagram with every per-probe field zero. */
+  private readonly baseSum: number;
+
+  /** Octets of the smallest probe for this many hops (or this hop list). */
+  static minimumSize(hops: number | readonly string[]): number {
+    const n = typeof hops === "number" ? hops : hops.length;
+    return n * GRE_LAYER_LENGTH + PROBE_INNER_MIN_LENGTH;
+  }
+
+  /** Offset of layer i's IPv4 header (i = hop count: the innermost). */
+  static layerOffset(i: number): number {
+    return i * GRE_LAYER_LENGTH;
+  }
+
+  constructor(o: ProbeTemplateOptions) {
+    const src = address("src", o.src);
+    if (!Array.isArray(o.hops) || o.hops.length === 0) {
+      throw new ProbeTemplateError("hops", "a probe needs at least one GRE hop address (got an empty list)");
+    }
+    const hops = o.hops.map((h, i) => address(`hops[${i}]`, h));
+    const dstPort = int("dstPort", o.dstPort, 1, 0xffff);
+    this.srcPortBase = int("srcPortBase", o.srcPortBase, 1, 0xffff);
+    this.srcPortRange = int("srcPortRange", o.srcPortRange, 1, 0x10000 - this.srcPortBase);
+    const ttl = int("ttl", o.ttl, 1, 255);
+    const dscp = int("dscp", o.dscp, 0, 63);
+    const size = int("size", o.size, 0, MAX_PACKET_LENGTH);
+    const mtu = int("mtu", o.mtu, MIN_MTU, MAX_PACKET_LENGTH);
+    this.pathIndex = int("pathIndex", o.pathIndex, 0, 0xffffffff);
+    const nonce = int("nonce", o.nonce, 0, 0xffffffff);
+    if (o.key !== undefined && (!Buffer.isBuffer(o.key) || o.key.length === 0)) {
+      throw new ProbeTemplateError("key", "must be a non-empty Buffer when given");
+    }
+
+    const n = hops.length;
+    const length = Math.max(size, ProbeTemplate.minimumSize(n));
+    if (length > mtu) throw new PacketTooLargeError(this.pathIndex, n, length, mtu);
+
+    this.hopCount = n;
+    this.length = length;
+    this.innerOffset = ProbeTemplate.layerOffset(n);
+    this.udpOffset = this.innerOffset + IPV4_HEADER_LENGTH;
+    this.payloadOffset = this.udpOffset + UDP_HEADER_LENGTH;
+    this.mac = o.key ? new PayloadMac(o.key) : undefined;
+    const buf = (this.buffer = Buffer.alloc(length));
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+
+    const id = 1 + (this.pathIndex % 0xffff);
+    for (let i = 0; i < n; i++) {
+      const off = ProbeTemplate.layerOffset(i);
+      writeIpv4Header(buf, off, { src, dst: hops[i], protocol: IPPROTO_GRE, totalLength: length - off, ttl, dscp, id, dontFragment: true });
+      writeGreHeader(buf, off + IPV4_HEADER_LENGTH, ETHERTYPE_IPV4);
+    }
+    const inner = this.innerOffset;
+    writeIpv4Header(buf, inner, { src, dst: src, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });
+    const udpLength = length - this.udpOffset;
+    writeUdpHeader(buf, this.udpOffset, { srcPort: 0, dstPort, length: udpLength });
+    // Per-probe fields zero (seq, time, MAC, source port, checksum) while the base sum is taken.
+    writePayload(buf, this.payloadOffset, length - this.payloadOffset, { pathIndex: this.pathIndex, seq: 0, sentNs: 0n, nonce }, undefined);
+    if (this.mac) buf[this.payloadOffset + PAYLOAD_OFF_FLAGS] |= PAYLOAD_FLAG_MAC; // constant, so part of the base sum
+    this.baseSum = onesComplementSum(buf, this.udpOffset, length, udpPseudoHeaderSum(src, src, udpLength));
+    this.patch(0, 0n);
+  }
+
+  /** The UDP source port of probe `seq`. */
+  srcPortFor(seq: number): number {
+    return this.srcPortBase + (seq % this.srcPortRange);
+  }
+
+  /**
+   * Writes probe `seq` (integer 0..2^32-1) sent at `sentNs` (u64 ns; wraps modulo 2^64) into the
+   * buffer: sequence, send time, UDP source port, MAC (with a key) and UDP checksum. Returns the
+   * template's own buffer: send it before the next patch().
+   */
+  patch(seq: number, sentNs: bigint): Buffer {
+    if (seq >>> 0 !== seq) throw new RangeError(`probe seq ${seq} is not an integer 0-4294967295`);
+    const b = this.buffer;
+    const v = this.view;
+    const p = this.payloadOffset;
+    const u = this.udpOffset;
+    const sport = this.srcPortBase + (seq % this.srcPortRange);
+    v.setUint32(p + PAYLOAD_OFF_SEQ, seq);
+    v.setBigUint64(p + PAYLOAD_OFF_SENT_NS, sentNs);
+    v.setUint16(u + UDP_OFF_SRC_PORT, sport);
+    let sum = this.baseSum + sport;
+    for (let i = p + PAYLOAD_OFF_SEQ; i < p + PAYLOAD_OFF_NONCE; i += 2) sum += (b[i] << 8) | b[i + 1];
+    if (this.mac) {
+      this.mac.sign(b, p);
+      const end = p + PAYLOAD_OFF_MAC + PAYLOAD_MAC_LENGTH;
+      for (let i = p + PAYLOAD_OFF_MAC; i < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+    }
+    v.setUint16(u + UDP_OFF_CHECKSUM, udpChecksumFromSum(sum));
+    return b;
+  }
+}

@@ -1,0 +1,301 @@
+// The prober's core: path sets in, probes out, replies in, state for the metrics.
+//
+// Each (path, class) is an entry with a stable index (carried in the probe payload), a
+// prebuilt packet template and a tracker. A new path set is swapped in without a gap: entries
+// whose path id and class survive keep their index, template, tracker and series; new ones are
+// added; gone ones are removed (and their series with them). Sockets, timers and HTTP are the
+// shell's (main.ts): this class gets a send function and a clock.
+import type { Logger } from "../shared/log.js";
+import type { ProberConfig } from "../shared/config.js";
+import type { Path, PathSet } from "../shared/pathset.js";
+import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError } from "./packet/template.js";
+import { parsePayload, PayloadMac } from "./packet/payload.js";
+import { PathTracker, type Transition } from "./tracker.js";
+import { Scheduler } from "./scheduler.js";
+import { LossWindow } from "./losswindow.js";
+import { suspectLinks } from "./localize.js";
+import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
+
+export interface Entry extends MetricEntry {
+  key: string;
+  index: number;
+  path: Path;
+  className: string;
+  template: ProbeTemplate;
+  /** Destination of the outermost layer. */
+  firstHop: string;
+  window: LossWindow;
+  /** Directed links the probe crosses (both ways in reverse mode), for localization. */
+  links: Array<{ id: string; from: string; to: string }>;
+  /** "reverse" or "routed" (reverse falls back to routed when the way back has no address). */
+  returns: "reverse" | "routed";
+}
+
+export interface ProberIo {
+  send(packet: Buffer, dst: string): void;
+  /** Monotonic nanoseconds (as a Number: 2^53 ns is 104 days of uptime). */
+  nowNs(): number;
+  log: Logger;
+  /** Called when an entry is added or removed (metrics series). */
+  onAdd?(e: Entry): void;
+  onRemove?(e: Entry): void;
+  onRtt?(e: Entry, seconds: number): void;
+}
+
+export interface SwapResult {
+  added: number;
+  removed: number;
+  kept: number;
+  refused: Array<{ path: string; reason: string }>;
+}
+
+export class Prober implements ProberState {
+  private readonly byKey = new Map<string, Entry>();
+  private byIndex: Array<Entry | undefined> = [];
+  private order: Entry[] = [];
+  private readonly freeIndexes: number[] = [];
+  private readonly scheduler: Scheduler;
+  private readonly mac?: PayloadMac;
+  private set?: PathSet;
+  private suspectState = new Map<string, { link: string; from: string; to: string; suspect: boolean }>();
+  readonly rejected: Record<RejectReason, number> = { malformed: 0, bad_mac: 0, unknown_path: 0, other_run: 0, duplicate: 0, replay: 0, expired: 0 };
+  /** Set by the shell: seconds since the plugin last confirmed the set. */
+  pathsetAge: () => number = () => 0;
+
+  constructor(
+    private readonly cfg: ProberConfig,
+    private readonly io: ProberIo,
+    readonly nonce: number,
+    key?: Buffer,
+  ) {
+    this.scheduler = new Scheduler({ ratePerEntry: cfg.rate, maxPps: cfg.maxPps });
+    if (key) this.mac = new PayloadMac(key);
+  }
+
+  entries(): Iterable<Entry> {
+    return this.order;
+  }
+
+  generation(): number {
+    return this.set?.generation ?? 0;
+  }
+
+  get pathSet(): PathSet | undefined {
+    return this.set;
+  }
+
+  suspects(): Iterable<{ link: string; from: string; to: string; suspect: boolean }> {
+    return this.suspectState.values();
+  }
+
+  /** Swap in a new path set. Probing of kept entries continues without a gap. */
+  setPathSet(set: PathSet): SwapResult {
+    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [] };
+    const want = new Map<string, { path: Path; cls: { name: string; dscp: number } }>();
+    for (const path of set.paths) {
+      if (!path.probeable) {
+        result.refused.push({ path: path.id, reason: path.unprobeableReason ?? "unprobeable" });
+        continue;
+      }
+      for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}`, { path, cls });
+    }
+    const mirrors = new Map(set.paths.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
+    for (const [key, e] of this.byKey) {
+      if (want.has(key)) continue;
+      this.byKey.delete(key);
+      this.byIndex[e.index] = undefined;
+      this.freeIndexes.push(e.index);
+      this.io.onRemove?.(e);
+      result.removed++;
+    }
+    for (const [key, { path, cls }] of want) {
+      const old = this.byKey.get(key);
+      if (old) {
+        old.path = path; // same links; names or addresses may have been refreshed
+        result.kept++;
+        continue;
+      }
+      const index = this.freeIndexes.pop() ?? this.byIndex.length;
+      try {
+        const e = this.makeEntry(key, index, path, cls, mirrors);
+        this.byKey.set(key, e);
+        this.byIndex[index] = e;
+        this.io.onAdd?.(e);
+        result.added++;
+      } catch (err) {
+        this.freeIndexes.push(index);
+        if (err instanceof PacketTooLargeError || err instanceof ProbeTemplateError) result.refused.push({ path: path.id, reason: err.message });
+        else throw err;
+      }
+    }
+    this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
+    this.set = set;
+    this.scheduler.setEntries(this.order.length, this.io.nowNs());
+    // Suspects of links that no longer exist go away with them.
+    const live = new Set(this.order.flatMap((e) => e.links.map((l) => l.id)));
+    for (const id of [...this.suspectState.keys()]) if (!live.has(id)) this.suspectState.delete(id);
+    return result;
+  }
+
+  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, mirrors: Map<string, Path>): Entry {
+    const reverse = this.cfg.return === "reverse" && path.greReverse.length === path.gre.length && path.gre.length > 0;
+    if (this.cfg.return === "reverse" && !reverse)
+      this.io.log.once(`routed-fallback:${path.id}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id });
+    const hops = [...path.gre.map((g) => g.address), ...(reverse ? path.greReverse.map((g) => g.address) : [])];
+    const template = new ProbeTemplate({
+      src: this.cfg.source,
+      hops,
+      dstPort: this.cfg.port,
+      srcPortBase: this.cfg.srcPort,
+      srcPortRange: this.cfg.srcPortRange,
+      ttl: this.cfg.ttl,
+      dscp: cls.dscp,
+      size: this.cfg.size,
+      mtu: this.cfg.mtu,
+      pathIndex: index,
+      nonce: this.nonce,
+      key: this.mac?.key,
+    });
+    const links = path.links.map((l) => ({ id: l.id, from: l.from, to: l.to }));
+    if (reverse) {
+      const mirror = mirrors.get([...path.hops].reverse().map((h) => h.node).join(">"));
+      if (mirror) links.push(...mirror.links.map((l) => ({ id: l.id, from: l.from, to: l.to })));
+    }
+    const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name };
+    const tracker = new PathTracker(index, {
+      window: Math.max(64, Math.ceil(this.cfg.rate * (this.cfg.timeout / 1000) * 4) + 16),
+      timeoutNs: this.cfg.timeout * 1e6,
+      finalNs: this.cfg.timeout * 2e6,
+      downAfter: this.cfg.downAfter,
+      upAfter: this.cfg.upAfter,
+    });
+    const window = new LossWindow(Math.max(2, Math.round(this.cfg.lossWindow / 1000)));
+    return {
+      key,
+      index,
+      path,
+      className: cls.name,
+      template,
+      firstHop: hops[0],
+      tracker,
+      window,
+      links,
+      labels,
+      returns: reverse ? "reverse" : "routed",
+      lossRatio: () => window.ratio(),
+    };
+  }
+
+  /** Send whatever is due now, then time out what is overdue. Returns the number sent. */
+  tick(): number {
+    const now = this.io.nowNs();
+    let sent = 0;
+    for (let k = this.scheduler.due(now); k > 0; k--) {
+      const e = this.order[this.scheduler.next()];
+      const seq = e.tracker.send(now);
+      const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
+      this.io.send(pkt, e.firstHop);
+      sent++;
+    }
+    const onT = (t: Transition): void => this.transition(t);
+    for (const e of this.order) e.tracker.expire(now, onT);
+    return sent;
+  }
+
+  /** Nanoseconds until the next probe is due. */
+  untilNextNs(): number {
+    return this.scheduler.untilNextNs(this.io.nowNs());
+  }
+
+  get schedule(): { rate: number; capped: boolean; skipped: number } {
+    return { rate: this.scheduler.rate, capped: this.scheduler.capped, skipped: this.scheduler.skipped };
+  }
+
+  /** A UDP payload came back to the probe port. */
+  onReply(payload: Buffer): void {
+    const now = this.io.nowNs();
+    const p = parsePayload(payload);
+    if (!p.ok) {
+      this.rejected.malformed++;
+      return;
+    }
+    if (this.mac && !this.mac.verify(payload)) {
+      this.rejected.bad_mac++;
+      return;
+    }
+    if (p.nonce !== this.nonce) {
+      this.rejected.other_run++;
+      return;
+    }
+    const e = this.byIndex[p.pathIndex];
+    if (e === undefined) {
+      this.rejected.unknown_path++;
+      return;
+    }
+    const v = e.tracker.receive(p.seq, now, (t) => this.transition(t));
+    if (v === "received" || v === "late") this.io.onRtt?.(e, e.tracker.lastRtt);
+  }
+
+  private transition(t: Transition): void {
+    const e = this.byIndex[t.path];
+    if (!e) return;
+    this.io.log[t.up ? "info" : "warn"](t.up ? "path up" : "path down", { path: e.path.id, hops: e.labels.hops, class: e.className });
+  }
+
+  /** Once a second: loss windows, then suspects. Returns links that changed suspect state. */
+  roll(): Array<{ link: string; suspect: boolean }> {
+    for (const e of this.order) {
+      const c = e.tracker.counters;
+      e.window.sample(c.lost, c.received + c.late + c.lost);
+    }
+    const failing = (e: Entry): boolean => e.tracker.up === false || e.window.ratio() > this.cfg.lossyAbove;
+    const ranked = suspectLinks(this.order.map((e) => ({ links: e.links.map((l) => l.id), failing: failing(e) })));
+    const now = new Set(ranked.map((s) => s.link));
+    const names = new Map(this.order.flatMap((e) => e.links.map((l) => [l.id, l] as const)));
+    const changed: Array<{ link: string; suspect: boolean }> = [];
+    for (const [id, l] of names) {
+      const suspect = now.has(id);
+      const prev = this.suspectState.get(id);
+      if ((prev?.suspect ?? false) !== suspect) {
+        changed.push({ link: id, suspect });
+        const rank = ranked.findIndex((s) => s.link === id);
+        this.io.log[suspect ? "warn" : "info"](suspect ? "link suspect" : "link cleared", {
+          link: id,
+          from: l.from,
+          to: l.to,
+          ...(suspect ? { rank: rank + 1, failingPaths: ranked[rank].failing } : {}),
+        });
+      }
+      this.suspectState.set(id, { link: id, from: l.from, to: l.to, suspect });
+    }
+    return changed;
+  }
+
+  /** Suspects ranked by failing paths crossing them (for /paths and tests). */
+  rankedSuspects(): Array<{ link: string; from: string; to: string; failing: number }> {
+    const failing = (e: Entry): boolean => e.tracker.up === false || e.window.ratio() > this.cfg.lossyAbove;
+    const names = new Map(this.order.flatMap((e) => e.links.map((l) => [l.id, l] as const)));
+    return suspectLinks(this.order.map((e) => ({ links: e.links.map((l) => l.id), failing: failing(e) }))).map((s) => ({
+      link: s.link,
+      from: names.get(s.link)!.from,
+      to: names.get(s.link)!.to,
+      failing: s.failing,
+    }));
+  }
+
+  /** For /paths: each entry's state. */
+  describe(): unknown[] {
+    return this.order.map((e) => ({
+      path: e.path.id,
+      class: e.className,
+      src: e.path.src,
+      dst: e.path.dst,
+      hops: e.labels.hops,
+      returns: e.returns,
+      state: e.tracker.up === null ? "unknown" : e.tracker.up ? "up" : "down",
+      lastRttSeconds: Number.isNaN(e.tracker.lastRtt) ? null : e.tracker.lastRtt,
+      lossRatio: Number.isNaN(e.window.ratio()) ? null : e.window.ratio(),
+      ...e.tracker.counters,
+    }));
+  }
+}

@@ -1,0 +1,190 @@
+// The prober's core against a simulated network: every router on the path takes off its GRE
+// layer (as the lab's decapsulators do); a broken link drops what would cross it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Prober } from "../../prober/prober.js";
+import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
+import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
+import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
+import { PAYLOAD_OFF_SEQ } from "../../prober/packet/payload.js";
+import { parseConfig, type ProberConfig } from "../../shared/config.js";
+import { createLogger } from "../../shared/log.js";
+import { Engine } from "../../plugin/engine.js";
+import { directedPairs } from "../../plugin/paths.js";
+import type { PathSet } from "../../shared/pathset.js";
+import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
+import { readTopologyJson } from "../util/edgelist.js";
+
+const SOURCE = "198.18.100.2";
+
+async function nanogPathSet(withdraw: Array<[string, string]> = []): Promise<PathSet> {
+  let set: PathSet | undefined;
+  const engine = new Engine(
+    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
+  );
+  const t = readTopologyJson("nanog6.json");
+  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
+  let n = 0;
+  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
+  for (const [a, b] of withdraw) engine.handleLine(lines.withdrawLink(lines.link(a, b)), ++n);
+  await engine.recompute();
+  return set!;
+}
+
+function proberConfig(extra = ""): ProberConfig {
+  return parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${SOURCE}\n  rate: 10\n  timeout: 200ms\n  loss-window: 2s\n  down-after: 2\n  up-after: 2\n${extra}`, "t.yaml").prober!;
+}
+
+/** A network that peels GRE layers; `broken` addresses (a link's far end) black-hole the packet. */
+function network(deliver: (payload: Buffer) => void, broken: Set<string>) {
+  const queue: Buffer[] = [];
+  let delivered = 0;
+  const send = (pkt: Buffer): void => void queue.push(Buffer.from(pkt));
+  const flush = (): void => {
+    for (let pkt = queue.shift(); pkt; pkt = queue.shift()) {
+      let off = 0;
+      for (;;) {
+        const ip = readIpv4Header(pkt, off);
+        assert.ok(ip.checksumOk, "every IPv4 header checksum is valid");
+        if (broken.has(ip.dst)) break;
+        if (ip.protocol === IPPROTO_GRE) {
+          off = ip.next + GRE_HEADER_LENGTH;
+          continue;
+        }
+        assert.equal(ip.protocol, IPPROTO_UDP);
+        assert.equal(ip.dst, SOURCE);
+        delivered++;
+        deliver(pkt.subarray(ip.next + UDP_HEADER_LENGTH));
+        break;
+      }
+    }
+  };
+  return { send, flush, delivered: () => delivered };
+}
+
+function setup(cfg = proberConfig(), key?: Buffer) {
+  let now = 0;
+  const broken = new Set<string>();
+  const logs: string[] = [];
+  let prober!: Prober;
+  const net = network((p) => prober.onReply(p), broken);
+  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }) }, 7, key);
+  const run = (seconds: number): void => {
+    for (let ms = 0; ms < seconds * 1000; ms += 5) {
+      now += 5e6;
+      prober.tick();
+      net.flush();
+      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
+    }
+  };
+  return { prober, broken, logs, run, net };
+}
+
+const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.labels.hops), e]));
+
+test("prober: all eight NANOG paths come back; accounting adds up", async () => {
+  const s = setup();
+  s.prober.setPathSet(await nanogPathSet());
+  s.run(3);
+  const entries = [...s.prober.entries()];
+  assert.equal(entries.length, 8);
+  for (const e of entries) {
+    const c = e.tracker.counters;
+    assert.equal(e.tracker.up, true, String(e.labels.hops));
+    assert.ok(c.sent >= 28 && c.sent <= 31, `${c.sent} sent at 10/s in 3 s`);
+    assert.equal(c.sent, c.received + c.late + c.lost + e.tracker.inFlight);
+    assert.equal(c.lost, 0);
+    assert.equal(e.returns, "reverse");
+  }
+});
+
+test("prober: a broken r2-r4 takes down exactly the paths across it, both ways, and is the top suspect", async () => {
+  const s = setup();
+  const set = await nanogPathSet();
+  s.prober.setPathSet(set);
+  s.run(2);
+  // r2->r4 eastbound: black-hole what is addressed to r4's interface on the r2-r4 link.
+  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  s.broken.add(l24.remoteAddress!);
+  s.run(3);
+  const m = byHops(s.prober);
+  const down = [...m].filter(([, e]) => e.tracker.up === false).map(([h]) => h).sort();
+  // Out and back over the same links: r1>r2>r4>r6 crosses r2->r4 going out, r6>r4>r2>r1 coming back.
+  assert.deepEqual(down, ["r1>r2>r4>r6", "r6>r4>r2>r1"]);
+  const top = s.prober.rankedSuspects()[0];
+  assert.equal(top.link, l24.id);
+  assert.deepEqual([top.from, top.to], ["r2", "r4"]);
+  assert.ok(s.logs.some((l) => /link suspect/.test(l) && l.includes(l24.id)));
+  // Repair: they come back, the suspect is cleared.
+  s.broken.clear();
+  s.run(3);
+  assert.ok([...s.prober.entries()].every((e) => e.tracker.up === true));
+  assert.equal(s.prober.rankedSuspects().length, 0);
+  for (const e of s.prober.entries()) {
+    const c = e.tracker.counters;
+    assert.equal(c.sent, c.received + c.late + c.lost + e.tracker.inFlight);
+  }
+});
+
+test("prober: a new path set keeps surviving paths' counters and drops the rest", async () => {
+  const s = setup();
+  s.prober.setPathSet(await nanogPathSet());
+  s.run(1);
+  const before = byHops(s.prober);
+  const r = s.prober.setPathSet({ ...(await nanogPathSet([["r2", "r4"], ["r4", "r2"]])), generation: 2 });
+  assert.deepEqual([r.added, r.removed, r.kept], [0, 2, 6]);
+  const after = byHops(s.prober);
+  assert.equal(after.has("r1>r2>r4>r6"), false);
+  const kept = after.get("r1>r3>r5>r6")!;
+  assert.equal(kept, before.get("r1>r3>r5>r6"), "same entry object: counters, template and index kept");
+  assert.ok(kept.tracker.counters.sent > 0);
+  s.run(1);
+  assert.ok([...s.prober.entries()].every((e) => e.tracker.up === true));
+});
+
+test("prober: with a key, forged and replayed replies are rejected and counted, never received", async () => {
+  const key = Buffer.alloc(32, 7);
+  const s = setup(proberConfig(), key);
+  s.prober.setPathSet(await nanogPathSet());
+  // Capture one genuine reply, then replay it and forge one.
+  let captured: Buffer | undefined;
+  const orig = s.prober.onReply.bind(s.prober);
+  s.prober.onReply = (p: Buffer) => {
+    captured ??= Buffer.from(p);
+    orig(p);
+  };
+  s.run(1);
+  const e = [...s.prober.entries()][0];
+  const received = [...s.prober.entries()].reduce((n, x) => n + x.tracker.counters.received, 0);
+  orig(captured!); // replay of a probe already received
+  const forged = Buffer.from(captured!);
+  forged.writeUInt32BE(forged.readUInt32BE(PAYLOAD_OFF_SEQ) + 1, PAYLOAD_OFF_SEQ);
+  orig(forged); // sequence changed: the MAC no longer matches
+  const noMac = Buffer.from(captured!);
+  noMac[5] = 0; // flag M cleared
+  orig(noMac);
+  assert.equal(s.prober.rejected.bad_mac, 2);
+  const dups = [...s.prober.entries()].reduce((n, x) => n + x.tracker.counters.duplicate, 0);
+  assert.equal(dups, 1);
+  assert.equal([...s.prober.entries()].reduce((n, x) => n + x.tracker.counters.received, 0), received);
+  assert.ok(e.tracker.counters.received > 0);
+  orig(Buffer.from("not a probe at all, just some bytes here....."));
+  assert.equal(s.prober.rejected.malformed, 1);
+});
+
+test("prober: an MTU too small for the stack refuses the path with a clear reason", async () => {
+  const s = setup(proberConfig("  mtu: 150\n"));
+  const r = s.prober.setPathSet(await nanogPathSet());
+  assert.equal(r.added, 0);
+  assert.equal(r.refused.length, 8);
+  assert.match(r.refused[0].reason, /MTU|mtu/);
+});
+
+test("prober: routed mode stacks only the forward hops", async () => {
+  const s = setup(proberConfig("  return: routed\n"));
+  s.prober.setPathSet(await nanogPathSet());
+  const e = [...s.prober.entries()][0];
+  assert.equal(e.returns, "routed");
+  assert.equal(e.template.hopCount, 3);
+});
