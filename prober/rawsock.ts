@@ -41,7 +41,7 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { isIPv4 } from "node:net";
-import { getSystemErrorMap } from "node:util";
+import { getSystemErrorMap, getSystemErrorName } from "node:util";
 
 // ---- IANA "Assigned Internet Protocol Numbers" ----
 export const IPPROTO_ICMP = 1;
@@ -55,7 +55,7 @@ export interface RawSocketOptions {
   protocol: number;
   /** Set IP_HDRINCL: packets passed to send() start with their own IPv4 header. */
   hdrincl?: boolean;
-  /** Size of the single receive buffer (largest packet received whole); default 65535. */
+  /** Size of the single receive buffer (largest packet received whole); default 65535 (64 for IPPROTO_RAW). */
   bufferSize?: number;
   /** SO_RCVBUF in bytes (kernel queue), when given. */
   receiveBufferSize?: number;
@@ -128,6 +128,14 @@ function loadAddon(): RawSocketModule {
 // messages are the same texts in lower case, which gives the errno name back.
 let messageToCode: Map<string, string> | undefined;
 function errnoName(message: string): string {
+  // raw-socket reports a failed poll watcher as the bare (negative) libuv status number.
+  if (/^-\d+$/.test(message)) {
+    try {
+      return getSystemErrorName(Number(message));
+    } catch {
+      return "EUNKNOWN";
+    }
+  }
   if (!messageToCode) {
     messageToCode = new Map();
     for (const [, [name, text]] of getSystemErrorMap()) if (!messageToCode.has(text)) messageToCode.set(text, name);
@@ -181,7 +189,8 @@ export class RawSocket extends EventEmitter {
     if (protocol === IPPROTO_RAW && opts.hdrincl === false) {
       throw new TypeError("an IPPROTO_RAW (255) socket always has IP_HDRINCL; use another protocol for hdrincl: false");
     }
-    const bufferSize = opts.bufferSize ?? 65535;
+    // An IPPROTO_RAW socket never receives: no point in raw-socket allocating 64 KiB for it.
+    const bufferSize = opts.bufferSize ?? (protocol === IPPROTO_RAW ? 64 : 65535);
     if (!Number.isInteger(bufferSize) || bufferSize < 20 || bufferSize > 1 << 20) {
       throw new RangeError(`bufferSize ${bufferSize} is not an integer 20-1048576`);
     }

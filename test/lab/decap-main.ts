@@ -1,0 +1,113 @@
+// The lab routers' userspace GRE decapsulator: the shell around decap.ts.
+//
+//   ip netns exec NS node dist/test/lab/decap-main.js [--name r2]
+//
+// Receives every GRE packet addressed to the namespace (raw socket, protocol 47), checks and
+// strips outer IPv4 + GRE (decapInto) and re-sends the inner packet unchanged through an
+// IPPROTO_RAW (IP_HDRINCL) socket to the inner destination, so the kernel routes it on the
+// inner header. Nothing is decremented.
+//
+// Control, for netns.ts:
+//   stdout  one line `{"ready":true,...}` once both sockets are open; then one counters line
+//           per "counters" command
+//   stdin   "counters\n": print the counters (JSON) on stdout. End of stdin (the lab process is
+//           gone, even if SIGKILLed): print the counters on stderr and exit 0
+//   SIGTERM, SIGINT: print the counters on stderr (one JSON line) and exit 0
+// Per packet, this file and decap.ts allocate nothing (one reused slot, a cache of destination
+// strings, a pre-bound send callback, counters in a typed array); raw-socket itself still makes a
+// Buffer view and a source-address string for every packet it receives.
+//
+// Counters: {"decap": name, "received", "forwarded", "dropped": {reason: n}}, reasons from
+// DROP_REASONS plus "send-<ERRNO>" when the kernel refuses the inner packet (e.g.
+// send-ENETUNREACH when the router has no route for it).
+
+import { createInterface } from "node:readline";
+import { RawSocket, IPPROTO_GRE, IPPROTO_RAW, RawSocketError } from "../../prober/rawsock.js";
+import { DROP_REASONS, decapInto, ipv4ToString, newDecapSlot } from "./decap.js";
+
+interface Counters {
+  decap: string;
+  received: number;
+  forwarded: number;
+  dropped: Record<string, number>;
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const name = argValue("--name") ?? `pid-${process.pid}`;
+
+let inbound: RawSocket;
+let outbound: RawSocket;
+try {
+  inbound = RawSocket.open({ protocol: IPPROTO_GRE, bufferSize: 65535, receiveBufferSize: 1 << 20 });
+  outbound = RawSocket.open({ protocol: IPPROTO_RAW, sendBufferSize: 1 << 20 });
+} catch (e) {
+  process.stderr.write(`decap ${name}: ${(e as Error).message}\n`);
+  process.exit(1);
+}
+
+// ---- hot path: no allocation per forwarded packet ----
+let received = 0;
+let forwarded = 0;
+const dropCodes = new Float64Array(DROP_REASONS.length);
+const sendErrors = new Map<string, number>();
+const slot = newDecapSlot();
+const dstCache = new Map<number, string>();
+
+function dstString(n: number): string {
+  let s = dstCache.get(n);
+  if (s === undefined) {
+    s = ipv4ToString(n);
+    if (dstCache.size < 65536) dstCache.set(n, s);
+  }
+  return s;
+}
+
+function onSent(err?: RawSocketError): void {
+  if (err) sendErrors.set(err.code, (sendErrors.get(err.code) ?? 0) + 1);
+  else forwarded++;
+}
+
+inbound.on("message", (buf) => {
+  received++;
+  const code = decapInto(buf, slot);
+  if (code !== 0) {
+    dropCodes[code]++;
+    return;
+  }
+  outbound.sendFrom(buf, slot.offset, slot.length, dstString(slot.dst), onSent);
+});
+inbound.on("error", (err) => {
+  sendErrors.set(`recv-${err.code}`, (sendErrors.get(`recv-${err.code}`) ?? 0) + 1);
+});
+
+// ---- control ----
+function counters(): Counters {
+  const dropped: Record<string, number> = {};
+  for (let i = 1; i < DROP_REASONS.length; i++) if (dropCodes[i] > 0) dropped[DROP_REASONS[i]] = dropCodes[i];
+  for (const [code, n] of sendErrors) dropped[code.startsWith("recv-") ? code : `send-${code}`] = n;
+  return { decap: name, received, forwarded, dropped };
+}
+
+let exiting = false;
+function finish(why: string): void {
+  if (exiting) return;
+  exiting = true;
+  inbound.close();
+  outbound.close();
+  process.stderr.write(`${JSON.stringify({ ...counters(), exit: why })}\n`);
+  process.exit(0);
+}
+
+process.on("SIGTERM", () => finish("SIGTERM"));
+process.on("SIGINT", () => finish("SIGINT"));
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  if (line.trim() === "counters") process.stdout.write(`${JSON.stringify(counters())}\n`);
+});
+rl.on("close", () => finish("stdin closed"));
+
+process.stdout.write(`${JSON.stringify({ ready: true, decap: name, pid: process.pid })}\n`);

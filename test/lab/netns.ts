@@ -1,0 +1,807 @@
+// A lab of routers and hosts as network namespaces, joined by veth pairs, with IGP-like ECMP
+// routes (Dijkstra over the link metrics, installed as static multipath routes) and a GRE
+// decapsulator on every router (userspace helper decap-main.ts, or kernel ip_gre when present).
+//
+//   const lab = await Lab.create(nanogLab());          // lsp-<pid>-<n>-r1 ... lsp-<pid>-<n>-h1
+//   await lab.exec("h1", ["ip", "route"]);
+//   await lab.linkDown("r2", "r4"); await lab.installRoutes();
+//   await lab.destroy();                               // also on exit, SIGINT, SIGTERM
+//
+// Safety: every address is inside 198.18.0.0/15; veths are created directly inside the lab's
+// namespaces (nothing is added to the root namespace); namespace names carry the creating
+// process's pid, so Lab.cleanupStale() (run by every Lab.create) can remove what a killed lab
+// left. Decap helpers also exit by themselves when the lab process dies (their stdin closes).
+//
+// Addressing (the plan of test/lab/speaker/topology.ts, so BGP-LS announcements and the data
+// plane agree): router n (1-based, list order) has loopback 198.19.hi.lo/32; edge k (0-based)
+// is the /31 198.18.0.0 + 2k, `a` (the edge list's src) taking the lower address; host j is on
+// the /31 198.18.252.0 + 2j (router side lower). 198.18.254.0/23 stays free for BGP speakers.
+//
+// Every namespace gets ip_forward (routers only), rp_filter=0 and accept_local=1 on all, default,
+// lo and every interface: a probe that comes back to its sender's own address is otherwise
+// dropped as a martian, and pinned paths are asymmetric by design.
+
+import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { readTopologyJson } from "../util/edgelist.js";
+
+// ------------------------------------------------------------------------------------------------
+// Topology model
+// ------------------------------------------------------------------------------------------------
+
+export interface LabRouter {
+  name: string;
+  /** 198.19.x.y, installed as /32 on lo. */
+  loopback: string;
+}
+
+export interface LabLink {
+  a: string;
+  b: string;
+  /** IGP metric, both directions. */
+  metric: number;
+  /** a's address on the link's /31 (the lower one). */
+  aAddress: string;
+  bAddress: string;
+}
+
+export interface LabHost {
+  name: string;
+  /** The router it hangs off (its default route). */
+  router: string;
+  address: string;
+  /** The router's address on the host's /31. */
+  routerAddress: string;
+}
+
+export interface LabTopology {
+  routers: LabRouter[];
+  links: LabLink[];
+  hosts: LabHost[];
+}
+
+export interface EdgeList {
+  nodes: string[];
+  edges: Array<{ src: string; dst: string; metric: number }>;
+}
+
+const MAX_ROUTERS = 65534;
+const HOST_BASE_EDGE = 32256; // 198.18.252.0
+const MAX_HOSTS = 256; // up to 198.18.253.255
+const LAB_NET = (((198 << 24) >>> 0) + (18 << 16)) >>> 0; // 198.18.0.0/15
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+function ipv4FromNumber(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function ipv4ToNumber(s: string): number {
+  const p = s.split(".").map(Number);
+  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
+}
+
+/** Router number n (1-based) -> 198.19.hi.lo. */
+export function loopbackAddress(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROUTERS) throw new RangeError(`router number ${n} outside 1..${MAX_ROUTERS}`);
+  return ipv4FromNumber(((198 << 24) >>> 0) + (19 << 16) + n);
+}
+
+/** Edge k (0-based) -> its /31 [lower, upper] from 198.18.0.0. */
+export function edgeSubnet(k: number): [string, string] {
+  if (!Number.isInteger(k) || k < 0 || k >= HOST_BASE_EDGE) throw new RangeError(`edge number ${k} outside 0..${HOST_BASE_EDGE - 1}`);
+  const base = ((198 << 24) >>> 0) + (18 << 16) + 2 * k;
+  return [ipv4FromNumber(base), ipv4FromNumber(base + 1)];
+}
+
+/** Host j (0-based) -> [router side, host side] of its /31 from 198.18.252.0. */
+export function hostSubnet(j: number): [string, string] {
+  if (!Number.isInteger(j) || j < 0 || j >= MAX_HOSTS) throw new RangeError(`host number ${j} outside 0..${MAX_HOSTS - 1}`);
+  const base = ((198 << 24) >>> 0) + (18 << 16) + 2 * (HOST_BASE_EDGE + j);
+  return [ipv4FromNumber(base), ipv4FromNumber(base + 1)];
+}
+
+/** The lab form of an edge list (/work/shared/topologies format), with hosts attached to routers. */
+export function labFromEdgeList(json: EdgeList, hosts: Array<{ name: string; router: string }> = []): LabTopology {
+  const routers = json.nodes.map((name, i) => ({ name, loopback: loopbackAddress(i + 1) }));
+  const links = json.edges.map((e, k) => {
+    const [aAddress, bAddress] = edgeSubnet(k);
+    return { a: e.src, b: e.dst, metric: e.metric, aAddress, bAddress };
+  });
+  const labHosts = hosts.map((h, j) => {
+    const [routerAddress, address] = hostSubnet(j);
+    return { name: h.name, router: h.router, address, routerAddress };
+  });
+  const topo = { routers, links, hosts: labHosts };
+  validateTopology(topo);
+  return topo;
+}
+
+/**
+ * The NANOG 76 hackathon's 6 routers (/work/shared/topologies/nanog6.json, all metrics 10;
+ * r1 to r6 has 4 equal-cost paths), with host h1 on r1 (where the prober lives) and, with
+ * `h6: true`, host h6 on r6.
+ */
+export function nanogLab(opts: { h6?: boolean } = {}): LabTopology {
+  const hosts = [{ name: "h1", router: "r1" }];
+  if (opts.h6) hosts.push({ name: "h6", router: "r6" });
+  return labFromEdgeList(readTopologyJson("nanog6.json"), hosts);
+}
+
+export function validateTopology(t: LabTopology): void {
+  const names = new Set<string>();
+  for (const n of [...t.routers.map((r) => r.name), ...t.hosts.map((h) => h.name)]) {
+    if (!NAME_RE.test(n)) throw new TypeError(`lab node name ${JSON.stringify(n)}: letters, digits, "_" and "-" only, at most 32`);
+    if (names.has(n)) throw new TypeError(`lab node name ${JSON.stringify(n)} used twice`);
+    names.add(n);
+  }
+  const routers = new Set(t.routers.map((r) => r.name));
+  const addrs = new Set<string>();
+  const addr = (a: string, what: string): void => {
+    const n = ipv4ToNumber(a);
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(a) || n >>> 17 !== LAB_NET >>> 17) throw new RangeError(`${what}: ${a} is not inside 198.18.0.0/15`);
+    if (addrs.has(a)) throw new RangeError(`${what}: ${a} used twice`);
+    addrs.add(a);
+  };
+  for (const r of t.routers) addr(r.loopback, `router ${r.name} loopback`);
+  t.links.forEach((l, i) => {
+    if (!routers.has(l.a) || !routers.has(l.b)) throw new TypeError(`links[${i}]: ${l.a}-${l.b} names an unknown router`);
+    if (l.a === l.b) throw new TypeError(`links[${i}]: self-loop on ${l.a}`);
+    if (!Number.isInteger(l.metric) || l.metric < 0) throw new TypeError(`links[${i}].metric must be a non-negative integer`);
+    if ((ipv4ToNumber(l.aAddress) ^ ipv4ToNumber(l.bAddress)) !== 1) throw new RangeError(`links[${i}]: ${l.aAddress} and ${l.bAddress} are not one /31`);
+    addr(l.aAddress, `links[${i}]`);
+    addr(l.bAddress, `links[${i}]`);
+  });
+  t.hosts.forEach((h, j) => {
+    if (!routers.has(h.router)) throw new TypeError(`hosts[${j}]: ${h.name} hangs off unknown router ${h.router}`);
+    if ((ipv4ToNumber(h.address) ^ ipv4ToNumber(h.routerAddress)) !== 1) throw new RangeError(`hosts[${j}]: ${h.address} and ${h.routerAddress} are not one /31`);
+    addr(h.address, `hosts[${j}]`);
+    addr(h.routerAddress, `hosts[${j}]`);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Routes: a pure function of the topology and the links in use
+// ------------------------------------------------------------------------------------------------
+
+/** One end of a link as seen from a node: its interface, its address, the far end. */
+interface Port {
+  link: number; // index in links, or -1 - j for host j
+  node: string;
+  peer: string;
+  ifname: string;
+  address: string;
+  peerAddress: string;
+  metric: number;
+}
+
+export interface LabRoute {
+  prefix: string;
+  nexthops: Array<{ via: string; dev: string }>;
+}
+
+function ifName(s: string): string {
+  return s.slice(0, 15); // IFNAMSIZ - 1
+}
+
+function ports(t: LabTopology): Map<string, Port[]> {
+  const m = new Map<string, Port[]>();
+  for (const n of [...t.routers.map((r) => r.name), ...t.hosts.map((h) => h.name)]) m.set(n, []);
+  t.links.forEach((l, i) => {
+    m.get(l.a)!.push({ link: i, node: l.a, peer: l.b, ifname: ifName(`e${i}-${l.b}`), address: l.aAddress, peerAddress: l.bAddress, metric: l.metric });
+    m.get(l.b)!.push({ link: i, node: l.b, peer: l.a, ifname: ifName(`e${i}-${l.a}`), address: l.bAddress, peerAddress: l.aAddress, metric: l.metric });
+  });
+  t.hosts.forEach((h, j) => {
+    m.get(h.router)!.push({ link: -1 - j, node: h.router, peer: h.name, ifname: ifName(`h${j}-${h.name}`), address: h.routerAddress, peerAddress: h.address, metric: 0 });
+    m.get(h.name)!.push({ link: -1 - j, node: h.name, peer: h.router, ifname: "eth0", address: h.address, peerAddress: h.routerAddress, metric: 0 });
+  });
+  return m;
+}
+
+function subnet31(a: string): string {
+  return `${ipv4FromNumber(ipv4ToNumber(a) & ~1)}/31`;
+}
+
+/**
+ * The routes each router needs, as an IGP would compute them: shortest paths over the links
+ * neither `down` nor `excluded`, every equal-cost first hop. Destinations: loopbacks, host
+ * subnets, and link subnets whose interfaces are up (a down link's /31 is advertised by nobody;
+ * an excluded but up link's is still reachable). Directly connected prefixes are left to the
+ * kernel. Hosts only get a default route via their router.
+ */
+export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, excluded: ReadonlySet<number>): Map<string, LabRoute[]> {
+  const idx = new Map(t.routers.map((r, i) => [r.name, i]));
+  const n = t.routers.length;
+  const adj: Array<Array<{ to: number; port: Port }>> = t.routers.map(() => []);
+  const p = ports(t);
+  for (const r of t.routers) {
+    for (const port of p.get(r.name)!) {
+      if (port.link < 0 || down.has(port.link) || excluded.has(port.link)) continue;
+      adj[idx.get(r.name)!].push({ to: idx.get(port.peer)!, port });
+    }
+  }
+  // All-pairs Dijkstra (labs are small: O(n^2) per source).
+  const dist: Float64Array[] = [];
+  for (let s = 0; s < n; s++) {
+    const d = new Float64Array(n).fill(Infinity);
+    const done = new Uint8Array(n);
+    d[s] = 0;
+    for (;;) {
+      let u = -1;
+      for (let v = 0; v < n; v++) if (!done[v] && d[v] < Infinity && (u < 0 || d[v] < d[u])) u = v;
+      if (u < 0) break;
+      done[u] = 1;
+      for (const e of adj[u]) if (d[u] + e.port.metric < d[e.to]) d[e.to] = d[u] + e.port.metric;
+    }
+    dist.push(d);
+  }
+  // Prefixes and the routers that advertise them.
+  const prefixes: Array<{ prefix: string; owners: number[] }> = [];
+  t.routers.forEach((r, i) => prefixes.push({ prefix: `${r.loopback}/32`, owners: [i] }));
+  t.links.forEach((l, i) => {
+    if (!down.has(i)) prefixes.push({ prefix: subnet31(l.aAddress), owners: [idx.get(l.a)!, idx.get(l.b)!] });
+  });
+  t.hosts.forEach((h) => prefixes.push({ prefix: subnet31(h.address), owners: [idx.get(h.router)!] }));
+
+  const out = new Map<string, LabRoute[]>();
+  t.routers.forEach((r, s) => {
+    const routes: LabRoute[] = [];
+    for (const { prefix, owners } of prefixes) {
+      if (owners.includes(s)) continue; // connected / local
+      let cost = Infinity;
+      for (const o of owners) cost = Math.min(cost, dist[s][o]);
+      if (cost === Infinity) continue;
+      const nexthops: LabRoute["nexthops"] = [];
+      for (const e of adj[s]) {
+        if (owners.some((o) => dist[s][o] === cost && e.port.metric + dist[e.to][o] === cost)) {
+          if (!nexthops.some((h) => h.via === e.port.peerAddress)) nexthops.push({ via: e.port.peerAddress, dev: e.port.ifname });
+        }
+      }
+      routes.push({ prefix, nexthops });
+    }
+    out.set(r.name, routes);
+  });
+  for (const h of t.hosts) out.set(h.name, [{ prefix: "default", nexthops: [{ via: h.routerAddress, dev: "eth0" }] }]);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shell: running ip
+// ------------------------------------------------------------------------------------------------
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code, or null when killed by `signal`. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const ROUTE_PROTO = "200"; // marks the lab's routes in `ip route` output
+
+function collect(child: ChildProcess, input?: string | Buffer, timeoutMs = 30_000): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (d: Buffer) => out.push(d));
+    child.stderr?.on("data", (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code, signal });
+    });
+    if (child.stdin) {
+      child.stdin.on("error", () => {}); // EPIPE when the command does not read
+      child.stdin.end(input ?? "");
+    }
+  });
+}
+
+/** Runs a command in the root namespace (only ever `ip` on netns objects). */
+async function run(argv: string[], input?: string): Promise<ExecResult> {
+  return collect(spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] }), input);
+}
+
+async function runOk(argv: string[], input?: string): Promise<ExecResult> {
+  const r = await run(argv, input);
+  if (r.code !== 0) {
+    throw new Error(`lab: \`${argv.join(" ")}\` failed (${r.code ?? r.signal}): ${r.stderr.trim()}${input ? `\nbatch:\n${input}` : ""}`);
+  }
+  return r;
+}
+
+async function listNetns(): Promise<string[]> {
+  const r = await run(["ip", "-j", "netns", "list"]);
+  if (r.code !== 0 || r.stdout.trim() === "") return [];
+  return (JSON.parse(r.stdout) as Array<{ name: string }>).map((x) => x.name);
+}
+
+function listNetnsSync(): string[] {
+  try {
+    const s = execFileSync("ip", ["-j", "netns", "list"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return s ? (JSON.parse(s) as Array<{ name: string }>).map((x) => x.name) : [];
+  } catch {
+    return [];
+  }
+}
+
+function netnsPidsSync(ns: string): number[] {
+  try {
+    return execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function netnsPids(ns: string): Promise<number[]> {
+  const r = await run(["ip", "netns", "pids", ns]);
+  return r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone */
+  }
+}
+
+/** A process that exists and is not a zombie (a killed lab's orphans can stay zombies a while). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+let kernelGre: Promise<boolean> | undefined;
+
+/**
+ * Whether the kernel can make GRE devices: tries `ip link add ... type gre` once in a throwaway
+ * namespace (this may autoload ip_gre), then deletes the namespace. Cached per process.
+ */
+export function detectKernelGre(prefix = "lsp-"): Promise<boolean> {
+  kernelGre ??= (async () => {
+    const ns = `${prefix}${process.pid}-grecheck`;
+    await run(["ip", "netns", "add", ns]);
+    try {
+      const r = await run(["ip", "-n", ns, "link", "add", "lspgrechk", "type", "gre", "local", "198.18.255.1", "remote", "198.18.255.2"]);
+      return r.code === 0;
+    } finally {
+      await run(["ip", "netns", "del", ns]);
+    }
+  })();
+  return kernelGre;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Lab
+// ------------------------------------------------------------------------------------------------
+
+export type DecapMode = "auto" | "userspace" | "kernel" | "none";
+
+export interface LabOptions {
+  /** Namespace name prefix; the lab's namespaces are `<prefix><pid>-<n>-<node>`. Default "lsp-". */
+  prefix?: string;
+  /** GRE decapsulation on routers: auto = kernel GRE when the kernel has it, else userspace. */
+  decap?: DecapMode;
+}
+
+export interface DecapCounters {
+  received: number;
+  forwarded: number;
+  /** By reason (see decap.ts DROP_REASONS, plus send-<ERRNO>). */
+  dropped: Record<string, number>;
+}
+
+interface Helper {
+  router: string;
+  child: ChildProcess;
+  waiters: Array<(c: DecapCounters) => void>;
+  final?: DecapCounters;
+}
+
+const DECAP_MAIN = fileURLToPath(new URL("./decap-main.js", import.meta.url));
+const live = new Set<Lab>();
+let labSeq = 0;
+let handlersInstalled = false;
+
+function installProcessHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", () => {
+    for (const lab of live) lab.destroySync();
+  });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const handler = (): void => {
+      for (const lab of live) lab.destroySync();
+      process.removeListener(sig, handler);
+      // Nobody else handles it: die of the signal as we would have without this handler.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+export class Lab {
+  readonly topology: LabTopology;
+  /** This lab's namespace prefix, e.g. "lsp-4242-0-". */
+  readonly prefix: string;
+  decapMode: "userspace" | "kernel" | "none" = "none";
+
+  private readonly ports: Map<string, Port[]>;
+  private readonly children = new Set<ChildProcess>();
+  private readonly helpers = new Map<string, Helper>();
+  private readonly downLinks = new Set<number>();
+  private readonly installed = new Map<string, Set<string>>();
+  private destroying?: Promise<void>;
+  private destroyed = false;
+
+  private constructor(topology: LabTopology, prefix: string) {
+    this.topology = topology;
+    this.prefix = prefix;
+    this.ports = ports(topology);
+  }
+
+  /**
+   * Builds the lab: namespaces, veths, addresses, sysctls, routes, decap helpers running and
+   * ready. Removes stale labs of dead processes first. On failure everything is torn down.
+   */
+  static async create(topo: LabTopology, opts: LabOptions = {}): Promise<Lab> {
+    validateTopology(topo);
+    const base = opts.prefix ?? "lsp-";
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(base)) throw new TypeError(`lab prefix ${JSON.stringify(base)}: letters, digits, "_" and "-", at most 16`);
+    await Lab.cleanupStale(base);
+    const lab = new Lab(topo, `${base}${process.pid}-${labSeq++}-`);
+    live.add(lab);
+    installProcessHandlers();
+    try {
+      let mode = opts.decap ?? "auto";
+      if (mode === "auto") mode = (await detectKernelGre(base)) ? "kernel" : "userspace";
+      if (mode === "kernel" && !(await detectKernelGre(base))) throw new Error("lab: decap \"kernel\" asked for, but this kernel cannot create GRE devices");
+      lab.decapMode = mode;
+      await lab.build();
+      return lab;
+    } catch (e) {
+      await lab.destroy().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Namespace name of a router or host. */
+  ns(node: string): string {
+    if (!this.ports.has(node)) throw new TypeError(`lab has no node ${JSON.stringify(node)}`);
+    return `${this.prefix}${node}`;
+  }
+
+  /** All namespace names of this lab. */
+  namespaces(): string[] {
+    return [...this.ports.keys()].map((n) => this.ns(n));
+  }
+
+  /** The link(s) between two routers, in topology order. */
+  linksBetween(a: string, b: string): LabLink[] {
+    return this.topology.links.filter((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a));
+  }
+
+  /** `node`'s address on its (first) link to `peer`: what a GRE hop to `node` over that link targets. */
+  addressOn(node: string, peer: string): string {
+    const port = this.ports.get(node)?.find((p) => p.peer === peer);
+    if (!port) throw new TypeError(`lab: no link between ${node} and ${peer}`);
+    return port.address;
+  }
+
+  /** `node`'s interface name towards `peer`. */
+  ifname(node: string, peer: string): string {
+    const port = this.ports.get(node)?.find((p) => p.peer === peer);
+    if (!port) throw new TypeError(`lab: no link between ${node} and ${peer}`);
+    return port.ifname;
+  }
+
+  /** Runs argv inside the node's namespace (`ip netns exec`); resolves with its output and code. */
+  exec(node: string, argv: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return collect(this.spawnIn(node, argv, { stdio: ["pipe", "pipe", "pipe"] }), opts.input, opts.timeoutMs);
+  }
+
+  /** Starts argv inside the node's namespace; tracked and killed by destroy(). */
+  spawnIn(node: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+    if (this.destroyed || this.destroying) throw new Error("lab: spawnIn after destroy()");
+    const child = spawn("ip", ["netns", "exec", this.ns(node), ...argv], opts);
+    this.children.add(child);
+    child.on("exit", () => this.children.delete(child));
+    child.on("error", () => this.children.delete(child));
+    return child;
+  }
+
+  /** Data plane: both ends of the link(s) between a and b down. Routes stay as they are. */
+  async linkDown(a: string, b: string): Promise<void> {
+    await this.setLink(a, b, "down");
+  }
+
+  /** Data plane: both ends up again. Call installRoutes() to restore routes the kernel flushed. */
+  async linkUp(a: string, b: string): Promise<void> {
+    await this.setLink(a, b, "up");
+  }
+
+  private async setLink(a: string, b: string, state: "up" | "down"): Promise<void> {
+    const idx = this.topology.links.flatMap((l, i) => ((l.a === a && l.b === b) || (l.a === b && l.b === a) ? [i] : []));
+    if (idx.length === 0) throw new TypeError(`lab: no link between ${a} and ${b}`);
+    await Promise.all(
+      idx.flatMap((i) => {
+        const l = this.topology.links[i];
+        if (state === "down") this.downLinks.add(i);
+        else this.downLinks.delete(i);
+        return [
+          runOk(["ip", "-n", this.ns(l.a), "link", "set", "dev", this.ifname(l.a, l.b), state]),
+          runOk(["ip", "-n", this.ns(l.b), "link", "set", "dev", this.ifname(l.b, l.a), state]),
+        ];
+      }),
+    );
+  }
+
+  /**
+   * Installs IGP-like routes everywhere (ECMP multipath where there are several equal-cost
+   * first hops), replacing what was there and deleting routes to what became unreachable. Links
+   * taken down with linkDown() are never used; `exclude` also keeps links (router pairs) out of
+   * the shortest paths while they stay up.
+   */
+  async installRoutes(opts: { exclude?: Array<[string, string]> } = {}): Promise<void> {
+    const excluded = new Set<number>();
+    for (const [a, b] of opts.exclude ?? []) {
+      const idx = this.topology.links.flatMap((l, i) => ((l.a === a && l.b === b) || (l.a === b && l.b === a) ? [i] : []));
+      if (idx.length === 0) throw new TypeError(`lab: installRoutes exclude: no link between ${a} and ${b}`);
+      for (const i of idx) excluded.add(i);
+    }
+    const routes = computeRoutes(this.topology, this.downLinks, excluded);
+    await Promise.all(
+      [...routes].map(async ([node, list]) => {
+        const ns = this.ns(node);
+        const before = this.installed.get(node) ?? new Set<string>();
+        const now = new Set(list.map((r) => r.prefix));
+        const stale = [...before].filter((p) => !now.has(p));
+        // Routes the kernel already flushed (device down) make `route del` fail: ignore those.
+        if (stale.length > 0) await run(["ip", "-n", ns, "-force", "-batch", "-"], stale.map((p) => `route del ${p} proto ${ROUTE_PROTO}\n`).join(""));
+        const batch = list
+          .map((r) =>
+            r.nexthops.length === 1
+              ? `route replace ${r.prefix} proto ${ROUTE_PROTO} via ${r.nexthops[0].via} dev ${r.nexthops[0].dev}\n`
+              : `route replace ${r.prefix} proto ${ROUTE_PROTO} ${r.nexthops.map((h) => `nexthop via ${h.via} dev ${h.dev}`).join(" ")}\n`,
+          )
+          .join("");
+        if (batch) await runOk(["ip", "-n", ns, "-batch", "-"], batch);
+        this.installed.set(node, now);
+      }),
+    );
+  }
+
+  /** Counters of every router's decap helper (userspace), or of its GRE device (kernel: rx only). */
+  async decapCounters(): Promise<Record<string, DecapCounters>> {
+    const got: Record<string, DecapCounters> = {};
+    const out: Record<string, DecapCounters> = {};
+    if (this.decapMode === "userspace") {
+      await Promise.all(
+        [...this.helpers.values()].map(async (h) => {
+          got[h.router] = await new Promise<DecapCounters>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`lab: decap helper of ${h.router} did not answer`)), 5000);
+            h.waiters.push((c) => {
+              clearTimeout(timer);
+              resolve(c);
+            });
+            h.child.stdin!.write("counters\n");
+          });
+        }),
+      );
+    } else if (this.decapMode === "kernel") {
+      await Promise.all(
+        this.topology.routers.map(async (r) => {
+          const res = await runOk(["ip", "-n", this.ns(r.name), "-s", "-j", "link", "show", "dev", "gre0"]);
+          const rx = (JSON.parse(res.stdout) as Array<{ stats64?: { rx?: { packets?: number; dropped?: number } } }>)[0]?.stats64?.rx;
+          got[r.name] = { received: rx?.packets ?? 0, forwarded: rx?.packets ?? 0, dropped: rx?.dropped ? { kernel: rx.dropped } : {} };
+        }),
+      );
+    }
+    for (const r of this.topology.routers) if (got[r.name]) out[r.name] = got[r.name];
+    return out;
+  }
+
+  /** Final counters the helpers printed when destroy() stopped them. */
+  finalDecapCounters(): Record<string, DecapCounters> {
+    const out: Record<string, DecapCounters> = {};
+    for (const h of this.helpers.values()) if (h.final) out[h.router] = h.final;
+    return out;
+  }
+
+  /** Pids of the running decap helpers. */
+  helperPids(): number[] {
+    return [...this.helpers.values()].flatMap((h) => (h.child.pid !== undefined && h.child.exitCode === null && h.child.signalCode === null ? [h.child.pid] : []));
+  }
+
+  // ---- build ----
+
+  private async build(): Promise<void> {
+    const t = this.topology;
+    // 1. namespaces and veth pairs, created straight into their namespaces: one ip process.
+    let root = "";
+    for (const node of this.ports.keys()) root += `netns add ${this.ns(node)}\n`;
+    t.links.forEach((l, i) => {
+      root += `link add name ${this.portOf(l.a, i).ifname} netns ${this.ns(l.a)} type veth peer name ${this.portOf(l.b, i).ifname} netns ${this.ns(l.b)}\n`;
+    });
+    t.hosts.forEach((h, j) => {
+      root += `link add name ${this.portOf(h.router, -1 - j).ifname} netns ${this.ns(h.router)} type veth peer name eth0 netns ${this.ns(h.name)}\n`;
+    });
+    await runOk(["ip", "-batch", "-"], root);
+
+    // 2. per namespace, in parallel: sysctls, then addresses and links up in one `ip -batch`.
+    const routerNames = new Set(t.routers.map((r) => r.name));
+    await Promise.all(
+      [...this.ports].map(async ([node, ports]) => {
+        const isRouter = routerNames.has(node);
+        const ifs = ["all", "default", "lo", ...ports.map((p) => p.ifname)];
+        const sysctls = [`net.ipv4.ip_forward=${isRouter ? 1 : 0}`, ...ifs.flatMap((i) => [`net.ipv4.conf.${i}.rp_filter=0`, `net.ipv4.conf.${i}.accept_local=1`])];
+        let batch = "link set lo up\n";
+        if (isRouter) batch += `addr add ${t.routers.find((r) => r.name === node)!.loopback}/32 dev lo\n`;
+        for (const p of ports) batch += `addr add ${p.address}/31 dev ${p.ifname}\nlink set ${p.ifname} up\n`;
+        // IPv6 off: no router solicitations, DAD or MLD chatter on the lab links (-e: a kernel
+        // without IPv6 has no such key).
+        await runOk(["ip", "netns", "exec", this.ns(node), "sh", "-c", 'sysctl -q -e -w "$@" >/dev/null && exec ip -batch -', "sh", ...sysctls, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], batch);
+      }),
+    );
+
+    // 3. routes and GRE decapsulation.
+    await Promise.all([this.installRoutes(), this.startDecap()]);
+  }
+
+  private portOf(node: string, link: number): Port {
+    return this.ports.get(node)!.find((p) => p.link === link)!;
+  }
+
+  private async startDecap(): Promise<void> {
+    if (this.decapMode === "kernel") {
+      // ip_gre's fallback device gre0 (local any, remote any, no key) takes every GRE packet
+      // for the namespace; decapsulated packets arrive on it and are routed on the inner header.
+      // Where the fallback device does not exist in new namespaces
+      // (net.core.fb_tunnels_only_for_init_net), an explicit any/any tunnel matches the same way.
+      await Promise.all(
+        this.topology.routers.map(async (r) => {
+          const ns = this.ns(r.name);
+          if ((await run(["ip", "-n", ns, "link", "show", "dev", "gre0"])).code !== 0) {
+            await runOk(["ip", "-n", ns, "link", "add", "gre0", "type", "gre", "local", "any", "remote", "any"]);
+          }
+          await runOk(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.gre0.rp_filter=0", "net.ipv4.conf.gre0.accept_local=1"]);
+          await runOk(["ip", "-n", ns, "link", "set", "dev", "gre0", "up"]);
+        }),
+      );
+      return;
+    }
+    if (this.decapMode !== "userspace") return;
+    await Promise.all(this.topology.routers.map((r) => this.startHelper(r.name)));
+  }
+
+  private startHelper(router: string): Promise<void> {
+    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router], { stdio: ["pipe", "pipe", "pipe"] });
+    const helper: Helper = { router, child, waiters: [] };
+    this.helpers.set(router, helper);
+    child.stdin!.on("error", () => {});
+    let stderr = "";
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      if (line.startsWith("{")) {
+        try {
+          const c = JSON.parse(line) as DecapCounters & { decap?: string };
+          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped };
+        } catch {
+          /* not ours */
+        }
+      }
+      stderr += `${line}\n`;
+    });
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      const timer = setTimeout(() => reject(new Error(`lab: decap helper of ${router} not ready after 15 s: ${stderr}`)), 15_000);
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number> };
+        try {
+          msg = JSON.parse(line) as typeof msg;
+        } catch {
+          return;
+        }
+        if (msg.ready && !ready) {
+          ready = true;
+          clearTimeout(timer);
+          resolve();
+        } else if (msg.received !== undefined) {
+          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {} });
+        }
+      });
+      child.on("exit", (code, signal) => {
+        if (!ready) {
+          clearTimeout(timer);
+          // Let stderr drain before reporting it.
+          setImmediate(() => reject(new Error(`lab: decap helper of ${router} exited (${code ?? signal}) before ready: ${stderr.trim()}`)));
+        }
+      });
+    });
+  }
+
+  // ---- teardown ----
+
+  /** Stops every process of the lab and deletes its namespaces (with their veths). Idempotent. */
+  destroy(): Promise<void> {
+    this.destroying ??= this.doDestroy();
+    return this.destroying;
+  }
+
+  private async doDestroy(): Promise<void> {
+    // Helpers first, politely, so they print their final counters.
+    const kids = [...this.children];
+    const exited = kids.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, "exit").then(() => undefined)));
+    for (const c of kids) c.kill("SIGTERM");
+    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 2000).unref());
+    if ((await Promise.race([Promise.all(exited), timeout])) === "timeout") {
+      for (const c of kids) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    // Anything else still in the namespaces (grandchildren, strays).
+    const mine = new Set(this.namespaces());
+    const existing = (await listNetns()).filter((n) => mine.has(n));
+    const strays = (await Promise.all(existing.map(netnsPids))).flat();
+    for (const pid of strays) killQuietly(pid, "SIGKILL");
+    if (existing.length > 0) await run(["ip", "-force", "-batch", "-"], existing.map((n) => `netns del ${n}\n`).join(""));
+    this.destroyed = true;
+    live.delete(this);
+    const left = (await listNetns()).filter((n) => n.startsWith(this.prefix));
+    if (left.length > 0) throw new Error(`lab: namespaces left after destroy: ${left.join(" ")}`);
+  }
+
+  /** Synchronous last-resort teardown for exit and signal handlers. */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    live.delete(this);
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    const existing = listNetnsSync().filter((n) => n.startsWith(this.prefix));
+    for (const ns of existing) for (const pid of netnsPidsSync(ns)) killQuietly(pid, "SIGKILL");
+    if (existing.length > 0) {
+      try {
+        execFileSync("ip", ["-force", "-batch", "-"], { input: existing.map((n) => `netns del ${n}\n`).join(""), stdio: ["pipe", "ignore", "ignore"] });
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+
+  /**
+   * Deletes namespaces named `<prefix><pid>-...` whose pid is no longer alive (labs of killed
+   * processes), killing whatever still runs in them. Returns the names removed.
+   */
+  static async cleanupStale(prefix = "lsp-"): Promise<string[]> {
+    const re = new RegExp(`^${escapeRe(prefix)}(\\d+)-`);
+    const stale = (await listNetns()).filter((n) => {
+      const m = re.exec(n);
+      return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+    });
+    if (stale.length === 0) return [];
+    for (const pid of (await Promise.all(stale.map(netnsPids))).flat()) killQuietly(pid, "SIGKILL");
+    await run(["ip", "-force", "-batch", "-"], stale.map((n) => `netns del ${n}\n`).join(""));
+    return stale;
+  }
+}
