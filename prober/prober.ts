@@ -97,6 +97,7 @@ export class Prober implements ProberState {
         result.refused.push({ path: path.id, reason: path.unprobeableReason ?? "unprobeable" });
         continue;
       }
+      if (this.cfg.router !== null && path.src !== this.cfg.router) continue; // another prober's (or the mirror of ours)
       for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}`, { path, cls });
     }
     const mirrors = new Map(set.paths.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
@@ -296,6 +297,7 @@ export class Prober implements ProberState {
       lastRttSeconds: Number.isNaN(e.tracker.lastRtt) ? null : e.tracker.lastRtt,
       lossRatio: Number.isNaN(e.window.ratio()) ? null : e.window.ratio(),
       ...e.tracker.counters,
+      inFlight: e.tracker.inFlight,
     }));
   }
 }

@@ -77,6 +77,8 @@ export interface ProberPathsConfig {
 export interface ProberConfig {
   /** The prober's IPv4 address: source of every layer, destination of the innermost one. */
   readonly source: string;
+  /** Name of the router the prober hangs off: only paths starting there are probed; null: all. */
+  readonly router: string | null;
   readonly port: number;
   readonly paths: ProberPathsConfig;
   readonly return: ReturnMode;
@@ -575,6 +577,7 @@ const PROBER: Section<ProberConfig> = {
   ...section<ProberConfig>(
     {
       source: required(ipv4("The prober's IPv4 address: the source of every layer and the destination of the innermost one.")),
+      router: optionalString("Name of the router the prober hangs off: only paths that start there are probed (in reverse mode they test the way back too); null: every path."),
       port: integer(1, 65535, 9470, "UDP port the probes come back to."),
       paths: section<ProberPathsConfig>({
         socket: optionalPath("/run/lsprobe/paths.sock", "The plugin's path-set socket; \"\" or null: do not subscribe.", true),

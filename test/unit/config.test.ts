@@ -36,6 +36,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
 
 const PROBER_DEFAULTS = {
   source: "198.18.100.2",
+  router: null,
   port: 9470,
   paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json" },
   return: "reverse",
@@ -76,6 +77,7 @@ const EVERY_DEFAULT = `plugin:
   route-refresh: true
 prober:
   source: 198.18.100.2
+  router: null
   port: 9470
   paths:
     socket: /run/lsprobe/paths.sock
@@ -115,7 +117,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 35);
+  assert.equal(keys.length, 36);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);

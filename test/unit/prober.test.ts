@@ -181,6 +181,16 @@ test("prober: an MTU too small for the stack refuses the path with a clear reaso
   assert.match(r.refused[0].reason, /MTU|mtu/);
 });
 
+test("prober: with prober.router set, only the paths starting at that router are probed", async () => {
+  const s = setup(proberConfig("  router: r1\n"));
+  const r = s.prober.setPathSet(await nanogPathSet());
+  assert.equal(r.added, 4);
+  assert.ok([...s.prober.entries()].every((e) => e.path.src === "r1"));
+  // Their probes still cross the r6->r1 links on the way back: localization knows them.
+  const e = [...s.prober.entries()][0];
+  assert.equal(e.links.length, 6);
+});
+
 test("prober: routed mode stacks only the forward hops", async () => {
   const s = setup(proberConfig("  return: routed\n"));
   s.prober.setPathSet(await nanogPathSet());
