@@ -29,6 +29,19 @@ export interface Entry extends MetricEntry {
   links: Array<{ id: string; from: string; to: string }>;
   /** "reverse" or "routed" (reverse falls back to routed when the way back has no address). */
   returns: "reverse" | "routed";
+  /** The last RTT_RING RTTs (seconds), for /paths quantiles. */
+  rtts: Float64Array;
+  rttCount: number;
+}
+
+const RTT_RING = 256;
+
+/** Quantile q of the recorded RTTs (nearest rank); null when none. */
+function rttQuantile(e: Entry, q: number): number | null {
+  const n = Math.min(e.rttCount, RTT_RING);
+  if (n === 0) return null;
+  const sorted = e.rtts.slice(0, n).sort();
+  return sorted[Math.min(n - 1, Math.ceil(q * n) - 1)];
 }
 
 export interface ProberIo {
@@ -183,6 +196,8 @@ export class Prober implements ProberState {
       links,
       labels,
       returns: reverse ? "reverse" : "routed",
+      rtts: new Float64Array(RTT_RING),
+      rttCount: 0,
       lossRatio: () => window.ratio(),
     };
   }
@@ -234,7 +249,10 @@ export class Prober implements ProberState {
       return;
     }
     const v = e.tracker.receive(p.seq, now, (t) => this.transition(t));
-    if (v === "received" || v === "late") this.io.onRtt?.(e, e.tracker.lastRtt);
+    if (v === "received" || v === "late") {
+      e.rtts[e.rttCount++ % RTT_RING] = e.tracker.lastRtt;
+      this.io.onRtt?.(e, e.tracker.lastRtt);
+    }
   }
 
   private transition(t: Transition): void {
@@ -295,6 +313,8 @@ export class Prober implements ProberState {
       returns: e.returns,
       state: e.tracker.up === null ? "unknown" : e.tracker.up ? "up" : "down",
       lastRttSeconds: Number.isNaN(e.tracker.lastRtt) ? null : e.tracker.lastRtt,
+      rttP50Seconds: rttQuantile(e, 0.5),
+      rttP99Seconds: rttQuantile(e, 0.99),
       lossRatio: Number.isNaN(e.window.ratio()) ? null : e.window.ratio(),
       ...e.tracker.counters,
       inFlight: e.tracker.inFlight,

@@ -12,6 +12,12 @@
 //           per "counters" command
 //   stdin   "counters\n": print the counters (JSON) on stdout. End of stdin (the lab process is
 //           gone, even if SIGKILLed): print the counters on stderr and exit 0
+//           "fault ADDR LOSS DELAY_MS\n": data-plane fault on what arrives GRE-encapsulated for
+//           ADDR (this router's address on one link: the link's direction into this router):
+//           drop a LOSS share (0..1) at random, delay the rest by DELAY_MS. "fault ADDR 0 0"
+//           or "clear\n" (all) removes it. Answers "ok" on stdout. This kernel has no netem
+//           and no tc drop actions, so the lab's gray failures and delays live here: they hit
+//           the probes (GRE) and nothing else.
 //   SIGTERM, SIGINT: print the counters on stderr (one JSON line) and exit 0
 // Per packet, this file and decap.ts allocate nothing (one reused slot, a cache of destination
 // strings, a pre-bound send callback, counters in a typed array); raw-socket itself still makes a
@@ -30,6 +36,7 @@ interface Counters {
   received: number;
   forwarded: number;
   dropped: Record<string, number>;
+  delayed: number;
 }
 
 function argValue(flag: string): string | undefined {
@@ -71,12 +78,33 @@ function onSent(err?: RawSocketError): void {
   else forwarded++;
 }
 
+// Faults by outer destination (uint32): the link direction the packet arrived over.
+const faults = new Map<number, { loss: number; delayMs: number }>();
+let faultDropped = 0;
+let delayed = 0;
+
 inbound.on("message", (buf) => {
   received++;
   const code = decapInto(buf, slot);
   if (code !== 0) {
     dropCodes[code]++;
     return;
+  }
+  if (faults.size > 0) {
+    const f = faults.get(buf.readUInt32BE(16)); // outer IPv4 destination
+    if (f !== undefined) {
+      if (f.loss > 0 && Math.random() < f.loss) {
+        faultDropped++;
+        return;
+      }
+      if (f.delayMs > 0) {
+        const copy = Buffer.from(buf.subarray(slot.offset, slot.offset + slot.length));
+        const dst = dstString(slot.dst);
+        delayed++;
+        setTimeout(() => outbound.send(copy, dst, onSent), f.delayMs);
+        return;
+      }
+    }
   }
   outbound.sendFrom(buf, slot.offset, slot.length, dstString(slot.dst), onSent);
 });
@@ -89,7 +117,8 @@ function counters(): Counters {
   const dropped: Record<string, number> = {};
   for (let i = 1; i < DROP_REASONS.length; i++) if (dropCodes[i] > 0) dropped[DROP_REASONS[i]] = dropCodes[i];
   for (const [code, n] of sendErrors) dropped[code.startsWith("recv-") ? code : `send-${code}`] = n;
-  return { decap: name, received, forwarded, dropped };
+  if (faultDropped > 0) dropped.fault = faultDropped;
+  return { decap: name, received, forwarded, dropped, delayed };
 }
 
 let exiting = false;
@@ -105,8 +134,23 @@ function finish(why: string): void {
 process.on("SIGTERM", () => finish("SIGTERM"));
 process.on("SIGINT", () => finish("SIGINT"));
 const rl = createInterface({ input: process.stdin });
+function ipv4ToU32(a: string): number {
+  const o = a.split(".").map(Number);
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+}
+
 rl.on("line", (line) => {
-  if (line.trim() === "counters") process.stdout.write(`${JSON.stringify(counters())}\n`);
+  const words = line.trim().split(/\s+/);
+  if (words[0] === "counters") process.stdout.write(`${JSON.stringify(counters())}\n`);
+  else if (words[0] === "clear") {
+    faults.clear();
+    process.stdout.write("ok\n");
+  } else if (words[0] === "fault" && words.length === 4) {
+    const [addr, loss, delayMs] = [ipv4ToU32(words[1]), Number(words[2]), Number(words[3])];
+    if (loss === 0 && delayMs === 0) faults.delete(addr);
+    else faults.set(addr, { loss, delayMs });
+    process.stdout.write("ok\n");
+  }
 });
 rl.on("close", () => finish("stdin closed"));
 

@@ -17,6 +17,8 @@ import { delimiter, isAbsolute, join } from "node:path";
 export interface ExabgpOptions {
   /** TCP port the BGP-LS speaker listens on (127.0.0.1). */
   peerPort: number;
+  /** More BGP-LS speakers (e.g. R1 and R6 exporting the same domain): each its own loopback address. */
+  extraPeers?: Array<{ address: string; port: number }>;
   /** argv of the API process; argv[0] must be an absolute path (ExaBGP execs it, no shell). */
   processCommand: string[];
   /** Extra environment for ExaBGP (and so for the API process); `exabgp_*` here override ours. */
@@ -94,18 +96,30 @@ export function exabgpConfig(o: ExabgpOptions): string {
   if (!Number.isInteger(o.peerPort) || o.peerPort < 1 || o.peerPort > 65535) throw new RangeError(`bad peerPort ${o.peerPort}`);
   const name = checkWord(o.processName ?? "lsprobe", "processName");
   const receive = (o.receive ?? ["parsed", "update"]).map((k) => `            ${checkWord(k, "receive keyword")};`);
+  const peers = [{ address: "127.0.0.1", port: o.peerPort }, ...(o.extraPeers ?? [])];
+  for (const p of peers) {
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(p.address)) throw new RangeError(`peer ${p.address}: test peers live on loopback (127.0.0.0/8)`);
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new RangeError(`bad peer port ${p.port}`);
+  }
   const lines = [
     `process ${name} {`,
     `    run ${argv.join(" ")};`,
     "    encoder json;",
     "}",
     "",
-    "neighbor 127.0.0.1 {",
+  ];
+  for (const p of peers) lines.push(...neighborBlock(o, name, receive, p));
+  return lines.join("\n");
+}
+
+function neighborBlock(o: ExabgpOptions, name: string, receive: string[], p: { address: string; port: number }): string[] {
+  return [
+    `neighbor ${p.address} {`,
     `    router-id ${checkWord(o.routerId ?? "198.18.255.254", "routerId")};`,
     "    local-address 127.0.0.1;",
     `    local-as ${o.localAs ?? 65000};`,
     `    peer-as ${o.peerAs ?? 65001};`,
-    `    connect ${o.peerPort};`,
+    `    connect ${p.port};`,
     `    hold-time ${o.holdTime ?? 30};`,
     "    family {",
     "        bgp-ls bgp-ls;",
@@ -122,7 +136,6 @@ export function exabgpConfig(o: ExabgpOptions): string {
     "}",
     "",
   ];
-  return lines.join("\n");
 }
 
 /**

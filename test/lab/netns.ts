@@ -543,6 +543,30 @@ export class Lab {
     await this.setLink(a, b, "up");
   }
 
+  /**
+   * Data-plane fault on the link a -> b (that direction only), invisible to the control plane:
+   * drop a `loss` share of what crosses it and delay the rest by `delayMs`. Emulated in b's
+   * decapsulator (this kernel has no netem and no tc drop action), so it hits GRE probes only.
+   * { loss: 0, delayMs: 0 } repairs it.
+   */
+  setFault(a: string, b: string, f: { loss?: number; delayMs?: number }): void {
+    if (this.decapMode !== "userspace") throw new Error("lab: data-plane faults need the userspace decapsulator");
+    const loss = f.loss ?? 0;
+    const delayMs = f.delayMs ?? 0;
+    if (!(loss >= 0 && loss <= 1) || !(delayMs >= 0)) throw new RangeError(`lab: fault ${a}->${b}: loss must be 0..1 and delayMs >= 0`);
+    const helper = this.helpers.get(b);
+    if (!helper) throw new TypeError(`lab: ${b} is not a router with a decapsulator`);
+    for (const l of this.linksBetween(a, b)) {
+      const addr = l.a === b ? l.aAddress : l.bAddress;
+      helper.child.stdin!.write(`fault ${addr} ${loss} ${delayMs}\n`);
+    }
+  }
+
+  /** Remove every data-plane fault. */
+  clearFaults(): void {
+    for (const h of this.helpers.values()) h.child.stdin!.write("clear\n");
+  }
+
   private async setLink(a: string, b: string, state: "up" | "down"): Promise<void> {
     const idx = this.topology.links.flatMap((l, i) => ((l.a === a && l.b === b) || (l.a === b && l.b === a) ? [i] : []));
     if (idx.length === 0) throw new TypeError(`lab: no link between ${a} and ${b}`);

@@ -13,7 +13,8 @@ import { Engine } from "../../plugin/engine.js";
 import { directedPairs } from "../../plugin/paths.js";
 import { createLogger } from "../../shared/log.js";
 import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopologyFromLab } from "../util/exabgp-lines.js";
+import { ExabgpLines } from "../util/exabgp-lines.js";
+import { lsTopologyFromLab } from "./topology-file.js";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prober/main.js");
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces, raw sockets)" : false;
@@ -25,7 +26,7 @@ async function pathSetFor(topo: ReturnType<typeof nanogLab>): Promise<PathSet> {
     { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
   );
   let n = 0;
-  for (const l of new ExabgpLines(lineTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
+  for (const l of new ExabgpLines(lsTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
   await engine.recompute();
   return set!;
 }

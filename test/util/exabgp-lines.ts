@@ -170,15 +170,3 @@ export function lineTopology(nodes: string[], edges: Array<{ src: string; dst: s
   return { asn, routers, links, prefixes };
 }
 
-/** The lab's own addresses as BGP-LS would report them (for path sets that match a running lab). */
-export function lineTopologyFromLab(
-  lab: { routers: Array<{ name: string; loopback: string }>; links: Array<{ a: string; b: string; metric: number; aAddress: string; bAddress: string }> },
-  asn = 65001,
-): LineTopology {
-  const routers: LineRouter[] = lab.routers.map((r, i) => ({ name: r.name, systemId: (0x198000000000 + i + 1).toString(16).padStart(12, "0"), routerId: r.loopback }));
-  const links: LineLink[] = lab.links.flatMap((l) => [
-    { from: l.a, to: l.b, metric: l.metric, localAddress: l.aAddress, remoteAddress: l.bAddress },
-    { from: l.b, to: l.a, metric: l.metric, localAddress: l.bAddress, remoteAddress: l.aAddress },
-  ]);
-  return { asn, routers, links, prefixes: routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: 0 })) };
-}

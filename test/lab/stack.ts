@@ -1,0 +1,287 @@
+// The whole of lsprobe on a lab: routers as network namespaces, two BGP-LS speakers exporting
+// the IGP as R1 and R6 would, a real ExaBGP running the plugin, the prober in host h1, and
+// (when installed) Prometheus next to it. Faults are injected from here: control-plane link and
+// router failures (withdrawn over BGP-LS, routes reconverge after a delay, as an IGP would) and
+// data-plane ones the control plane never sees (gray loss, delay, congestion).
+//
+// Everything lives in a temporary directory and in namespaces named after this process; stop()
+// removes it all, and so do exit/signal handlers if the caller dies.
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
+import { Lab, type LabTopology } from "./netns.js";
+import { BgpLsSpeaker } from "./speaker/speaker.js";
+import type { LsTopology } from "./speaker/topology.js";
+import { findExabgp, startExabgp, type ExabgpHandle } from "./exabgp.js";
+import { lsTopologyFromLab } from "./topology-file.js";
+import { parsePathSet, type PathSet } from "../../shared/pathset.js";
+
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PLUGIN = path.join(DIST, "plugin/parser.js");
+const PROBER = path.join(DIST, "prober/main.js");
+
+export interface StackOptions {
+  /** Endpoint pairs for the plugin (default: first and last router). */
+  pairs?: Array<[string, string]>;
+  /** Probes per second per path. */
+  rate?: number;
+  /** Delay before routes follow a control-plane change, ms (an IGP's SPF + FIB update). */
+  convergenceMs?: number;
+  /** Start Prometheus in h1 when installed (default true). */
+  prometheus?: boolean;
+  /** Extra prober config lines (YAML, indented by two spaces under prober:). */
+  proberExtra?: string;
+  /** Called with every log line of the components (prefixed with the component). */
+  onLog?: (line: string) => void;
+}
+
+/** What the prober's /paths says (see prober/prober.ts describe()). */
+export interface ProberView {
+  generation: number;
+  schedule: { rate: number };
+  paths: Array<{
+    path: string;
+    hops: string;
+    state: string;
+    lastRttSeconds: number | null;
+    rttP50Seconds: number | null;
+    rttP99Seconds: number | null;
+    lossRatio: number | null;
+    sent: number;
+    received: number;
+    late: number;
+    lost: number;
+    inFlight: number;
+  }>;
+  suspects: Array<{ link: string; from: string; to: string; failing: number }>;
+}
+
+export class LabStack {
+  readonly dir: string;
+  readonly ls: LsTopology;
+  readonly host: { name: string; router: string; address: string };
+  private speakers: BgpLsSpeaker[] = [];
+  private exabgp?: ExabgpHandle;
+  private prober?: ChildProcess;
+  private watcher?: ChildProcess;
+  private prometheusProc?: ChildProcess;
+  private cross = new Map<string, ChildProcess>();
+  private stopped = false;
+  /** Latest /paths document from the prober. */
+  view?: ProberView;
+  readonly prometheusUrl?: string;
+
+  private constructor(
+    readonly lab: Lab,
+    readonly topology: LabTopology,
+    private readonly o: StackOptions,
+  ) {
+    this.dir = mkdtempSync(path.join(tmpdir(), "lsprobe-stack-"));
+    chmodSync(this.dir, 0o755);
+    this.ls = lsTopologyFromLab(topology);
+    const h = topology.hosts[0];
+    if (!h) throw new Error("lab: the topology needs a host for the prober");
+    this.host = h;
+    if (o.prometheus !== false && existsSync("/usr/bin/prometheus")) this.prometheusUrl = "http://127.0.0.1:9090";
+    process.once("exit", () => rmSync(this.dir, { recursive: true, force: true }));
+  }
+
+  static async start(topology: LabTopology, o: StackOptions = {}): Promise<LabStack> {
+    if (findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
+    const lab = await Lab.create(topology);
+    const s = new LabStack(lab, topology, o);
+    try {
+      await s.startAll();
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
+    return s;
+  }
+
+  private log(component: string, line: string): void {
+    this.o.onLog?.(`${component}: ${line}`);
+  }
+
+  get pathsFile(): string {
+    return path.join(this.dir, "paths.json");
+  }
+
+  private writeConfig(): string {
+    const routers = this.topology.routers.map((r) => r.name);
+    const pairs = this.o.pairs ?? [[routers[0], routers[routers.length - 1]]];
+    const file = path.join(this.dir, "lsprobe.yaml");
+    writeFileSync(
+      file,
+      [
+        "plugin:",
+        "  endpoints:",
+        `    pairs: ${JSON.stringify(pairs)}`,
+        "  output:",
+        `    file: ${this.pathsFile}`,
+        `    socket: ${path.join(this.dir, "paths.sock")}`,
+        `  state-file: ${path.join(this.dir, "lsdb.json")}`,
+        "prober:",
+        `  source: ${this.host.address}`,
+        `  router: ${this.host.router}`,
+        "  paths:",
+        `    socket: ${path.join(this.dir, "paths.sock")}`,
+        `    file: ${this.pathsFile}`,
+        `  rate: ${this.o.rate ?? 25}`,
+        "  timeout: 250ms",
+        "  down-after: 3",
+        "  up-after: 3",
+        "  loss-window: 5s",
+        "  lossy-above: 0.02",
+        "  listen: 127.0.0.1:9469",
+        ...(this.o.proberExtra ? [this.o.proberExtra] : []),
+        "log:",
+        "  level: info",
+        "",
+      ].join("\n"),
+      { mode: 0o644 },
+    );
+    return file;
+  }
+
+  private async startAll(): Promise<void> {
+    const config = this.writeConfig();
+    // Two speakers export the same IGP domain, as R1 and R6 would.
+    const addresses = ["127.0.0.1", "127.0.0.6"];
+    const ports: number[] = [];
+    for (const [i, addr] of addresses.entries()) {
+      const sp = new BgpLsSpeaker({ asn: 65001, routerId: `198.18.255.${i + 1}`, holdTime: 30, nextHop: `198.18.255.${i + 1}`, peerAsn: 65000 });
+      ports.push(await sp.listen(0, addr));
+      this.speakers.push(sp);
+    }
+    this.exabgp = await startExabgp({
+      peerPort: ports[0],
+      extraPeers: [{ address: addresses[1], port: ports[1] }],
+      processCommand: [process.execPath, PLUGIN, "--config", config],
+    });
+    await Promise.all(this.speakers.map((sp) => sp.established(30_000)));
+    for (const sp of this.speakers) sp.announceTopology(this.ls);
+    await this.until("the first path set", () => existsSync(this.pathsFile), 15_000);
+
+    this.prober = this.lab.spawnIn(this.host.name, [process.execPath, PROBER, "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+    createInterface({ input: this.prober.stderr! }).on("line", (l) => this.log("prober", l));
+    // A poller inside h1 (the prober's HTTP is on h1's loopback; nothing crosses from the root namespace).
+    const poll = "setInterval(()=>fetch('http://127.0.0.1:9469/paths').then(r=>r.text()).then(t=>process.stdout.write(t),()=>{}),500)";
+    this.watcher = this.lab.spawnIn(this.host.name, [process.execPath, "-e", poll], { stdio: ["ignore", "pipe", "ignore"] });
+    createInterface({ input: this.watcher.stdout! }).on("line", (l) => {
+      try {
+        this.view = JSON.parse(l) as ProberView;
+      } catch {
+        /* partial */
+      }
+    });
+    if (this.prometheusUrl) this.startPrometheus();
+    await this.until("the prober's first view", () => (this.view?.paths.length ?? 0) > 0, 15_000);
+  }
+
+  private startPrometheus(): void {
+    const cfg = path.join(this.dir, "prometheus.yml");
+    writeFileSync(cfg, "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nscrape_configs:\n  - job_name: lsprobe-prober\n    static_configs:\n      - targets: ['127.0.0.1:9469']\n");
+    this.prometheusProc = this.lab.spawnIn(this.host.name, ["/usr/bin/prometheus", `--config.file=${cfg}`, `--storage.tsdb.path=${path.join(this.dir, "tsdb")}`, "--web.listen-address=127.0.0.1:9090"], { stdio: ["ignore", "ignore", "pipe"] });
+    createInterface({ input: this.prometheusProc.stderr! }).on("line", (l) => this.log("prometheus", l));
+  }
+
+  async until(what: string, ok: () => boolean, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`lab stack: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  pathSet(): PathSet | undefined {
+    return existsSync(this.pathsFile) ? parsePathSet(JSON.parse(readFileSync(this.pathsFile, "utf8"))) : undefined;
+  }
+
+  private reconverge(): void {
+    setTimeout(() => void this.lab.installRoutes().catch((e: Error) => this.log("lab", `route install failed: ${e.message}`)), this.o.convergenceMs ?? 1000).unref();
+  }
+
+  // ---- faults ----
+
+  /** Control plane sees it: the link goes down, both speakers withdraw it, routes reconverge. */
+  async linkDown(a: string, b: string): Promise<void> {
+    await this.lab.linkDown(a, b);
+    for (const sp of this.speakers) sp.withdrawLink(this.ls, a, b);
+    this.reconverge();
+  }
+
+  async linkUp(a: string, b: string): Promise<void> {
+    await this.lab.linkUp(a, b);
+    for (const sp of this.speakers) for (const l of this.ls.links) if ((l.from === a && l.to === b) || (l.from === b && l.to === a)) sp.announceLink(this.ls, l);
+    this.reconverge();
+  }
+
+  /** The data plane drops `share` of what crosses a -> b; the control plane sees nothing. */
+  gray(a: string, b: string, share: number): void {
+    this.lab.setFault(a, b, { loss: share });
+  }
+
+  /** The data plane delays what crosses a -> b by `ms`. */
+  delay(a: string, b: string, ms: number): void {
+    this.lab.setFault(a, b, { delayMs: ms });
+  }
+
+  /** A real queue: a tbf bottleneck of `kbit` on a's side of a-b, filled by UDP cross traffic from a to b. */
+  async congest(a: string, b: string, kbit: number, crossKbit = kbit * 2): Promise<void> {
+    const dev = this.lab.ifname(a, b);
+    const r = await this.lab.exec(a, ["tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", `${kbit}kbit`, "burst", "16kbit", "latency", "200ms"]);
+    if (r.code !== 0) throw new Error(`lab: tbf on ${a}-${b}: ${r.stderr}`);
+    const dst = this.lab.addressOn(b, a);
+    const pps = Math.max(1, Math.round((crossKbit * 1000) / 8 / 1000)); // 1000-byte datagrams
+    const flood = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(1000);setInterval(()=>{for(let i=0;i<${Math.ceil(pps / 100)};i++)s.send(b,9,'${dst}')},10)`;
+    this.cross.get(`${a}>${b}`)?.kill();
+    this.cross.set(`${a}>${b}`, this.lab.spawnIn(a, [process.execPath, "-e", flood], { stdio: "ignore" }));
+  }
+
+  async uncongest(a: string, b: string): Promise<void> {
+    this.cross.get(`${a}>${b}`)?.kill();
+    this.cross.delete(`${a}>${b}`);
+    await this.lab.exec(a, ["tc", "qdisc", "del", "dev", this.lab.ifname(a, b), "root"]);
+  }
+
+  /** Router down: all its links down, the speakers withdraw it, routes reconverge. */
+  async routerDown(name: string): Promise<void> {
+    const peers = new Set(this.topology.links.flatMap((l) => (l.a === name ? [l.b] : l.b === name ? [l.a] : [])));
+    for (const p of peers) await this.lab.linkDown(name, p);
+    for (const sp of this.speakers) sp.withdrawRouter(this.ls, name);
+    this.reconverge();
+  }
+
+  async routerUp(name: string): Promise<void> {
+    const peers = new Set(this.topology.links.flatMap((l) => (l.a === name ? [l.b] : l.b === name ? [l.a] : [])));
+    for (const p of peers) await this.lab.linkUp(name, p);
+    for (const sp of this.speakers) {
+      sp.announceNode(this.ls, name);
+      for (const l of this.ls.links) if (l.from === name || l.to === name) sp.announceLink(this.ls, l);
+      for (const p of this.ls.prefixes) if (p.router === name) sp.announcePrefix(this.ls, p);
+    }
+    this.reconverge();
+  }
+
+  /** Remove every data-plane fault. */
+  clearFaults(): void {
+    this.lab.clearFaults();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const c of this.cross.values()) c.kill();
+    this.watcher?.kill();
+    this.prometheusProc?.kill();
+    this.prober?.kill("SIGTERM");
+    await this.exabgp?.stop();
+    for (const sp of this.speakers) await sp.stop();
+    await this.lab.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
