@@ -15,6 +15,7 @@ import { Lab } from "./netns.js";
 import { loadLabTopology } from "./topology-file.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const CONTROL_SOCKET = "/run/lsprobe-lab.sock";
 const REPO = path.resolve(HERE, "../../..");
 
 interface Args {
@@ -172,7 +173,9 @@ async function main(): Promise<number> {
   say(ok ? "the story is told: healthy, gray failure named, repaired, control-plane failure followed, repaired" : "some step of the story did not happen in time (see above)");
   if (args.keep) {
     say(`--keep: the lab stays up. Namespaces: ${stack.lab.namespaces().join(" ")}`);
-    say(`explore: ip netns exec ${stack.lab.ns(stack.host.name)} sh; path set: ${stack.pathsFile}. Ctrl-C tears it down.`);
+    await stack.serveControl(CONTROL_SOCKET);
+    say(`explore: ip netns exec ${stack.lab.ns(stack.host.name)} sh; path set: ${stack.pathsFile}`);
+    say(`inject faults: sudo node dist/test/lab/labctl.js gray r2 r4 0.05 (also delay, congest, link-down, router-down, clear, status). Ctrl-C tears it down.`);
     await new Promise(() => {});
   }
   return stop(ok ? 0 : 1);

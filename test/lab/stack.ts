@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import net from "node:net";
 import type { ChildProcess } from "node:child_process";
 import { Lab, type LabTopology } from "./netns.js";
 import { BgpLsSpeaker } from "./speaker/speaker.js";
@@ -70,6 +71,7 @@ export class LabStack {
   private prometheusProc?: ChildProcess;
   private cross = new Map<string, ChildProcess>();
   private stopped = false;
+  private control?: net.Server;
   /** Latest /paths document from the prober. */
   view?: ProberView;
   readonly prometheusUrl?: string;
@@ -272,9 +274,75 @@ export class LabStack {
     this.lab.clearFaults();
   }
 
+  /** Run one fault command (the CLI's words): returns what happened, or throws with usage. */
+  async command(words: string[]): Promise<string> {
+    const [cmd, a, b, x] = words;
+    const need = (n: number, usage: string): void => {
+      if (words.length !== n) throw new Error(`usage: ${usage}`);
+    };
+    switch (cmd) {
+      case "link-down":
+        need(3, "link-down A B");
+        await this.linkDown(a, b);
+        return `link ${a}-${b} down, withdrawn over BGP-LS; routes reconverge`;
+      case "link-up":
+        need(3, "link-up A B");
+        await this.linkUp(a, b);
+        return `link ${a}-${b} up, announced again`;
+      case "gray":
+        need(4, "gray A B SHARE   (A -> B drops SHARE of packets, e.g. 0.03)");
+        this.gray(a, b, Number(x));
+        return `gray failure: ${a} -> ${b} drops ${Number(x) * 100}%`;
+      case "delay":
+        need(4, "delay A B MS");
+        this.delay(a, b, Number(x));
+        return `${a} -> ${b} delayed by ${x} ms`;
+      case "congest":
+        need(4, "congest A B KBIT");
+        await this.congest(a, b, Number(x));
+        return `${a} -> ${b} bottleneck of ${x} kbit/s with cross traffic`;
+      case "uncongest":
+        need(3, "uncongest A B");
+        await this.uncongest(a, b);
+        return `${a} -> ${b} bottleneck removed`;
+      case "router-down":
+        need(2, "router-down R");
+        await this.routerDown(a);
+        return `router ${a} down, withdrawn`;
+      case "router-up":
+        need(2, "router-up R");
+        await this.routerUp(a);
+        return `router ${a} up, announced`;
+      case "clear":
+        this.clearFaults();
+        return "data-plane faults cleared";
+      case "status":
+        return JSON.stringify(this.view ?? {});
+      default:
+        throw new Error("commands: link-down|link-up A B, gray A B SHARE, delay A B MS, congest A B KBIT, uncongest A B, router-down|router-up R, clear, status");
+    }
+  }
+
+  /** Accept fault commands on a Unix socket, one per line; each answered with one line ("ok ..." / "error ..."). */
+  async serveControl(socketPath: string): Promise<void> {
+    if (existsSync(socketPath)) rmSync(socketPath);
+    const server = net.createServer((c) => {
+      createInterface({ input: c }).on("line", (line) => {
+        this.command(line.trim().split(/\s+/)).then(
+          (r) => c.write(`ok ${r}\n`),
+          (e: Error) => c.write(`error ${e.message}\n`),
+        );
+      });
+      c.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    this.control = server;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.control?.close();
     for (const c of this.cross.values()) c.kill();
     this.watcher?.kill();
     this.prometheusProc?.kill();
