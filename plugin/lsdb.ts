@@ -13,8 +13,10 @@ export interface LsEntry {
   nlri: LsObject;
   /** Effective attributes: the most recent announcement among the peers. */
   attr: LsAttr;
-  /** peer -> its attributes, in announcement order (last = most recent). */
-  byPeer: Map<string, LsAttr>;
+  /** The announcing peers and their attributes, in announcement order (last = most recent).
+   *  Parallel arrays: most objects have one or two peers, and a Map each would cost more. */
+  peers: string[];
+  attrs: LsAttr[];
 }
 
 export class Lsdb {
@@ -27,14 +29,19 @@ export class Lsdb {
   announce(peer: string, nlri: LsObject, attr: LsAttr): boolean {
     let e = this.entries.get(nlri.key);
     if (e === undefined) {
-      e = { nlri, attr, byPeer: new Map([[peer, attr]]) };
+      e = { nlri, attr, peers: [peer], attrs: [attr] };
       this.entries.set(nlri.key, e);
       this.track(peer, nlri.key);
       this.version++;
       return true;
     }
-    e.byPeer.delete(peer);
-    e.byPeer.set(peer, attr);
+    const i = e.peers.indexOf(peer);
+    if (i >= 0) {
+      e.peers.splice(i, 1);
+      e.attrs.splice(i, 1);
+    }
+    e.peers.push(peer);
+    e.attrs.push(attr);
     this.track(peer, nlri.key);
     if (isDeepStrictEqual(e.attr, attr)) return false;
     e.attr = attr;
@@ -84,14 +91,16 @@ export class Lsdb {
 
   private drop(peer: string, key: string): boolean {
     const e = this.entries.get(key);
-    if (e === undefined || !e.byPeer.delete(peer)) return false;
+    const i = e === undefined ? -1 : e.peers.indexOf(peer);
+    if (e === undefined || i < 0) return false;
+    e.peers.splice(i, 1);
+    e.attrs.splice(i, 1);
     this.version++;
-    if (e.byPeer.size === 0) {
+    if (e.peers.length === 0) {
       this.entries.delete(key);
       return true;
     }
-    const latest = [...e.byPeer.values()].pop()!;
-    e.attr = latest;
+    e.attr = e.attrs[e.attrs.length - 1];
     return true;
   }
 }

@@ -3,6 +3,10 @@
 // These helpers read a key across all its duplicates and dialect spellings.
 import { valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
 
+/** The shared empty list: most attributes have no Adj-SIDs, SRLGs... and 50,000 empty arrays add up. */
+export const NONE: readonly never[] = Object.freeze([]);
+const orNone = <T>(list: T[]): T[] => (list.length === 0 ? (NONE as unknown as T[]) : list);
+
 /** All values of any of `keys`, duplicates included, in wire order. */
 export function all(attr: JsonObject | undefined, ...keys: string[]): JsonValue[] {
   if (attr === undefined) return [];
@@ -29,7 +33,7 @@ export function strings(attr: JsonObject | undefined, ...keys: string[]): string
     else if (Array.isArray(v)) v.forEach(visit);
   };
   all(attr, ...keys).forEach(visit);
-  return [...seen];
+  return seen.size === 0 ? (NONE as unknown as string[]) : [...seen];
 }
 
 /** Every number in the values of `keys`, flattening nested lists, in wire order. */
@@ -40,7 +44,7 @@ export function numbers(values: JsonValue[]): number[] {
     else if (Array.isArray(v)) v.forEach(visit);
   };
   values.forEach(visit);
-  return out;
+  return orNone(out);
 }
 
 /** A printable name TLV. 4.2 prints the Link Name TLV as a Python bytes repr (`b'...'`): unusable. */

@@ -64,9 +64,17 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
   const ids = linkIds(o);
   const mt = o["multi-topology-ids"];
   const mtIds = Array.isArray(mt) ? numbers(mt) : [];
-  const key =
-    `link|${scope.protocolId}|${scope.instance}|${descriptorKey(local)}|${descriptorKey(remote)}|` +
-    `${interfaceAddresses.join(",")}|${neighborAddresses.join(",")}|${ids ? `${ids.local}/${ids.remote}` : ""}|${mtIds.join(",")}`;
+  const key = [
+    "link",
+    scope.protocolId,
+    scope.instance,
+    descriptorKey(local),
+    descriptorKey(remote),
+    interfaceAddresses.join(","),
+    neighborAddresses.join(","),
+    ids ? [ids.local, ids.remote].join("/") : "",
+    mtIds.join(","),
+  ].join("|");
   return {
     kind: "link",
     ...scope,
@@ -85,11 +93,11 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
 function adjSids(attr: JsonObject | undefined): number[] {
   // 4.x: flat duplicated `sids` ([[n]] for Adj-SID, [n] for LAN Adj-SID); 5.0: duplicated
   // `sr-adj` objects and `sr-adj-lan-sids` list; 6.0: `sr-adjs` / `sr-adj-lan` lists.
-  const out = numbers(all(attr, "sids"));
+  const nested: JsonValue[] = [];
   for (const v of all(attr, "sr-adj", "sr-adjs", "sr-adj-lan-sids", "sr-adj-lan")) {
-    for (const item of Array.isArray(v) ? v : [v]) if (isObject(item)) out.push(...numbers(all(item, "sids")));
+    for (const item of Array.isArray(v) ? v : [v]) if (isObject(item)) nested.push(...all(item, "sids"));
   }
-  return out;
+  return numbers([...all(attr, "sids"), ...nested]);
 }
 
 export function parseLinkAttr(attr: JsonObject | undefined): LinkAttr {

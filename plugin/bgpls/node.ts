@@ -28,7 +28,7 @@ export function parseNodeNlri(o: JsonObject, path: string): LsNode {
   return {
     kind: "node",
     ...scope,
-    key: `node|${scope.protocolId}|${scope.instance}|${descriptorKey(desc)}`,
+    key: ["node", scope.protocolId, scope.instance, descriptorKey(desc)].join("|"),
     node: nodeId(scope, desc),
     desc,
   };

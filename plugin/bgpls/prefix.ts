@@ -40,7 +40,7 @@ export function parsePrefixNlri(o: JsonObject, path: string, family: 4 | 6): LsP
   return {
     kind: "prefix",
     ...scope,
-    key: `prefix${family}|${scope.protocolId}|${scope.instance}|${descriptorKey(desc)}|${prefix}|${mtIds.join(",")}`,
+    key: [`prefix${family}`, scope.protocolId, scope.instance, descriptorKey(desc), prefix, mtIds.join(",")].join("|"),
     node: nodeId(scope, desc),
     desc,
     prefix,

@@ -1,6 +1,6 @@
 // One line of ExaBGP's API stream -> one typed event (FORMAT.md §3-§5, DIFFERENCES.md).
 // Pure: no I/O, no clock. The shell counts, logs and applies the results.
-import { isObject, parseJson, JsonSyntaxError, type JsonObject, type JsonValue } from "./json.js";
+import { isObject, parseExabgpJson, parseJson, JsonSyntaxError, type JsonObject, type JsonValue } from "./json.js";
 import { LsDecodeError } from "../bgpls/errors.js";
 import { parseAttr, parseNlri, UnknownNlriType, type LsAttr, type LsObject } from "../bgpls/nlri.js";
 
@@ -152,7 +152,7 @@ export function decodeLine(line: string): Decoded {
   let value: JsonValue;
   let repaired: string | undefined;
   try {
-    value = parseJson(line);
+    value = parseExabgpJson(line);
   } catch (strictErr) {
     // 4.2 does not escape quotes in the node name and prints the link name as a bytes repr.
     try {

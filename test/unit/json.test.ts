@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseJson, valuesOf, entriesOf, isObject, JsonSyntaxError, DUPLICATES, type JsonObject } from "../../plugin/exabgp/json.js";
+import { parseJson, parseExabgpJson, renameDuplicateKeys, valuesOf, entriesOf, isObject, JsonSyntaxError, type JsonObject } from "../../plugin/exabgp/json.js";
 
 const obj = (text: string, lenient = false): JsonObject => {
   const v = parseJson(text, { lenient });
@@ -21,19 +21,27 @@ for (const [name, [text, want]] of Object.entries(valid)) {
   });
 }
 
-test("json: duplicate keys keep every value in order, last wins under the key", () => {
-  const o = obj('{"sids": [[1]], "w": 0, "sids": [[2]], "sids": [[3]]}');
-  assert.deepEqual(o.sids, [[3]]);
-  assert.deepEqual(valuesOf(o, "sids"), [[[1]], [[2]], [[3]]]);
-  assert.deepEqual(entriesOf(o).map(([k]) => k), ["sids", "w", "sids", "sids"]);
-  assert.equal(Object.keys(o).length, 2, "the symbol is not an enumerable key");
-});
+const DUPS = '{"sids": [[1]], "w": 0, "sids": [[2]], "x": {"sids": 9, "a": {"sids": 8}}, "sids": [[3]]}';
 
-test("json: objects without duplicates carry no duplicate list", () => {
-  const o = obj('{"a": 1, "b": 2}');
-  assert.equal(o[DUPLICATES], undefined);
-  assert.deepEqual(valuesOf(o, "a"), [1]);
-  assert.deepEqual(valuesOf(o, "zz"), []);
+for (const [name, parse] of [["JS parser", (t: string) => parseJson(t)], ["native fast path", parseExabgpJson]] as const) {
+  test(`json (${name}): duplicate keys keep every value in order`, () => {
+    const o = parse(DUPS) as JsonObject;
+    assert.deepEqual(valuesOf(o, "sids"), [[[1]], [[2]], [[3]]]);
+    assert.deepEqual(entriesOf(o).map(([k]) => k), ["sids", "w", "sids", "x", "sids"]);
+    // The same key in nested objects is not a duplicate.
+    assert.deepEqual(valuesOf(o.x as JsonObject, "sids"), [9]);
+    assert.deepEqual(valuesOf(o, "zz"), []);
+    assert.deepEqual(valuesOf(o, "toString"), [], "only own keys");
+  });
+}
+
+test("json: renameDuplicateKeys returns the very string when nothing repeats, and handles escapes", () => {
+  const t = '{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}';
+  assert.equal(renameDuplicateKeys(t), t);
+  const escapedKey = String.raw`{"k\"q": 1, "k\"q": 2}`;
+  assert.deepEqual(valuesOf(parseExabgpJson(escapedKey) as JsonObject, 'k"q'), [1, 2]);
+  const quoteInValue = String.raw`{"s": "a,\"b\":", "s": 2}`;
+  assert.deepEqual(valuesOf(parseExabgpJson(quoteInValue) as JsonObject, "s"), ['a,"b":', 2]);
 });
 
 const invalid: Record<string, string> = {

@@ -1,0 +1,404 @@
+// monitoring/: the Prometheus configuration, recording and alert rules (and their promtool unit
+// tests), the Alertmanager configuration and the Grafana files, checked with the real tools:
+// promtool (Debian's prometheus package), amtool and alertmanager (prometheus-alertmanager).
+// A tool that is not installed skips the subtests needing it, saying so; nothing else skips.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { filtersAtTopLevel, grafanaExpressions, readAlerting, readDashboard } from "../util/grafana.js";
+
+/** The repository, from the compiled test (dist/test/unit -> ../../..). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const PROM = path.join(ROOT, "monitoring/prometheus");
+const ALERTS_FILE = path.join(PROM, "lsprobe-alerts.rules.yml");
+const RECORDING_FILE = path.join(PROM, "lsprobe-recording.rules.yml");
+const PROM_TESTS = path.join(PROM, "tests");
+const AM_FILE = path.join(ROOT, "monitoring/alertmanager/alertmanager.yml");
+const GRAFANA = path.join(ROOT, "monitoring/grafana");
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+const PROMTOOL = which("promtool");
+const AMTOOL = which("amtool");
+const ALERTMANAGER = which("prometheus-alertmanager") ?? which("alertmanager");
+const NO_PROMTOOL = PROMTOOL ? false : "promtool is not installed (Debian: apt-get install prometheus)";
+const NO_AMTOOL = AMTOOL ? false : "amtool is not installed (Debian: apt-get install prometheus-alertmanager)";
+const NO_ALERTMANAGER = ALERTMANAGER ? false : "alertmanager is not installed (Debian: apt-get install prometheus-alertmanager)";
+
+/** Run a tool; on failure, fail with its whole output. */
+function run(file: string, args: string[]): string {
+  try {
+    return execFileSync(file, args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    const x = e as { status?: number; stdout?: string; stderr?: string };
+    assert.fail(`${path.basename(file)} ${args.join(" ")} exited ${x.status}:\n${x.stdout ?? ""}${x.stderr ?? ""}`);
+  }
+}
+
+type Json = Record<string, any>;
+const readYaml = (file: string): Json => parse(readFileSync(file, "utf8")) as Json;
+const promTestFiles = (): string[] =>
+  readdirSync(PROM_TESTS)
+    .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+    .sort()
+    .map((f) => path.join(PROM_TESTS, f));
+const rulesOf = (file: string): Json[] => (readYaml(file).groups as Json[]).flatMap((g) => g.rules as Json[]);
+
+/** Metric names the prober exports, read from its source (prom-client `name:`, perPath()). */
+function exportedMetrics(): Set<string> {
+  const names = new Set<string>();
+  for (const f of ["prober/metrics.ts", "prober/main.ts"]) {
+    const src = readFileSync(path.join(ROOT, f), "utf8");
+    for (const m of src.matchAll(/(?:name:\s*|perPath\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
+  }
+  for (const n of [...names]) {
+    if (n === "lsprobe_probe_rtt_seconds") for (const s of ["_bucket", "_sum", "_count"]) names.add(n + s);
+  }
+  return names;
+}
+
+/** lsprobe metric and recording-rule names an expression refers to (outside strings). */
+function lsprobeNames(expr: string): string[] {
+  const s = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  return [...s.matchAll(/\blsprobe[a-zA-Z0-9_:]*/g)].map((m) => m[0]);
+}
+
+test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_PROMTOOL }, () => {
+  const out = run(PROMTOOL!, ["check", "config", "monitoring/prometheus/prometheus.yml"]);
+  assert.match(out, /SUCCESS: 2 rule files found/);
+  assert.match(out, /is valid prometheus config file syntax/);
+  const cfg = readYaml(path.join(PROM, "prometheus.yml"));
+  const job = (cfg.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-prober");
+  assert.ok(job, "a scrape job named lsprobe-prober");
+  assert.equal(job.scrape_interval, "5s");
+  assert.deepEqual(job.static_configs[0].targets, ["127.0.0.1:9469"]);
+  assert.deepEqual(cfg.alerting.alertmanagers[0].static_configs[0].targets, ["127.0.0.1:9093"]);
+});
+
+test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
+  const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
+  assert.match(out, /SUCCESS: 9 rules found/);
+  assert.match(out, /SUCCESS: 8 rules found/);
+});
+
+test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
+  const files = promTestFiles();
+  assert.ok(files.length >= 2, `expected the recording and alert tests, found ${files.length} file(s)`);
+  const out = run(PROMTOOL!, ["test", "rules", ...files]);
+  assert.equal(out.match(/SUCCESS/g)?.length, files.length, out);
+});
+
+test("the promtool tests cover every alert (firing with labels and annotations, and not firing) and every recording rule", () => {
+  const alerts = rulesOf(ALERTS_FILE).filter((r) => r.alert);
+  const names = alerts.map((r) => r.alert as string);
+  assert.deepEqual(
+    [...names].sort(),
+    ["LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobeProberDown"],
+  );
+  for (const a of alerts) {
+    assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
+    assert.ok(a.annotations?.summary && a.annotations?.description, `${a.alert}: summary and description`);
+  }
+  // The path alerts name the path by its hops, the link alert by its routers.
+  for (const a of alerts.filter((r) => /^LsprobePath(Down|Loss|RttHigh)$/.test(r.alert))) {
+    assert.match(a.annotations.summary, /\{\{ \$labels\.hops \}\}/, `${a.alert}: summary names the hops`);
+  }
+  const link = alerts.find((r) => r.alert === "LsprobeLinkSuspect")!;
+  assert.match(link.annotations.summary, /Link \{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
+
+  const firing = new Map<string, number>();
+  const silent = new Map<string, number>();
+  const exprTests: string[] = [];
+  for (const f of promTestFiles()) {
+    for (const t of readYaml(f).tests as Json[]) {
+      for (const c of (t.alert_rule_test ?? []) as Json[]) {
+        const name = c.alertname as string;
+        assert.ok(names.includes(name), `${path.basename(f)} "${t.name}": alert ${name} is not defined in the alerts file`);
+        const exp = (c.exp_alerts ?? []) as Json[];
+        (exp.length ? firing : silent).set(name, ((exp.length ? firing : silent).get(name) ?? 0) + 1);
+        for (const e of exp) {
+          assert.ok(e.exp_labels?.severity, `${name} at ${c.eval_time}: exp_labels checks the severity`);
+          assert.ok(e.exp_annotations?.summary && e.exp_annotations?.description, `${name} at ${c.eval_time}: exp_annotations checks summary and description`);
+        }
+      }
+      for (const c of (t.promql_expr_test ?? []) as Json[]) exprTests.push(c.expr as string);
+    }
+  }
+  for (const n of names) {
+    assert.ok(firing.get(n), `no promtool test where ${n} fires`);
+    assert.ok(silent.get(n), `no promtool test where ${n} does not fire`);
+  }
+  for (const r of rulesOf(RECORDING_FILE)) {
+    assert.ok(exprTests.some((e) => lsprobeNames(e).includes(r.record)), `no promql_expr_test of ${r.record}`);
+  }
+});
+
+test("every lsprobe name in the rules and Grafana queries is exported by the prober or recorded", () => {
+  const exported = exportedMetrics();
+  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket"]) {
+    assert.ok(exported.has(n), `${n} not found in the prober's source: the pattern needs updating`);
+  }
+  const known = new Set([...exported, ...rulesOf(RECORDING_FILE).map((r) => r.record as string)]);
+  const exprs = [
+    ...rulesOf(RECORDING_FILE).map((r) => ({ source: `recording rule ${r.record}`, expr: r.expr as string })),
+    ...rulesOf(ALERTS_FILE).map((r) => ({ source: `alert ${r.alert}`, expr: r.expr as string })),
+    ...grafanaExpressions(ROOT),
+  ];
+  for (const e of exprs) {
+    for (const n of lsprobeNames(e.expr)) assert.ok(known.has(n), `${e.source}: ${n} is neither exported by the prober nor recorded`);
+  }
+});
+
+test("Grafana expressions: more than 10, all found, variables substituted", () => {
+  const exprs = grafanaExpressions(ROOT);
+  assert.ok(exprs.length > 10, `only ${exprs.length} expressions found`);
+  for (const e of exprs) {
+    assert.ok(!e.expr.includes("$"), `${e.source}: unsubstituted variable in ${e.expr}`);
+    assert.ok(e.expr.trim(), `${e.source}: empty`);
+  }
+  const sources = exprs.map((e) => e.source);
+  assert.equal(new Set(sources).size, sources.length, "sources name each expression once");
+  for (const want of [/^dashboard variable \$hops$/, /^dashboard annotation /, /^dashboard panel "RTT distribution/, /^grafana alert rule "lsprobe path down" query A$/, /^grafana alert rule "lsprobe link suspect" query A$/]) {
+    assert.ok(sources.some((s) => want.test(s)), `no expression from ${want}`);
+  }
+  assert.equal(exprs.find((e) => e.source === "dashboard variable $hops")!.expr, 'lsprobe_path_up{instance=~".+"}');
+  // Only the annotation and the "suspected now" filter may legitimately return nothing.
+  assert.deepEqual(exprs.filter((e) => e.mayBeEmpty).map((e) => e.source).sort(), [
+    'dashboard annotation "Path-set generation changes"',
+    'dashboard panel "Links suspected now" target A',
+  ]);
+  assert.equal(filtersAtTopLevel("count(x == 0) or vector(0)"), false);
+  assert.equal(filtersAtTopLevel('a{b=~"c"} / (d > 0)'), false);
+  assert.equal(filtersAtTopLevel("changes(g[1m]) > 0"), true);
+  assert.equal(filtersAtTopLevel("a != bool a"), false);
+});
+
+test("Grafana expressions: each parses (promtool check rules, one recording rule each)", { skip: NO_PROMTOOL }, () => {
+  const exprs = grafanaExpressions(ROOT);
+  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-grafana-exprs-"));
+  try {
+    const file = path.join(dir, "grafana-expressions.rules.yml");
+    const write = (list: typeof exprs): void =>
+      writeFileSync(file, stringify({ groups: [{ name: "grafana-expressions", rules: list.map((e, i) => ({ record: `check:${i}`, expr: e.expr })) }] }));
+    write(exprs);
+    try {
+      const out = run(PROMTOOL!, ["check", "rules", file]);
+      assert.match(out, new RegExp(`SUCCESS: ${exprs.length} rules found`));
+    } catch (err) {
+      // Name the culprits.
+      const bad = exprs.filter((e) => {
+        write([e]);
+        try {
+          execFileSync(PROMTOOL!, ["check", "rules", file], { stdio: "pipe" });
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      assert.fail(`${(err as Error).message}\nfailing: ${bad.map((e) => `${e.source}: ${e.expr}`).join("\n")}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Grafana dashboard: provisionable, every panel on the datasource variable, the required panels", () => {
+  const d = readDashboard(ROOT) as Json;
+  assert.equal(d.uid, "lsprobe");
+  assert.equal(d.schemaVersion, 39);
+  assert.equal(d.id, null);
+  const vars = d.templating.list as Json[];
+  const dsVar = vars.find((v) => v.name === "datasource")!;
+  assert.equal(dsVar.type, "datasource");
+  assert.equal(dsVar.query, "prometheus");
+  const hops = vars.find((v) => v.name === "hops")!;
+  assert.match(hops.query.query, /^label_values\(lsprobe_path_up\b.*, hops\)$/);
+  for (const v of vars.filter((x) => x.type === "query")) assert.equal(v.datasource.uid, "${datasource}", `variable ${v.name}`);
+
+  const all: Json[] = [];
+  const walk = (ps: Json[]): void => ps.forEach((p) => (all.push(p), walk(p.panels ?? [])));
+  walk(d.panels);
+  const ids = all.map((p) => p.id);
+  assert.equal(new Set(ids).size, ids.length, "panel ids are unique");
+  const panels = all.filter((p) => p.type !== "row");
+  for (const p of panels) {
+    assert.equal(p.datasource?.uid, "${datasource}", `panel "${p.title}" uses the datasource variable`);
+    assert.ok(p.targets?.length, `panel "${p.title}" has targets`);
+    for (const t of p.targets) assert.equal(t.datasource?.uid, "${datasource}", `panel "${p.title}" target ${t.refId}`);
+    assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0, `panel "${p.title}" gridPos`);
+  }
+  const has = (type: string, re: RegExp, extra: (p: Json, t: Json) => boolean = () => true): boolean =>
+    panels.some((p) => p.type === type && p.targets.some((t: Json) => re.test(t.expr) && extra(p, t)));
+  assert.ok(has("heatmap", /lsprobe_probe_rtt_seconds_bucket/, (p, t) => t.format === "heatmap" && p.repeat === "hops"), "RTT heatmap per path");
+  assert.ok(has("timeseries", /lsprobe:path_rtt_seconds:p99_rate1m/), "RTT quantiles");
+  assert.ok(has("timeseries", /lsprobe:path_loss_ratio:rate1m/), "loss ratio");
+  assert.ok(has("state-timeline", /^lsprobe_path_up\{/), "up/down state timeline");
+  assert.ok(has("state-timeline", /^lsprobe_link_suspect\{/, (_p, t) => t.legendFormat === "{{from}} -> {{to}}"), "suspect links timeline");
+  assert.ok(has("table", /lsprobe_link_suspect\{.*\} == 1$/), "suspect links table");
+  assert.ok(has("timeseries", /lsprobe_probes_sent_total/) && has("timeseries", /lsprobe_probes_rejected_total/), "probe rates and rejections");
+  const ann = (d.annotations.list as Json[]).find((a) => typeof a.expr === "string")!;
+  assert.match(ann.expr, /^changes\(lsprobe_pathset_generation\b.*\[1m\]\) > 0$/);
+  assert.equal(ann.datasource.uid, "${datasource}");
+});
+
+test("Grafana provisioning: dashboards provider, datasource, alert rules on that datasource", () => {
+  const prov = readYaml(path.join(GRAFANA, "provisioning/dashboards/lsprobe.yml"));
+  assert.equal(prov.apiVersion, 1);
+  assert.equal(prov.providers[0].type, "file");
+  assert.ok(prov.providers[0].options.path);
+  const ds = readYaml(path.join(GRAFANA, "provisioning/datasources/prometheus.yml"));
+  assert.equal(ds.apiVersion, 1);
+  const prom = (ds.datasources as Json[]).find((x) => x.type === "prometheus")!;
+  assert.ok(prom.uid, "the datasource has a uid");
+
+  const al = readAlerting(ROOT) as Json;
+  assert.equal(al.apiVersion, 1);
+  const rules = (al.groups as Json[]).flatMap((g) => {
+    assert.ok(g.name && g.folder && g.interval, `group ${g.name}: name, folder, interval`);
+    return g.rules as Json[];
+  });
+  const titles = rules.map((r) => r.title as string);
+  assert.ok(titles.includes("lsprobe path down") && titles.includes("lsprobe link suspect"), titles.join(", "));
+  for (const r of rules) {
+    const refs = new Map((r.data as Json[]).map((x) => [x.refId as string, x]));
+    assert.ok(r.uid && r.for && r.labels?.severity && r.annotations?.summary, `${r.title}: uid, for, severity, summary`);
+    assert.ok(refs.has(r.condition), `${r.title}: condition ${r.condition} is one of the queries`);
+    const a = refs.get("A");
+    assert.equal(a?.datasourceUid, prom.uid, `${r.title}: query A on the provisioned datasource`);
+    assert.ok(a?.model?.expr && a.model.refId === "A", `${r.title}: query A has an expr`);
+    for (const x of refs.values()) {
+      assert.equal(x.model.refId, x.refId, `${r.title}: model.refId of ${x.refId}`);
+      if (x.datasourceUid !== "__expr__") continue;
+      assert.ok(["reduce", "threshold", "math", "classic_conditions"].includes(x.model.type), `${r.title} ${x.refId}: expression type`);
+      if (x.model.expression) assert.ok(refs.has(x.model.expression), `${r.title} ${x.refId}: refers to ${x.model.expression}`);
+    }
+    const types = [...refs.values()].map((x) => x.model.type);
+    assert.ok(types.includes("reduce") && types.includes("threshold"), `${r.title}: reduce and threshold expressions`);
+  }
+  const link = rules.find((r) => r.title === "lsprobe link suspect")!;
+  assert.match(link.annotations.summary, /\{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
+});
+
+test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe alerts reach both receivers", { skip: NO_AMTOOL }, () => {
+  const out = run(AMTOOL!, ["check-config", AM_FILE]);
+  assert.match(out, /SUCCESS/);
+  assert.match(out, /4 inhibit rules/);
+  for (const alertname of ["LsprobePathDown", "LsprobeLinkSuspect", "LsprobeProberDown"]) {
+    run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=lsprobe-webhook,lsprobe-email", `alertname=${alertname}`]);
+  }
+  run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=default", "alertname=NodeDown"]);
+  const am = readYaml(AM_FILE);
+  for (const r of am.route.routes as Json[]) assert.deepEqual(r.group_by, ["alertname", "link", "hops"]);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test("alertmanager: the inhibit rules silence what they should, and only that", { skip: NO_ALERTMANAGER, timeout: 60_000 }, async () => {
+  // The configuration's routes and inhibit rules, receivers without integrations (nothing is sent).
+  const cfg = readYaml(AM_FILE);
+  cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
+  delete cfg.global;
+  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alertmanager-"));
+  writeFileSync(path.join(dir, "alertmanager.yml"), stringify(cfg));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const am = spawn(ALERTMANAGER!, [`--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  am.stderr.setEncoding("utf8").on("data", (c: string) => (log += c));
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+      if (ok) break;
+      assert.ok(Date.now() < deadline && am.exitCode === null, `alertmanager did not start:\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const p = { job: "lsprobe-prober", instance: "127.0.0.1:9469" };
+    const pathA = { ...p, path: "p-a", src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default" };
+    const pathB = { ...p, path: "p-b", src: "r1", dst: "r6", hops: "r1>r3>r5>r6", class: "default" };
+    const other = { job: "lsprobe-prober", instance: "192.0.2.7:9469" };
+    const alerts: Array<[string, Record<string, string>]> = [
+      ["LsprobePathDown", pathA],
+      ["LsprobePathLoss", pathA], // inhibited: its path is down
+      ["LsprobePathRttHigh", pathA], // inhibited: its path is down
+      ["LsprobePathLoss", pathB], // not inhibited: another path
+      ["LsprobePathSetStale", p],
+      ["LsprobePluginDown", p], // inhibited: the stale set says it
+      ["LsprobeProberDown", other], // up == 0 of 192.0.2.7
+      ["LsprobeNoPaths", other], // inhibited: its prober is down
+      ["LsprobeLinkSuspect", { ...p, link: "l-24", from: "r2", to: "r4" }], // not inhibited
+    ];
+    const body = alerts.map(([alertname, labels]) => ({ labels: { alertname, severity: "critical", ...labels }, annotations: { summary: alertname } }));
+    const post = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    assert.equal(post.status, 200, await post.text());
+    const key = (l: Record<string, string>): string => `${l.alertname}@${l.instance}${l.path ? `/${l.path}` : ""}`;
+    const want = new Map<string, string>([
+      ["LsprobePathDown@127.0.0.1:9469/p-a", "active"],
+      ["LsprobePathLoss@127.0.0.1:9469/p-a", "suppressed"],
+      ["LsprobePathRttHigh@127.0.0.1:9469/p-a", "suppressed"],
+      ["LsprobePathLoss@127.0.0.1:9469/p-b", "active"],
+      ["LsprobePathSetStale@127.0.0.1:9469", "active"],
+      ["LsprobePluginDown@127.0.0.1:9469", "suppressed"],
+      ["LsprobeProberDown@192.0.2.7:9469", "active"],
+      ["LsprobeNoPaths@192.0.2.7:9469", "suppressed"],
+      ["LsprobeLinkSuspect@127.0.0.1:9469", "active"],
+    ]);
+    let got = new Map<string, string>();
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      const list = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
+      got = new Map(list.map((a) => [key(a.labels), a.status.state]));
+      if ([...want].every(([k, v]) => got.get(k) === v)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(Object.fromEntries([...got].sort()), Object.fromEntries([...want].sort()));
+
+    // absent(up{job="lsprobe-prober"}): no instance label; it silences the whole job.
+    const absent = await fetch(`${url}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ labels: { alertname: "LsprobeProberDown", job: "lsprobe-prober", severity: "critical" } }]),
+    });
+    assert.equal(absent.status, 200);
+    const until2 = Date.now() + 10_000;
+    let states: string[] = [];
+    while (Date.now() < until2) {
+      const list = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
+      states = list.filter((a) => a.labels.alertname !== "LsprobeProberDown").map((a) => `${key(a.labels)}=${a.status.state}`);
+      if (states.length === 8 && states.every((s) => s.endsWith("=suppressed"))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(states.length === 8 && states.every((s) => s.endsWith("=suppressed")), states.join("\n"));
+  } finally {
+    am.kill("SIGTERM");
+    await new Promise((r) => (am.exitCode !== null ? r(null) : am.once("exit", r)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
