@@ -37,6 +37,8 @@ export interface StackOptions {
   proberExtra?: string;
   /** Called with every log line of the components (prefixed with the component). */
   onLog?: (line: string) => void;
+  /** Load these Prometheus rule files, and send alerts to an Alertmanager run in h1 with this config. */
+  alerting?: { ruleFiles: string[]; alertmanagerConfig: string };
 }
 
 /** What the prober's /paths says (see prober/prober.ts describe()). */
@@ -69,6 +71,7 @@ export class LabStack {
   private prober?: ChildProcess;
   private watcher?: ChildProcess;
   private prometheusProc?: ChildProcess;
+  private alertmanagerProc?: ChildProcess;
   private cross = new Map<string, ChildProcess>();
   private stopped = false;
   private control?: net.Server;
@@ -186,7 +189,21 @@ export class LabStack {
 
   private startPrometheus(): void {
     const cfg = path.join(this.dir, "prometheus.yml");
-    writeFileSync(cfg, "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nscrape_configs:\n  - job_name: lsprobe-prober\n    static_configs:\n      - targets: ['127.0.0.1:9469']\n");
+    const al = this.o.alerting;
+    writeFileSync(
+      cfg,
+      "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\n" +
+        (al ? `rule_files: ${JSON.stringify(al.ruleFiles)}\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:9093']\n` : "") +
+        "scrape_configs:\n  - job_name: lsprobe-prober\n    static_configs:\n      - targets: ['127.0.0.1:9469']\n",
+    );
+    if (al) {
+      this.alertmanagerProc = this.lab.spawnIn(
+        this.host.name,
+        ["/usr/bin/prometheus-alertmanager", `--config.file=${al.alertmanagerConfig}`, `--storage.path=${path.join(this.dir, "alertmanager")}`, "--web.listen-address=127.0.0.1:9093", "--cluster.listen-address="],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      createInterface({ input: this.alertmanagerProc.stderr! }).on("line", (l) => this.log("alertmanager", l));
+    }
     this.prometheusProc = this.lab.spawnIn(this.host.name, ["/usr/bin/prometheus", `--config.file=${cfg}`, `--storage.tsdb.path=${path.join(this.dir, "tsdb")}`, "--web.listen-address=127.0.0.1:9090"], { stdio: ["ignore", "ignore", "pipe"] });
     createInterface({ input: this.prometheusProc.stderr! }).on("line", (l) => this.log("prometheus", l));
   }
@@ -346,6 +363,7 @@ export class LabStack {
     for (const c of this.cross.values()) c.kill();
     this.watcher?.kill();
     this.prometheusProc?.kill();
+    this.alertmanagerProc?.kill();
     this.prober?.kill("SIGTERM");
     await this.exabgp?.stop();
     for (const sp of this.speakers) await sp.stop();
