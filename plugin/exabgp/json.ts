@@ -294,12 +294,13 @@ export function parseJson(text: string, opts: { lenient?: boolean } = {}): JsonV
 /**
  * Rename the 2nd, 3rd... occurrence of a key within one object to key + DUP_MARK + n. Returns
  * the text unchanged (the same string) when no object repeats a key. One pass, no allocation
- * per key: keys are compared by a running hash first, by their characters second. The scan
+ * per key: a key is compared with its object's earlier keys by length and first character,
+ * then character by character. The scan
  * assumes well-formed JSON; on anything else it gives up and returns the text unchanged (the
  * parser then reports the error).
  */
 export function renameDuplicateKeys(s: string): string {
-  // Per depth: the object's keys as (hash, start, end) triples.
+  // Per depth: the object's keys as (start, length) pairs.
   const keys: number[][] = [];
   const isObj: boolean[] = [];
   let depth = -1;
@@ -320,24 +321,28 @@ export function renameDuplicateKeys(s: string): string {
         if (i < 0) return s;
         continue;
       }
-      let h = 0;
-      for (i = start; i < n; i++) {
-        const d = s.charCodeAt(i);
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) i++;
-        h = (Math.imul(h, 31) + d) | 0;
+      i = s.indexOf('"', start);
+      while (i > 0 && s.charCodeAt(i - 1) === BACKSLASH) {
+        let bs = 0;
+        while (s.charCodeAt(i - 1 - bs) === BACKSLASH) bs++;
+        if ((bs & 1) === 0) break;
+        i = s.indexOf('"', i + 1);
       }
-      if (i >= n) return s;
+      if (i < 0) return s;
       expectKey = false;
+      // Compare with the object's earlier keys: length and first character first, then the rest.
       const list = keys[depth];
+      const len = i - start;
+      const first = s.charCodeAt(start);
       let seen = 0;
-      for (let k = 0; k < list.length; k += 3) {
-        if (list[k] !== h) continue;
-        const ks = list[k + 1];
-        const len = list[k + 2] - ks;
-        if (len === i - start && s.startsWith(s.slice(ks, ks + len), start)) seen++;
+      for (let k = 0; k < list.length; k += 2) {
+        const ks = list[k];
+        if (list[k + 1] !== len || s.charCodeAt(ks) !== first) continue;
+        let j = 1;
+        while (j < len && s.charCodeAt(ks + j) === s.charCodeAt(start + j)) j++;
+        if (j === len) seen++;
       }
-      list.push(h, start, i);
+      list.push(start, len);
       if (seen > 0) (edits ??= []).push(i, seen + 1);
     } else if (c === LBRACE || c === LBRACKET) {
       depth++;
