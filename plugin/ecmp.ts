@@ -1,9 +1,11 @@
 // Every equal-cost best path between two nodes.
 //
 // SPF (Dijkstra) from the source gives each node's distance; an edge u->v is on a best path
-// when dist[u] + w = dist[v] (the shortest-path DAG). Paths to a destination are counted on
-// that DAG (so the true number is known even when the cap cuts the list), then enumerated
-// depth first in name order, which yields them sorted lexicographically by hop names.
+// when dist[u] + w = dist[v] (the shortest-path DAG). For one destination, a walk back over
+// in-edges marks its ancestors on that DAG; the best paths are counted over them (so the true
+// number is known even when the cap cuts the list), and a depth-first walk forward from the
+// source through them, in name order, yields the paths sorted lexicographically by hop names.
+// Per destination the work is proportional to the part of the DAG that leads to it.
 //
 // Overloaded nodes (IS-IS O bit) are never transit: their out-edges are relaxed only when they
 // are the source (ISO 10589 §7.2.8.1). The graph is compiled once into flat typed arrays; one
@@ -20,6 +22,11 @@ export interface CompiledGraph {
   weight: Float64Array;
   /** Index into `links` of each edge. */
   link: Int32Array;
+  /** Reverse CSR: in-edges of node i are redge[roff[i] .. roff[i+1]-1] (edge indices). */
+  roff: Int32Array;
+  redge: Int32Array;
+  /** Tail (from-node) of each edge. */
+  tail: Int32Array;
   links: TopoLink[];
   noTransit: Uint8Array;
 }
@@ -57,9 +64,17 @@ export function compileGraph(g: Graph): CompiledGraph {
     }
   });
   off[ids.length] = k;
+  const tail = new Int32Array(m);
+  for (let u = 0; u < ids.length; u++) for (let e = off[u]; e < off[u + 1]; e++) tail[e] = u;
+  const roff = new Int32Array(ids.length + 1);
+  for (let e = 0; e < m; e++) roff[head[e] + 1]++;
+  for (let i = 0; i < ids.length; i++) roff[i + 1] += roff[i];
+  const fill = roff.slice(0, ids.length);
+  const redge = new Int32Array(m);
+  for (let e = 0; e < m; e++) redge[fill[head[e]]++] = e;
   const noTransit = new Uint8Array(ids.length);
   nodes.forEach((n, i) => (noTransit[i] = n.overload ? 1 : 0));
-  return { ids, nodes, index, off, head, weight, link, links, noTransit };
+  return { ids, nodes, index, off, head, weight, link, links, roff, redge, tail, noTransit };
 }
 
 /** Dijkstra with a binary heap; returns distances (Infinity when unreachable). */
@@ -68,8 +83,8 @@ export function spf(cg: CompiledGraph, src: number): Float64Array {
   const dist = new Float64Array(n).fill(Infinity);
   const done = new Uint8Array(n);
   // Heap of (dist, node) with lazy deletion.
-  let hd = new Float64Array(64);
-  let hn = new Int32Array(64);
+  let hd = new Float64Array(cg.head.length + 1);
+  let hn = new Int32Array(cg.head.length + 1);
   let size = 0;
   const push = (d: number, v: number): void => {
     if (size === hd.length) {
@@ -140,41 +155,47 @@ export interface EcmpResult {
   truncated: boolean;
 }
 
-/**
- * Number of best paths from each node to dst on the shortest-path DAG of src (0: not on one).
- * `count` and `state` are scratch arrays of the node count, reused across destinations.
- */
-function countPaths(cg: CompiledGraph, src: number, dist: Float64Array, dst: number, count: Float64Array, state: Uint8Array): void {
-  count.fill(0);
-  state.fill(0);
-  const { off, head, weight, noTransit } = cg;
-  const limit = dist[dst];
-  const visit = (u: number): number => {
-    if (state[u] === 2) return count[u];
-    if (state[u] === 1) return 0; // zero-metric cycle: not a simple path
-    if (u === dst) {
-      state[u] = 2;
-      return (count[u] = 1);
+/** Is edge e on a best path from src: tight, and leaving a node that may be transit? */
+function onDag(cg: CompiledGraph, src: number, dist: Float64Array, e: number): boolean {
+  const u = cg.tail[e];
+  return dist[u] + cg.weight[e] === dist[cg.head[e]] && (u === src || cg.noTransit[u] === 0);
+}
+
+/** Best paths from src to every node, by Kahn's topological order over the DAG (zero-metric edges included). */
+function countAll(cg: CompiledGraph, src: number, dist: Float64Array): Float64Array {
+  const n = cg.ids.length;
+  const count = new Float64Array(n);
+  const indeg = new Int32Array(n);
+  for (let e = 0; e < cg.head.length; e++) if (dist[cg.tail[e]] !== Infinity && onDag(cg, src, dist, e)) indeg[cg.head[e]]++;
+  const queue = new Int32Array(n);
+  let qh = 0;
+  let qt = 0;
+  count[src] = 1;
+  if (indeg[src] === 0) queue[qt++] = src;
+  while (qh < qt) {
+    const u = queue[qh++];
+    for (let e = cg.off[u]; e < cg.off[u + 1]; e++) {
+      if (!onDag(cg, src, dist, e)) continue;
+      const v = cg.head[e];
+      count[v] += count[u];
+      if (--indeg[v] === 0) queue[qt++] = v;
     }
-    state[u] = 1;
-    let c = 0;
-    if (u === src || !noTransit[u]) {
-      const du = dist[u];
-      for (let e = off[u]; e < off[u + 1]; e++) {
-        const v = head[e];
-        if (du + weight[e] === dist[v] && dist[v] <= limit) c += visit(v);
-      }
-    }
-    state[u] = 2;
-    return (count[u] = c);
-  };
-  visit(src);
+  }
+  return count;
 }
 
 export class EcmpSource {
+  /** Paths from the source to every node: counted once a second destination is asked for. */
+  private all?: Float64Array;
   readonly dist: Float64Array;
+  /** Best paths from a node to the current destination (valid where mark === stamp and counted). */
   private readonly count: Float64Array;
-  private readonly state: Uint8Array;
+  private readonly counted: Int32Array;
+  /** mark[v] === stamp: v leads to the current destination. */
+  private readonly mark: Int32Array;
+  private stamp = 0;
+  private readonly onStack: Uint8Array;
+  private readonly stack: Int32Array;
 
   constructor(
     readonly cg: CompiledGraph,
@@ -182,40 +203,78 @@ export class EcmpSource {
   ) {
     this.dist = spf(cg, src);
     this.count = new Float64Array(cg.ids.length);
-    this.state = new Uint8Array(cg.ids.length);
+    this.counted = new Int32Array(cg.ids.length);
+    this.mark = new Int32Array(cg.ids.length);
+    this.onStack = new Uint8Array(cg.ids.length);
+    this.stack = new Int32Array(cg.ids.length);
   }
 
   pathsTo(dst: number, cap: number): EcmpResult {
-    const { cg, src, dist, count } = this;
+    const { cg, src, dist, mark } = this;
     if (dst === src || dist[dst] === Infinity) return { cost: dst === src ? 0 : null, total: 0, paths: [], truncated: false };
-    countPaths(cg, src, dist, dst, count, this.state);
-    const total = count[src];
-    const paths: number[][] = [];
-    const { off, head, weight, noTransit } = cg;
-    const stack: number[] = [];
-    const onStack = this.state; // countPaths is done with it: reuse as the walk's on-stack marks
-    onStack.fill(0);
-    onStack[src] = 1;
-    const walk = (u: number): void => {
-      if (u === dst) {
-        paths.push(stack.slice());
-        return;
-      }
-      if (u !== src && noTransit[u]) return;
-      const du = dist[u];
-      for (let e = off[u]; e < off[u + 1] && paths.length < cap; e++) {
-        const v = head[e];
-        if (count[v] > 0 && du + weight[e] === dist[v] && onStack[v] === 0) {
-          stack.push(e);
-          onStack[v] = 1;
-          walk(v);
-          onStack[v] = 0;
-          stack.pop();
+    // Mark dst's ancestors on the DAG (walking in-edges back from dst).
+    const stamp = ++this.stamp;
+    const stack = this.stack;
+    let sp = 0;
+    mark[dst] = stamp;
+    stack[sp++] = dst;
+    while (sp > 0) {
+      const v = stack[--sp];
+      for (let i = cg.roff[v]; i < cg.roff[v + 1]; i++) {
+        const e = cg.redge[i];
+        const u = cg.tail[e];
+        if (mark[u] !== stamp && onDag(cg, src, dist, e)) {
+          mark[u] = stamp;
+          stack[sp++] = u;
         }
       }
+    }
+    // Count the paths from each ancestor to dst (memoized, over the marked sub-DAG only).
+    const { count, counted } = this;
+    const onStack = this.onStack;
+    const countFrom = (u: number): number => {
+      if (u === dst) return 1;
+      if (counted[u] === stamp) return count[u];
+      if (onStack[u] === 1) return 0; // zero-metric cycle
+      onStack[u] = 1;
+      let c = 0;
+      for (let e = cg.off[u]; e < cg.off[u + 1]; e++) {
+        const v = cg.head[e];
+        if (mark[v] === stamp && onDag(cg, src, dist, e)) c += countFrom(v);
+      }
+      onStack[u] = 0;
+      counted[u] = stamp;
+      count[u] = c;
+      return c;
     };
+    // One destination: count over its sub-DAG. Several: one count for all, over the whole DAG.
+    let counted0: number;
+    if (stamp === 1) counted0 = countFrom(src);
+    else counted0 = (this.all ??= countAll(cg, src, dist))[dst];
+    const paths: number[][] = [];
+    const path: number[] = [];
+    const walk = (u: number): void => {
+      if (u === dst) {
+        paths.push(path.slice());
+        return;
+      }
+      for (let e = cg.off[u]; e < cg.off[u + 1] && paths.length < cap; e++) {
+        const v = cg.head[e];
+        if (mark[v] !== stamp || onStack[v] === 1 || !onDag(cg, src, dist, e)) continue;
+        path.push(e);
+        onStack[v] = 1;
+        walk(v);
+        onStack[v] = 0;
+        path.pop();
+      }
+    };
+    onStack[src] = 1;
     walk(src);
-    return { cost: dist[dst], total, paths, truncated: total > paths.length };
+    onStack[src] = 0;
+    // A cycle of zero-metric links (never in a sane IGP: a pseudonode's links back are not 0)
+    // defeats the topological count; the walk, which never revisits a node, still holds.
+    const total = counted0 > 0 ? counted0 : paths.length;
+    return { cost: dist[dst], total, paths, truncated: counted0 > 0 ? total > paths.length : paths.length >= cap };
   }
 }
 
