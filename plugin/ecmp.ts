@@ -11,6 +11,7 @@
 // are the source (ISO 10589 §7.2.8.1). The graph is compiled once into flat typed arrays; one
 // SPF serves every destination of a source.
 import type { Graph, TopoLink, TopoNode } from "./topology.js";
+import { drain, type Steps } from "./slice.js";
 
 export interface CompiledGraph {
   ids: string[];
@@ -34,6 +35,11 @@ export interface CompiledGraph {
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function compileGraph(g: Graph): CompiledGraph {
+  return drain(compileGraphSteps(g));
+}
+
+/** compileGraph() in slices (see slice.ts). */
+export function* compileGraphSteps(g: Graph): Steps<CompiledGraph> {
   const ids = g.nodes().sort((a, b) => byName(g.node(a).name, g.node(b).name) || byName(a, b));
   const index = new Map<string, number>();
   ids.forEach((id, i) => index.set(id, i));
@@ -41,7 +47,10 @@ export function compileGraph(g: Graph): CompiledGraph {
   const links: TopoLink[] = [];
   const off = new Int32Array(ids.length + 1);
   const out: Array<Array<{ to: number; l: TopoLink }>> = ids.map(() => []);
+  yield;
+  let n = 0;
   for (const e of g.edges()) {
+    if ((++n & 1023) === 0) yield;
     const l = g.edge(e);
     out[index.get(e.v)!].push({ to: index.get(e.w)!, l });
   }
@@ -51,7 +60,9 @@ export function compileGraph(g: Graph): CompiledGraph {
   const weight = new Float64Array(m);
   const link = new Int32Array(m);
   let k = 0;
-  out.forEach((list, i) => {
+  for (let i = 0; i < out.length; i++) {
+    if ((i & 1023) === 0) yield;
+    const list = out[i];
     off[i] = k;
     // Name order of the neighbor, then link id: deterministic and lexicographic enumeration.
     list.sort((a, b) => a.to - b.to || byName(a.l.id, b.l.id));
@@ -62,7 +73,7 @@ export function compileGraph(g: Graph): CompiledGraph {
       links.push(l);
       k++;
     }
-  });
+  }
   off[ids.length] = k;
   const tail = new Int32Array(m);
   for (let u = 0; u < ids.length; u++) for (let e = off[u]; e < off[u + 1]; e++) tail[e] = u;

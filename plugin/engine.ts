@@ -54,6 +54,8 @@ export class Engine {
   current?: PathSet;
   private lastDigest?: string;
   private timer?: NodeJS.Timeout;
+  /** When the pending recompute is due (performance.now() ms). */
+  private due = 0;
   private staleTimer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -166,14 +168,34 @@ export class Engine {
     this.io.command(`neighbor ${peer} announce route-refresh bgp-ls bgp-ls`);
   }
 
-  /** Recompute after `delayMs` of quiet (0: now). */
+  /**
+   * Recompute after `delayMs` of quiet (0: now). A burst of changes re-arms no timer per
+   * change: the timer, when it fires early, waits for the rest of the quiet time.
+   */
   schedule(delayMs: number): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    const due = performance.now() + delayMs;
+    if (this.timer !== undefined) {
+      if (due <= this.due) {
+        // Sooner than planned (EoR, a flush): re-arm now.
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      } else {
+        this.due = due;
+        return;
+      }
+    }
+    this.due = due;
+    const fire = (): void => {
+      const wait = this.due - performance.now();
+      if (wait > 1) {
+        this.timer = setTimeout(fire, wait);
+        return;
+      }
       this.timer = undefined;
       void this.recompute();
-    }, delayMs);
+    };
+    this.timer = setTimeout(fire, delayMs);
   }
 
   /** Run one recomputation now (or after the running one). Resolves when published. */

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet } from "../shared/pathset.js";
 import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
-import { compileGraph, EcmpSource, type CompiledGraph } from "./ecmp.js";
+import { compileGraphSteps, EcmpSource, type CompiledGraph } from "./ecmp.js";
 import { resolveEndpoint } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
@@ -116,8 +116,7 @@ export interface BuildMeta {
 }
 
 export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
-  const cg = compileGraph(topo.graph);
-  yield;
+  const cg = yield* compileGraphSteps(topo.graph);
   const resolved = new Map<string, { node?: number; error?: string }>();
   const resolve = (spec: string): { node?: number; error?: string } => {
     let r = resolved.get(spec);

@@ -103,8 +103,9 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
   const prefixes = new Map<string, string[]>();
   let n = 0;
 
+  // Yield every 256 objects: a slice then stays within a few milliseconds.
   for (const e of entries) {
-    if ((++n & 1023) === 0) yield;
+    if ((++n & 255) === 0) yield;
     const o = e.nlri;
     if (o.kind === "node") {
       const a = e.attr as NodeAttr;
@@ -130,6 +131,7 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
 
   // Names: the node-name TLV, else the router id; a pseudonode is named after its DIS/DR.
   for (const node of nodes.values()) {
+    if ((++n & 1023) === 0) yield;
     const known = nodeNames.get(node.id);
     const proto = known?.protocolId ?? (node.id.startsWith("isis:") ? PROTOCOL_ID.ISIS_L2 : PROTOCOL_ID.OSPFV2);
     node.name = known?.name ?? formatRouterId(node.routerId, proto);
@@ -144,18 +146,23 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
   // Two-way check.
   const byEnds = new Map<string, LsLink[]>();
   for (const { nlri } of links) {
+    if ((++n & 1023) === 0) yield;
     const k = `${nlri.from}\n${nlri.to}`;
     const l = byEnds.get(k);
     if (l === undefined) byEnds.set(k, [nlri]);
     else l.push(nlri);
   }
   const graph: Graph = new GraphlibGraph({ directed: true, multigraph: true });
-  for (const node of nodes.values()) graph.setNode(node.id, node);
+  for (const node of nodes.values()) {
+    if ((++n & 1023) === 0) yield;
+    graph.setNode(node.id, node);
+  }
   const usable: TopoLink[] = [];
   const unusable: UnusableLink[] = [];
   for (const { nlri, attr } of links) {
-    if ((++n & 1023) === 0) yield;
-    const id = stableId("l-", nlri.key.slice(nlri.key.indexOf("|") + 1));
+    if ((++n & 255) === 0) yield;
+    // The id hashes the NLRI identity: computed once per NLRI object, kept on it.
+    const id = (nlri.id ??= stableId("l-", nlri.key.slice(nlri.key.indexOf("|") + 1)));
     const bad = (reason: string): void => void unusable.push({ id, from: nlri.from, to: nlri.to, reason });
     if (nlri.from === nlri.to) {
       bad("loop to itself");
@@ -193,8 +200,18 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
   }
 
   const digest = createHash("sha256");
-  for (const id of [...nodes.keys()].sort()) digest.update(`n ${id} ${nodes.get(id)!.overload ? 1 : 0}\n`);
-  for (const l of [...usable].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) digest.update(`l ${l.id} ${l.metric}\n`);
+  const nodeIds = [...nodes.keys()].sort();
+  yield;
+  for (const id of nodeIds) {
+    if ((++n & 1023) === 0) yield;
+    digest.update(`n ${id} ${nodes.get(id)!.overload ? 1 : 0}\n`);
+  }
+  const sorted = [...usable].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  yield;
+  for (const l of sorted) {
+    if ((++n & 1023) === 0) yield;
+    digest.update(`l ${l.id} ${l.metric}\n`);
+  }
 
   return { graph, nodes, links: usable, unusable, prefixes, digest: digest.digest("hex") };
 }

@@ -3,7 +3,7 @@
 // link attribute TLVs (§5.3.2) lsprobe uses: 1092 TE metric, 1095 IGP metric, 1099/1100
 // Adj-SIDs, 1030/1031 remote TE router ids, 1089 bandwidth, 1096 SRLG, 1098 link name.
 import { isObject, valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
-import { all, lastNumber, name, numbers, strings } from "./attr.js";
+import { all, lastNumber, name, numbers, strings, NONE } from "./attr.js";
 import { descriptorKey, nodeId, parseNodeDescriptors, parseScope, type LsScope, type NodeDescriptors } from "./descriptors.js";
 
 export interface LsLink extends LsScope {
@@ -19,6 +19,8 @@ export interface LsLink extends LsScope {
   /** TLV 258 (ExaBGP >= 5.0.13 only; 4.2 drops it). */
   linkIds?: { local: number; remote: number };
   mtIds: number[];
+  /** Stable link id (a hash of the key), cached here by topology.ts. */
+  id?: string;
 }
 
 export interface LinkAttr {
@@ -63,7 +65,7 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
   const neighborAddresses = addresses(o, "neighbor-address");
   const ids = linkIds(o);
   const mt = o["multi-topology-ids"];
-  const mtIds = Array.isArray(mt) ? numbers(mt) : [];
+  const mtIds = Array.isArray(mt) ? numbers(mt) : (NONE as unknown as number[]);
   const key = [
     "link",
     scope.protocolId,
