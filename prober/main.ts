@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs";
 import { randomInt } from "node:crypto";
 import { ConfigError, DEFAULT_CONFIG_PATH, describeConfig, loadConfig, type LsprobeConfig, type ProberConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
-import { Prober, type Entry } from "./prober.js";
-import { ProberMetrics, type ProberState } from "./metrics.js";
+import { CurrentProber, Prober } from "./prober.js";
+import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { Counter, Gauge } from "prom-client";
@@ -51,26 +51,6 @@ function dropPrivileges(user: string | null, log: Logger): void {
   process.setgid?.(gid);
   process.setuid?.(user);
   log.info("dropped privileges", { user, uid: process.getuid?.(), gid });
-}
-
-/** What the metrics read: the prober in force (replaced on SIGHUP). */
-class Current implements ProberState {
-  constructor(public prober: Prober) {}
-  entries(): Iterable<Entry> {
-    return this.prober.entries();
-  }
-  get rejected(): ProberState["rejected"] {
-    return this.prober.rejected;
-  }
-  generation(): number {
-    return this.prober.generation();
-  }
-  pathsetAge(): number {
-    return this.prober.pathsetAge();
-  }
-  suspects(): ReturnType<ProberState["suspects"]> {
-    return this.prober.suspects();
-  }
 }
 
 async function main(): Promise<number> {
@@ -160,20 +140,12 @@ async function main(): Promise<number> {
   const source = new PathSource({ socket: cfg.paths.socket, file: cfg.paths.file });
   let confirmedAt = Date.now();
   const makeProber = (c: ProberConfig, k: Buffer | undefined, nonce: number): Prober => {
-    const p = new Prober(c, {
-      send: (pkt, dst) => raw.send(pkt, dst, onSent),
-      nowNs,
-      log,
-      onAdd: (e) => metrics?.addPath(e.key, e.labels),
-      onRemove: (e) => metrics?.removePath(e.key, e.labels),
-      onRtt: (e, s) => metrics?.observeRtt(e.key, s),
-    }, nonce, k);
+    const p = new Prober(c, { send: (pkt, dst) => raw.send(pkt, dst, onSent), nowNs, log }, nonce, k);
     p.pathsetAge = () => (source.connected ? 0 : (Date.now() - confirmedAt) / 1000);
     return p;
   };
-  let metrics: ProberMetrics | undefined;
-  const current = new Current(makeProber(cfg, key, randomInt(0, 2 ** 32)));
-  metrics = new ProberMetrics(current);
+  const current = new CurrentProber(makeProber(cfg, key, randomInt(0, 2 ** 32)));
+  const metrics = new ProberMetrics(current);
   const reloadOk = new Gauge({ name: "lsprobe_config_last_reload_successful", help: "1 when the last configuration reload succeeded.", registers: [metrics.registry] });
   reloadOk.set(1);
   new Counter({
@@ -221,9 +193,9 @@ async function main(): Promise<number> {
   server.on("request", (req, res) => {
     const url = (req.url ?? "/").split("?")[0];
     if (url === "/metrics") {
-      metrics!.registry.metrics().then(
+      metrics.registry.metrics().then(
         (text) => {
-          res.writeHead(200, { "content-type": metrics!.registry.contentType });
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
           res.end(text);
         },
         (e: Error) => {
@@ -259,7 +231,6 @@ async function main(): Promise<number> {
         throw new Error("prober.source, prober.port and prober.listen need a restart");
       const k = readKey(next.cfg.hmacKeyFile);
       const p = makeProber(next.cfg, k, current.prober.nonce);
-      for (const e of current.prober.entries()) metrics!.removePath(e.key, e.labels);
       cfg = next.cfg;
       current.prober = p;
       if (source.current) apply(source.current, "reload");

@@ -1,12 +1,15 @@
 // What the prober exposes to Prometheus (prom-client).
 //
-// Hot counts live in the trackers' plain numbers; the Prometheus counters and gauges are filled
-// from them at scrape time (collect), so probing costs no label hashing. Only the RTT histogram
-// is observed per reply, through a cached child (labels hashed once per path). Every series of
-// a path exists from the moment the path is probed (zeros), and disappears with the path.
+// Hot counts live in the trackers' plain numbers and the entries' RTT histograms (typed
+// arrays); the Prometheus metrics are rendered from them at scrape time (collect), so probing
+// costs no label hashing. Every series of a path exists from the moment the path is probed
+// (zeros), and disappears with the path.
 // Names follow Prometheus conventions: base units (seconds), `_total` only on counters.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues, type Metric } from "prom-client";
 import type { PathTracker } from "./tracker.js";
+import { RTT_BUCKETS, type RttHistogram } from "./rtthist.js";
+
+export { rttBuckets } from "./rtthist.js";
 
 export const PATH_LABELS = ["path", "src", "dst", "hops", "class"] as const;
 export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
@@ -15,15 +18,11 @@ export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
 export const REJECT_REASONS = ["malformed", "bad_mac", "unknown_path", "other_run", "duplicate", "replay", "expired"] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** smokeping_prober's default: 50 us doubling, 20 buckets (up to ~26 s). */
-export function rttBuckets(start = 50e-6, factor = 2, count = 20): number[] {
-  return Array.from({ length: count }, (_, i) => start * factor ** i);
-}
-
 /** One probed (path, class): what the metrics read. */
 export interface MetricEntry {
   labels: PathLabels;
   tracker: PathTracker;
+  rtt: RttHistogram;
   lossRatio(): number;
 }
 
@@ -31,18 +30,46 @@ export interface ProberState {
   entries(): Iterable<MetricEntry>;
   /** Rejections not attributable to a path (bad MAC, malformed, ...). */
   rejected: Record<RejectReason, number>;
+  /** Probes not sent: the event loop fell behind (backlog forgiven) or too many in flight. */
+  skipped(): number;
   generation(): number;
   /** Seconds since the plugin last confirmed the set in force (0 while subscribed). */
   pathsetAge(): number;
   suspects(): Iterable<{ link: string; from: string; to: string; suspect: boolean }>;
 }
 
+/** A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric interface). */
+function rttHistogramMetric(state: ProberState): Metric<string> {
+  const name = "lsprobe_probe_rtt_seconds";
+  const help = "Round-trip time of probes back within the timeout (late ones included).";
+  const le = RTT_BUCKETS.map(String);
+  return {
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    async get() {
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      for (const e of state.entries()) {
+        const h = e.rtt;
+        let cum = 0;
+        for (let i = 0; i < le.length; i++) {
+          cum += h.counts[i];
+          values.push({ metricName: `${name}_bucket`, labels: { le: le[i], ...e.labels }, value: cum });
+        }
+        values.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", ...e.labels }, value: h.count });
+        values.push({ metricName: `${name}_sum`, labels: e.labels, value: h.sum });
+        values.push({ metricName: `${name}_count`, labels: e.labels, value: h.count });
+      }
+      return { name, help, type: "histogram", aggregator: "sum", values };
+    },
+  } as unknown as Metric<string>;
+}
+
 export class ProberMetrics {
   readonly registry = new Registry();
-  private readonly rtt: Histogram<(typeof PATH_LABELS)[number]>;
-  private readonly children = new Map<string, { observe(v: number): void }>();
 
-  constructor(state: ProberState, buckets = rttBuckets()) {
+  constructor(state: ProberState) {
     const r = [this.registry];
     const perPath = (name: string, help: string, read: (t: PathTracker) => number): void => {
       new Counter({
@@ -79,12 +106,15 @@ export class ProberMetrics {
       },
     });
 
-    this.rtt = new Histogram({
-      name: "lsprobe_probe_rtt_seconds",
-      help: "Round-trip time of probes back within the timeout.",
-      labelNames: PATH_LABELS,
-      buckets,
+    this.registry.registerMetric(rttHistogramMetric(state));
+    new Counter({
+      name: "lsprobe_probes_skipped_total",
+      help: "Probes not sent because the prober fell behind its schedule (its CPU is the limit).",
       registers: r,
+      collect() {
+        this.reset();
+        this.inc(state.skipped());
+      },
     });
 
     new Gauge({
@@ -154,20 +184,5 @@ export class ProberMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /** Create the path's RTT series now (zeros), so it exists before the first reply. */
-  addPath(key: string, labels: PathLabels): void {
-    this.rtt.zero(labels);
-    this.children.set(key, this.rtt.labels(labels));
-  }
-
-  removePath(key: string, labels: PathLabels): void {
-    this.children.delete(key);
-    this.rtt.remove(labels);
-  }
-
-  observeRtt(key: string, seconds: number): void {
-    this.children.get(key)?.observe(seconds);
   }
 }

@@ -14,6 +14,7 @@ import { PathTracker, type Transition } from "./tracker.js";
 import { Scheduler } from "./scheduler.js";
 import { LossWindow } from "./losswindow.js";
 import { suspectLinks } from "./localize.js";
+import { RttHistogram } from "./rtthist.js";
 import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
 
 export interface Entry extends MetricEntry {
@@ -49,9 +50,7 @@ export interface ProberIo {
   /** Monotonic nanoseconds (as a Number: 2^53 ns is 104 days of uptime). */
   nowNs(): number;
   log: Logger;
-  /** Called when an entry is added or removed (metrics series). */
-  onAdd?(e: Entry): void;
-  onRemove?(e: Entry): void;
+  /** Every RTT measured (received or late), for benches and tools; the metrics do not need it. */
   onRtt?(e: Entry, seconds: number): void;
 }
 
@@ -81,7 +80,8 @@ export class Prober implements ProberState {
     readonly nonce: number,
     key?: Buffer,
   ) {
-    this.scheduler = new Scheduler({ ratePerEntry: cfg.rate, maxPps: cfg.maxPps });
+    // A backlog of 10 ms at most: after a stall, catch up in a small burst, not a flood.
+    this.scheduler = new Scheduler({ ratePerEntry: cfg.rate, maxPps: cfg.maxPps, maxBacklogS: 0.01 });
     if (key) this.mac = new PayloadMac(key);
   }
 
@@ -91,6 +91,10 @@ export class Prober implements ProberState {
 
   generation(): number {
     return this.set?.generation ?? 0;
+  }
+
+  skipped(): number {
+    return this.scheduler.skipped + this.overloaded;
   }
 
   get pathSet(): PathSet | undefined {
@@ -119,7 +123,6 @@ export class Prober implements ProberState {
       this.byKey.delete(key);
       this.byIndex[e.index] = undefined;
       this.freeIndexes.push(e.index);
-      this.io.onRemove?.(e);
       result.removed++;
     }
     for (const [key, { path, cls }] of want) {
@@ -134,7 +137,6 @@ export class Prober implements ProberState {
         const e = this.makeEntry(key, index, path, cls, mirrors);
         this.byKey.set(key, e);
         this.byIndex[index] = e;
-        this.io.onAdd?.(e);
         result.added++;
       } catch (err) {
         this.freeIndexes.push(index);
@@ -198,15 +200,31 @@ export class Prober implements ProberState {
       returns: reverse ? "reverse" : "routed",
       rtts: new Float64Array(RTT_RING),
       rttCount: 0,
+      rtt: new RttHistogram(),
       lossRatio: () => window.ratio(),
     };
   }
+
+  /** Probes not sent because too many were in flight: the prober cannot keep up (CPU). */
+  overloaded = 0;
 
   /** Send whatever is due now, then time out what is overdue. Returns the number sent. */
   tick(): number {
     const now = this.io.nowNs();
     let sent = 0;
+    // Past its CPU's ceiling the prober would send on and drop the replies (its socket buffer
+    // fills): every path would look lossy. Beyond a timeout's worth of probes in flight at the
+    // global rate, it skips sends instead, and counts them.
+    let inFlight = 0;
+    for (const e of this.order) inFlight += e.tracker.inFlight;
+    const inFlightCap = Math.max(64, (this.cfg.maxPps * this.cfg.timeout) / 1000);
     for (let k = this.scheduler.due(now); k > 0; k--) {
+      if (inFlight >= inFlightCap) {
+        this.overloaded += k;
+        this.scheduler.skip(k);
+        break;
+      }
+      inFlight++;
       const e = this.order[this.scheduler.next()];
       const seq = e.tracker.send(now);
       const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
@@ -223,8 +241,8 @@ export class Prober implements ProberState {
     return this.scheduler.untilNextNs(this.io.nowNs());
   }
 
-  get schedule(): { rate: number; capped: boolean; skipped: number } {
-    return { rate: this.scheduler.rate, capped: this.scheduler.capped, skipped: this.scheduler.skipped };
+  get schedule(): { rate: number; capped: boolean; skipped: number; overloaded: number } {
+    return { rate: this.scheduler.rate, capped: this.scheduler.capped, skipped: this.scheduler.skipped, overloaded: this.overloaded };
   }
 
   /** A UDP payload came back to the probe port. */
@@ -251,6 +269,7 @@ export class Prober implements ProberState {
     const v = e.tracker.receive(p.seq, now, (t) => this.transition(t));
     if (v === "received" || v === "late") {
       e.rtts[e.rttCount++ % RTT_RING] = e.tracker.lastRtt;
+      e.rtt.observe(e.tracker.lastRtt);
       this.io.onRtt?.(e, e.tracker.lastRtt);
     }
   }
@@ -319,5 +338,28 @@ export class Prober implements ProberState {
       ...e.tracker.counters,
       inFlight: e.tracker.inFlight,
     }));
+  }
+}
+
+/** What the metrics read: the prober in force, which a reload replaces. */
+export class CurrentProber implements ProberState {
+  constructor(public prober: Prober) {}
+  entries(): Iterable<Entry> {
+    return this.prober.entries();
+  }
+  get rejected(): ProberState["rejected"] {
+    return this.prober.rejected;
+  }
+  generation(): number {
+    return this.prober.generation();
+  }
+  pathsetAge(): number {
+    return this.prober.pathsetAge();
+  }
+  skipped(): number {
+    return this.prober.skipped();
+  }
+  suspects(): ReturnType<ProberState["suspects"]> {
+    return this.prober.suspects();
   }
 }

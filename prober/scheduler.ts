@@ -55,6 +55,11 @@ export class Scheduler {
     return Math.max(0, owed);
   }
 
+  /** Give up `n` due probes without sending them (they still advance the round robin). */
+  skip(n: number): void {
+    for (let i = 0; i < n; i++) this.next();
+  }
+
   /** The entry to probe next (round robin). */
   next(): number {
     const i = this.cursor;

@@ -3,12 +3,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProberMetrics, rttBuckets, type ProberState, type MetricEntry } from "../../prober/metrics.js";
 import { PathTracker } from "../../prober/tracker.js";
+import { RttHistogram } from "../../prober/rtthist.js";
 
 function state(entries: MetricEntry[]): ProberState {
   return {
     entries: () => entries,
     rejected: { malformed: 1, bad_mac: 2, unknown_path: 0, other_run: 0, duplicate: 0, replay: 0, expired: 0 },
     generation: () => 7,
+    skipped: () => 0,
     pathsetAge: () => 0,
     suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true }],
   };
@@ -18,15 +20,15 @@ const entry = (id: string): MetricEntry & { key: string } => {
   const tracker = new PathTracker(0, { window: 64, timeoutNs: 1e9, finalNs: 2e9, downAfter: 3, upAfter: 1 });
   tracker.receive(tracker.send(0), 0.002e9);
   tracker.send(1);
-  return { key: id, labels: { path: id, src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default" }, tracker, lossRatio: () => 0.25 };
+  const rtt = new RttHistogram();
+  rtt.observe(0.002);
+  return { key: id, labels: { path: id, src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default" }, tracker, rtt, lossRatio: () => 0.25 };
 };
 
 test("metrics: Prometheus names, units and labels; series follow the paths", async () => {
   const e = entry("p-1");
   const entries: MetricEntry[] = [e];
   const m = new ProberMetrics(state(entries));
-  m.addPath(e.key, e.labels);
-  m.observeRtt(e.key, 0.002);
   let text = await m.registry.metrics();
   const labels = 'path="p-1",src="r1",dst="r6",hops="r1>r2>r4>r6",class="default"';
   for (const line of [
@@ -40,6 +42,8 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
     `# TYPE lsprobe_probe_rtt_seconds histogram`,
     `lsprobe_probe_rtt_seconds_bucket{le="0.0016",${labels}} 0`,
     `lsprobe_probe_rtt_seconds_bucket{le="0.0032",${labels}} 1`,
+    `lsprobe_probe_rtt_seconds_bucket{le="+Inf",${labels}} 1`,
+    `lsprobe_probe_rtt_seconds_sum{${labels}} 0.002`,
     `lsprobe_probe_rtt_seconds_count{${labels}} 1`,
     `lsprobe_path_up{${labels}} 1`,
     `lsprobe_path_loss_ratio{${labels}} 0.25`,
@@ -53,7 +57,6 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
   for (const [, name, type] of text.matchAll(/^# TYPE (lsprobe_\S+) (\S+)$/gm)) assert.equal(name.endsWith("_total"), type === "counter", name);
 
   entries.pop();
-  m.removePath(e.key, e.labels);
   text = await m.registry.metrics();
   assert.ok(!text.includes('path="p-1"'), "a removed path leaves no series");
 });

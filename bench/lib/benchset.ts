@@ -1,0 +1,53 @@
+// bench/lib/benchset: the prober configuration and path set the wire benches give the real Prober
+// (bench/prober-rate.ts, bench/rtt-overhead.ts). Not a bench itself.
+import { parseConfig, type ProberConfig } from "../../shared/config.js";
+import { PATHSET_SCHEMA, PATHSET_VERSION, type Path, type PathSet } from "../../shared/pathset.js";
+import { ADDR_A, ADDR_B } from "./vethpair.js";
+
+export const PORT = 9470;
+export const SRC_PORT = 49152;
+
+/** A prober section: source A, routed return, `rate` per path, `maxPps` cap, `timeout`. */
+export function benchConfig(maxPps: number, rate = 10_000, timeout = "200ms"): ProberConfig {
+  const yaml = [
+    "plugin:",
+    "  endpoints:",
+    "    pairs: [[A, B]]",
+    "prober:",
+    `  source: ${ADDR_A}`,
+    `  port: ${PORT}`,
+    "  return: routed",
+    `  rate: ${rate}`,
+    `  max-pps: ${maxPps}`,
+    `  timeout: ${timeout}`,
+    `  src-port: ${SRC_PORT}`,
+    "",
+  ].join("\n");
+  return parseConfig(yaml, "bench.yaml").prober!;
+}
+
+/** `n` one-hop paths A -> B, each a GRE layer to B's veth address (distinct ids and links). */
+export function benchPathSet(n: number): PathSet {
+  const hop = (name: string, addr: string) => ({ node: `bench:${name}`, name, routerId: addr, addresses: [addr] });
+  const paths: Path[] = Array.from({ length: n }, (_, i) => ({
+    id: `bench-${i}`,
+    src: "A",
+    dst: "B",
+    cost: 1,
+    hops: [hop("A", ADDR_A), hop("B", ADDR_B)],
+    links: [{ id: `bench-link-${i}`, from: "A", to: "B", localAddress: ADDR_A, remoteAddress: ADDR_B, metric: 1 }],
+    gre: [{ address: ADDR_B, source: "interface", node: "bench:B" }],
+    greReverse: [],
+    probeable: true,
+  }));
+  return {
+    schema: PATHSET_SCHEMA,
+    version: PATHSET_VERSION,
+    generation: 1,
+    time: new Date().toISOString(),
+    mode: "all",
+    topology: { digest: "bench", nodes: 2, links: n, prefixes: 0, peers: [], stale: false },
+    pairs: [],
+    paths,
+  };
+}
