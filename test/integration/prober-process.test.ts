@@ -1,8 +1,8 @@
 // The prober daemon as a process: config errors, --help, and what happens without CAP_NET_RAW.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,5 +54,54 @@ test(
       assert.match(r.stderr, /CAP_NET_RAW/);
       assert.match(r.stderr, /setcap cap_net_raw\+ep/);
     });
+  },
+);
+
+test(
+  "prober process: drops to prober.user once its sockets are open; SIGHUP reloads, a bad reload keeps the running config",
+  { skip: process.getuid?.() !== 0 ? "needs root to open a raw socket and switch users" : false },
+  async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-prober-"));
+    chmodSync(dir, 0o755);
+    const file = path.join(dir, "paths.json");
+    // A path set with no path: the prober runs, probes nothing, sends nothing anywhere.
+    writeFileSync(file, JSON.stringify({ schema: "lsprobe/pathset", version: 1, generation: 1, time: new Date().toISOString(), mode: "all", topology: { digest: "x", nodes: 0, links: 0, prefixes: 0, peers: [], stale: false }, pairs: [], paths: [] }), { mode: 0o644 });
+    const config = path.join(dir, "lsprobe.yaml");
+    const port = 19000 + (process.pid % 1000);
+    const text = (rate: number | string): string =>
+      `${BASE}prober:\n  source: 127.0.0.1\n  port: ${port + 1}\n  user: nobody\n  rate: ${rate}\n  listen: 127.0.0.1:${port}\n  paths:\n    socket: null\n    file: ${file}\n`;
+    writeFileSync(config, text(10), { mode: 0o644 });
+    const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    try {
+      const until = async (what: string, ok: () => boolean): Promise<void> => {
+        for (const end = Date.now() + 10_000; !ok(); ) {
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${err}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await until("start", () => /started/.test(err));
+      const uid = readFileSync(`/proc/${child.pid}/status`, "utf8").match(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m)!;
+      assert.deepEqual(uid.slice(1, 4), ["65534", "65534", "65534"], "real, effective and saved uid are nobody's");
+      const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(await metrics(), /^lsprobe_config_last_reload_successful 1$/m);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+
+      writeFileSync(config, text(20));
+      child.kill("SIGHUP");
+      await until("reload", () => /configuration reloaded/.test(err));
+      writeFileSync(config, text("lots"));
+      child.kill("SIGHUP");
+      await until("failed reload", () => /configuration reload failed/.test(err));
+      assert.match(err, /prober\.rate: expected a number/);
+      assert.match(await metrics(), /^lsprobe_config_last_reload_successful 0$/m);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 );
