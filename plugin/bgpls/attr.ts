@@ -9,10 +9,16 @@ const orNone = <T>(list: T[]): T[] => (list.length === 0 ? (NONE as unknown as T
 
 /** All values of any of `keys`, duplicates included, in wire order. */
 export function all(attr: JsonObject | undefined, ...keys: string[]): JsonValue[] {
-  if (attr === undefined) return [];
-  const out: JsonValue[] = [];
-  for (const k of keys) out.push(...valuesOf(attr, k));
-  return out;
+  if (attr === undefined) return NONE as unknown as JsonValue[];
+  if (keys.length === 1) return valuesOf(attr, keys[0]);
+  let out: JsonValue[] | undefined;
+  for (const k of keys) {
+    if (!Object.hasOwn(attr, k)) continue; // the common case: most spellings are absent
+    const v = valuesOf(attr, k);
+    if (out === undefined) out = v;
+    else for (const x of v) out.push(x);
+  }
+  return out ?? (NONE as unknown as JsonValue[]);
 }
 
 /** The last numeric value of any of `keys` (a re-sent TLV replaces the earlier one). */

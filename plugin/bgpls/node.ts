@@ -35,7 +35,8 @@ export function parseNodeNlri(o: JsonObject, path: string): LsNode {
 }
 
 export function parseNodeAttr(attr: JsonObject | undefined): NodeAttr {
-  const flags = all(attr, "node-flags").pop();
+  const allFlags = all(attr, "node-flags");
+  const flags = allFlags[allFlags.length - 1];
   return {
     name: name(attr, "node-name"),
     overload: isObject(flags) && flags.O === 1,

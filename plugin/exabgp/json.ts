@@ -48,6 +48,7 @@ export function entriesOf(obj: JsonObject): Array<[string, JsonValue]> {
 export function valuesOf(obj: JsonObject, key: string): JsonValue[] {
   if (!Object.hasOwn(obj, key)) return [];
   const out: JsonValue[] = [obj[key]];
+  if (!Object.hasOwn(obj, key + DUP_MARK + 2)) return out;
   for (let n = 2; ; n++) {
     const k = key + DUP_MARK + n;
     if (!Object.hasOwn(obj, k)) return out;

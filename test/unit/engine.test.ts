@@ -121,6 +121,17 @@ test("engine: unknown endpoints are reported per pair, not fatal", async () => {
   assert.match(s.last().pairs[0].reason ?? "", /nowhere.*matches no node/);
 });
 
+test("engine: objects announced without a BGP-LS attribute are kept, with empty attributes", async () => {
+  const s = setup();
+  await s.feed(...s.lines.fullTable());
+  const bare = s.lines.announceNode(s.lines.topo.routers[1]).replace(/"bgp-ls": \{[^}]*\}[^}]*\}/, '"x": 1');
+  assert.doesNotMatch(bare, /"bgp-ls": \{/);
+  s.engine.handleLine(bare, 999);
+  assert.equal(s.engine.stats.malformed, 0);
+  await s.engine.recompute();
+  assert.ok(s.last().paths.length > 0);
+});
+
 test("engine: overloaded router is not transit", async () => {
   const s = setup();
   const r2 = { ...s.lines.topo.routers[1], overload: true };
