@@ -30,7 +30,7 @@
 // sliced and unsliced recomputes all have the same pathsDigest, and their paths' hop names equal
 // what EcmpSource finds on the generating edge list directly (graphFromEdges, no BGP-LS).
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { codeDigest } from "./lib/build.js";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -67,19 +67,6 @@ const problems: string[] = [];
 const parseJson = jsonModule.parseJson;
 const parseExabgpJson = (jsonModule as unknown as Record<string, unknown>).parseExabgpJson as ((s: string) => unknown) | undefined;
 
-/** Which plugin build was measured: sha256 of every .js file under dist/plugin (the tree is being worked on). */
-function codeDigest(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith(".js")) h.update(`${path.relative(dir, p)}\n`).update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex").slice(0, 12);
-}
 
 // ---------------------------------------------------------------- input
 

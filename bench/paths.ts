@@ -19,8 +19,8 @@
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { codeDigest } from "./lib/build.js";
 import { cpus, loadavg } from "node:os";
 import { compileGraph, EcmpSource, type CompiledGraph } from "../plugin/ecmp.js";
 import { readTopologyJson, topologyFromJson, TOPOLOGY_DIR } from "../test/util/edgelist.js";
@@ -59,19 +59,6 @@ const topoDir = fileURLToPath(TOPOLOGY_DIR);
 const expectedDir = new URL("expected/", TOPOLOGY_DIR);
 const pyScript = fileURLToPath(new URL("../../bench/paths_networkx.py", import.meta.url));
 
-/** Which plugin build was measured: sha256 of every .js file under dist/plugin (the tree is being worked on). */
-function codeDigest(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(d, f.name);
-      if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith(".js")) h.update(`${path.relative(dir, p)}\n`).update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex").slice(0, 12);
-}
 const CODE = codeDigest(fileURLToPath(new URL("../plugin/", import.meta.url)));
 const ECMP = createHash("sha256").update(readFileSync(new URL("../plugin/ecmp.js", import.meta.url))).digest("hex").slice(0, 12);
 

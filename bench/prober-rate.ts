@@ -50,7 +50,7 @@ import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
 import type { ProberConfig } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
-import { ADDR_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
+import { benchMain, ADDR_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
 import { PORT, SRC_PORT, benchConfig, benchPathSet } from "./lib/benchset.js";
 import { mdTable } from "./lib/table.js";
 
@@ -529,23 +529,4 @@ async function orchestrate(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[2] === "--worker") {
-  // The orchestrator holds our stdin: when it dies (even SIGKILLed), stop too.
-  process.stdin.on("end", () => process.exit(1));
-  process.stdin.resume();
-  worker(JSON.parse(process.argv[3]) as WorkerArgs).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`prober-rate worker: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
-} else {
-  orchestrate(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`bench/prober-rate: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(2); // could not run (the checks exit 1)
-    },
-  );
-}
+benchMain<WorkerArgs>("prober-rate", worker, orchestrate);

@@ -36,7 +36,7 @@ import { Prober } from "../prober/prober.js";
 import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
 import { createLogger } from "../shared/log.js";
-import { ADDR_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, quantile, LoadMonitor } from "./lib/vethpair.js";
+import { benchMain, ADDR_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, quantile, LoadMonitor } from "./lib/vethpair.js";
 import { PORT, benchConfig, benchPathSet } from "./lib/benchset.js";
 import { mdTable } from "./lib/table.js";
 
@@ -301,23 +301,4 @@ async function orchestrate(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[2] === "--worker") {
-  // The orchestrator holds our stdin: when it dies (even SIGKILLed), stop too.
-  process.stdin.on("end", () => process.exit(1));
-  process.stdin.resume();
-  worker(JSON.parse(process.argv[3]) as WorkerArgs).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`rtt-overhead worker: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
-} else {
-  orchestrate(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`bench/rtt-overhead: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(2); // could not run (the checks exit 1)
-    },
-  );
-}
+benchMain<WorkerArgs>("rtt-overhead", worker, orchestrate);

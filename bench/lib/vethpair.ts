@@ -18,9 +18,10 @@ import { spawn, execFileSync, spawnSync, type ChildProcess } from "node:child_pr
 import { mkdtempSync, readdirSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { codeDigest, distDir } from "./build.js";
+import { alive } from "../../test/lab/netns.js";
 
 export const ADDR_A = "198.18.200.0";
 export const ADDR_B = "198.18.200.1";
@@ -29,19 +30,6 @@ const PREFIX = "lspb-";
 /** bench/c/ in the source tree (from dist/bench/lib/). */
 export const C_DIR = fileURLToPath(new URL("../../../bench/c/", import.meta.url));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 function ip(args: string[]): void {
   const r = spawnSync("ip", args, { encoding: "utf8" });
@@ -390,15 +378,32 @@ export function cpuJiffies(cpu: string): { busy: number; total: number } | undef
 
 /** Which prober build was measured: sha256 (12 hex) over the path and bytes of every .js under dist/prober. */
 export function proberBuild(): string {
-  const root = fileURLToPath(new URL("../../prober/", import.meta.url));
-  const h = createHash("sha256");
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, f.name);
-      if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith(".js")) h.update(p.slice(root.length)).update("\0").update(readFileSync(p));
-    }
-  };
-  walk(root);
-  return h.digest("hex").slice(0, 12);
+  return codeDigest(distDir("prober"));
+}
+
+/**
+ * The entry point of a bench that runs as an orchestrator and, in a namespace, as a worker
+ * (`--worker JSON`): a worker stops when its orchestrator dies (it holds the worker's stdin).
+ * Exit codes: 0 ok, 1 a check failed, 2 the bench could not run.
+ */
+export function benchMain<A>(name: string, worker: (args: A) => Promise<unknown>, orchestrate: (argv: string[]) => Promise<number>): void {
+  if (process.argv[2] === "--worker") {
+    process.stdin.on("end", () => process.exit(1));
+    process.stdin.resume();
+    worker(JSON.parse(process.argv[3]) as A).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`${name} worker: ${(e as Error).stack ?? String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  } else {
+    orchestrate(process.argv.slice(2)).then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        process.stderr.write(`bench/${name}: ${(e as Error).stack ?? String(e)}\n`);
+        process.exit(2);
+      },
+    );
+  }
 }

@@ -36,31 +36,11 @@
 // else at ip_rcv, and re-sending it through an IP_HDRINCL socket would let the kernel "repair"
 // the checksum and length. Bytes after the inner total length (padding) are not forwarded.
 
-// ---- IANA protocol numbers / EtherTypes ----
-export const IPPROTO_GRE = 47;
-export const ETHERTYPE_IPV4 = 0x0800;
+// Header layouts: the prober's packet modules (one place per header).
+import { IPPROTO_GRE, IPV4_HEADER_LENGTH as IPV4_MIN_HEADER, IPV4_OFF_VERSION_IHL, IPV4_OFF_TOTAL_LENGTH, IPV4_OFF_FLAGS_FRAGMENT, IPV4_OFF_PROTOCOL, IPV4_OFF_DST, IPV4_FLAG_MF, IPV4_FRAGMENT_OFFSET_MASK } from "../../prober/packet/ipv4.js";
+import { ETHERTYPE_IPV4, GRE_HEADER_LENGTH as GRE_HEADER, GRE_OFF_FLAGS_VERSION, GRE_OFF_PROTOCOL, GRE_FLAG_CHECKSUM, GRE_FLAG_ROUTING, GRE_FLAG_KEY, GRE_FLAG_SEQUENCE, GRE_RESERVED_DISCARD_MASK as GRE_MUST_DISCARD_OTHER, GRE_VERSION_MASK } from "../../prober/packet/gre.js";
 
-// ---- IPv4 layout ----
-export const IPV4_MIN_HEADER = 20;
-export const IPV4_OFF_VERSION_IHL = 0;
-export const IPV4_OFF_TOTAL_LENGTH = 2;
-export const IPV4_OFF_FLAGS_FRAGMENT = 6;
-export const IPV4_OFF_PROTOCOL = 9;
-export const IPV4_OFF_CHECKSUM = 10;
-export const IPV4_OFF_SRC = 12;
-export const IPV4_OFF_DST = 16;
-export const IPV4_MF_OFFSET_MASK = 0x3fff; // MF bit and fragment offset
-
-// ---- GRE layout ----
-export const GRE_HEADER = 4;
-export const GRE_OFF_FLAGS_VERSION = 0;
-export const GRE_OFF_PROTOCOL = 2;
-export const GRE_FLAG_CHECKSUM = 0x8000; // C, bit 0
-export const GRE_FLAG_ROUTING = 0x4000; // R, bit 1 (RFC 1701)
-export const GRE_FLAG_KEY = 0x2000; // K, bit 2 (RFC 2890)
-export const GRE_FLAG_SEQUENCE = 0x1000; // S, bit 3 (RFC 2890)
-export const GRE_MUST_DISCARD_OTHER = 0x0c00; // bits 4-5: strict source route, recursion control
-export const GRE_VERSION_MASK = 0x0007;
+const IPV4_MF_OFFSET_MASK = IPV4_FLAG_MF | IPV4_FRAGMENT_OFFSET_MASK; // MF bit and fragment offset
 
 /** Drop reasons, indexed by the (positive) code decapInto() returns. 0 is success. */
 export const DROP_REASONS = [

@@ -356,7 +356,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** A process that exists and is not a zombie (a killed lab's orphans can stay zombies a while). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {

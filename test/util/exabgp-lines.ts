@@ -1,33 +1,14 @@
 // Test/bench helper: what ExaBGP 4.2.21 would write to its API process for a topology, in the
 // exact shape of the recorded samples (../shared/corpus/exabgp/FORMAT.md §3, §5): spacing
 // quirks, "4.0.1" envelope, duplicate Adj-SID keys on links, "nexthop": "None" on withdrawn
-// nodes. Structurally compatible with the speaker's LsTopology (test/lab/speaker/topology.ts).
+// nodes.
+import type { LsLink, LsPrefix, LsRouter, LsTopology } from "../lab/speaker/topology.js";
 
-export interface LineRouter {
-  name: string;
-  systemId: string;
-  routerId: string;
-  overload?: boolean;
-}
-export interface LineLink {
-  from: string;
-  to: string;
-  metric: number;
-  teMetric?: number;
-  localAddress?: string;
-  remoteAddress?: string;
-}
-export interface LinePrefix {
-  router: string;
-  prefix: string;
-  metric: number;
-}
-export interface LineTopology {
-  asn: number;
-  routers: LineRouter[];
-  links: LineLink[];
-  prefixes: LinePrefix[];
-}
+// The same model the lab's BGP-LS speaker announces (test/lab/speaker/topology.ts).
+export type LineRouter = LsRouter;
+export type LineLink = LsLink;
+export type LinePrefix = LsPrefix;
+export type LineTopology = Pick<LsTopology, "asn" | "routers" | "links" | "prefixes">;
 
 export interface LineOptions {
   peer?: string;
