@@ -60,8 +60,11 @@ function preflight(): void {
 let tty = false;
 const t0 = Date.now();
 const clock = (): string => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
+/** The story so far: printed as it happens without a terminal, kept under the live view with one. */
+const events: string[] = [];
 function say(line: string): void {
-  process.stdout.write(tty ? `${line}\n` : `[${clock()}] ${line}\n`);
+  events.push(`[${clock()}] ${line}`);
+  if (!tty) process.stdout.write(`${events[events.length - 1]}\n`);
 }
 
 const ms = (s: number | null): string => (s === null ? "-" : `${(s * 1000).toFixed(2)} ms`);
@@ -80,6 +83,7 @@ function render(stack: LabStack, phase: string): string[] {
     lines.push(`${p.hops.padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
   const sus = v?.suspects ?? [];
   lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((s) => `${s.from} -> ${s.to} (${s.failing} failing path${s.failing === 1 ? "" : "s"})`).join(", ")}`);
+  if (tty) lines.push("", ...events.slice(-8));
   return lines;
 }
 
@@ -118,9 +122,11 @@ async function main(): Promise<number> {
     if (!stopping) {
       stopping = true;
       say("tearing down the lab");
+      if (tty) process.stdout.write(`${events.slice(-1)[0]}\n`);
       await stack.stop();
       const left = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith(stack.lab.prefix));
       say(left.length === 0 ? "lab removed: no namespace, process or socket left" : `WARNING: namespaces left behind: ${left.join(", ")}`);
+      if (tty) process.stdout.write(`${events.slice(-1)[0]}\n`);
     }
     process.exit(code);
   };
