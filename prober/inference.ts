@@ -1,7 +1,8 @@
 // Per-link loss inference for one window: from per-path counts (sent, lost) and each path's
 // directed links, estimate every link's loss, say how sure we are, and name suspects. Pure: no
-// I/O, no clock, deterministic. Replaces the set rule of localize.ts, which only knows whether a
-// path failed and cannot weigh 3 probes against 3000 nor tell a lossy link from background loss.
+// I/O, no clock, deterministic. It replaced the first version's set rule (a link on failing paths
+// only is a suspect), which only knew whether a path failed: it could not weigh 3 probes against
+// 3000 nor tell a lossy link from background loss.
 //
 // Method, after NetBouncer (Tan et al., "NetBouncer: Active Device and Link Failure Localization
 // in Data Center Networks", NSDI'19): a product model fitted with a sparsity-favouring

@@ -20,11 +20,16 @@ export class LossWindow {
     if (this.n < this.lost.length) this.n++;
   }
 
+  /** Probes finished within the window, and how many of them were lost. */
+  counts(): { done: number; lost: number } {
+    if (this.n < 2) return { done: 0, lost: 0 };
+    const oldest = (this.head - (this.n - 1) + this.lost.length) % this.lost.length;
+    return { done: this.done[this.head] - this.done[oldest], lost: this.lost[this.head] - this.lost[oldest] };
+  }
+
   /** Lost share of the probes finished within the window; NaN before two samples or with none finished. */
   ratio(): number {
-    if (this.n < 2) return NaN;
-    const oldest = (this.head - (this.n - 1) + this.lost.length) % this.lost.length;
-    const done = this.done[this.head] - this.done[oldest];
-    return done > 0 ? (this.lost[this.head] - this.lost[oldest]) / done : NaN;
+    const { done, lost } = this.counts();
+    return done > 0 ? lost / done : NaN;
   }
 }

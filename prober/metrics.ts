@@ -18,6 +18,16 @@ export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
 export const REJECT_REASONS = ["malformed", "bad_mac", "unknown_path", "other_run", "duplicate", "replay", "expired"] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** One probed link: what the metrics read. */
+export interface LinkView {
+  link: string;
+  from: string;
+  to: string;
+  suspect: boolean;
+  loss: number;
+  identifiable: boolean;
+}
+
 /** One probed (path, class): what the metrics read. */
 export interface MetricEntry {
   labels: PathLabels;
@@ -35,7 +45,8 @@ export interface ProberState {
   generation(): number;
   /** Seconds since the plugin last confirmed the set in force (0 while subscribed). */
   pathsetAge(): number;
-  suspects(): Iterable<{ link: string; from: string; to: string; suspect: boolean }>;
+  /** Every probed link as the last inference sees it. */
+  suspects(): Iterable<LinkView>;
 }
 
 /** A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric interface). */
@@ -173,16 +184,21 @@ export class ProberMetrics {
         this.set(state.pathsetAge());
       },
     });
-    new Gauge({
-      name: "lsprobe_link_suspect",
-      help: "1 when the link lies on failing paths only (suspected of breaking them).",
-      labelNames: ["link", "from", "to"],
-      registers: r,
-      collect() {
-        this.reset();
-        for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to }, s.suspect ? 1 : 0);
-      },
-    });
+    const perLink = (name: string, help: string, read: (s: LinkView) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["link", "from", "to"],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to }, read(s));
+        },
+      });
+    };
+    perLink("lsprobe_link_suspect", "1 when the link's estimated loss is significantly above prober.lossy-above (it breaks the paths across it).", (s) => (s.suspect ? 1 : 0));
+    perLink("lsprobe_link_loss_ratio", "Estimated loss ratio of the link over the loss window, inferred from every path's counts.", (s) => s.loss);
+    perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }
 }

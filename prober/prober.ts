@@ -13,7 +13,7 @@ import { parsePayload, PayloadMac } from "./packet/payload.js";
 import { PathTracker, type Transition } from "./tracker.js";
 import { Scheduler } from "./scheduler.js";
 import { LossWindow } from "./losswindow.js";
-import { suspectLinks } from "./localize.js";
+import { inferLinkLoss, type LinkEnds } from "./inference.js";
 import { RttHistogram } from "./rtthist.js";
 import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
 
@@ -36,6 +36,21 @@ export interface Entry extends MetricEntry {
 }
 
 const RTT_RING = 256;
+
+/** What the last inference says of a link (metrics, /paths). */
+export interface LinkState {
+  link: string;
+  from: string;
+  to: string;
+  suspect: boolean;
+  /** Estimated loss ratio over the window (NaN when no probe crossed it). */
+  loss: number;
+  low: number;
+  high: number;
+  identifiable: boolean;
+  /** The links it cannot be told apart from ("from->to"), itself included. */
+  group?: string[];
+}
 
 /** Quantile q of the recorded RTTs (nearest rank); null when none. */
 function rttQuantile(e: Entry, q: number): number | null {
@@ -69,7 +84,8 @@ export class Prober implements ProberState {
   private readonly scheduler: Scheduler;
   private readonly mac?: PayloadMac;
   private set?: PathSet;
-  private suspectState = new Map<string, { link: string; from: string; to: string; suspect: boolean }>();
+  private suspectState = new Map<string, LinkState>();
+  private deviceSuspects = new Set<string>();
   readonly rejected: Record<RejectReason, number> = { malformed: 0, bad_mac: 0, unknown_path: 0, other_run: 0, duplicate: 0, replay: 0, expired: 0 };
   /** Set by the shell: seconds since the plugin last confirmed the set. */
   pathsetAge: () => number = () => 0;
@@ -101,7 +117,7 @@ export class Prober implements ProberState {
     return this.set;
   }
 
-  suspects(): Iterable<{ link: string; from: string; to: string; suspect: boolean }> {
+  suspects(): Iterable<LinkState> {
     return this.suspectState.values();
   }
 
@@ -147,7 +163,7 @@ export class Prober implements ProberState {
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
     this.set = set;
     this.scheduler.setEntries(this.order.length, this.io.nowNs());
-    // Suspects of links that no longer exist go away with them.
+    // Links that no longer exist go away with them.
     const live = new Set(this.order.flatMap((e) => e.links.map((l) => l.id)));
     for (const id of [...this.suspectState.keys()]) if (!live.has(id)) this.suspectState.delete(id);
     return result;
@@ -280,45 +296,65 @@ export class Prober implements ProberState {
     this.io.log[t.up ? "info" : "warn"](t.up ? "path up" : "path down", { path: e.path.id, hops: e.labels.hops, class: e.className });
   }
 
-  /** Once a second: loss windows, then suspects. Returns links that changed suspect state. */
+  /**
+   * Once a second: loss windows, then the per-link inference over them (inference.ts: links and
+   * routers estimated from every path's counts in the window). Returns links that changed
+   * suspect state, and logs each change.
+   */
   roll(): Array<{ link: string; suspect: boolean }> {
+    const obs: Array<{ links: string[]; sent: number; lost: number }> = [];
+    const ends = new Map<string, LinkEnds>();
     for (const e of this.order) {
       const c = e.tracker.counters;
       e.window.sample(c.lost, c.received + c.late + c.lost);
+      const w = e.window.counts();
+      if (w.done > 0) obs.push({ links: e.links.map((l) => l.id), sent: w.done, lost: w.lost });
+      for (const l of e.links) ends.set(l.id, { from: l.from, to: l.to });
     }
-    const failing = (e: Entry): boolean => e.tracker.up === false || e.window.ratio() > this.cfg.lossyAbove;
-    const ranked = suspectLinks(this.order.map((e) => ({ links: e.links.map((l) => l.id), failing: failing(e) })));
-    const now = new Set(ranked.map((s) => s.link));
-    const names = new Map(this.order.flatMap((e) => e.links.map((l) => [l.id, l] as const)));
+    const inf = inferLinkLoss(obs, { suspectAbove: this.cfg.lossyAbove }, ends);
     const changed: Array<{ link: string; suspect: boolean }> = [];
-    for (const [id, l] of names) {
-      const suspect = now.has(id);
-      const prev = this.suspectState.get(id);
-      if ((prev?.suspect ?? false) !== suspect) {
-        changed.push({ link: id, suspect });
-        const rank = ranked.findIndex((s) => s.link === id);
-        this.io.log[suspect ? "warn" : "info"](suspect ? "link suspect" : "link cleared", {
-          link: id,
+    const seen = new Set<string>();
+    for (const est of inf.links) {
+      const l = ends.get(est.link);
+      if (!l) continue;
+      seen.add(est.link);
+      const prev = this.suspectState.get(est.link);
+      const state: LinkState = {
+        link: est.link,
+        from: l.from,
+        to: l.to,
+        suspect: est.suspect,
+        loss: est.loss,
+        low: est.low,
+        high: est.high,
+        identifiable: est.identifiable,
+        group: est.group?.map((id) => {
+          const g = ends.get(id);
+          return g ? `${g.from}->${g.to}` : id;
+        }),
+      };
+      this.suspectState.set(est.link, state);
+      if ((prev?.suspect ?? false) !== est.suspect) {
+        changed.push({ link: est.link, suspect: est.suspect });
+        this.io.log[est.suspect ? "warn" : "info"](est.suspect ? "link suspect" : "link cleared", {
+          link: est.link,
           from: l.from,
           to: l.to,
-          ...(suspect ? { rank: rank + 1, failingPaths: ranked[rank].failing } : {}),
+          ...(est.suspect ? { loss: Number(est.loss.toFixed(4)), identifiable: est.identifiable, ...(state.group ? { group: state.group.join(",") } : {}) } : {}),
         });
       }
-      this.suspectState.set(id, { link: id, from: l.from, to: l.to, suspect });
     }
+    for (const id of [...this.suspectState.keys()]) if (!seen.has(id)) this.suspectState.delete(id);
+    const devices = new Set(inf.devices.filter((d) => d.suspect).map((d) => d.node));
+    for (const d of devices) if (!this.deviceSuspects.has(d)) this.io.log.warn("router suspect: every probed link of it loses", { node: d });
+    for (const d of this.deviceSuspects) if (!devices.has(d)) this.io.log.info("router cleared", { node: d });
+    this.deviceSuspects = devices;
     return changed;
   }
 
-  /** Suspects ranked by failing paths crossing them (for /paths and tests). */
-  rankedSuspects(): Array<{ link: string; from: string; to: string; failing: number }> {
-    const failing = (e: Entry): boolean => e.tracker.up === false || e.window.ratio() > this.cfg.lossyAbove;
-    const names = new Map(this.order.flatMap((e) => e.links.map((l) => [l.id, l] as const)));
-    return suspectLinks(this.order.map((e) => ({ links: e.links.map((l) => l.id), failing: failing(e) }))).map((s) => ({
-      link: s.link,
-      from: names.get(s.link)!.from,
-      to: names.get(s.link)!.to,
-      failing: s.failing,
-    }));
+  /** Suspect links, the lossiest first (for /paths and tests). */
+  rankedSuspects(): LinkState[] {
+    return [...this.suspectState.values()].filter((s) => s.suspect).sort((a, b) => b.loss - a.loss || (a.link < b.link ? -1 : a.link > b.link ? 1 : 0));
   }
 
   /** For /paths: each entry's state. */

@@ -175,7 +175,7 @@ const cases: Record<string, { obs: PathObservation[]; suspects: string[]; check?
       assert.equal(link(r, "a").identifiable, true);
     },
   },
-  "a healthy path clears its links: localize.ts's rule, with counts": {
+  "a healthy path clears its links: the first version's rule, with counts": {
     obs: [obs(["a", "b"], 3000, 0), obs(["a", "c"], 3000, 300)],
     suspects: ["c"],
   },

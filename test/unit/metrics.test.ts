@@ -12,7 +12,7 @@ function state(entries: MetricEntry[]): ProberState {
     generation: () => 7,
     skipped: () => 0,
     pathsetAge: () => 0,
-    suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true }],
+    suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true, loss: 0.03, identifiable: false }],
   };
 }
 
@@ -51,6 +51,8 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
     `lsprobe_pathset_generation 7`,
     `lsprobe_pathset_age_seconds 0`,
     `lsprobe_link_suspect{link="l-1",from="r2",to="r4"} 1`,
+    `lsprobe_link_loss_ratio{link="l-1",from="r2",to="r4"} 0.03`,
+    `lsprobe_link_identifiable{link="l-1",from="r2",to="r4"} 0`,
   ]) assert.ok(text.includes(line), `missing: ${line}`);
   assert.match(text, /^process_cpu_seconds_total /m, "default process metrics");
   // Only counters end in _total.

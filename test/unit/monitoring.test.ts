@@ -67,7 +67,7 @@ function exportedMetrics(): Set<string> {
   const names = new Set<string>();
   for (const f of ["prober/metrics.ts", "prober/main.ts"]) {
     const src = readFileSync(path.join(ROOT, f), "utf8");
-    for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|perPath\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
+    for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
   }
   for (const n of [...names]) {
     if (n === "lsprobe_probe_rtt_seconds") for (const s of ["_bucket", "_sum", "_count"]) names.add(n + s);
