@@ -82,7 +82,7 @@ function render(stack: LabStack, phase: string): string[] {
   for (const p of v?.paths ?? [])
     lines.push(`${p.hops.padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
   const sus = v?.suspects ?? [];
-  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((s) => `${s.from} -> ${s.to} (${s.failing} failing path${s.failing === 1 ? "" : "s"})`).join(", ")}`);
+  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((s) => `${s.from} -> ${s.to} (loss ${pct(s.loss)}${s.identifiable ? "" : ", not told apart from its group"})`).join(", ")}`);
   if (tty) lines.push("", ...events.slice(-8));
   return lines;
 }

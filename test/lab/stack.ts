@@ -35,6 +35,9 @@ export interface StackOptions {
   prometheus?: boolean;
   /** Extra prober config lines (YAML, indented by two spaces under prober:). */
   proberExtra?: string;
+  /** prober.loss-window and prober.lossy-above (default 5s and 0.02: quick reactions for the demo). */
+  lossWindow?: string;
+  lossyAbove?: number;
   /** Called with every log line of the components (prefixed with the component). */
   onLog?: (line: string) => void;
   /** Load these Prometheus rule files, and send alerts to an Alertmanager run in h1 with this config. */
@@ -59,7 +62,8 @@ export interface ProberView {
     lost: number;
     inFlight: number;
   }>;
-  suspects: Array<{ link: string; from: string; to: string; failing: number }>;
+  /** Suspect links, lossiest first (prober/prober.ts LinkState). */
+  suspects: Array<{ link: string; from: string; to: string; loss: number; identifiable: boolean; group?: string[] }>;
 }
 
 export class LabStack {
@@ -139,8 +143,8 @@ export class LabStack {
         "  timeout: 250ms",
         "  down-after: 3",
         "  up-after: 3",
-        "  loss-window: 5s",
-        "  lossy-above: 0.02",
+        `  loss-window: ${this.o.lossWindow ?? "5s"}`,
+        `  lossy-above: ${this.o.lossyAbove ?? 0.02}`,
         "  listen: 127.0.0.1:9469",
         ...(this.o.proberExtra ? [this.o.proberExtra] : []),
         "log:",
