@@ -131,7 +131,7 @@ async function run(config: LsprobeConfig, pairs: Array<[string, string]>, log: L
 
   const engine = new Engine(
     {
-      query: { pairs, mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair },
+      query: { pairs, mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair, plan: pc.plan },
       metric: pc.paths.metric,
       debounceMs: pc.debounce,
       staleTimeoutMs: pc.staleTimeout,

@@ -7,6 +7,7 @@ import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
 import { compileGraphSteps, EcmpSource, type CompiledGraph } from "./ecmp.js";
 import { resolveEndpoint } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
+import { planProbes } from "./plan.js";
 import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
 import type { Steps } from "./slice.js";
 
@@ -15,6 +16,8 @@ export interface PathQuery {
   pairs: Array<[string, string]>;
   mode: PathMode;
   maxPerPair: number;
+  /** Mode `plan`. */
+  plan?: { budgetPps: number; alpha: number; beta: number };
 }
 
 export type PathSetBody = Omit<PathSet, "generation" | "time">;
@@ -168,6 +171,12 @@ export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta
     yield;
   }
 
+  let plan: PathSet["plan"];
+  if (q.mode === "plan") {
+    plan = choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths);
+    yield;
+  }
+
   return {
     schema: PATHSET_SCHEMA,
     version: PATHSET_VERSION,
@@ -182,6 +191,40 @@ export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta
     },
     pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
     paths: [...paths.values()],
+    ...(plan ? { plan } : {}),
+  };
+}
+
+/**
+ * Mode `plan`: over the equal-cost paths of every pair, pick the ones to probe (plan.ts) and
+ * their rates. A probe is assumed to come back over its mirror path (the prober's default
+ * `reverse` mode), so each candidate crosses its links and its mirror's. Paths not chosen leave
+ * `paths` and their pair's list; each chosen one gets its `rate`.
+ */
+function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: { budgetPps: number; alpha: number; beta: number }, keep: Map<string, Path>): NonNullable<PathSet["plan"]> {
+  const byHops = new Map(all.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
+  const ends = new Map<string, { id: string; from: string; to: string }>();
+  const candidates = all.map((p) => {
+    const mirror = byHops.get([...p.hops].reverse().map((h) => h.node).join(">"));
+    const links = [...p.links, ...(mirror?.links ?? [])];
+    for (const l of links) ends.set(l.id, { id: l.id, from: l.from, to: l.to });
+    return { id: p.id, links: links.map((l) => l.id) };
+  });
+  const report = planProbes(candidates, { budgetPps: o.budgetPps, alpha: o.alpha, beta: o.beta });
+  const rate = new Map(report.paths.map((p) => [p.id, p.rate]));
+  for (const p of all) {
+    if (rate.has(p.id)) p.rate = rate.get(p.id);
+    else keep.delete(p.id);
+  }
+  for (const pr of pairs.values()) pr.paths = pr.paths.filter((id) => rate.has(id));
+  return {
+    budgetPps: o.budgetPps,
+    alpha: o.alpha,
+    beta: report.beta,
+    chosen: report.paths.length,
+    candidates: all.length,
+    budgetLimited: report.budgetLimited,
+    unidentifiable: report.unidentifiable.map((u) => ({ links: u.links.map((id) => ends.get(id) ?? { id, from: "?", to: "?" }), cause: u.cause, reason: u.reason })),
   };
 }
 
@@ -190,5 +233,5 @@ export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta
  * snapshot (not the time, not the topology counts: a change that moves no path is no news).
  */
 export function pathsDigest(body: PathSetBody): string {
-  return createHash("sha256").update(JSON.stringify([body.mode, body.topology.stale, body.pairs, body.paths])).digest("hex");
+  return createHash("sha256").update(JSON.stringify([body.mode, body.topology.stale, body.pairs, body.paths, body.plan ?? null])).digest("hex");
 }

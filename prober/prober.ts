@@ -163,6 +163,9 @@ export class Prober implements ProberState {
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
     this.set = set;
     this.scheduler.setEntries(this.order.length, this.io.nowNs());
+    // A probe plan (plugin mode `plan`) gives each path its rate, the budget split evenly.
+    const planned = set.paths.find((p) => p.rate !== undefined)?.rate;
+    this.scheduler.setRatePerEntry(planned ?? this.cfg.rate, this.io.nowNs());
     // Links that no longer exist go away with them.
     const live = new Set(this.order.flatMap((e) => e.links.map((l) => l.id)));
     for (const id of [...this.suspectState.keys()]) if (!live.has(id)) this.suspectState.delete(id);

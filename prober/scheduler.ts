@@ -23,6 +23,12 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {}
 
+  /** A new per-entry rate (a probe plan's): the stream continues from now at the new pace. */
+  setRatePerEntry(rate: number, nowNs: number): void {
+    this.o.ratePerEntry = rate;
+    this.setEntries(this.entries, nowNs);
+  }
+
   /** Aggregate probes per second actually scheduled. */
   get rate(): number {
     return Math.min(this.entries * this.o.ratePerEntry, this.o.maxPps);

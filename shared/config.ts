@@ -35,6 +35,13 @@ export interface PathsConfig {
   readonly metric: PathMetric;
 }
 
+/** Mode `plan`: the probe budget and what the plan must achieve. */
+export interface PlanConfig {
+  readonly budgetPps: number;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
 export interface OutputConfig {
   readonly file: string;
   /** null: no socket. */
@@ -45,6 +52,7 @@ export interface OutputConfig {
 export interface PluginConfig {
   readonly endpoints: EndpointsConfig;
   readonly paths: PathsConfig;
+  readonly plan: PlanConfig;
   readonly output: OutputConfig;
   /** null: no LSDB snapshot. */
   readonly stateFile: string | null;
@@ -534,7 +542,7 @@ function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
 
 // ---- the schema ----
 
-const PATH_MODES = ["all", "cover"] as const satisfies readonly PathMode[];
+const PATH_MODES = ["all", "cover", "plan"] as const satisfies readonly PathMode[];
 const PATH_METRICS = ["igp", "te"] as const satisfies readonly PathMetric[];
 
 const PLUGIN = section<PluginConfig>({
@@ -550,9 +558,14 @@ const PLUGIN = section<PluginConfig>({
     },
   ),
   paths: section<PathsConfig>({
-    mode: oneOf(PATH_MODES, "all", "all: every equal-cost path; cover: the smallest subset of them that still crosses every link."),
+    mode: oneOf(PATH_MODES, "all", "all: every equal-cost path; cover: per pair, the smallest subset that still crosses every link; plan: across all pairs, the paths that cover every link `plan.alpha` times and tell failures apart, within `plan.budget-pps`."),
     maxPerPair: integer(1, 100000, 64, "Cap on equal-cost paths per directed pair; a capped path set is flagged `truncated`."),
     metric: oneOf(PATH_METRICS, "igp", "te: the TE default metric where advertised, else the IGP metric."),
+  }),
+  plan: section<PlanConfig>({
+    budgetPps: integer(1, 10_000_000, 1000, "Mode plan: probes per second to spread over the chosen paths."),
+    alpha: integer(1, 16, 2, "Mode plan: chosen paths crossing each link, where the topology allows."),
+    beta: integer(0, 2, 1, "Mode plan: failed links at once whose failing-path signatures must differ (2 only on small topologies)."),
   }),
   output: section<OutputConfig>({
     file: path("/var/lib/lsprobe/paths.json", "Path-set file, written atomically (temporary file and rename)."),

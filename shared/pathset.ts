@@ -10,7 +10,7 @@
 export const PATHSET_SCHEMA = "lsprobe/pathset";
 export const PATHSET_VERSION = 1;
 
-export type PathMode = "all" | "cover";
+export type PathMode = "all" | "cover" | "plan";
 
 /** A router on a path. Pseudonodes (IS-IS DIS / OSPF DR) are never hops. */
 export interface Hop {
@@ -68,6 +68,30 @@ export interface Path {
   probeable: boolean;
   /** Why the path cannot be probed (only when probeable is false). */
   unprobeableReason?: string;
+  /** Mode `plan`: probes per second the plan gives this path. */
+  rate?: number;
+}
+
+/** A link as the plan reports it. */
+export interface PlanLink {
+  id: string;
+  from: string;
+  to: string;
+}
+
+/** Mode `plan`: which paths to probe so every link is covered and told apart, within a budget. */
+export interface ProbePlan {
+  budgetPps: number;
+  alpha: number;
+  /** The beta planned for (1 when 2 was asked of too many links). */
+  beta: number;
+  /** Paths chosen, of how many equal-cost candidates. */
+  chosen: number;
+  candidates: number;
+  /** The budget could not give every chosen path its minimum rate: useful paths were dropped. */
+  budgetLimited: boolean;
+  /** Links whose failures the chosen paths cannot tell apart (or cannot see), and why. */
+  unidentifiable: Array<{ links: PlanLink[]; cause: string; reason: string }>;
 }
 
 export interface PairResult {
@@ -110,6 +134,8 @@ export interface PathSet {
   topology: TopologySummary;
   pairs: PairResult[];
   paths: Path[];
+  /** Mode `plan` only. */
+  plan?: ProbePlan;
 }
 
 export class PathSetError extends Error {
@@ -136,7 +162,7 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   if (typeof doc.generation !== "number" || !Number.isInteger(doc.generation) || doc.generation < 0)
     fail("generation", "expected a non-negative integer");
   if (typeof doc.time !== "string") fail("time", "expected an ISO 8601 string");
-  if (doc.mode !== "all" && doc.mode !== "cover") fail("mode", 'expected "all" or "cover"');
+  if (doc.mode !== "all" && doc.mode !== "cover" && doc.mode !== "plan") fail("mode", 'expected "all", "cover" or "plan"');
   if (!isObj(doc.topology) || typeof doc.topology.digest !== "string") fail("topology.digest", "expected a string");
   if (!Array.isArray(doc.pairs)) fail("pairs", "expected an array");
   if (!Array.isArray(doc.paths)) fail("paths", "expected an array");

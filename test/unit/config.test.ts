@@ -24,6 +24,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
   plugin: {
     endpoints: { pairs: [["r1", "r6"]], groups: [] },
     paths: { mode: "all", maxPerPair: 64, metric: "igp" },
+    plan: { budgetPps: 1000, alpha: 2, beta: 1 },
     output: { file: "/var/lib/lsprobe/paths.json", socket: "/run/lsprobe/paths.sock", socketMode: 0o660 },
     stateFile: "/var/lib/lsprobe/lsdb.json",
     debounce: 200,
@@ -67,6 +68,10 @@ const EVERY_DEFAULT = `plugin:
     mode: all
     max-per-pair: 64
     metric: igp
+  plan:
+    budget-pps: 1000
+    alpha: 2
+    beta: 1
   output:
     file: /var/lib/lsprobe/paths.json
     socket: /run/lsprobe/paths.sock
@@ -117,13 +122,13 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 36);
+  assert.equal(keys.length, 39);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
   }
   assert.match(table, /\| `plugin.output.socket-mode` \| octal string \| `"0660"` \|/);
-  assert.match(table, /\| `plugin.paths.mode` \| all \\\| cover \| `all` \|/);
+  assert.match(table, /\| `plugin.paths.mode` \| all \\\| cover \\\| plan \| `all` \|/);
 });
 
 test("other values", () => {
@@ -149,6 +154,7 @@ log: {level: debug, format: json}
     plugin: {
       endpoints: { pairs: [], groups: [["r1", "r2", "198.18.0.6/32"]] },
       paths: { mode: "cover", maxPerPair: 100000, metric: "te" },
+      plan: { budgetPps: 1000, alpha: 2, beta: 1 },
       output: { file: "/srv/paths.json", socket: null, socketMode: 0o600 },
       stateFile: null,
       debounce: 0,
@@ -371,7 +377,7 @@ log:
   formt: json
 `,
     error: [
-      `lsprobe.yaml:5:5: plugin.paths.mode: expected "all" or "cover", got "some"`,
+      `lsprobe.yaml:5:5: plugin.paths.mode: expected "all", "cover" or "plan", got "some"`,
       `lsprobe.yaml:7:5: plugin.output.file: expected an absolute path, got "out/paths.json"`,
       `lsprobe.yaml:8:3: plugin.debounce: expected a duration such as "200ms" or "1m30s", or a number of seconds, got -1`,
       `lsprobe.yaml:10:3: log.formt: unknown key (did you mean "format"?)`,

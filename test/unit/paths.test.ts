@@ -87,3 +87,29 @@ for (const [name, c] of Object.entries(covers)) {
     assert.deepEqual(new Set(got.flatMap((i) => c.paths[i])), new Set(c.paths.flat()));
   });
 }
+
+test("paths: mode plan keeps the paths the probe plan chooses, with rates, and reports what cannot be told apart", () => {
+  // A ladder: a1..a3 over b1..b3 with rungs; from a1 to b3 several equal-cost paths share segments.
+  const nodes = ["a1", "a2", "a3", "b1", "b2", "b3"];
+  const edges = [
+    { src: "a1", dst: "a2", metric: 1 }, { src: "a2", dst: "a3", metric: 1 }, { src: "b1", dst: "b2", metric: 1 }, { src: "b2", dst: "b3", metric: 1 },
+    { src: "a1", dst: "b1", metric: 1 }, { src: "a2", dst: "b2", metric: 1 }, { src: "a3", dst: "b3", metric: 1 },
+  ];
+  const pairs = directedPairs([["a1", "b3"]]);
+  const all = build(graphFromEdges(nodes, edges), pairs);
+  const planned = drain(
+    buildPathSetSteps(graphFromEdges(nodes, edges), { pairs, mode: "plan", maxPerPair: 64, plan: { budgetPps: 40, alpha: 1, beta: 1 } }, { peers: ["p"], stale: false, prefixes: 0 }),
+  );
+  assert.ok(planned.plan, "the plan is part of the path set");
+  assert.equal(planned.plan!.candidates, all.paths.length);
+  assert.equal(planned.plan!.chosen, planned.paths.length);
+  assert.ok(planned.paths.length < all.paths.length, `${planned.paths.length} of ${all.paths.length} paths`);
+  const rateSum = planned.paths.reduce((s, p) => s + (p.rate ?? 0), 0);
+  assert.ok(rateSum <= 40 + 1e-9 && rateSum > 0, `rates add up to the budget: ${rateSum}`);
+  for (const pr of planned.pairs) for (const id of pr.paths) assert.ok(planned.paths.some((p) => p.id === id));
+  // Out and back, a link's two directions are always crossed together: reported as such.
+  assert.ok(planned.plan!.unidentifiable.some((u) => u.cause === "same-paths" && u.links.length === 2 && u.links[0].from === u.links[1].to));
+  // Every link of the ECMP set is still crossed by a chosen path.
+  const crossed = new Set(planned.paths.flatMap((p) => p.links.map((l) => l.id)));
+  for (const p of all.paths) for (const l of p.links) assert.ok(crossed.has(l.id) || planned.paths.some((q) => q.links.some((m) => m.from === l.to && m.to === l.from)), l.id);
+});

@@ -194,6 +194,15 @@ test("prober: with prober.router set, only the paths starting at that router are
   assert.equal(e.links.length, 6);
 });
 
+test("prober: a probe plan's per-path rate replaces prober.rate", async () => {
+  const s = setup();
+  const set = await nanogPathSet();
+  s.prober.setPathSet({ ...set, mode: "plan", paths: set.paths.map((p) => ({ ...p, rate: 5 })) });
+  assert.equal(s.prober.schedule.rate, 8 * 5);
+  s.prober.setPathSet({ ...set, generation: 2 });
+  assert.equal(s.prober.schedule.rate, 8 * 10, "back to prober.rate without a plan");
+});
+
 test("prober: routed mode stacks only the forward hops", async () => {
   const s = setup(proberConfig("  return: routed\n"));
   s.prober.setPathSet(await nanogPathSet());
