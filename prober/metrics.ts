@@ -8,6 +8,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues, type Metric } from "prom-client";
 import type { PathTracker } from "./tracker.js";
 import { RTT_BUCKETS, type RttHistogram } from "./rtthist.js";
+import type { ProbePlan } from "../shared/pathset.js";
 
 export { rttBuckets } from "./rtthist.js";
 
@@ -47,6 +48,8 @@ export interface ProberState {
   pathsetAge(): number;
   /** Every probed link as the last inference sees it. */
   suspects(): Iterable<LinkView>;
+  /** The probe plan of the path set in force (plugin mode `plan`), if any. */
+  plan(): ProbePlan | undefined;
 }
 
 /** A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric interface). */
@@ -198,6 +201,31 @@ export class ProberMetrics {
     };
     perLink("lsprobe_link_suspect", "1 when the link's estimated loss is significantly above prober.lossy-above (it breaks the paths across it).", (s) => (s.suspect ? 1 : 0));
     perLink("lsprobe_link_loss_ratio", "Estimated loss ratio of the link over the loss window, inferred from every path's counts.", (s) => s.loss);
+    for (const [name, help, read] of [
+      ["lsprobe_plan_chosen_paths", "Probe plan (plugin mode plan): equal-cost paths chosen for probing.", (p: ProbePlan) => p.chosen],
+      ["lsprobe_plan_candidate_paths", "Probe plan (plugin mode plan): equal-cost paths it chose from.", (p: ProbePlan) => p.candidates],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          this.reset();
+          const p = state.plan();
+          if (p) this.set(read(p));
+        },
+      });
+    }
+    new Gauge({
+      name: "lsprobe_plan_unidentifiable_link",
+      help: "1 for a link the probe plan cannot tell apart from others (cause same-paths: always crossed together, e.g. in series or both directions out and back) or cannot see (budget).",
+      labelNames: ["link", "from", "to", "cause"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const u of state.plan()?.unidentifiable ?? []) for (const l of u.links) this.set({ link: l.id, from: l.from, to: l.to, cause: u.cause }, 1);
+      },
+    });
     perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }

@@ -113,6 +113,10 @@ export class Prober implements ProberState {
     return this.scheduler.skipped + this.overloaded;
   }
 
+  plan(): PathSet["plan"] {
+    return this.set?.plan;
+  }
+
   get pathSet(): PathSet | undefined {
     return this.set;
   }
@@ -397,6 +401,9 @@ export class CurrentProber implements ProberState {
   }
   skipped(): number {
     return this.prober.skipped();
+  }
+  plan(): ReturnType<ProberState["plan"]> {
+    return this.prober.plan();
   }
   suspects(): ReturnType<ProberState["suspects"]> {
     return this.prober.suspects();

@@ -11,6 +11,7 @@ function state(entries: MetricEntry[]): ProberState {
     rejected: { malformed: 1, bad_mac: 2, unknown_path: 0, other_run: 0, duplicate: 0, replay: 0, expired: 0 },
     generation: () => 7,
     skipped: () => 0,
+    plan: () => ({ budgetPps: 100, alpha: 2, beta: 1, chosen: 4, candidates: 8, budgetLimited: false, unidentifiable: [{ links: [{ id: "l-1", from: "r2", to: "r4" }, { id: "l-2", from: "r4", to: "r2" }], cause: "same-paths", reason: "always crossed together" }] }),
     pathsetAge: () => 0,
     suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true, loss: 0.03, identifiable: false }],
   };
@@ -53,6 +54,9 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
     `lsprobe_link_suspect{link="l-1",from="r2",to="r4"} 1`,
     `lsprobe_link_loss_ratio{link="l-1",from="r2",to="r4"} 0.03`,
     `lsprobe_link_identifiable{link="l-1",from="r2",to="r4"} 0`,
+    `lsprobe_plan_chosen_paths 4`,
+    `lsprobe_plan_candidate_paths 8`,
+    `lsprobe_plan_unidentifiable_link{link="l-2",from="r4",to="r2",cause="same-paths"} 1`,
   ]) assert.ok(text.includes(line), `missing: ${line}`);
   assert.match(text, /^process_cpu_seconds_total /m, "default process metrics");
   // Only counters end in _total.
