@@ -125,7 +125,8 @@ async function worker(a: WorkerArgs): Promise<void> {
     return new Prober(cfg, io, randomInt(0, 2 ** 32));
   };
   const current = new CurrentProber(makeProber(benchConfig(1)));
-  if (a.mode === "daemon") void new ProberMetrics(current);
+  // The daemon has its metrics registered (they cost nothing until scraped, as in main.ts).
+  if (a.mode === "daemon") new ProberMetrics(current);
   udp.on("message", (msg) => current.prober.onReply(msg));
 
   const tally = (p: Prober, label: string, wallS: number, cpuS: number, sentErr: number, target?: number): RunResult => {
@@ -146,9 +147,7 @@ async function worker(a: WorkerArgs): Promise<void> {
   const results: RunResult[] = [];
   if (a.mode === "daemon") {
     const runStep = async (maxPps: number, seconds: number, label: string): Promise<RunResult> => {
-      const old = current.prober;
       const p = makeProber(benchConfig(maxPps));
-      void old;
       current.prober = p;
       p.setPathSet(set);
       rtts = 0;

@@ -55,7 +55,7 @@ function greHop(address: string | undefined, from: string, to: TopoNode): GreHop
 }
 
 /** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
-function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoNode, cost: number): Path {
+function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number): Path {
   const hops: Hop[] = [hopOf(src)];
   const links: PathLink[] = [];
   const gre: GreHop[] = [];
@@ -96,7 +96,6 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, dst: TopoN
     else gre.push(g);
     greReverse.unshift(greHop(pl.localAddress, pl.to, fromNode));
   }
-  void dst;
   const path: Path = {
     id: stableId("p-", links.map((l) => l.id).join(">")),
     src: src.name,
@@ -155,7 +154,7 @@ export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta
         pairResults.set(`${srcSpec}\n${dstSpec}`, { ...base, cost: null, reason: `${dstSpec} is unreachable from ${srcSpec}` });
         continue;
       }
-      const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[s.node!], cg.nodes[d.node!], r.cost!));
+      const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[s.node!], r.cost!));
       const linkSets = built.map((p) => p.links.map((l) => l.id));
       const chosen = q.mode === "cover" ? coverPaths(linkSets).sort((a, b) => a - b).map((i) => built[i]) : built;
       for (const p of chosen) paths.set(p.id, p);

@@ -11,7 +11,7 @@ import type { LsEntry } from "./lsdb.js";
 import { isPseudonode, PROTOCOL_ID } from "./bgpls/descriptors.js";
 import type { LinkAttr, LsLink } from "./bgpls/link.js";
 import type { LsNode, NodeAttr } from "./bgpls/node.js";
-import type { LsPrefix, PrefixAttr } from "./bgpls/prefix.js";
+import type { LsPrefix } from "./bgpls/prefix.js";
 import type { Steps } from "./slice.js";
 
 export type Graph = GraphlibGraph<unknown, TopoNode, TopoLink>;
@@ -125,7 +125,6 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       const list = prefixes.get(p.prefix);
       if (list === undefined) prefixes.set(p.prefix, [p.node]);
       else pushNew(list, p.node);
-      void (e.attr as PrefixAttr);
     }
   }
 
