@@ -28,28 +28,40 @@
 //
 // Scoring, at the granularity the probes can see: the unit is a link group of the inference (links
 // crossing exactly the same observed paths; out-and-back always pairs a>b with b>a). The truth is
-// the set of groups holding a failed link; a failed link on no probed path is a miss.
-//  - exact: the suspect groups equal the truth groups (router down: the router is a suspect
-//    device, alone or in its device group, and every suspect link group touches it; or no device
-//    and the suspect groups are exactly its link groups);
+// the set of groups holding a failed link; a failed link on no probed path is a miss (a router's
+// links that no probed path crosses are left out: invisible by construction).
+//  - exact: the suspect groups equal the truth groups. Router down: the router is a suspect
+//    device (alone, or in its device group) and every suspect link group touches it; or no device
+//    and the suspect groups are exactly its probed link groups; or no device and the one suspect
+//    group is a link of the router that every observed path through it crosses (inference.ts's
+//    documented limit: that router looks exactly like that link; the table gives how often);
 //  - FP rate: suspect groups that hold no failed link, over all groups that hold none (pooled
 //    over trials); FN rate: truth groups not suspect over truth groups (router down: 0 when the
-//    router is named as a device);
+//    router is named as a device or its look-alike link is);
 //  - detection: the first k (10 s windows, cumulative) at which every truth group is a suspect
-//    (router: or the router is a suspect device); "never" when not within 6 windows.
-// Accuracy, FP and FN are read at k = 6 (60 s).
+//    (router: or as above); "-" when not within 6 windows.
+// Accuracy, FP and FN are read at k = 6 (60 s). SIM_DEBUG=1 prints every inexact trial.
 //
+// Defaults: 50 trials per scenario and plan on nanog6 and random1000, 20 on fattree_k8, 10 on
+// fattree_k16 (its ALL plan is 30,376 paths; a router-down inference on it takes ~1.5 s); about
+// 2 minutes on 2 cores. --scenarios picks scenarios by key (blackhole, link10, link1, multi2,
+// multi3, multi5, router).
 // Nothing asserted: exit 1 only on a crash.
 import { compileGraph, EcmpSource } from "../plugin/ecmp.js";
 import { planProbes, type PlanCandidate } from "../plugin/plan.js";
 import { inferLinkLoss, type LinkEnds, type PathObservation } from "../prober/inference.js";
 import { readTopologyJson, topologyFromJson } from "../test/util/edgelist.js";
+import { codeDigest, distDir } from "./lib/build.js";
+import { cpus, loadavg } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 
 const RATE_ALL = 25;
 const WINDOW_S = 10;
 const WINDOWS = 6;
 const BACKGROUND = 1e-4;
 const K16_PAIRS = 500;
+/** Trials per scenario and plan, by topology (about 2 min in all on 2 cores). */
+const DEFAULT_TRIALS: Record<string, number> = { nanog6: 50, random1000: 50, fattree_k8: 20, fattree_k16: 10 };
 /** SIM_DEBUG=1: print every trial that is not an exact localization. */
 const DEBUG = process.env.SIM_DEBUG === "1";
 
@@ -62,7 +74,26 @@ const arg = (name: string): string | undefined => {
 };
 const ALL_TOPOS = ["nanog6", "fattree_k8", "fattree_k16", "random1000"];
 const only = arg("--only")?.split(",") ?? ALL_TOPOS;
+/** --doc FILE: also write the tables into FILE between <!-- sim:begin --> and <!-- sim:end -->. */
+const docFile = arg("--doc");
+const printed: string[] = [];
+function say(...parts: unknown[]): void {
+  const line = parts.map(String).join(" ");
+  printed.push(line);
+  process.stdout.write(`${line}\n`);
+}
+function writeDoc(file: string): void {
+  const text = readFileSync(file, "utf8");
+  const begin = "<!-- sim:begin -->";
+  const end = "<!-- sim:end -->";
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file}: no ${begin} ... ${end} block to fill`);
+  writeFileSync(file, `${text.slice(0, a + begin.length)}\n${printed.join("\n")}\n${text.slice(b)}`);
+}
 const trialsArg = arg("--trials");
+/** --scenarios blackhole,link10,link1,multi2,multi3,multi5,router (default: all). */
+const scenOnly = arg("--scenarios")?.split(",");
 const seed = Number(arg("--seed") ?? 1);
 for (const t of only) if (!ALL_TOPOS.includes(t)) throw new Error(`--only: unknown topology ${t} (${ALL_TOPOS.join(", ")})`);
 
@@ -398,13 +429,17 @@ interface Row {
 const pct = (x: number, d = 1): string => (Number.isFinite(x) ? (100 * x).toFixed(d) + "%" : "-");
 
 function main(): void {
+  for (const k of scenOnly ?? []) if (!SCENARIOS.some((x) => x.key === k)) throw new Error(`--scenarios: unknown scenario ${k} (${SCENARIOS.map((x) => x.key).join(", ")})`);
   const results: Array<{ topology: string; candidates: number; pairs: number; planMs: number; totalS: number; rows: Row[]; planPaths: number; planRate: number; budgetLimited: boolean; unidentifiable: number }> = [];
   const started = performance.now();
+  const loadStart = loadavg()[0];
+  const builds = { pluginBuild: codeDigest(distDir("plugin")), proberBuild: codeDigest(distDir("prober")) };
+  say(`bench/sim: seed ${seed}, plugin build ${builds.pluginBuild}, prober build ${builds.proberBuild}, ${cpus().length} CPUs, load average (1 min) ${loadStart.toFixed(2)}`);
   only.forEach((name) => {
     const topoSeed = ALL_TOPOS.indexOf(name) + 1;
     const tStart = performance.now();
     const s = setup(name);
-    const trials = Number(trialsArg ?? (name === "nanog6" || name === "fattree_k8" ? 50 : 20));
+    const trials = Number(trialsArg ?? DEFAULT_TRIALS[name]);
     const allSet: ProbeSet = {
       name: "ALL",
       paths: s.candidates.map((c) => ({ links: [...c.links], rate: RATE_ALL })),
@@ -426,6 +461,7 @@ function main(): void {
     );
     const rows: Row[] = [];
     SCENARIOS.forEach((scen, si) => {
+      if (scenOnly && !scenOnly.includes(scen.key)) return;
       for (const set of [allSet, planSet]) {
         const tally: Tally = { trials: 0, exact: 0, fp: 0, negatives: 0, fn: 0, positives: 0, detectAt: [], deviceNamed: 0, aliased: 0, inferMs: 0, inferences: 0 };
         for (let t = 0; t < trials; t++) runTrial(s, set, scen, t, tally, topoSeed, si);
@@ -464,24 +500,27 @@ function main(): void {
       unidentifiable: notIdent,
     });
 
-    console.log(`\n### ${name}: ${s.pairs} pairs (${s.pairNote}), ${s.candidates.length} candidate paths, ${s.links.length} directed links, ${trials} trials, ${totalS.toFixed(1)} s\n`);
-    console.log(
+    say(`\n### ${name}: ${s.pairs} pairs (${s.pairNote}), ${s.candidates.length} candidate paths, ${s.links.length} directed links, ${trials} trials, ${totalS.toFixed(1)} s\n`);
+    say(
       `ALL: ${allSet.paths.length} paths x ${RATE_ALL}/s = ${allSet.pps.toFixed(0)} probes/s. PLAN (alpha 2, beta 1, budget ${budget.toFixed(0)} pps): ${planSet.paths.length} paths at ${planSet.paths[0]?.rate.toFixed(2)}/s = ${planSet.pps.toFixed(0)} probes/s${plan.budgetLimited ? " (budget-limited)" : ""}, planned in ${planMs.toFixed(0)} ms.\n`,
     );
-    console.log("| scenario | plan | paths | probes/s | exact | FP rate | FN rate | detected ≤60 s | windows to detect (median / mean) | infer ms |");
-    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    say("| scenario | plan | paths | probes/s | exact | FP rate | FN rate | detected ≤60 s | windows to detect (median / mean) | infer ms |");
+    say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       const scen = SCENARIOS.find((x) => x.key === r.scenario)!;
       const dev = r.deviceNamedPct !== null ? ` (named as device ${pct(r.deviceNamedPct, 0)}; looks like one link ${pct(r.aliasedPct!, 0)})` : "";
-      console.log(
-        `| ${scen.label}${r.plan === "ALL" ? "" : " "} | ${r.plan} | ${r.paths} | ${r.pps.toFixed(0)} | ${pct(r.exact)}${dev} | ${pct(r.fpRate, 3)} | ${pct(r.fnRate)} | ${pct(r.detectedPct, 0)} | ${r.medianWindows ?? "-"} / ${r.meanWindows?.toFixed(2) ?? "-"} | ${r.inferMsMean.toFixed(1)} |`,
+      say(
+        `| ${scen.label} | ${r.plan} | ${r.paths} | ${r.pps.toFixed(0)} | ${pct(r.exact)}${dev} | ${pct(r.fpRate, 3)} | ${pct(r.fnRate)} | ${pct(r.detectedPct, 0)} | ${r.medianWindows ?? "-"} / ${r.meanWindows?.toFixed(2) ?? "-"} | ${r.inferMsMean.toFixed(1)} |`,
       );
     }
   });
-  console.log(
+  say(
     "\nFor reference, deTector (Peng et al., USENIX ATC'17), its own simulation and probe matrix: single-link failure 96.0% accuracy, 1.73% false positives; 98.9% and 0.01-0.02% with a 2-identifiable probe set; 3.9x fewer probes than Pingmesh. Their setups and definitions differ from ours (their accuracy counts a link, not a group of links the probes cannot split; their figures are not on these topologies).",
   );
-  console.log(JSON.stringify({ bench: "sim", seed, totalS: (performance.now() - started) / 1000, topologies: results }));
+  say(`\nload average (1 min): ${loadStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
+  const load = { start: Number(loadStart.toFixed(2)), end: Number(loadavg()[0].toFixed(2)), cpus: cpus().length };
+  process.stdout.write(`${JSON.stringify({ bench: "sim", seed, ...builds, load, totalS: (performance.now() - started) / 1000, topologies: results })}\n`);
 }
 
 main();
+if (docFile) writeDoc(docFile);
