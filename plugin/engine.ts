@@ -7,6 +7,7 @@
 import type { PathSet } from "../shared/pathset.js";
 import type { Logger } from "../shared/log.js";
 import { decodeLine, type ExaEvent } from "./exabgp/decode.js";
+import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
 import { buildTopologySteps, type MetricKind } from "./topology.js";
 import { buildPathSetSteps, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
@@ -86,7 +87,7 @@ export class Engine {
       this.schedule(0);
     }
     // ExaBGP does not replay routes to a (re)started process; a refresh makes the peers resend.
-    if (this.opts.routeRefresh) this.io.command("announce route-refresh bgp-ls bgp-ls");
+    if (this.opts.routeRefresh) this.io.command(routeRefreshCommand());
   }
 
   /** Feed one line of ExaBGP's stream. Returns the event (for the shell: shutdown handling). */
@@ -165,7 +166,7 @@ export class Engine {
   private askRefreshIfMidSession(peer: string): void {
     if (!this.opts.routeRefresh || this.peerState.has(peer) || this.refreshAsked.has(peer)) return;
     this.refreshAsked.add(peer);
-    this.io.command(`neighbor ${peer} announce route-refresh bgp-ls bgp-ls`);
+    this.io.command(routeRefreshCommand(peer));
   }
 
   /**

@@ -15,6 +15,7 @@ import { parsePathSet } from "../shared/pathset.js";
 import { Engine } from "./engine.js";
 import { directedPairs } from "./paths.js";
 import { loadSnapshot } from "./snapshot.js";
+import { CommandChannel } from "./exabgp/commands.js";
 import { writeFileAtomic, writeFileAtomicSync } from "./publish/file.js";
 import { SocketPublisher } from "./publish/socket.js";
 
@@ -108,12 +109,10 @@ async function run(config: LsprobeConfig, pairs: Array<[string, string]>, log: L
   await mkdir(path.dirname(pc.output.file), { recursive: true });
   if (pc.stateFile) await mkdir(path.dirname(pc.stateFile), { recursive: true });
 
-  let stdoutOpen = true;
-  process.stdout.on("error", () => (stdoutOpen = false)); // EPIPE: ExaBGP is gone
+  const channel = new CommandChannel(process.stdout);
   const command = (line: string): void => {
-    if (!stdoutOpen) return;
     log.debug("command to ExaBGP", { command: line });
-    process.stdout.write(line + "\n");
+    channel.send(line);
   };
 
   const socket = pc.output.socket
