@@ -13,6 +13,7 @@ import type { LinkAttr, LsLink } from "./bgpls/link.js";
 import type { LsNode, NodeAttr } from "./bgpls/node.js";
 import type { LsPrefix } from "./bgpls/prefix.js";
 import type { Steps } from "./slice.js";
+import { NONE } from "./bgpls/attr.js";
 
 export type Graph = GraphlibGraph<unknown, TopoNode, TopoLink>;
 export type MetricKind = "igp" | "te";
@@ -75,18 +76,22 @@ export function formatRouterId(routerId: string, protocolId: number): string {
   return routerId;
 }
 
+const none = NONE as unknown as string[];
+
 function ensureNode(nodes: Map<string, TopoNode>, id: string, routerId: string, pseudo: boolean): TopoNode {
   let n = nodes.get(id);
   if (n === undefined) {
-    n = { id, name: "", routerId, teRouterIds: [], loopbacks: [], prefixes: [], overload: false, pseudo };
+    n = { id, name: "", routerId, teRouterIds: none, loopbacks: none, prefixes: none, overload: false, pseudo };
     nodes.set(id, n);
   }
   return n;
 }
 
-const pushNew = (list: string[], v: string): void => {
-  if (!list.includes(v)) list.push(v);
-};
+/** `list` plus `v` when new. Lists are rebuilt at their exact size (mostly 0 or 1 element)
+ *  rather than pushed to: a pushed array keeps room for 17, and 10,000s of nodes hold three. */
+const withNew = (list: string[], v: string): string[] => (list.includes(v) ? list : list.concat(v));
+
+const firstIpv4 = (list: string[]): string | undefined => list.find(isIpv4);
 
 /** Two directions of one adjacency: addresses must mirror when both sides have them. */
 function mirrors(a: LsLink, b: LsLink): boolean {
@@ -99,7 +104,7 @@ function mirrors(a: LsLink, b: LsLink): boolean {
 export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp"): Steps<Topology> {
   const nodes = new Map<string, TopoNode>();
   const nodeNames = new Map<string, { name?: string; protocolId: number }>();
-  const links: Array<{ nlri: LsLink; attr: LinkAttr }> = [];
+  const links: LsEntry[] = [];
   const prefixes = new Map<string, string[]>();
   let n = 0;
 
@@ -111,20 +116,19 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       const a = e.attr as NodeAttr;
       const node = ensureNode(nodes, o.node, o.desc.routerId, isPseudonode(o.desc));
       node.overload ||= a.overload;
-      for (const id of a.teRouterIds) if (isIpv4(id)) pushNew(node.teRouterIds, id);
+      for (const id of a.teRouterIds) if (isIpv4(id)) node.teRouterIds = withNew(node.teRouterIds, id);
       nodeNames.set(o.node, { name: a.name, protocolId: (o as LsNode).protocolId });
     } else if (o.kind === "link") {
       ensureNode(nodes, o.from, o.local.routerId, isPseudonode(o.local));
       ensureNode(nodes, o.to, o.remote.routerId, isPseudonode(o.remote));
-      links.push({ nlri: o, attr: e.attr as LinkAttr });
+      links.push(e);
     } else {
       const p = o as LsPrefix;
       const node = ensureNode(nodes, p.node, p.desc.routerId, isPseudonode(p.desc));
-      pushNew(node.prefixes, p.prefix);
-      if (p.family === 4 && p.prefix.endsWith("/32")) pushNew(node.loopbacks, p.prefix.slice(0, -3));
+      node.prefixes = withNew(node.prefixes, p.prefix);
+      if (p.family === 4 && p.prefix.endsWith("/32")) node.loopbacks = withNew(node.loopbacks, p.prefix.slice(0, -3));
       const list = prefixes.get(p.prefix);
-      if (list === undefined) prefixes.set(p.prefix, [p.node]);
-      else pushNew(list, p.node);
+      prefixes.set(p.prefix, list === undefined ? [p.node] : withNew(list, p.node));
     }
   }
 
@@ -142,14 +146,14 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
     if (dis && !nodeNames.get(node.id)?.name) node.name = `${dis.name}${m![2]}${m![3]}`;
   }
 
-  // Two-way check.
-  const byEnds = new Map<string, LsLink[]>();
-  for (const { nlri } of links) {
+  // Two-way check: links by their two ends (nested maps: no key string per link).
+  const byEnds = new Map<string, Map<string, LsLink[]>>();
+  for (const { nlri } of links as Array<{ nlri: LsLink }>) {
     if ((++n & 1023) === 0) yield;
-    const k = `${nlri.from}\n${nlri.to}`;
-    const l = byEnds.get(k);
-    if (l === undefined) byEnds.set(k, [nlri]);
-    else l.push(nlri);
+    let to = byEnds.get(nlri.from);
+    if (to === undefined) byEnds.set(nlri.from, (to = new Map()));
+    const l = to.get(nlri.to);
+    to.set(nlri.to, l === undefined ? [nlri] : l.concat(nlri));
   }
   const graph: Graph = new GraphlibGraph({ directed: true, multigraph: true });
   for (const node of nodes.values()) {
@@ -158,8 +162,10 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
   }
   const usable: TopoLink[] = [];
   const unusable: UnusableLink[] = [];
-  for (const { nlri, attr } of links) {
+  for (const e of links) {
     if ((++n & 255) === 0) yield;
+    const nlri = e.nlri as LsLink;
+    const attr = e.attr as LinkAttr;
     // The id hashes the NLRI identity: computed once per NLRI object, kept on it.
     const id = (nlri.id ??= stableId("l-", nlri.key.slice(nlri.key.indexOf("|") + 1)));
     const bad = (reason: string): void => void unusable.push({ id, from: nlri.from, to: nlri.to, reason });
@@ -167,7 +173,7 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       bad("loop to itself");
       continue;
     }
-    const reverse = byEnds.get(`${nlri.to}\n${nlri.from}`);
+    const reverse = byEnds.get(nlri.to)?.get(nlri.from);
     if (!reverse?.some((r) => mirrors(nlri, r))) {
       bad("reverse direction not advertised (two-way check)");
       continue;
@@ -177,8 +183,6 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       bad("no IGP metric");
       continue;
     }
-    const local4 = nlri.interfaceAddresses.filter(isIpv4);
-    const remote4 = nlri.neighborAddresses.filter(isIpv4);
     const link: TopoLink = {
       id,
       from: nlri.from,
@@ -186,14 +190,16 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       metric: cost,
       igpMetric: attr.igpMetric,
       teMetric: attr.teMetric,
-      localAddress: local4[0],
-      remoteAddress: remote4[0],
+      localAddress: firstIpv4(nlri.interfaceAddresses),
+      remoteAddress: firstIpv4(nlri.neighborAddresses),
       localAddresses: nlri.interfaceAddresses,
       remoteAddresses: nlri.neighborAddresses,
     };
     // TE router ids carried in the link attribute describe the two ends too.
-    for (const t of attr.localTeRouterIds) if (isIpv4(t)) pushNew(nodes.get(nlri.from)!.teRouterIds, t);
-    for (const t of attr.remoteTeRouterIds) if (isIpv4(t)) pushNew(nodes.get(nlri.to)!.teRouterIds, t);
+    const fromNode = nodes.get(nlri.from)!;
+    const toNode = nodes.get(nlri.to)!;
+    for (const t of attr.localTeRouterIds) if (isIpv4(t)) fromNode.teRouterIds = withNew(fromNode.teRouterIds, t);
+    for (const t of attr.remoteTeRouterIds) if (isIpv4(t)) toNode.teRouterIds = withNew(toNode.teRouterIds, t);
     usable.push(link);
     graph.setEdge(link.from, link.to, link, link.id);
   }

@@ -5,7 +5,12 @@ import { valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
 
 /** The shared empty list: most attributes have no Adj-SIDs, SRLGs... and 50,000 empty arrays add up. */
 export const NONE: readonly never[] = Object.freeze([]);
-const orNone = <T>(list: T[]): T[] => (list.length === 0 ? (NONE as unknown as T[]) : list);
+
+/**
+ * A list to keep: NONE when empty, else an exact-size copy. A list grown by push() keeps room
+ * for 17 elements (~200 bytes for one address); the LSDB holds 100,000s of them.
+ */
+export const compact = <T>(list: T[]): T[] => (list.length === 0 ? (NONE as unknown as T[]) : list.slice());
 
 /** All values of any of `keys`, duplicates included, in wire order. */
 export function all(attr: JsonObject | undefined, ...keys: string[]): JsonValue[] {
@@ -50,7 +55,7 @@ export function numbers(values: JsonValue[]): number[] {
     else if (Array.isArray(v)) v.forEach(visit);
   };
   values.forEach(visit);
-  return orNone(out);
+  return compact(out);
 }
 
 /** A printable name TLV. 4.2 prints the Link Name TLV as a Python bytes repr (`b'...'`): unusable. */

@@ -3,7 +3,7 @@
 // link attribute TLVs (§5.3.2) lsprobe uses: 1092 TE metric, 1095 IGP metric, 1099/1100
 // Adj-SIDs, 1030/1031 remote TE router ids, 1089 bandwidth, 1096 SRLG, 1098 link name.
 import { isObject, valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
-import { all, lastNumber, name, numbers, strings, NONE } from "./attr.js";
+import { all, compact, lastNumber, name, numbers, strings, NONE } from "./attr.js";
 import { descriptorKey, nodeId, parseNodeDescriptors, parseScope, type LsScope, type NodeDescriptors } from "./descriptors.js";
 
 export interface LsLink extends LsScope {
@@ -45,7 +45,7 @@ function addresses(o: JsonObject, singular: string): string[] {
   for (const list of valuesOf(o, `${singular}es`)) {
     if (Array.isArray(list)) for (const v of list) if (typeof v === "string") out.push(v);
   }
-  return out;
+  return compact(out);
 }
 
 function linkIds(o: JsonObject): LsLink["linkIds"] {
@@ -77,9 +77,12 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
     ids ? [ids.local, ids.remote].join("/") : "",
     mtIds.join(","),
   ].join("|");
+  // Every field written here, none added later (`id` too): an object literal with a spread, or
+  // a property added afterwards, moves fields out of the object (one more allocation per NLRI).
   return {
     kind: "link",
-    ...scope,
+    protocolId: scope.protocolId,
+    instance: scope.instance,
     key,
     from: nodeId(scope, local),
     to: nodeId(scope, remote),
@@ -89,6 +92,7 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
     neighborAddresses,
     linkIds: ids,
     mtIds,
+    id: undefined,
   };
 }
 

@@ -27,7 +27,8 @@ export function parseNodeNlri(o: JsonObject, path: string): LsNode {
   const desc = parseNodeDescriptors(o["node-descriptors"], `${path}.node-descriptors`);
   return {
     kind: "node",
-    ...scope,
+    protocolId: scope.protocolId,
+    instance: scope.instance,
     key: ["node", scope.protocolId, scope.instance, descriptorKey(desc)].join("|"),
     node: nodeId(scope, desc),
     desc,

@@ -2,7 +2,7 @@
 // descriptors plus 263 MT-ID, 264 OSPF route type and 265 IP reachability; prefix attribute TLVs
 // (§5.3.3): 1155 prefix metric, 1158 Prefix-SID (RFC 9085).
 import { type JsonObject } from "../exabgp/json.js";
-import { all, lastNumber, numbers } from "./attr.js";
+import { all, lastNumber, numbers, NONE } from "./attr.js";
 import { descriptorKey, nodeId, parseNodeDescriptors, parseScope, type LsScope, type NodeDescriptors } from "./descriptors.js";
 import { LsDecodeError } from "./errors.js";
 
@@ -36,10 +36,11 @@ export function parsePrefixNlri(o: JsonObject, path: string, family: 4 | 6): LsP
   }
   const rt = o["ospf-route-type"];
   const mt = o["multi-topology-ids"];
-  const mtIds = Array.isArray(mt) ? numbers(mt) : [];
+  const mtIds = Array.isArray(mt) ? numbers(mt) : (NONE as unknown as number[]);
   return {
     kind: "prefix",
-    ...scope,
+    protocolId: scope.protocolId,
+    instance: scope.instance,
     key: [`prefix${family}`, scope.protocolId, scope.instance, descriptorKey(desc), prefix, mtIds.join(",")].join("|"),
     node: nodeId(scope, desc),
     desc,
