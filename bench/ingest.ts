@@ -48,6 +48,7 @@ import { createLogger } from "../shared/log.js";
 import type { PathSet } from "../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../test/util/exabgp-lines.js";
 import { graphFromEdges } from "../test/util/edgelist.js";
+import { randomDomain, type Domain } from "./lib/domain.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -69,50 +70,6 @@ const parseExabgpJson = (jsonModule as unknown as Record<string, unknown>).parse
 
 
 // ---------------------------------------------------------------- input
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Domain {
-  nodes: string[];
-  edges: Array<{ src: string; dst: string; metric: number }>;
-  pairs: Array<[string, string]>;
-}
-
-/** Connected: a random recursive tree, then random extra edges; no loops, no parallel edges. */
-function randomDomain(n: number, undirectedEdges: number, seed: number): Domain {
-  const r = rng(seed);
-  const nodes = Array.from({ length: n }, (_, i) => `n${i}`);
-  const seen = new Set<number>();
-  const edges: Domain["edges"] = [];
-  const add = (a: number, b: number): boolean => {
-    if (a === b) return false;
-    const k = Math.min(a, b) * n + Math.max(a, b);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    edges.push({ src: nodes[a], dst: nodes[b], metric: 1 + Math.floor(r() * 100) });
-    return true;
-  };
-  for (let i = 1; i < n; i++) add(i, Math.floor(r() * i));
-  while (edges.length < undirectedEdges) add(Math.floor(r() * n), Math.floor(r() * n));
-  // A few endpoint pairs spread over the domain (both directions are computed).
-  const pairs: Array<[string, string]> = [
-    [nodes[0], nodes[n - 1]],
-    [nodes[1], nodes[n >> 1]],
-    [nodes[2], nodes[Math.floor(n / 3)]],
-    [nodes[n >> 2], nodes[n - 2]],
-  ];
-  return { nodes, edges, pairs };
-}
 
 // ---------------------------------------------------------------- helpers
 

@@ -10,7 +10,7 @@ import { decodeLine, type ExaEvent } from "./exabgp/decode.js";
 import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
 import { buildTopologySteps, type MetricKind } from "./topology.js";
-import { buildPathSetSteps, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
+import { PathComputer, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
 import { drain, runSliced, type Steps } from "./slice.js";
 import { serializeSnapshot } from "./snapshot.js";
 
@@ -64,12 +64,15 @@ export class Engine {
   private readonly peerState = new Map<string, string>();
   private readonly refreshAsked = new Set<string>();
   private closed = false;
+  /** Keeps the last run's pairs: a change recomputes only the pairs it can affect. */
+  private readonly paths: PathComputer;
 
   constructor(
     private readonly opts: EngineOptions,
     private readonly io: EngineIo,
   ) {
     this.generation = opts.generation;
+    this.paths = new PathComputer(opts.query);
   }
 
   /** After a snapshot was loaded into db: publish from it at once, and age it out if no refresh comes. */
@@ -228,7 +231,7 @@ export class Engine {
     if (this.db.version !== version) this.again = true; // changed meanwhile: go again
     const digest = pathsDigest(body);
     if (digest === this.lastDigest) {
-      this.io.log.debug("recomputed: paths unchanged", { ms: Math.round(this.stats.lastRecomputeMs) });
+      this.io.log.debug("recomputed: paths unchanged", { ms: Math.round(this.stats.lastRecomputeMs), pairsRecomputed: this.paths.lastRun.pairsRecomputed });
       return;
     }
     this.lastDigest = digest;
@@ -244,6 +247,8 @@ export class Engine {
       links: set.topology.links,
       stale: set.topology.stale,
       ms: Math.round(this.stats.lastRecomputeMs),
+      pairsRecomputed: this.paths.lastRun.pairsRecomputed,
+      ...(this.paths.lastRun.full ? { full: this.paths.lastRun.full } : {}),
     });
     await this.io.publish(set, JSON.stringify(set));
     if (this.io.saveSnapshot) await this.io.saveSnapshot(serializeSnapshot(this.db, this.generation, this.io.now()));
@@ -253,7 +258,7 @@ export class Engine {
     const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric);
     for (const u of topo.unusable) this.io.log.once(`unusable:${u.id}:${u.reason}`, "debug", "link not used", { ...u });
     const counts = this.db.counts();
-    return yield* buildPathSetSteps(topo, this.opts.query, {
+    return yield* this.paths.steps(topo, {
       peers: this.db.peers().filter((p) => p !== SNAPSHOT_PEER),
       stale: this.db.countFor(SNAPSHOT_PEER) > 0,
       prefixes: counts.prefixes,

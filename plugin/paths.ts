@@ -9,6 +9,7 @@ import { resolveEndpoint } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { planProbes } from "./plan.js";
 import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
+import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, reverseSpf, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
 import type { Steps } from "./slice.js";
 
 export interface PathQuery {
@@ -117,81 +118,188 @@ export interface BuildMeta {
   prefixes: number;
 }
 
-export function* buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
-  const cg = yield* compileGraphSteps(topo.graph);
-  const resolved = new Map<string, { node?: number; error?: string }>();
-  const resolve = (spec: string): { node?: number; error?: string } => {
-    let r = resolved.get(spec);
-    if (r === undefined) {
-      const x = resolveEndpoint(topo, spec);
-      r = "node" in x ? { node: cg.index.get(x.node) } : { error: x.error };
-      resolved.set(spec, r);
-    }
-    return r;
-  };
+/** One directed pair as last computed, before any selection (cover, plan). */
+interface PairEntry {
+  /** Resolved endpoint node ids (absent: the spec did not resolve). */
+  srcNode?: string;
+  dstNode?: string;
+  result: PairResult;
+  /** The paths it publishes (mode cover: the cover of its best paths). */
+  chosen: Path[];
+  footprint: PairFootprint;
+}
 
-  // Group by source so one SPF serves all of a source's destinations.
-  const bySrc = new Map<string, string[]>();
-  for (const [a, b] of q.pairs) {
-    const l = bySrc.get(a);
-    if (l === undefined) bySrc.set(a, [b]);
-    else l.push(b);
+/** What the last run did: how much of it was recomputed. */
+export interface PathRunStats {
+  /** Why every pair was recomputed (absent: incremental). */
+  full?: string;
+  pairs: number;
+  pairsRecomputed: number;
+  sources: number;
+  sourcesSpf: number;
+}
+
+/**
+ * Builds path sets, keeping what it found so that the next run recomputes only the pairs a
+ * topology change can affect (incremental.ts) and reuses the paths of the others. The query
+ * is fixed: a new query needs a new PathComputer.
+ */
+export class PathComputer {
+  private prev?: { summary: TopoSummary; dist: Map<number, Float64Array>; toDist: Map<number, Float64Array>; pairs: Map<string, PairEntry> };
+  lastRun: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
+
+  constructor(readonly q: PathQuery) {}
+
+  /** Forget the previous run: the next one recomputes everything. */
+  reset(): void {
+    this.prev = undefined;
   }
-  const pairResults = new Map<string, PairResult>();
-  const paths = new Map<string, Path>();
-  for (const [srcSpec, dsts] of bySrc) {
-    const s = resolve(srcSpec);
-    const source = s.node !== undefined ? new EcmpSource(cg, s.node) : undefined;
-    for (const dstSpec of dsts) {
-      const d = resolve(dstSpec);
-      const base = { src: srcSpec, dst: dstSpec, count: 0, paths: [] as string[], truncated: false, ecmpLinks: 0 };
-      if (source === undefined || d.node === undefined) {
-        pairResults.set(`${srcSpec}\n${dstSpec}`, { ...base, cost: null, reason: (s.error ?? d.error)! });
-        continue;
-      }
-      const r = source.pathsTo(d.node, q.maxPerPair);
-      if (r.cost === null) {
-        pairResults.set(`${srcSpec}\n${dstSpec}`, { ...base, cost: null, reason: `${dstSpec} is unreachable from ${srcSpec}` });
-        continue;
-      }
-      const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[s.node!], r.cost!));
-      const linkSets = built.map((p) => p.links.map((l) => l.id));
-      const chosen = q.mode === "cover" ? coverPaths(linkSets).sort((a, b) => a - b).map((i) => built[i]) : built;
-      for (const p of chosen) paths.set(p.id, p);
-      pairResults.set(`${srcSpec}\n${dstSpec}`, {
-        ...base,
-        cost: r.cost,
-        count: r.total,
-        paths: chosen.map((p) => p.id),
-        truncated: r.truncated,
-        ecmpLinks: new Set(linkSets.flat()).size,
-      });
-    }
+
+  *steps(topo: Topology, meta: BuildMeta): Steps<PathSetBody> {
+    const q = this.q;
+    const cg = yield* compileGraphSteps(topo.graph);
+    const summary = summarize(topo, cg);
     yield;
+    const prev = this.prev;
+    const change: TopoChange = prev ? diffTopology(prev.summary, summary) : { full: "first run", worse: [], worseIds: new Set(), better: [], nodes: new Set() };
+    const resolved = new Map<string, { node?: string; error?: string }>();
+    const resolve = (spec: string): { node?: string; error?: string } => {
+      let r = resolved.get(spec);
+      if (r === undefined) resolved.set(spec, (r = resolveEndpoint(topo, spec) as { node?: string; error?: string }));
+      return r;
+    };
+
+    // Group by source so one SPF serves all of a source's destinations.
+    const bySrc = new Map<string, string[]>();
+    for (const [a, b] of q.pairs) {
+      const l = bySrc.get(a);
+      if (l === undefined) bySrc.set(a, [b]);
+      else l.push(b);
+    }
+    const stats: PathRunStats = { ...(change.full ? { full: change.full } : {}), pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
+    const dist = new Map<number, Float64Array>();
+    const pairs = new Map<string, PairEntry>();
+    // Distances to each destination (lower bounds for rule (b)): computed when a change first
+    // needs them, kept while they stay bounds.
+    const toDist = new Map<number, Float64Array>();
+    if (!change.full) for (const [dst, b] of prev!.toDist) if (reverseBoundsHold(change, cg, b)) toDist.set(dst, b);
+    const boundsTo = (dst: number) => (): Float64Array => {
+      let b = toDist.get(dst);
+      if (b === undefined) toDist.set(dst, (b = reverseSpf(cg, dst)));
+      return b;
+    };
+    for (const [srcSpec, dsts] of bySrc) {
+      const s = resolve(srcSpec);
+      const src = s.node === undefined ? undefined : cg.index.get(s.node);
+      let source: EcmpSource | undefined;
+      const ecmpSource = (): EcmpSource => (source ??= new EcmpSource(cg, src!));
+      // The last SPF's distances, while they are still lower bounds (incremental.ts).
+      const kept = src === undefined || change.full ? undefined : prev!.dist.get(src);
+      const bounds = kept !== undefined && boundsHold(change, cg, src!, kept) ? kept : undefined;
+      for (const dstSpec of dsts) {
+        const key = `${srcSpec}\n${dstSpec}`;
+        const d = resolve(dstSpec);
+        stats.pairs++;
+        const old = prev?.pairs.get(key);
+        const dst = d.node === undefined ? undefined : cg.index.get(d.node);
+        // An endpoint that does not resolve is recomputed every time: its reason may change.
+        const reuse =
+          old !== undefined &&
+          bounds !== undefined &&
+          dst !== undefined &&
+          old.srcNode === s.node &&
+          old.dstNode === d.node &&
+          !pairAffected(change, cg, src!, bounds, boundsTo(dst), old.footprint);
+        if (reuse) {
+          pairs.set(key, old);
+          continue;
+        }
+        stats.pairsRecomputed++;
+        pairs.set(key, this.pair(cg, srcSpec, dstSpec, s, d, src === undefined ? undefined : ecmpSource));
+      }
+      if (src !== undefined) {
+        stats.sources++;
+        if (source !== undefined || bounds === undefined) stats.sourcesSpf++;
+        dist.set(src, source !== undefined || bounds === undefined ? ecmpSource().dist : bounds);
+      }
+      yield;
+    }
+    this.prev = { summary, dist, toDist, pairs };
+    this.lastRun = stats;
+
+    // Publish fresh objects: reused pairs are shared with the previous run, and mode plan
+    // writes rates into paths and trims the pairs' lists.
+    const pairResults = new Map<string, PairResult>();
+    const paths = new Map<string, Path>();
+    for (const [key, e] of pairs) {
+      for (const p of e.chosen) paths.set(p.id, { ...p });
+      pairResults.set(key, { ...e.result, paths: e.chosen.map((p) => p.id) });
+    }
+
+    let plan: PathSet["plan"];
+    if (q.mode === "plan") {
+      plan = choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths);
+      yield;
+    }
+
+    return {
+      schema: PATHSET_SCHEMA,
+      version: PATHSET_VERSION,
+      mode: q.mode,
+      topology: {
+        digest: topo.digest,
+        nodes: [...topo.nodes.values()].filter((n) => !n.pseudo).length,
+        links: topo.links.length,
+        prefixes: meta.prefixes,
+        peers: meta.peers,
+        stale: meta.stale,
+      },
+      pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
+      paths: [...paths.values()],
+      ...(plan ? { plan } : {}),
+    };
   }
 
-  let plan: PathSet["plan"];
-  if (q.mode === "plan") {
-    plan = choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths);
-    yield;
+  /** Compute one pair from scratch. */
+  private pair(
+    cg: CompiledGraph,
+    srcSpec: string,
+    dstSpec: string,
+    s: { node?: string; error?: string },
+    d: { node?: string; error?: string },
+    source: (() => EcmpSource) | undefined,
+  ): PairEntry {
+    const q = this.q;
+    const base = { src: srcSpec, dst: dstSpec, count: 0, paths: [] as string[], truncated: false, ecmpLinks: 0 };
+    const entry = (result: PairResult, chosen: Path[] = [], footprint?: PairFootprint): PairEntry => ({
+      srcNode: s.node,
+      dstNode: d.node,
+      result,
+      chosen,
+      footprint: footprint ?? { cost: null, truncated: false, linkIds: new Set(), nodeIds: new Set() },
+    });
+    const dst = d.node === undefined ? undefined : cg.index.get(d.node);
+    if (source === undefined || dst === undefined) return entry({ ...base, cost: null, reason: (s.error ?? d.error)! });
+    const src = source();
+    const r = src.pathsTo(dst, q.maxPerPair);
+    if (r.cost === null) return entry({ ...base, cost: null, reason: `${dstSpec} is unreachable from ${srcSpec}` });
+    const footprint: PairFootprint = { cost: r.cost, truncated: r.truncated, linkIds: new Set(), nodeIds: new Set([cg.ids[src.src]]) };
+    for (const edges of r.paths)
+      for (const e of edges) {
+        footprint.linkIds.add(cg.links[cg.link[e]].id);
+        footprint.nodeIds.add(cg.ids[cg.head[e]]);
+      }
+    const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!));
+    const linkSets = built.map((p) => p.links.map((l) => l.id));
+    const chosen = q.mode === "cover" ? coverPaths(linkSets).sort((a, b) => a - b).map((i) => built[i]) : built;
+    const result: PairResult = { ...base, cost: r.cost, count: r.total, paths: [], truncated: r.truncated, ecmpLinks: new Set(linkSets.flat()).size };
+    return entry(result, chosen, footprint);
   }
+}
 
-  return {
-    schema: PATHSET_SCHEMA,
-    version: PATHSET_VERSION,
-    mode: q.mode,
-    topology: {
-      digest: topo.digest,
-      nodes: [...topo.nodes.values()].filter((n) => !n.pseudo).length,
-      links: topo.links.length,
-      prefixes: meta.prefixes,
-      peers: meta.peers,
-      stale: meta.stale,
-    },
-    pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
-    paths: [...paths.values()],
-    ...(plan ? { plan } : {}),
-  };
+/** One computation, nothing kept (tests, benches). */
+export function buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
+  return new PathComputer(q).steps(topo, meta);
 }
 
 /**

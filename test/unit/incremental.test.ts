@@ -1,0 +1,125 @@
+// Incremental recomputation (plugin/incremental.ts, PathComputer): after each change the kept
+// computer must publish exactly what a fresh computation publishes, and recompute only the
+// pairs the change can affect.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildPathSetSteps, PathComputer, type PathQuery } from "../../plugin/paths.js";
+import { drain } from "../../plugin/slice.js";
+import type { TopoLink, TopoNode } from "../../plugin/topology.js";
+import { graphFromEdges, node } from "../util/edgelist.js";
+
+type Edge = { src: string; dst: string; metric: number; id: string };
+const meta = { peers: ["p"], stale: false, prefixes: 0 };
+
+function topo(nodes: TopoNode[], edges: Edge[]) {
+  return graphFromEdges(nodes, edges as Array<Edge & Partial<TopoLink>>, false);
+}
+
+/** Both directions of an undirected link, with their own ids. */
+const link = (a: string, b: string, metric: number, k: number): Edge[] => [
+  { src: a, dst: b, metric, id: `${a}>${b}#${k}` },
+  { src: b, dst: a, metric, id: `${b}>${a}#${k}` },
+];
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test("incremental: a metric change recomputes only the pair whose paths cross the link", () => {
+  const nodes = ["a", "b", "c", "d", "e"].map((n) => node(n));
+  const edges = [...link("a", "b", 1, 0), ...link("b", "c", 1, 1), ...link("c", "d", 1, 2), ...link("d", "e", 1, 3)];
+  const q: PathQuery = { pairs: [["a", "b"], ["b", "a"], ["d", "e"], ["e", "d"]], mode: "all", maxPerPair: 16 };
+  const pc = new PathComputer(q);
+  drain(pc.steps(topo(nodes, edges), meta));
+  assert.equal(pc.lastRun.full, "first run");
+  assert.equal(pc.lastRun.pairsRecomputed, 4);
+
+  edges[0] = { ...edges[0], metric: 5 }; // a->b only
+  const body = drain(pc.steps(topo(nodes, edges), meta));
+  assert.equal(pc.lastRun.full, undefined);
+  assert.equal(pc.lastRun.pairsRecomputed, 1, "only a->b");
+  assert.equal(pc.lastRun.sourcesSpf, 1, "only a, whose pair changed, runs an SPF");
+  assert.equal(body.pairs[0].cost, 5);
+  assert.deepEqual(body, drain(buildPathSetSteps(topo(nodes, edges), q, meta)));
+
+  // Nothing changed: nothing recomputed.
+  drain(pc.steps(topo(nodes, edges), meta));
+  assert.equal(pc.lastRun.pairsRecomputed, 0);
+  assert.equal(pc.lastRun.sourcesSpf, 0);
+
+  // A renamed node (same sort order) changes the hops of the pairs through it, and only those.
+  const renamed = nodes.map((n) => (n.id === "e" ? node("e", { name: "ee" }) : n));
+  drain(pc.steps(topo(renamed, edges), meta));
+  assert.equal(pc.lastRun.pairsRecomputed, 2);
+  assert.equal(pc.lastRun.sourcesSpf, 2, "d and e, to rebuild their pairs");
+});
+
+test("incremental: new nodes and overload flips recompute everything", () => {
+  const nodes = ["a", "b", "c"].map((n) => node(n));
+  const edges = [...link("a", "b", 1, 0), ...link("b", "c", 1, 1)];
+  const q: PathQuery = { pairs: [["a", "c"], ["c", "a"]], mode: "all", maxPerPair: 16 };
+  const pc = new PathComputer(q);
+  drain(pc.steps(topo(nodes, edges), meta));
+  drain(pc.steps(topo([...nodes, node("d")], edges), meta));
+  assert.equal(pc.lastRun.full, "the nodes or their order (by name) changed");
+  const over = [node("a"), node("b", { overload: true }), node("c"), node("d")];
+  const body = drain(pc.steps(topo(over, edges), meta));
+  assert.match(pc.lastRun.full ?? "", /overload bit of b/);
+  assert.equal(body.pairs[0].cost, null, "b is no transit any more");
+});
+
+for (const mode of ["all", "cover", "plan"] as const) {
+  test(`incremental: 60 random changes on random graphs give what a fresh computation gives (mode ${mode})`, () => {
+    const r = rng(mode.length * 7919);
+    const names = Array.from({ length: 24 }, (_, i) => `n${String(i).padStart(2, "0")}`);
+    let nodes = names.map((n) => node(n, { teRouterIds: [`198.18.1.${names.indexOf(n) + 1}`] }));
+    let edges: Edge[] = [];
+    let k = 0;
+    // A ring (connected) plus chords; metrics 1..3 so that ties, hence ECMP, are common.
+    for (let i = 0; i < names.length; i++) edges.push(...link(names[i], names[(i + 1) % names.length], 1 + Math.floor(r() * 3), k++));
+    for (let i = 0; i < 24; i++) {
+      const a = names[Math.floor(r() * names.length)];
+      const b = names[Math.floor(r() * names.length)];
+      if (a !== b) edges.push(...link(a, b, 1 + Math.floor(r() * 3), k++));
+    }
+    const ends = names.filter((_, i) => i % 3 === 0);
+    const pairs: Array<[string, string]> = [];
+    for (const a of ends) for (const b of ends) if (a !== b) pairs.push([a, b]);
+    const q: PathQuery = { pairs, mode, maxPerPair: 8, plan: { budgetPps: 200, alpha: 1, beta: 1 } };
+    const pc = new PathComputer(q);
+    drain(pc.steps(topo(nodes, edges), meta));
+    let recomputed = 0;
+    let incremental = 0;
+    for (let step = 0; step < 60; step++) {
+      const pick = Math.floor(r() * edges.length);
+      const what = Math.floor(r() * 6);
+      if (what === 0) edges = edges.filter((_, i) => i !== pick && i !== (pick ^ 1)); // link down (both ways)
+      else if (what === 1) edges[pick] = { ...edges[pick], metric: edges[pick].metric + 1 + Math.floor(r() * 2) };
+      else if (what === 2) edges[pick] = { ...edges[pick], metric: Math.max(1, edges[pick].metric - 1 - Math.floor(r() * 2)) };
+      else if (what === 3) {
+        const a = names[Math.floor(r() * names.length)];
+        const b = names[Math.floor(r() * names.length)];
+        if (a !== b) edges.push(...link(a, b, 1 + Math.floor(r() * 3), k++));
+      } else if (what === 4) {
+        const i = Math.floor(r() * nodes.length);
+        nodes = nodes.map((n, j) => (j === i ? { ...n, teRouterIds: [`198.18.2.${step + 1}`] } : n));
+      } else nodes = nodes.map((n, j) => (j === pick % nodes.length ? { ...n, overload: !n.overload } : n));
+      const kept = drain(pc.steps(topo(nodes, edges), meta));
+      const fresh = drain(buildPathSetSteps(topo(nodes, edges), q, meta));
+      assert.deepEqual(kept, fresh, `step ${step} (change kind ${what})`);
+      if (pc.lastRun.full === undefined) {
+        incremental++;
+        recomputed += pc.lastRun.pairsRecomputed;
+      }
+    }
+    // Not a timing assertion: the point of the exercise is that most pairs are reused.
+    assert.ok(incremental >= 30, `${incremental} incremental runs`);
+    assert.ok(recomputed < incremental * pairs.length * 0.5, `recomputed ${recomputed} of ${incremental * pairs.length} pairs`);
+  });
+}
