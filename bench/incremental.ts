@@ -2,10 +2,11 @@
 // against recomputed incrementally (PathComputer keeps the last run: only the sources whose
 // distances move get an SPF, only the pairs the change can affect get new paths).
 //
-//   node dist/bench/incremental.js [--nodes 10000] [--endpoints 40] [--events 24]
+//   node dist/bench/incremental.js [--nodes 10000] [--endpoints 40] [--events 24] [--mode all|cover|plan]
 //
 // Input: the ingest bench's random domain (bench/lib/domain.ts: 2 undirected links per node,
-// metrics 1..100), every ordered pair among --endpoints nodes spread over it, mode all. Events,
+// metrics 1..100), every ordered pair among --endpoints nodes spread over it (mode all by
+// default; plan with a budget of 1,000 probes/s, alpha 2, beta 1, as the plugin's defaults). Events,
 // in turn: a link's metric up (one direction), down (one direction), the link down (both
 // directions, as when an adjacency fails), the same link back. Per event both sides run on the
 // same new topology: "full" is a fresh PathComputer, "incremental" the one kept across events.
@@ -27,6 +28,8 @@ const opt = (name: string, dflt: number): number => {
 const N = opt("--nodes", 10_000);
 const ENDPOINTS = opt("--endpoints", 40);
 const EVENTS = opt("--events", 24);
+const MODE = (args.includes("--mode") ? args[args.indexOf("--mode") + 1] : "all") as PathQuery["mode"];
+if (!["all", "cover", "plan"].includes(MODE)) throw new Error(`--mode: expected all, cover or plan, got ${MODE}`);
 
 type Edge = { src: string; dst: string; metric: number; id: string };
 const meta = { peers: ["bench"], stale: false, prefixes: 0 };
@@ -43,7 +46,7 @@ function main(): number {
   const ends = Array.from({ length: ENDPOINTS }, (_, i) => d.nodes[i * step]);
   const pairs: Array<[string, string]> = [];
   for (const a of ends) for (const b of ends) if (a !== b) pairs.push([a, b]);
-  const q: PathQuery = { pairs, mode: "all", maxPerPair: 64 };
+  const q: PathQuery = { pairs, mode: MODE, maxPerPair: 64, plan: { budgetPps: 1000, alpha: 2, beta: 1 } };
   const topo = () => graphFromEdges(d.nodes, edges as Array<Edge & Partial<TopoLink>>, false);
   const time = (f: () => PathSetBody): { ms: number; body: PathSetBody } => {
     const t0 = performance.now();
@@ -53,7 +56,8 @@ function main(): number {
 
   const kept = new PathComputer(q);
   const first = time(() => drain(kept.steps(topo(), meta)));
-  process.stderr.write(`incremental: ${N} nodes, ${edges.length} links, ${pairs.length} pairs; first run ${first.ms.toFixed(0)} ms\n`);
+  const heapAfterFirst = process.memoryUsage().heapUsed / 2 ** 20;
+  process.stderr.write(`incremental: ${N} nodes, ${edges.length} links, ${pairs.length} pairs, mode ${q.mode}; first run ${first.ms.toFixed(0)} ms, ${first.body.paths.length} paths published\n`);
 
   const r = rng(7);
   const kinds = ["metric up", "metric down", "link down", "link back"] as const;
@@ -84,7 +88,7 @@ function main(): number {
   }
 
   const out: string[] = [];
-  out.push(`Single link changes, ${N} nodes / ${edges.length} directed links, ${pairs.length} pairs among ${ENDPOINTS} endpoints (median of ${EVENTS / kinds.length} events each)`);
+  out.push(`Single link changes, ${N} nodes / ${edges.length} directed links, ${pairs.length} pairs among ${ENDPOINTS} endpoints, mode ${q.mode} (median of ${EVENTS / kinds.length} events each)`);
   out.push("| event | full ms | incremental ms | speedup | pairs recomputed (median, max) | SPFs (of " + ENDPOINTS + ") | same path set |");
   out.push("|---|---:|---:|---:|---:|---:|---|");
   const json: Record<string, unknown> = {};
@@ -94,9 +98,11 @@ function main(): number {
     out.push(`| ${kind} | ${f.toFixed(1)} | ${i.toFixed(1)} | ${(f / i).toFixed(1)}x | ${median(row.pairs)}, ${Math.max(...row.pairs)} | ${median(row.spf)} | ${bad === 0 ? "yes" : "NO"} |`);
     json[kind] = { fullMs: f, incrementalMs: i, pairsRecomputed: row.pairs, spf: row.spf };
   }
-  out.push(`load average (1 min): ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end, first run ${first.ms.toFixed(0)} ms`);
+  const peakRss = process.resourceUsage().maxRSS / 1024;
+  out.push(`first run ${first.ms.toFixed(0)} ms (${first.body.paths.length} paths published); heap after it ${heapAfterFirst.toFixed(0)} MiB; peak RSS of this process ${peakRss.toFixed(0)} MB (topology, two path computers and the bench's own copies)`);
+  out.push(`load average (1 min): ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
   console.log(out.join("\n"));
-  console.log(JSON.stringify({ bench: "incremental", nodes: N, pairs: pairs.length, ok: bad === 0, events: json }));
+  console.log(JSON.stringify({ bench: "incremental", nodes: N, pairs: pairs.length, mode: q.mode, firstMs: first.ms, peakRssMb: peakRss, ok: bad === 0, events: json }));
   return bad === 0 ? 0 : 1;
 }
 

@@ -145,7 +145,14 @@ export interface PathRunStats {
  * is fixed: a new query needs a new PathComputer.
  */
 export class PathComputer {
-  private prev?: { summary: TopoSummary; dist: Map<number, Float64Array>; toDist: Map<number, Float64Array>; pairs: Map<string, PairEntry> };
+  private prev?: {
+    summary: TopoSummary;
+    dist: Map<number, Float64Array>;
+    toDist: Map<number, Float64Array>;
+    pairs: Map<string, PairEntry>;
+    /** What the pairs gave as a published set (its pairs, paths and plan). */
+    published: Pick<PathSetBody, "pairs" | "paths" | "plan">;
+  };
   lastRun: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
 
   constructor(readonly q: PathQuery) {}
@@ -224,23 +231,12 @@ export class PathComputer {
       }
       yield;
     }
-    this.prev = { summary, dist, toDist, pairs };
     this.lastRun = stats;
-
-    // Publish fresh objects: reused pairs are shared with the previous run, and mode plan
-    // writes rates into paths and trims the pairs' lists.
-    const pairResults = new Map<string, PairResult>();
-    const paths = new Map<string, Path>();
-    for (const [key, e] of pairs) {
-      for (const p of e.chosen) paths.set(p.id, { ...p });
-      pairResults.set(key, { ...e.result, paths: e.chosen.map((p) => p.id) });
-    }
-
-    let plan: PathSet["plan"];
-    if (q.mode === "plan") {
-      plan = choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths);
-      yield;
-    }
+    // No pair changed: the pairs, paths and plan are the previous ones (mode plan's greedy
+    // selection is the one part that is global, so this spares it too).
+    const published = prev !== undefined && stats.pairsRecomputed === 0 ? prev.published : this.publish(pairs);
+    this.prev = { summary, dist, toDist, pairs, published };
+    yield;
 
     return {
       schema: PATHSET_SCHEMA,
@@ -254,6 +250,22 @@ export class PathComputer {
         peers: meta.peers,
         stale: meta.stale,
       },
+      ...published,
+    };
+  }
+
+  /** The published pairs and paths (fresh objects: reused pairs are shared with the previous
+   *  run, and mode plan writes rates into paths and trims the pairs' lists), and the plan. */
+  private publish(pairs: Map<string, PairEntry>): Pick<PathSetBody, "pairs" | "paths" | "plan"> {
+    const q = this.q;
+    const pairResults = new Map<string, PairResult>();
+    const paths = new Map<string, Path>();
+    for (const [key, e] of pairs) {
+      for (const p of e.chosen) paths.set(p.id, { ...p });
+      pairResults.set(key, { ...e.result, paths: e.chosen.map((p) => p.id) });
+    }
+    const plan = q.mode === "plan" ? choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths) : undefined;
+    return {
       pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
       paths: [...paths.values()],
       ...(plan ? { plan } : {}),
