@@ -58,47 +58,60 @@ export function* compileGraphSteps(g: Graph): Steps<CompiledGraph> {
   const index = new Map<string, number>();
   ids.forEach((id, i) => index.set(id, i));
   const nodes = ids.map((id) => g.node(id));
-  const links: TopoLink[] = [];
-  const off = new Int32Array(ids.length + 1);
-  const out: Array<Array<{ to: number; l: TopoLink }>> = ids.map(() => []);
+  const n = ids.length;
   yield;
-  let n = 0;
-  for (const e of g.edges()) {
-    if ((++n & 1023) === 0) yield;
-    const l = g.edge(e);
-    out[index.get(e.v)!].push({ to: index.get(e.w)!, l });
+  // Flat arrays, no object per edge: the graph's edges in its order, counted per tail.
+  const edges = g.edges();
+  const m = edges.length;
+  const from = new Int32Array(m);
+  const to = new Int32Array(m);
+  const label: TopoLink[] = new Array(m);
+  const off = new Int32Array(n + 1);
+  for (let e = 0; e < m; e++) {
+    if ((e & 4095) === 4095) yield;
+    const o = edges[e];
+    from[e] = index.get(o.v)!;
+    to[e] = index.get(o.w)!;
+    label[e] = g.edge(o);
+    off[from[e] + 1]++;
   }
-  let m = 0;
-  for (const list of out) m += list.length;
-  const head = new Int32Array(m);
-  const weight = new Float64Array(m);
-  const link = new Int32Array(m);
-  let k = 0;
-  for (let i = 0; i < out.length; i++) {
-    if ((i & 1023) === 0) yield;
-    const list = out[i];
-    off[i] = k;
-    // Name order of the neighbor, then link id: deterministic and lexicographic enumeration.
-    list.sort((a, b) => a.to - b.to || byName(a.l.id, b.l.id));
-    for (const { to, l } of list) {
-      head[k] = to;
-      weight[k] = l.metric;
-      link[k] = links.length;
-      links.push(l);
-      k++;
+  for (let i = 0; i < n; i++) off[i + 1] += off[i];
+  // Counting sort by tail, then each node's few out-edges by neighbor (name order) and link id:
+  // deterministic, lexicographic enumeration.
+  const order = new Int32Array(m);
+  const fill = off.slice(0, n);
+  for (let e = 0; e < m; e++) order[fill[from[e]]++] = e;
+  const before = (x: number, y: number): boolean => to[x] < to[y] || (to[x] === to[y] && label[x].id < label[y].id);
+  for (let u = 0; u < n; u++) {
+    for (let i = off[u] + 1; i < off[u + 1]; i++) {
+      const x = order[i];
+      let j = i - 1;
+      for (; j >= off[u] && before(x, order[j]); j--) order[j + 1] = order[j];
+      order[j + 1] = x;
     }
   }
-  off[ids.length] = k;
+  yield;
+  const head = new Int32Array(m);
   const tail = new Int32Array(m);
-  for (let u = 0; u < ids.length; u++) for (let e = off[u]; e < off[u + 1]; e++) tail[e] = u;
-  const roff = new Int32Array(ids.length + 1);
+  const weight = new Float64Array(m);
+  const link = new Int32Array(m);
+  const links: TopoLink[] = new Array(m);
+  for (let k = 0; k < m; k++) {
+    const e = order[k];
+    head[k] = to[e];
+    tail[k] = from[e];
+    weight[k] = label[e].metric;
+    link[k] = k;
+    links[k] = label[e];
+  }
+  const roff = new Int32Array(n + 1);
   for (let e = 0; e < m; e++) roff[head[e] + 1]++;
-  for (let i = 0; i < ids.length; i++) roff[i + 1] += roff[i];
-  const fill = roff.slice(0, ids.length);
+  for (let i = 0; i < n; i++) roff[i + 1] += roff[i];
+  const rfill = roff.slice(0, n);
   const redge = new Int32Array(m);
-  for (let e = 0; e < m; e++) redge[fill[head[e]]++] = e;
-  const noTransit = new Uint8Array(ids.length);
-  nodes.forEach((n, i) => (noTransit[i] = n.overload ? 1 : 0));
+  for (let e = 0; e < m; e++) redge[rfill[head[e]]++] = e;
+  const noTransit = new Uint8Array(n);
+  nodes.forEach((node, i) => (noTransit[i] = node.overload ? 1 : 0));
   let minWeight = m > 0 ? weight[0] : 0;
   let maxWeight = minWeight;
   for (let e = 1; e < m; e++) {

@@ -23,22 +23,34 @@ function contains(prefix: string, addr: number): boolean {
 }
 
 export function resolveEndpoint(topo: Topology, spec: string): Resolved {
+  return endpointResolver(topo)(spec);
+}
+
+/** resolveEndpoint() for many specs on one topology: the node list and name index are built once. */
+export function endpointResolver(topo: Topology): (spec: string) => Resolved {
   const real = [...topo.nodes.values()].filter((n) => !n.pseudo);
-  const unique = (matches: string[], how: string): Resolved | undefined => {
-    const set = [...new Set(matches)];
-    if (set.length === 1) return { node: set[0] };
-    if (set.length > 1) return { error: `"${spec}" is ambiguous: ${how} matches ${set.length} nodes` };
-    return undefined;
+  const byName = new Map<string, string[]>();
+  for (const n of real) {
+    const l = byName.get(n.name);
+    byName.set(n.name, l === undefined ? [n.id] : l.concat(n.id));
+  }
+  return (spec) => {
+    const unique = (matches: string[], how: string): Resolved | undefined => {
+      const set = [...new Set(matches)];
+      if (set.length === 1) return { node: set[0] };
+      if (set.length > 1) return { error: `"${spec}" is ambiguous: ${how} matches ${set.length} nodes` };
+      return undefined;
+    };
+    const plain = spec.replace(/\./g, "").toLowerCase();
+    return (
+      unique(byName.get(spec) ?? [], "name") ??
+      unique(real.filter((n) => n.name.toLowerCase() === spec.toLowerCase()).map((n) => n.id), "name") ??
+      unique(real.filter((n) => n.routerId === spec || n.routerId.toLowerCase() === plain).map((n) => n.id), "router id") ??
+      unique(real.filter((n) => n.teRouterIds.includes(spec) || n.loopbacks.includes(spec)).map((n) => n.id), "address") ??
+      unique(topo.prefixes.get(spec) ?? [], "prefix") ??
+      longestMatch(topo, spec) ?? { error: `"${spec}" matches no node (by name, router id, address or prefix)` }
+    );
   };
-  const plain = spec.replace(/\./g, "").toLowerCase();
-  return (
-    unique(real.filter((n) => n.name === spec).map((n) => n.id), "name") ??
-    unique(real.filter((n) => n.name.toLowerCase() === spec.toLowerCase()).map((n) => n.id), "name") ??
-    unique(real.filter((n) => n.routerId === spec || n.routerId.toLowerCase() === plain).map((n) => n.id), "router id") ??
-    unique(real.filter((n) => n.teRouterIds.includes(spec) || n.loopbacks.includes(spec)).map((n) => n.id), "address") ??
-    unique(topo.prefixes.get(spec) ?? [], "prefix") ??
-    longestMatch(topo, spec) ?? { error: `"${spec}" matches no node (by name, router id, address or prefix)` }
-  );
 }
 
 /** An address inside an advertised prefix: the longest match wins. */

@@ -168,11 +168,16 @@ export interface PairFootprint {
 export function pairAffected(change: TopoChange, cg: CompiledGraph, src: number, fromSrc: Float64Array, boundsToDst: () => Float64Array, pair: PairFootprint): boolean {
   for (const id of pair.nodeIds) if (change.nodes.has(id)) return true;
   // Rule (b): a link on a possible path of cost <= the pair's (of any cost, when unreachable).
-  const toDst = change.better.length > 0 ? boundsToDst() : fromSrc;
+  // The bound from the source first: the one to the destination may need a reverse SPF.
+  const limit = pair.cost ?? Infinity;
+  let toDst: Float64Array | undefined;
   for (const l of change.better) {
     const u = cg.index.get(l.from)!;
-    const through = fromSrc[u] + l.metric + toDst[cg.index.get(l.to)!];
-    if (through !== Infinity && (pair.cost === null || through <= pair.cost) && transit(cg, u, src)) return true;
+    const upTo = fromSrc[u] + l.metric;
+    if (upTo === Infinity || upTo > limit || !transit(cg, u, src)) continue;
+    toDst ??= boundsToDst();
+    const through = upTo + toDst[cg.index.get(l.to)!];
+    if (through !== Infinity && through <= limit) return true;
   }
   if (pair.cost === null) return false;
   // Rule (a). More best paths than listed: the footprint does not show the whole DAG.

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet } from "../shared/pathset.js";
 import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
 import { compileGraphSteps, EcmpSource, type CompiledGraph } from "./ecmp.js";
-import { resolveEndpoint } from "./endpoints.js";
+import { endpointResolver } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { planProbes } from "./plan.js";
 import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
@@ -170,9 +170,10 @@ export class PathComputer {
     const prev = this.prev;
     const change: TopoChange = prev ? diffTopology(prev.summary, summary) : { full: "first run", worse: [], worseIds: new Set(), better: [], nodes: new Set() };
     const resolved = new Map<string, { node?: string; error?: string }>();
+    const resolver = endpointResolver(topo);
     const resolve = (spec: string): { node?: string; error?: string } => {
       let r = resolved.get(spec);
-      if (r === undefined) resolved.set(spec, (r = resolveEndpoint(topo, spec) as { node?: string; error?: string }));
+      if (r === undefined) resolved.set(spec, (r = resolver(spec) as { node?: string; error?: string }));
       return r;
     };
 
