@@ -199,7 +199,7 @@ export class ProberMetrics {
         },
       });
     };
-    perLink("lsprobe_link_suspect", "1 when the link's estimated loss is significantly above prober.lossy-above (it breaks the paths across it).", (s) => (s.suspect ? 1 : 0));
+    perLink("lsprobe_link_suspect", "1 when the link's estimated loss is at least prober.lossy-above and the data need it, significantly above the healthy background (it breaks the paths across it).", (s) => (s.suspect ? 1 : 0));
     perLink("lsprobe_link_loss_ratio", "Estimated loss ratio of the link over the loss window, inferred from every path's counts.", (s) => s.loss);
     for (const [name, help, read] of [
       ["lsprobe_plan_chosen_paths", "Probe plan (plugin mode plan): equal-cost paths chosen for probing.", (p: ProbePlan) => p.chosen],
