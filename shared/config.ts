@@ -614,7 +614,7 @@ const PROBER: Section<ProberConfig> = {
       downAfter: integer(1, 1000, 3, "Consecutive missing probes that mark a path down."),
       upAfter: integer(1, 1000, 3, "Consecutive replies that mark a path up again."),
       lossWindow: duration(1_000, 3_600_000, "30s", "Sliding window of lsprobe_path_loss_ratio."),
-      lossyAbove: ratio(0.01, "A link whose loss, inferred over the loss window from every path's counts, is significantly above this is a suspect."),
+      lossyAbove: ratio(0.01, "A link whose loss, inferred over the loss window from every path's counts, is at least this, and significantly above the healthy background, is a suspect."),
       listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),
     },
