@@ -210,3 +210,25 @@ test("prober: routed mode stacks only the forward hops", async () => {
   assert.equal(e.returns, "routed");
   assert.equal(e.template.hopCount, 3);
 });
+
+test("prober: an inference that takes long runs less often (at most a tenth of the time)", async () => {
+  let now = 0;
+  let step = 0; // ns the clock advances on every read: the inference's own reads make it "slow"
+  const prober = new Prober(proberConfig(), { send: () => {}, nowNs: () => (now += step), log: createLogger({ name: "t", level: "error", stream: { write: () => true } }) }, 7);
+  prober.setPathSet(await nanogPathSet());
+  const rolls = (n: number): number => {
+    const before = prober.inferences;
+    for (let i = 0; i < n; i++) {
+      now += 1e9;
+      prober.roll();
+    }
+    return prober.inferences - before;
+  };
+  assert.equal(rolls(10), 10, "a fast inference runs every second");
+  step = 150e6; // the two reads around it: 150 ms, so one run every 2 s
+  const slow = rolls(30);
+  assert.equal(slow, 15, "every other second");
+  step = 0;
+  rolls(5);
+  assert.equal(rolls(10), 10, "back to every second once it is fast again");
+});
