@@ -18,6 +18,7 @@ import { PathComputer, type PathQuery, type PathSetBody } from "../plugin/paths.
 import { drain } from "../plugin/slice.js";
 import type { TopoLink } from "../plugin/topology.js";
 import { graphFromEdges } from "../test/util/edgelist.js";
+import { inferLinkLoss } from "../prober/inference.js";
 import { randomDomain, rng } from "./lib/domain.js";
 
 const args = process.argv.slice(2);
@@ -57,6 +58,23 @@ function main(): number {
   const kept = new PathComputer(q);
   const first = time(() => drain(kept.steps(topo(), meta)));
   const heapAfterFirst = process.memoryUsage().heapUsed / 2 ** 20;
+  // The prober's side at this scale: one inference over the published paths (out and back,
+  // as the prober's default return mode), 30 s at each path's rate (25/s without a plan), with
+  // one link of the first path at 3 % loss on top of a 1e-4 background.
+  const byHops = new Map(first.body.paths.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
+  const lossy = first.body.paths[0]?.links[0]?.id;
+  const obs = first.body.paths.map((p) => {
+    const mirror = byHops.get([...p.hops].reverse().map((h) => h.node).join(">"));
+    const links = [...p.links, ...(mirror?.links ?? [])].map((l) => l.id);
+    const sent = Math.round(30 * (p.rate ?? 25));
+    const loss = 1 - (1 - 1e-4) ** links.length * (links.includes(lossy) ? 0.97 : 1);
+    return { links, sent, lost: Math.round(sent * loss) };
+  });
+  const t0 = performance.now();
+  const inf = inferLinkLoss(obs);
+  const inferMs = performance.now() - t0;
+  const named = inf.links.filter((l) => l.suspect).map((l) => l.link);
+  const heapAfterInference = process.memoryUsage().heapUsed / 2 ** 20;
   process.stderr.write(`incremental: ${N} nodes, ${edges.length} links, ${pairs.length} pairs, mode ${q.mode}; first run ${first.ms.toFixed(0)} ms, ${first.body.paths.length} paths published\n`);
 
   const r = rng(7);
@@ -100,9 +118,10 @@ function main(): number {
   }
   const peakRss = process.resourceUsage().maxRSS / 1024;
   out.push(`first run ${first.ms.toFixed(0)} ms (${first.body.paths.length} paths published); heap after it ${heapAfterFirst.toFixed(0)} MiB; peak RSS of this process ${peakRss.toFixed(0)} MB (topology, two path computers and the bench's own copies)`);
+  out.push(`inference over those ${obs.length} paths (3 % on one link): ${inferMs.toFixed(0)} ms, ${inf.links.length} link estimates, suspects ${JSON.stringify(named)} (truth ${JSON.stringify(lossy)}), heap ${heapAfterInference.toFixed(0)} MiB after`);
   out.push(`load average (1 min): ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
   console.log(out.join("\n"));
-  console.log(JSON.stringify({ bench: "incremental", nodes: N, pairs: pairs.length, mode: q.mode, firstMs: first.ms, peakRssMb: peakRss, ok: bad === 0, events: json }));
+  console.log(JSON.stringify({ bench: "incremental", nodes: N, pairs: pairs.length, mode: q.mode, firstMs: first.ms, peakRssMb: peakRss, inferMs, suspects: named, truth: lossy, ok: bad === 0, events: json }));
   return bad === 0 ? 0 : 1;
 }
 
