@@ -428,6 +428,56 @@ export function spf(cg: CompiledGraph, src: number): Float64Array {
 }
 
 /**
+ * Distances from every node *to* dst (Dijkstra over in-edges). Overload bits are ignored: the
+ * result is a lower bound of the distances over transit-respecting paths, which is what the
+ * incremental recompute needs (incremental.ts).
+ */
+export function reverseSpf(cg: CompiledGraph, dst: number): Float64Array {
+  const { roff, redge, tail, weight } = cg;
+  const dist = new Float64Array(cg.ids.length).fill(Infinity);
+  const s = scratchOf(cg);
+  dist[dst] = 0;
+  if (cg.uniform > 0) {
+    // Equal metrics: a BFS (the scratch has no heap then).
+    const queue = s.touchedB;
+    let qh = 0;
+    let qt = 0;
+    queue[qt++] = dst;
+    while (qh < qt) {
+      const x = queue[qh++];
+      const d = dist[x] + cg.uniform;
+      for (let i = roff[x], end = roff[x + 1]; i < end; i++) {
+        const y = tail[redge[i]];
+        if (dist[y] === Infinity) {
+          dist[y] = d;
+          queue[qt++] = y;
+        }
+      }
+    }
+    return dist;
+  }
+  const { hkB: keys, hnB: nodes } = s;
+  let size = 0;
+  heapPush(keys, nodes, size++, 0, dst);
+  while (size > 0) {
+    const dx = keys[0];
+    const x = nodes[0];
+    heapPopRoot(keys, nodes, size--);
+    if (dx > dist[x]) continue;
+    for (let i = roff[x], end = roff[x + 1]; i < end; i++) {
+      const e = redge[i];
+      const y = tail[e];
+      const d = dx + weight[e];
+      if (d < dist[y]) {
+        dist[y] = d;
+        heapPush(keys, nodes, size++, d, y);
+      }
+    }
+  }
+  return dist;
+}
+
+/**
  * Every best path of one pair, by bidirectional Dijkstra: a forward search from src (labels
  * df) and a backward one from dst over in-edges (labels db) take turns, the side with the
  * shorter queue first; mu is the best src-dst cost seen through an edge between the two. With

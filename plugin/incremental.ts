@@ -93,63 +93,6 @@ export function reverseBoundsHold(change: TopoChange, cg: CompiledGraph, toDst: 
   return true;
 }
 
-/** Distances from every node to `dst` (Dijkstra over in-edges; overload ignored, see above). */
-export function reverseSpf(cg: CompiledGraph, dst: number): Float64Array {
-  const n = cg.ids.length;
-  const dist = new Float64Array(n).fill(Infinity);
-  // Binary heap of (key, node) with lazy deletion: at most one entry per relaxation.
-  const keys = new Float64Array(cg.head.length + 1);
-  const nodes = new Int32Array(cg.head.length + 1);
-  let size = 0;
-  const push = (k: number, v: number): void => {
-    let i = size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (keys[p] <= k) break;
-      keys[i] = keys[p];
-      nodes[i] = nodes[p];
-      i = p;
-    }
-    keys[i] = k;
-    nodes[i] = v;
-  };
-  const pop = (): number => {
-    const top = nodes[0];
-    const k = keys[--size];
-    const v = nodes[size];
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= size) break;
-      if (c + 1 < size && keys[c + 1] < keys[c]) c++;
-      if (keys[c] >= k) break;
-      keys[i] = keys[c];
-      nodes[i] = nodes[c];
-      i = c;
-    }
-    keys[i] = k;
-    nodes[i] = v;
-    return top;
-  };
-  dist[dst] = 0;
-  push(0, dst);
-  while (size > 0) {
-    const k = keys[0];
-    const x = pop();
-    if (k > dist[x]) continue;
-    for (let i = cg.roff[x], end = cg.roff[x + 1]; i < end; i++) {
-      const e = cg.redge[i];
-      const y = cg.tail[e];
-      const dy = k + cg.weight[e];
-      if (dy < dist[y]) {
-        dist[y] = dy;
-        push(dy, y);
-      }
-    }
-  }
-  return dist;
-}
-
 /** What the last computation kept of one pair's best paths. */
 export interface PairFootprint {
   /** Best cost, null when unreachable. */

@@ -4,12 +4,12 @@
 import { createHash } from "node:crypto";
 import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet } from "../shared/pathset.js";
 import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
-import { compileGraphSteps, EcmpSource, type CompiledGraph } from "./ecmp.js";
+import { compileGraphSteps, EcmpSource, reverseSpf, type CompiledGraph } from "./ecmp.js";
 import { endpointResolver } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { planProbes } from "./plan.js";
 import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
-import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, reverseSpf, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
+import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
 import type { Steps } from "./slice.js";
 
 export interface PathQuery {
