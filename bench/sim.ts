@@ -69,6 +69,7 @@ import { codeDigest, distDir } from "./lib/build.js";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
+import { mulberry32 } from "../test/util/rng.js";
 
 const RATE_ALL = 25;
 const WINDOW_S = 10;
@@ -140,14 +141,7 @@ for (const t of only) if (!ALL_TOPOS.includes(t)) throw new Error(`--only: unkno
 function rng(...parts: number[]): () => number {
   let h = 0x9e3779b9;
   for (const p of parts) h = Math.imul(h ^ (p | 0), 0x85ebca6b) ^ (h >>> 13);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(h);
 }
 
 function gaussian(r: () => number): number {

@@ -1,17 +1,9 @@
 // A random connected IGP domain for the benches (seeded): a random recursive tree plus random
 // extra edges, metrics 1..100, and a few endpoint pairs spread over it.
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../test/util/rng.js";
+
+export { mulberry32 as rng };
 
 export interface Domain {
   nodes: string[];
@@ -21,7 +13,7 @@ export interface Domain {
 
 /** Connected: a random recursive tree, then random extra edges; no loops, no parallel edges. */
 export function randomDomain(n: number, undirectedEdges: number, seed: number): Domain {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const nodes = Array.from({ length: n }, (_, i) => `n${i}`);
   const seen = new Set<number>();
   const edges: Domain["edges"] = [];

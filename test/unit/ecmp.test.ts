@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { compileGraph, ecmp, EcmpSource, pairPaths, spf, type CompiledGraph, type EcmpResult } from "../../plugin/ecmp.js";
 import { graphFromEdges, node, readTopologyJson, topologyFromJson, TOPOLOGY_DIR } from "../util/edgelist.js";
+import { mulberry32 } from "../util/rng.js";
 
 interface Expected {
   results: Array<{ src: string; dst: string; cost: number; count: number; paths: string[][] }>;
@@ -137,17 +138,7 @@ for (const [name, c] of Object.entries(tables)) {
 // ---- The two strategies (bidirectional search for one pair, full SPF for several) against each
 // other and against brute force, on random graphs.
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface RandomGraph {
   cg: CompiledGraph;

@@ -7,6 +7,7 @@ import { buildPathSetSteps, PathComputer, type PathQuery } from "../../plugin/pa
 import { drain } from "../../plugin/slice.js";
 import type { TopoLink, TopoNode } from "../../plugin/topology.js";
 import { graphFromEdges, node } from "../util/edgelist.js";
+import { mulberry32 } from "../util/rng.js";
 
 type Edge = { src: string; dst: string; metric: number; id: string };
 const meta = { peers: ["p"], stale: false, prefixes: 0 };
@@ -21,15 +22,7 @@ const link = (a: string, b: string, metric: number, k: number): Edge[] => [
   { src: b, dst: a, metric, id: `${b}>${a}#${k}` },
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 test("incremental: a metric change recomputes only the pair whose paths cross the link", () => {
   const nodes = ["a", "b", "c", "d", "e"].map((n) => node(n));

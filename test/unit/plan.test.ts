@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { BETA2_MAX_SETS, planProbes, type PlanCandidate, type PlanOptions, type PlanReport } from "../../plugin/plan.js";
 import { compileGraph, EcmpSource } from "../../plugin/ecmp.js";
 import { readTopologyJson, topologyFromJson } from "../util/edgelist.js";
+import { mulberry32 } from "../util/rng.js";
 
 /** "a-b-c" -> directed links a>b, b>c. */
 const hops = (path: string): string[] => {
@@ -413,15 +414,7 @@ function fatTreeCandidates(file: string, mode: "reverse" | "routed", keep: (i: n
   return cands;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const fatTrees: Record<string, { cands: () => PlanCandidate[]; opts: PlanOptions; links: number; series: number; paths?: number }> = {
   // 128 paths is the least possible: 256 undirected links want 2 paths each, a path crosses 4.
