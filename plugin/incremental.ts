@@ -24,7 +24,6 @@ import type { TopoLink, TopoNode, Topology } from "./topology.js";
 export interface TopoSummary {
   /** Node ids in compiled-graph index order. */
   ids: string[];
-  index: Map<string, number>;
   links: Map<string, TopoLink>;
   /** What a path shows of each node, and its overload bit. */
   nodeSig: Map<string, string>;
@@ -47,7 +46,7 @@ const signature = (n: TopoNode): string => [n.name, n.routerId, n.teRouterIds.jo
 export function summarize(topo: Topology, cg: CompiledGraph): TopoSummary {
   const nodeSig = new Map<string, string>();
   for (const n of topo.nodes.values()) nodeSig.set(n.id, `${n.overload ? 1 : 0}${signature(n)}`);
-  return { ids: cg.ids, index: cg.index, links: new Map(topo.links.map((l) => [l.id, l])), nodeSig };
+  return { ids: cg.ids, links: new Map(topo.links.map((l) => [l.id, l])), nodeSig };
 }
 
 const sameIds = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

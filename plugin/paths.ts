@@ -157,11 +157,6 @@ export class PathComputer {
 
   constructor(readonly q: PathQuery) {}
 
-  /** Forget the previous run: the next one recomputes everything. */
-  reset(): void {
-    this.prev = undefined;
-  }
-
   *steps(topo: Topology, meta: BuildMeta): Steps<PathSetBody> {
     const q = this.q;
     const cg = yield* compileGraphSteps(topo.graph);
