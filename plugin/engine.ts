@@ -9,7 +9,7 @@ import type { Logger } from "../shared/log.js";
 import { decodeLine, type ExaEvent } from "./exabgp/decode.js";
 import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
-import { buildTopologySteps, type MetricKind } from "./topology.js";
+import { buildTopologySteps, type Graph, type MetricKind } from "./topology.js";
 import { PathComputer, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
 import { drain, runSliced, type Steps } from "./slice.js";
 import { serializeSnapshot } from "./snapshot.js";
@@ -66,6 +66,8 @@ export class Engine {
   private closed = false;
   /** Keeps the last run's pairs: a change recomputes only the pairs it can affect. */
   private readonly paths: PathComputer;
+  /** The last run's graph, updated in place by the next (buildTopologySteps). */
+  private graph?: Graph;
 
   constructor(
     private readonly opts: EngineOptions,
@@ -255,7 +257,8 @@ export class Engine {
   }
 
   private *computeSteps(): Steps<PathSetBody> {
-    const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric);
+    const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric, this.graph);
+    this.graph = topo.graph;
     for (const u of topo.unusable) this.io.log.once(`unusable:${u.id}:${u.reason}`, "debug", "link not used", { ...u });
     const counts = this.db.counts();
     return yield* this.paths.steps(topo, {

@@ -101,7 +101,12 @@ function mirrors(a: LsLink, b: LsLink): boolean {
   return true;
 }
 
-export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp"): Steps<Topology> {
+/**
+ * The topology of the LSDB's entries. `reuse`: the previous run's graph, brought up to date in
+ * place (labels replaced, only edges and nodes that came or went added or removed): graphlib's
+ * setEdge for a new edge is the costliest step of a rebuild, and one link change touches one.
+ */
+export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp", reuse?: Graph): Steps<Topology> {
   const nodes = new Map<string, TopoNode>();
   const nodeNames = new Map<string, { name?: string; protocolId: number }>();
   const links: LsEntry[] = [];
@@ -155,7 +160,7 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
     const l = to.get(nlri.to);
     to.set(nlri.to, l === undefined ? [nlri] : l.concat(nlri));
   }
-  const graph: Graph = new GraphlibGraph({ directed: true, multigraph: true });
+  const graph: Graph = reuse ?? new GraphlibGraph({ directed: true, multigraph: true });
   for (const node of nodes.values()) {
     if ((++n & 1023) === 0) yield;
     graph.setNode(node.id, node);
@@ -202,6 +207,15 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
     for (const t of attr.remoteTeRouterIds) if (isIpv4(t)) toNode.teRouterIds = withNew(toNode.teRouterIds, t);
     usable.push(link);
     graph.setEdge(link.from, link.to, link, link.id);
+  }
+  if (reuse) {
+    const live = new Set(usable.map((l) => l.id));
+    yield;
+    for (const e of graph.edges()) {
+      if ((++n & 1023) === 0) yield;
+      if (!live.has(e.name!)) graph.removeEdge(e);
+    }
+    for (const id of graph.nodes()) if (!nodes.has(id)) graph.removeNode(id);
   }
 
   const digest = createHash("sha256");
