@@ -218,7 +218,7 @@ export class PathComputer {
           continue;
         }
         stats.pairsRecomputed++;
-        pairs.set(key, this.pair(cg, srcSpec, dstSpec, s, d, src === undefined ? undefined : ecmpSource));
+        pairs.set(key, this.pair(cg, srcSpec, dstSpec, s, d, dst, src === undefined ? undefined : ecmpSource));
       }
       if (src !== undefined) {
         stats.sources++;
@@ -275,6 +275,7 @@ export class PathComputer {
     dstSpec: string,
     s: { node?: string; error?: string },
     d: { node?: string; error?: string },
+    dst: number | undefined,
     source: (() => EcmpSource) | undefined,
   ): PairEntry {
     const q = this.q;
@@ -286,7 +287,6 @@ export class PathComputer {
       chosen,
       footprint: footprint ?? { cost: null, truncated: false, linkIds: new Set(), nodeIds: new Set() },
     });
-    const dst = d.node === undefined ? undefined : cg.index.get(d.node);
     if (source === undefined || dst === undefined) return entry({ ...base, cost: null, reason: (s.error ?? d.error)! });
     const src = source();
     const r = src.pathsTo(dst, q.maxPerPair);
