@@ -162,7 +162,7 @@ async function main(): Promise<number> {
     const r = current.prober.setPathSet(set);
     log.info("path set in force", { generation: set.generation, from, added: r.added, removed: r.removed, kept: r.kept, refused: r.refused.length, rate: current.prober.schedule.rate });
     for (const x of r.refused) log.once(`refused:${x.path}:${x.reason}`, "warn", "path not probed", x);
-    if (current.prober.schedule.capped) log.once("capped", "warn", "max-pps caps the probe rate: every path is probed below prober.rate", { maxPps: cfg.maxPps });
+    if (current.prober.schedule.capped) log.once("capped", "warn", "max-pps caps the probe rate: every path is probed below its rate (the plan's, or prober.rate)", { maxPps: cfg.maxPps });
   };
   source.on("pathset", (set, from) => {
     confirmedAt = Date.now();

@@ -100,7 +100,7 @@ export class Prober implements ProberState {
     key?: Buffer,
   ) {
     // A backlog of 10 ms at most: after a stall, catch up in a small burst, not a flood.
-    this.scheduler = new Scheduler({ ratePerEntry: cfg.rate, maxPps: cfg.maxPps, maxBacklogS: 0.01 });
+    this.scheduler = new Scheduler({ maxPps: cfg.maxPps, maxBacklogS: 0.01 });
     if (key) this.mac = new PayloadMac(key);
   }
 
@@ -132,6 +132,7 @@ export class Prober implements ProberState {
   setPathSet(set: PathSet): SwapResult {
     const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [] };
     const want = new Map<string, { path: Path; cls: { name: string; dscp: number } }>();
+    const fresh = new Set<number>();
     for (const path of set.paths) {
       if (!path.probeable) {
         result.refused.push({ path: path.id, reason: path.unprobeableReason ?? "unprobeable" });
@@ -152,6 +153,7 @@ export class Prober implements ProberState {
       const old = this.byKey.get(key);
       if (old) {
         old.path = path; // same links; names or addresses may have been refreshed
+        old.tracker.grow(this.trackerWindow(path)); // its rate may have gone up
         result.kept++;
         continue;
       }
@@ -160,6 +162,7 @@ export class Prober implements ProberState {
         const e = this.makeEntry(key, index, path, cls, mirrors);
         this.byKey.set(key, e);
         this.byIndex[index] = e;
+        fresh.add(index);
         result.added++;
       } catch (err) {
         this.freeIndexes.push(index);
@@ -169,14 +172,25 @@ export class Prober implements ProberState {
     }
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
     this.set = set;
-    this.scheduler.setEntries(this.order.length, this.io.nowNs());
-    // A probe plan (plugin mode `plan`) gives each path its rate, the budget split evenly.
-    const planned = set.paths.find((p) => p.rate !== undefined)?.rate;
-    this.scheduler.setRatePerEntry(planned ?? this.cfg.rate, this.io.nowNs());
+    // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The scheduler is indexed by the entries'
+    // stable indexes (holes idle), so kept entries keep their place in the rotation.
+    const rates = new Float64Array(this.byIndex.length);
+    for (const e of this.order) rates[e.index] = this.rateOf(e.path);
+    this.scheduler.setEntries(rates, this.io.nowNs(), fresh);
     // Links that no longer exist go away with them.
     const live = new Set(this.order.flatMap((e) => e.links.map((l) => l.id)));
     for (const id of [...this.suspectState.keys()]) if (!live.has(id)) this.suspectState.delete(id);
     return result;
+  }
+
+  /** Probes per second for each of a path's entries: the plan's rate, else prober.rate. */
+  private rateOf(path: Path): number {
+    return path.rate !== undefined && path.rate > 0 && Number.isFinite(path.rate) ? path.rate : this.cfg.rate;
+  }
+
+  /** Tracker slots: twice the probes in flight until finalized (2 x timeout), at the entry's rate. */
+  private trackerWindow(path: Path): number {
+    return Math.max(64, Math.ceil(Math.max(this.cfg.rate, this.rateOf(path)) * (this.cfg.timeout / 1000) * 4) + 16);
   }
 
   private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, mirrors: Map<string, Path>): Entry {
@@ -205,7 +219,7 @@ export class Prober implements ProberState {
     }
     const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name };
     const tracker = new PathTracker(index, {
-      window: Math.max(64, Math.ceil(this.cfg.rate * (this.cfg.timeout / 1000) * 4) + 16),
+      window: this.trackerWindow(path),
       timeoutNs: this.cfg.timeout * 1e6,
       finalNs: this.cfg.timeout * 2e6,
       downAfter: this.cfg.downAfter,
@@ -251,7 +265,7 @@ export class Prober implements ProberState {
         break;
       }
       inFlight++;
-      const e = this.order[this.scheduler.next()];
+      const e = this.byIndex[this.scheduler.next()]!;
       const seq = e.tracker.send(now);
       const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
       this.io.send(pkt, e.firstHop);
@@ -267,6 +281,7 @@ export class Prober implements ProberState {
     return this.scheduler.untilNextNs(this.io.nowNs());
   }
 
+  /** The aggregate: probes per second over all entries, and whether max-pps slows them all. */
   get schedule(): { rate: number; capped: boolean; skipped: number; overloaded: number } {
     return { rate: this.scheduler.rate, capped: this.scheduler.capped, skipped: this.scheduler.skipped, overloaded: this.overloaded };
   }

@@ -55,9 +55,9 @@ export class PathTracker {
   private streakOk = 0;
   private streakBad = 0;
   private highestReceived = -1;
-  private readonly seqAt: Float64Array;
-  private readonly sentAt: Float64Array;
-  private readonly state: Uint8Array;
+  private seqAt: Float64Array;
+  private sentAt: Float64Array;
+  private state: Uint8Array;
   /** Next sequence to check for its timeout, and next to finalize (both only grow). */
   private timeoutSeq = 0;
   private finalSeq = 0;
@@ -65,11 +65,31 @@ export class PathTracker {
 
   constructor(
     readonly index: number,
-    private readonly o: TrackerOptions,
+    private o: TrackerOptions,
   ) {
     this.seqAt = new Float64Array(o.window).fill(-1);
     this.sentAt = new Float64Array(o.window);
     this.state = new Uint8Array(o.window);
+  }
+
+  /**
+   * Make room for at least `window` slots (a path whose rate went up), keeping every probe's
+   * state: the sequences held span fewer than the old window, so they stay apart mod a larger one.
+   */
+  grow(window: number): void {
+    if (window <= this.o.window) return;
+    const { seqAt, sentAt, state } = this;
+    this.seqAt = new Float64Array(window).fill(-1);
+    this.sentAt = new Float64Array(window);
+    this.state = new Uint8Array(window);
+    for (let s = 0; s < seqAt.length; s++) {
+      if (seqAt[s] < 0) continue;
+      const slot = seqAt[s] % window;
+      this.seqAt[slot] = seqAt[s];
+      this.sentAt[slot] = sentAt[s];
+      this.state[slot] = state[s];
+    }
+    this.o = { ...this.o, window };
   }
 
   /** Allocate the next sequence number and record it as sent at `nowNs`. */

@@ -78,7 +78,8 @@ function setup(cfg = proberConfig(), key?: Buffer) {
       if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
     }
   };
-  return { prober, broken, logs, run, net };
+  const advance = (ns: number): void => void (now += ns);
+  return { prober, broken, logs, run, net, advance };
 }
 
 const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.labels.hops), e]));
@@ -201,6 +202,75 @@ test("prober: a probe plan's per-path rate replaces prober.rate", async () => {
   assert.equal(s.prober.schedule.rate, 8 * 5);
   s.prober.setPathSet({ ...set, generation: 2 });
   assert.equal(s.prober.schedule.rate, 8 * 10, "back to prober.rate without a plan");
+});
+
+test("prober: paths of a probe plan at different rates are probed in that ratio", async () => {
+  const s = setup();
+  const set = await nanogPathSet();
+  const [a, b] = set.paths;
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...a, rate: 10 }, { ...b, rate: 40 }] });
+  assert.equal(s.prober.schedule.rate, 50, "the aggregate");
+  assert.equal(s.prober.schedule.capped, false);
+  s.run(10);
+  const sent = new Map([...s.prober.entries()].map((e) => [e.path.id, e.tracker.counters]));
+  assert.ok(Math.abs(sent.get(a.id)!.sent - 100) <= 1, `${sent.get(a.id)!.sent} probes at 10/s in 10 s`);
+  assert.ok(Math.abs(sent.get(b.id)!.sent - 400) <= 1, `${sent.get(b.id)!.sent} probes at 40/s in 10 s`);
+  for (const c of sent.values()) assert.equal(c.lost, 0);
+  // A new plan changes one path's rate: the other keeps its pace.
+  s.prober.setPathSet({ ...set, generation: 2, mode: "plan", paths: [{ ...a, rate: 30 }, { ...b, rate: 40 }] });
+  assert.equal(s.prober.schedule.rate, 70);
+  const before = [...sent.values()].map((c) => c.sent);
+  s.run(10);
+  assert.ok(Math.abs(sent.get(a.id)!.sent - before[0] - 300) <= 1);
+  assert.ok(Math.abs(sent.get(b.id)!.sent - before[1] - 400) <= 1);
+});
+
+test("prober: max-pps slows planned paths by one factor and says so", async () => {
+  const s = setup(proberConfig("  max-pps: 25\n"));
+  const set = await nanogPathSet();
+  const [a, b] = set.paths;
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...a, rate: 10 }, { ...b, rate: 40 }] });
+  assert.deepEqual([s.prober.schedule.rate, s.prober.schedule.capped], [25, true]);
+  s.run(10);
+  const sent = [...s.prober.entries()].map((e) => e.tracker.counters.sent);
+  assert.ok(Math.abs(sent[0] - 50) <= 1 && Math.abs(sent[1] - 200) <= 1, String(sent));
+});
+
+test("prober: a fast planned path's tracker window holds what it has in flight", async () => {
+  const s = setup(); // prober.rate 10, timeout 200 ms: a window sized for 10/s holds 64 probes
+  const set = await nanogPathSet();
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 1000 }] });
+  // Replies come back after 150 ms (within the timeout): 150 probes in flight at 1000/s.
+  for (let tick = 1; tick <= 600; tick++) {
+    s.advance(5e6);
+    s.prober.tick();
+    if (tick % 30 === 0) s.net.flush();
+  }
+  s.net.flush();
+  const c = [...s.prober.entries()][0].tracker.counters;
+  assert.ok(Math.abs(c.sent - 3000) <= 1, `${c.sent} sent`);
+  assert.equal(c.lost, 0, "no probe finalized early for want of a slot");
+  assert.equal(c.received, c.sent);
+});
+
+test("prober: a kept path whose planned rate goes up gets a window for it", async () => {
+  const s = setup(); // prober.rate 10, timeout 200 ms
+  const set = await nanogPathSet();
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 10 }] });
+  s.advance(1e9);
+  s.prober.tick();
+  s.net.flush();
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 1000 }] });
+  for (let tick = 1; tick <= 600; tick++) {
+    s.advance(5e6);
+    s.prober.tick();
+    if (tick % 30 === 0) s.net.flush();
+  }
+  s.net.flush();
+  const c = [...s.prober.entries()][0].tracker.counters;
+  assert.ok(c.sent > 3000, `${c.sent} sent`);
+  assert.equal(c.lost, 0, "no probe finalized early for want of a slot");
+  assert.equal(c.received, c.sent);
 });
 
 test("prober: routed mode stacks only the forward hops", async () => {

@@ -85,6 +85,23 @@ test("tracker: down after N consecutive timeouts, up after M successes", () => {
   assert.equal(t.counters.lost, 3);
 });
 
+test("tracker: grow keeps every probe's state, and a larger window stops early finalizing", () => {
+  const t = new PathTracker(0, { window: 4, timeoutNs: 100 * MS, finalNs: 300 * MS, downAfter: 3, upAfter: 1 });
+  for (let i = 0; i < 6; i++) t.send(i * MS); // seqs 0, 1 finalized early; 2..5 in flight
+  assert.equal(t.receive(3, 10 * MS), "received");
+  t.grow(16);
+  assert.equal(t.receive(3, 11 * MS), "duplicate");
+  assert.equal(t.receive(1, 11 * MS), "replay"); // its slot went to seq 5 before the growth
+  for (let i = 6; i < 16; i++) t.send(i * MS); // 2..15 fit in 16 slots: nothing more lost
+  adds(t);
+  assert.equal(t.counters.lost, 2);
+  assert.equal(t.receive(2, 20 * MS), "received");
+  assert.equal(t.receive(15, 20 * MS), "received");
+  t.grow(8); // never shrinks
+  assert.equal(t.receive(5, 21 * MS), "received");
+  adds(t);
+});
+
 test("tracker: a window too small for the rate finalizes the oldest probe early, still adding up", () => {
   const t = new PathTracker(0, { window: 4, timeoutNs: 100 * MS, finalNs: 300 * MS, downAfter: 3, upAfter: 1 });
   for (let i = 0; i < 10; i++) t.send(i * MS);
