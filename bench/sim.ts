@@ -16,9 +16,9 @@
 //  - random1000 and the zoo: all pairs of the nodes of the file's all_pairs_among query (the zoo:
 //    every node; Cogent: its 23 nodes of degree 4 or more).
 // Plans. ALL: every candidate at 25 probes/s (the prober's default rate). PLAN: planProbes(alpha 2,
-// beta 1, budget = ALL's probes/s / 3); each chosen path gets the plan's rate (budget / paths, at
-// most 100/s). PLAN-b2, for the 2-5 failure scenarios only: the same with beta 2, where the plan
-// can afford it.
+// beta 1, budget = ALL's probes/s / 3, the default minLinkPps 25: spare budget buys witness
+// paths); each chosen path gets the plan's rate (budget / paths, at most 100/s). PLAN-b2, for the
+// 2-5 failure scenarios only: the same with beta 2, where the plan can afford it.
 //
 // Scenarios (failures drawn from a seeded PRNG, the same draw for ALL and PLAN): one black-holed
 // directed link (p = 1); one at 10%; one at 1%, over 60 s and, the same draws, over 300 s; 2, 3
@@ -697,7 +697,7 @@ function main(): void {
     say(`\n### ${name}: ${s.nodes} nodes, ${s.edges} links; ${s.pairs} pairs (${s.pairNote}), ${s.candidates.length} candidate paths, ${s.links.length} directed links probed, ${trials} trials, ${totalS.toFixed(1)} s\n`);
     say(`ALL: ${allSet.paths.length} paths x ${RATE_ALL}/s = ${allSet.pps.toFixed(0)} probes/s (${linksOn(allSet)}).`);
     say(
-      `PLAN (alpha 2, beta 1, budget ${budget.toFixed(0)} pps): ${planSet.paths.length} paths at ${planSet.paths[0]?.rate.toFixed(2)}/s = ${planSet.pps.toFixed(0)} probes/s${plan.budgetLimited ? " (budget-limited)" : ""}, planned in ${planMs.toFixed(0)} ms (${linksOn(planSet)}).`,
+      `PLAN (alpha 2, beta 1, budget ${budget.toFixed(0)} pps, min link pps 25): ${planSet.paths.length} paths at ${planSet.paths[0]?.rate.toFixed(2)}/s = ${planSet.pps.toFixed(0)} probes/s${plan.budgetLimited ? " (budget-limited)" : ""}, planned in ${planMs.toFixed(0)} ms (${linksOn(planSet)}).`,
     );
     say(
       plan2Set

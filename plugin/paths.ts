@@ -12,13 +12,22 @@ import { stableId, type TopoLink, type TopoNode, type Topology } from "./topolog
 import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
 import type { Steps } from "./slice.js";
 
+/** Mode `plan`: the budget and what the plan must achieve (see PlanOptions). */
+export interface PlanQuery {
+  budgetPps: number;
+  alpha: number;
+  beta: number;
+  /** Default 25. */
+  minLinkPps?: number;
+}
+
 export interface PathQuery {
   /** Directed pairs of endpoint specs. */
   pairs: Array<[string, string]>;
   mode: PathMode;
   maxPerPair: number;
   /** Mode `plan`. */
-  plan?: { budgetPps: number; alpha: number; beta: number };
+  plan?: PlanQuery;
 }
 
 export type PathSetBody = Omit<PathSet, "generation" | "time">;
@@ -260,7 +269,7 @@ export class PathComputer {
       for (const p of e.chosen) paths.set(p.id, { ...p });
       pairResults.set(key, { ...e.result, paths: e.chosen.map((p) => p.id) });
     }
-    const plan = q.mode === "plan" ? choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1 }, paths) : undefined;
+    const plan = q.mode === "plan" ? choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 }, paths) : undefined;
     return {
       pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
       paths: [...paths.values()],
@@ -316,7 +325,7 @@ export function buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta)
  * `reverse` mode), so each candidate crosses its links and its mirror's. Paths not chosen leave
  * `paths` and their pair's list; each chosen one gets its `rate`.
  */
-function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: { budgetPps: number; alpha: number; beta: number }, keep: Map<string, Path>): NonNullable<PathSet["plan"]> {
+function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: PlanQuery, keep: Map<string, Path>): NonNullable<PathSet["plan"]> {
   const byHops = new Map(all.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
   const ends = new Map<string, { id: string; from: string; to: string }>();
   const candidates = all.map((p) => {
@@ -325,7 +334,7 @@ function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: { budgetPps:
     for (const l of links) ends.set(l.id, { id: l.id, from: l.from, to: l.to });
     return { id: p.id, links: links.map((l) => l.id) };
   });
-  const report = planProbes(candidates, { budgetPps: o.budgetPps, alpha: o.alpha, beta: o.beta });
+  const report = planProbes(candidates, { budgetPps: o.budgetPps, alpha: o.alpha, beta: o.beta, minLinkPps: o.minLinkPps });
   const rate = new Map(report.paths.map((p) => [p.id, p.rate]));
   for (const p of all) {
     if (rate.has(p.id)) p.rate = rate.get(p.id);
@@ -336,6 +345,7 @@ function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: { budgetPps:
     budgetPps: o.budgetPps,
     alpha: o.alpha,
     beta: report.beta,
+    ...(o.minLinkPps === undefined ? {} : { minLinkPps: o.minLinkPps }),
     chosen: report.paths.length,
     candidates: all.length,
     budgetLimited: report.budgetLimited,

@@ -9,7 +9,8 @@
 //    of candidates that cross it;
 //  - beta-identifiability: any two sets of at most beta failed links give different signatures,
 //    and none gives the empty signature of "nothing failed";
-//  - as few paths as the greedy below finds, then a rate for each out of a pps budget.
+//  - as few paths as the greedy below finds, then a rate for each out of a pps budget; what the
+//    budget leaves buys paths for several failures at once.
 //
 // Groups first. Links that every candidate crosses alike (the same candidates cross each: links in
 // series with no branch between them; the two directions of a link under out-and-back probes) can
@@ -49,6 +50,9 @@
 // path indices), so a loss is exact: each class the path crosses merges with the class whose
 // signature lacks just that path.
 //
+// Then spare budget: once alpha and beta are met, paths that give failed links witnesses against
+// other failed links (addWitnesses), while every link keeps minLinkPps; then an even split.
+//
 // Ties go to the earlier candidate when adding and to the later one when dropping; the output
 // depends only on the input. beta = 2 enumerates every pair of units, so it runs when there are at
 // most BETA2_MAX_SETS failure sets; above that the plan is made for beta = 1 and report.beta says
@@ -71,6 +75,11 @@ export interface PlanOptions {
   minRatePerPath?: number;
   /** Default 100. */
   maxRatePerPath?: number;
+  /**
+   * Budget left once alpha and beta are met buys more paths (addWitnesses) while every link
+   * still sees this many probes per second (default 25: a path's rate in mode all).
+   */
+  minLinkPps?: number;
 }
 
 export interface PlannedPath {
@@ -119,6 +128,7 @@ interface Options {
   beta: number;
   minRate: number;
   maxRate: number;
+  minLinkPps: number;
 }
 
 function checkOptions(o: PlanOptions): Options {
@@ -131,7 +141,9 @@ function checkOptions(o: PlanOptions): Options {
   if (beta !== 0 && beta !== 1 && beta !== 2) throw new RangeError(`plan: beta must be 0, 1 or 2, got ${beta}`);
   if (!Number.isFinite(minRate) || minRate <= 0) throw new RangeError(`plan: minRatePerPath must be > 0, got ${minRate}`);
   if (!Number.isFinite(maxRate) || maxRate < minRate) throw new RangeError(`plan: maxRatePerPath must be >= minRatePerPath (${minRate}), got ${maxRate}`);
-  return { budget: o.budgetPps, alpha, beta, minRate, maxRate };
+  const minLinkPps = o.minLinkPps ?? 25;
+  if (!(minLinkPps >= 0)) throw new RangeError(`plan: minLinkPps must be a number >= 0, got ${minLinkPps}`);
+  return { budget: o.budgetPps, alpha, beta, minRate, maxRate, minLinkPps };
 }
 
 /** Compressed rows: row r is idx[off[r] .. off[r+1]-1]. */
@@ -442,6 +454,102 @@ class Signatures {
   }
 }
 
+/** Most (unit, failure set) witness targets addWitnesses keeps a flag for, per round (1 MiB). */
+export const WITNESS_MAX_TARGETS = 1 << 20;
+/** Most target checks a round may cost over all candidates, so the plan stays fast. */
+const WITNESS_MAX_WORK = 1e8;
+
+/**
+ * Spends what the budget leaves once the plan is met: more paths, for several failures at once.
+ * A witness of unit u against a set V of other units is a chosen path that crosses u and none of
+ * V: whatever V does, that path shows whether u failed. With a witness for every u and every V of
+ * d units, the probe matrix is d-disjunct (group testing; Du and Hwang, Combinatorial Group
+ * Testing, 2000), and any d + 1 failed units are named by their signature alone: each is the one
+ * failure its witness shows. Round d = 1, 2, ... adds, greedily, the path that gives most (u, V)
+ * pairs their first witness (a coverage function: lazy greedy, Minoux 1978), until no path adds
+ * one; it stops for good when the next path would take the floor (the least probe rate through
+ * any unit: its chosen paths times the even rate) below minLinkPps, or the budget's minRate allows
+ * no more paths. Rounds whose table or cost is too big are not run (large domains). Returns the
+ * number of paths added.
+ */
+function addWitnesses(units: Rows, U: number, P: number, chosen: Uint8Array, cov: Int32Array, n: number, o: Options): number {
+  const rateAt = (paths: number): number => Math.min(o.maxRate, o.budget / paths);
+  const room = Math.min(P, Math.floor(o.budget / o.minRate + 1e-9)) - n;
+  const maxD = Math.min(U - 1, 8);
+  const C = binomials(U, maxD);
+  const comp: number[] = [];
+  const at: number[] = [];
+  const inP = new Int32Array(U);
+  /** Calls f with every target (u, V) that path p witnesses, for |V| = d. */
+  const eachTarget = (p: number, d: number, f: (t: number) => void): void => {
+    comp.length = 0;
+    for (let i = units.off[p]; i < units.off[p + 1]; i++) inP[units.idx[i]] = p + 1;
+    for (let v = 0; v < U; v++) if (inP[v] !== p + 1) comp.push(v);
+    if (comp.length < d) return;
+    at.length = d;
+    for (let i = 0; i < d; i++) at[i] = i;
+    for (;;) {
+      let rank = 0; // colex rank of V among the d-subsets of all units
+      for (let i = 0; i < d; i++) rank += C[comp[at[i]]][i + 1];
+      for (let i = units.off[p]; i < units.off[p + 1]; i++) f(units.idx[i] * C[U][d] + rank);
+      let i = d - 1;
+      while (i >= 0 && at[i] === comp.length - d + i) i--;
+      if (i < 0) return;
+      at[i]++;
+      for (let j = i + 1; j < d; j++) at[j] = at[j - 1] + 1;
+    }
+  };
+  let length = 0;
+  for (let p = 0; p < P; p++) length += units.off[p + 1] - units.off[p];
+  let added = 0;
+  for (let d = 1; d <= maxD && added < room; d++) {
+    if (U * C[U][d] > WITNESS_MAX_TARGETS || length * C[U][d] > WITNESS_MAX_WORK) break;
+    const done = new Uint8Array(U * C[U][d]);
+    for (let p = 0; p < P; p++) if (chosen[p]) eachTarget(p, d, (t) => (done[t] = 1));
+    let g = 0;
+    const count = (t: number): void => void (g += 1 - done[t]);
+    const gain = (p: number): number => {
+      g = 0;
+      eachTarget(p, d, count);
+      return g;
+    };
+    const heap = new Heap(P);
+    for (let p = 0; p < P; p++) if (!chosen[p] && gain(p) > 0) heap.push(g, p);
+    while (heap.size > 0 && added < room) {
+      const p = heap.topTie();
+      heap.pop();
+      if (gain(p) === 0) continue;
+      if (!heap.beats(g, p)) {
+        heap.push(g, p);
+        continue;
+      }
+      // The floor with p: the units p crosses gain a path, and every path slows to the new rate.
+      for (let i = units.off[p]; i < units.off[p + 1]; i++) cov[units.idx[i]]++;
+      let low = Infinity;
+      for (let u = 0; u < U; u++) low = Math.min(low, cov[u]);
+      if (low * rateAt(n + added + 1) < o.minLinkPps) {
+        for (let i = units.off[p]; i < units.off[p + 1]; i++) cov[units.idx[i]]--;
+        return added;
+      }
+      chosen[p] = 1;
+      eachTarget(p, d, (t) => (done[t] = 1));
+      added++;
+    }
+  }
+  return added;
+}
+
+/** C[n][k] for n <= N, k <= K (0 beyond n). */
+function binomials(N: number, K: number): number[][] {
+  const C: number[][] = [];
+  for (let m = 0; m <= N; m++) {
+    C.push(new Array<number>(K + 1).fill(0));
+    C[m][0] = 1;
+    for (let k = 1; k <= Math.min(m, K); k++) C[m][k] = C[m - 1][k - 1] + C[m - 1][k];
+  }
+  return C;
+}
+
 export function planProbes(candidates: readonly PlanCandidate[], opts: PlanOptions, allLinks: readonly string[] = []): PlanReport {
   const o = checkOptions(opts);
   const P = candidates.length;
@@ -692,7 +800,8 @@ export function planProbes(candidates: readonly PlanCandidate[], opts: PlanOptio
     n--;
   }
 
-  // Report.
+  // Spare budget: more paths, for several failures at once. Then the rate: an even split.
+  if (!budgetLimited && (o.alpha > 0 || o.beta > 0)) n += addWitnesses(units, U, P, chosen, cov, n, o);
   const rate = n > 0 ? Math.min(o.maxRate, o.budget / n) : 0;
   const paths: PlannedPath[] = [];
   for (let p = 0; p < P; p++) if (chosen[p]) paths.push({ id: candidates[p].id, rate });

@@ -40,6 +40,7 @@ export interface PlanConfig {
   readonly budgetPps: number;
   readonly alpha: number;
   readonly beta: number;
+  readonly minLinkPps: number;
 }
 
 export interface OutputConfig {
@@ -566,6 +567,7 @@ const PLUGIN = section<PluginConfig>({
     budgetPps: integer(1, 10_000_000, 1000, "Mode plan: probes per second to spread over the chosen paths."),
     alpha: integer(1, 16, 2, "Mode plan: chosen paths crossing each link, where the topology allows."),
     beta: integer(0, 2, 1, "Mode plan: failed links at once whose failing-path signatures must differ (2 only on small topologies)."),
+    minLinkPps: integer(0, 10_000_000, 25, "Mode plan: budget left once alpha and beta are met buys more paths, chosen so that several failures at once show apart, while every link still sees this many probes per second (25: one path's rate in mode all)."),
   }),
   output: section<OutputConfig>({
     file: path("/var/lib/lsprobe/paths.json", "Path-set file, written atomically (temporary file and rename)."),

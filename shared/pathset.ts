@@ -85,6 +85,8 @@ export interface ProbePlan {
   alpha: number;
   /** The beta planned for (1 when 2 was asked of too many links). */
   beta: number;
+  /** Spare budget bought more paths while every link saw this many probes/s (plan.min-link-pps). */
+  minLinkPps?: number;
   /** Paths chosen, of how many equal-cost candidates. */
   chosen: number;
   candidates: number;

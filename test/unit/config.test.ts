@@ -24,7 +24,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
   plugin: {
     endpoints: { pairs: [["r1", "r6"]], groups: [] },
     paths: { mode: "all", maxPerPair: 64, metric: "igp" },
-    plan: { budgetPps: 1000, alpha: 2, beta: 1 },
+    plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
     output: { file: "/var/lib/lsprobe/paths.json", socket: "/run/lsprobe/paths.sock", socketMode: 0o660 },
     stateFile: "/var/lib/lsprobe/lsdb.json",
     debounce: 200,
@@ -72,6 +72,7 @@ const EVERY_DEFAULT = `plugin:
     budget-pps: 1000
     alpha: 2
     beta: 1
+    min-link-pps: 25
   output:
     file: /var/lib/lsprobe/paths.json
     socket: /run/lsprobe/paths.sock
@@ -122,7 +123,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 39);
+  assert.equal(keys.length, 40);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -154,7 +155,7 @@ log: {level: debug, format: json}
     plugin: {
       endpoints: { pairs: [], groups: [["r1", "r2", "198.18.0.6/32"]] },
       paths: { mode: "cover", maxPerPair: 100000, metric: "te" },
-      plan: { budgetPps: 1000, alpha: 2, beta: 1 },
+      plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
       output: { file: "/srv/paths.json", socket: null, socketMode: 0o600 },
       stateFile: null,
       debounce: 0,

@@ -149,10 +149,11 @@ const nanogTables: Record<
     series: NANOG_EDGES,
   },
   // alpha 2 costs two more paths: r2-r4 needs F (A is its other), r3-r5 needs G; E is not needed
-  // (r1-r2 and r1-r3 have two already).
+  // (r1-r2 and r1-r3 have two already). A seventh path would leave r2-r4 two paths at 120/7 =
+  // 17.1 pps, 34.3 pps in all: below minLinkPps 41, so no spare path (see "spare budget" below).
   "r1->r6 and r2->r3, alpha 2: six paths": {
     cands: [...NANOG_R1_R6, ...NANOG_R2_R3].map(outAndBack),
-    opts: { budgetPps: 120 },
+    opts: { budgetPps: 120, minLinkPps: 41 },
     want: [...NANOG_R1_R6, "r2-r4-r3", "r2-r5-r3"],
     rate: 20,
     coverage: { "r1>r2": 2, "r2>r4": 2, "r3>r4": 2, "r3>r5": 2, "r4>r6": 2 },
@@ -335,6 +336,7 @@ const bad: Record<string, [PlanOptions, RegExp]> = {
   "fractional alpha": [{ budgetPps: 1, alpha: 1.5 }, /alpha must be an integer >= 0, got 1.5/],
   "min rate 0": [{ budgetPps: 1, minRatePerPath: 0 }, /minRatePerPath must be > 0, got 0/],
   "max below min": [{ budgetPps: 1, minRatePerPath: 5, maxRatePerPath: 2 }, /maxRatePerPath must be >= minRatePerPath \(5\), got 2/],
+  "min link pps NaN": [{ budgetPps: 1, minLinkPps: NaN }, /minLinkPps must be a number >= 0, got NaN/],
 };
 for (const [name, [opts, msg]] of Object.entries(bad)) test(`plan: rejects ${name}`, () => assert.throws(() => planProbes([], opts), msg));
 
@@ -381,11 +383,103 @@ test("plan: 300 random small inputs: invariants for beta 0, 1, 2 and budgets; gr
       const sigs = links.map((l) => signature(sub, [l]));
       if (sigs.every((s, i) => s !== "" && sigs.every((s2, j) => (s === s2) === (all[i] === all[j])))) best = sub.length;
     }
-    greedy += planProbes(cands, { budgetPps: 1000, alpha: 1 }).paths.length;
+    greedy += planProbes(cands, { budgetPps: 1000, alpha: 1, minLinkPps: Infinity }).paths.length;
     optimum += best;
   }
   assert.ok(greedy >= optimum);
   t.diagnostic(`alpha 1, beta 1: greedy ${greedy} paths in all, optimum ${optimum} (${((100 * (greedy - optimum)) / optimum).toFixed(1)}% more)`);
+});
+
+// --- spare budget: witnesses ------------------------------------------------------------------------
+
+/** Units: links that every candidate crosses alike (what no plan tells apart), as link lists. */
+function unitsOf(cands: readonly PlanCandidate[]): string[][] {
+  const by = new Map<string, string[]>();
+  for (const l of new Set(cands.flatMap((c) => c.links))) by.set(signature(cands, [l]), [...(by.get(signature(cands, [l])) ?? []), l]);
+  return [...by.values()];
+}
+
+/** Subsets of `xs` with `d` members. */
+function subsets<T>(xs: readonly T[], d: number): T[][] {
+  if (d === 0) return [[]];
+  return xs.flatMap((x, i) => subsets(xs.slice(i + 1), d - 1).map((rest) => [x, ...rest]));
+}
+
+/**
+ * Pairs (unit u, set V of d other units) that some candidate witnesses (crosses u and no unit of
+ * V) but no path of `paths` does, by brute force.
+ */
+function unwitnessed(cands: readonly PlanCandidate[], paths: readonly PlanCandidate[], d: number): string[] {
+  const units = unitsOf(cands);
+  const crosses = (p: PlanCandidate, unit: string[]): boolean => p.links.includes(unit[0]);
+  const out: string[] = [];
+  units.forEach((u, i) => {
+    for (const V of subsets(units.filter((_, j) => j !== i), d)) {
+      const w = (p: PlanCandidate): boolean => crosses(p, u) && !V.some((v) => crosses(p, v));
+      if (cands.some(w) && !paths.some(w)) out.push(`${edgeNames(u)} vs ${V.map(edgeNames).sort().join(",")}`);
+    }
+  });
+  return out;
+}
+
+/** The least probe rate through any link of the chosen paths. */
+function floorOf(r: PlanReport): number {
+  return Math.min(...Object.values(r.coverage).filter((k) => k > 0).map((k) => k * (r.paths[0]?.rate ?? 0)));
+}
+
+test("plan: spare budget buys witnesses: NANOG r1->r6 and r2->r3 takes r2-r1-r3 as well", () => {
+  const cands = [...NANOG_R1_R6, ...NANOG_R2_R3].map(outAndBack);
+  const minimal = planProbes(cands, { budgetPps: 120, minLinkPps: Infinity });
+  const r = planProbes(cands, { budgetPps: 120 });
+  // The six of the minimal plan cross r1-r2 only on r1-r2-r4-r6 and r1-r2-r5-r6: one failed link
+  // of each (4 ways) hides whether r1-r2 failed. r2-r1-r3 shows it (a witness of r1-r2 against
+  // those pairs); so for r1-r3 and its paths over r3-r4 or r4-r6, and r3-r5 or r5-r6.
+  const six = cands.filter((c) => minimal.paths.some((p) => p.id === c.id));
+  assert.equal(six.length, 6);
+  assert.deepEqual(unwitnessed(cands, six, 1), []);
+  const hidden = (u: string, a: string[], b: string[]): string[] => a.flatMap((x) => b.map((y) => `${u} vs ${[x, y].sort().join(",")}`));
+  assert.deepEqual(
+    unwitnessed(cands, six, 2).sort(),
+    [...hidden("r1-r2", ["r2-r4", "r4-r6"], ["r2-r5", "r5-r6"]), ...hidden("r1-r3", ["r3-r4", "r4-r6"], ["r3-r5", "r5-r6"])].sort(),
+  );
+  assert.deepEqual(r.paths.map((p) => p.id), [...NANOG_R1_R6, ...NANOG_R2_R3]);
+  assert.deepEqual(unwitnessed(cands, cands, 2), []);
+  // The least-probed links (two paths) at 120/7 pps each: 34.3 >= 25.
+  assert.ok(Math.abs(floorOf(r) - (2 * 120) / 7) < 1e-9);
+  checkInvariants(cands, { budgetPps: 120 }, r);
+});
+
+test("plan: spare budget: the minimal plan is kept, the floor holds, and with room the plan is as disjunct as the candidates", () => {
+  const rnd = prng(76);
+  let grew = 0;
+  for (let trial = 0; trial < 200; trial++) {
+    const nLinks = 3 + Math.floor(rnd() * 8);
+    const cands: PlanCandidate[] = [];
+    for (let p = 0, n = 2 + Math.floor(rnd() * 10); p < n; p++)
+      cands.push({ id: `p${p}`, links: Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => `l${Math.floor(rnd() * nLinks)}`) });
+    for (const [budgetPps, minLinkPps] of [
+      [60, 25],
+      [100, 40],
+      [1e6, 0],
+    ]) {
+      const opts = { budgetPps, minLinkPps };
+      const minimal = planProbes(cands, { ...opts, minLinkPps: Infinity });
+      const r = planProbes(cands, opts);
+      checkInvariants(cands, opts, r);
+      const ids = new Set(r.paths.map((p) => p.id));
+      assert.ok(minimal.paths.every((p) => ids.has(p.id)), "the minimal plan's paths stay");
+      if (r.paths.length > minimal.paths.length) {
+        grew++;
+        assert.ok(floorOf(r) >= minLinkPps - 1e-9, `floor ${floorOf(r)} < ${minLinkPps}`);
+      }
+      if (budgetPps === 1e6) {
+        // Room for every path and no floor: every witness the candidates give, for d = 1..3.
+        const chosen = cands.filter((c) => ids.has(c.id));
+        for (const d of [1, 2, 3]) assert.deepEqual(unwitnessed(cands, chosen, d), [], `d = ${d}`);
+      }
+    }
+  }
+  assert.ok(grew > 100, `spare paths in ${grew} plans`);
 });
 
 // --- fat trees --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Prober } from "../../prober/prober.js";
+import type { PathCounters } from "../../prober/tracker.js";
 import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
 import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
 import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
@@ -236,18 +237,23 @@ test("prober: max-pps slows planned paths by one factor and says so", async () =
   assert.ok(Math.abs(sent[0] - 50) <= 1 && Math.abs(sent[1] - 200) <= 1, String(sent));
 });
 
-test("prober: a fast planned path's tracker window holds what it has in flight", async () => {
-  const s = setup(); // prober.rate 10, timeout 200 ms: a window sized for 10/s holds 64 probes
-  const set = await nanogPathSet();
-  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 1000 }] });
-  // Replies come back after 150 ms (within the timeout): 150 probes in flight at 1000/s.
+/** 3 s in 5 ms ticks, replies flushed every 150 ms (within the 200 ms timeout); the first entry's counters. */
+function fastPathFor3s(s: ReturnType<typeof setup>): PathCounters {
   for (let tick = 1; tick <= 600; tick++) {
     s.advance(5e6);
     s.prober.tick();
     if (tick % 30 === 0) s.net.flush();
   }
   s.net.flush();
-  const c = [...s.prober.entries()][0].tracker.counters;
+  return [...s.prober.entries()][0].tracker.counters;
+}
+
+test("prober: a fast planned path's tracker window holds what it has in flight", async () => {
+  const s = setup(); // prober.rate 10, timeout 200 ms: a window sized for 10/s holds 64 probes
+  const set = await nanogPathSet();
+  s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 1000 }] });
+  // Replies come back after 150 ms (within the timeout): 150 probes in flight at 1000/s.
+  const c = fastPathFor3s(s);
   assert.ok(Math.abs(c.sent - 3000) <= 1, `${c.sent} sent`);
   assert.equal(c.lost, 0, "no probe finalized early for want of a slot");
   assert.equal(c.received, c.sent);
@@ -261,13 +267,7 @@ test("prober: a kept path whose planned rate goes up gets a window for it", asyn
   s.prober.tick();
   s.net.flush();
   s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...set.paths[0], rate: 1000 }] });
-  for (let tick = 1; tick <= 600; tick++) {
-    s.advance(5e6);
-    s.prober.tick();
-    if (tick % 30 === 0) s.net.flush();
-  }
-  s.net.flush();
-  const c = [...s.prober.entries()][0].tracker.counters;
+  const c = fastPathFor3s(s);
   assert.ok(c.sent > 3000, `${c.sent} sent`);
   assert.equal(c.lost, 0, "no probe finalized early for want of a slot");
   assert.equal(c.received, c.sent);
