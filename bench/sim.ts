@@ -56,8 +56,9 @@
 // The doc also gets a table computed, not simulated: the chance that one lossy link on one probed
 // path is named, against the probes through it, under the inference's rules (inference.ts).
 //
-// Defaults: 50 trials per scenario and plan on nanog6, random1000 and the zoo (30 on Cogent), 20
-// on fattree_k8, 10 on fattree_k16 (its ALL plan is 30,376 paths). --scenarios picks scenarios by
+// Defaults: 200 trials per scenario and plan on nanog6, random1000 and Cogent, 100 on AT&T and
+// GEANT (one trial more or less moves a figure by 0.5-1%, not 2-3%), 20 on fattree_k8, 10 on
+// fattree_k16 (its ALL plan is 30,376 paths). --scenarios picks scenarios by
 // key (blackhole, link10, link1, link1long, multi2, multi3, multi5, router).
 // Nothing asserted: exit 1 only on a crash.
 import { compileGraph, EcmpSource } from "../plugin/ecmp.js";
@@ -81,13 +82,13 @@ const ALPHA = 0.005;
 const K16_PAIRS = 500;
 /** Trials per scenario and plan, by topology. */
 const DEFAULT_TRIALS: Record<string, number> = {
-  nanog6: 50,
-  random1000: 50,
+  nanog6: 200,
+  random1000: 200,
   fattree_k8: 20,
   fattree_k16: 10,
-  zoo_attmpls: 50,
-  zoo_geant2011: 50,
-  zoo_cogentco: 30,
+  zoo_attmpls: 100,
+  zoo_geant2011: 100,
+  zoo_cogentco: 200,
 };
 /** Search budget (nodes) of the unique-signature check per trial. */
 const SIGNATURE_BUDGET = 200_000;
