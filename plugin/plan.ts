@@ -455,7 +455,7 @@ class Signatures {
 }
 
 /** Most (unit, failure set) witness targets addWitnesses keeps a flag for, per round (1 MiB). */
-export const WITNESS_MAX_TARGETS = 1 << 20;
+const WITNESS_MAX_TARGETS = 1 << 20;
 /** Most target checks a round may cost over all candidates, so the plan stays fast. */
 const WITNESS_MAX_WORK = 1e8;
 
@@ -464,8 +464,9 @@ const WITNESS_MAX_WORK = 1e8;
  * A witness of unit u against a set V of other units is a chosen path that crosses u and none of
  * V: whatever V does, that path shows whether u failed. With a witness for every u and every V of
  * d units, the probe matrix is d-disjunct (group testing; Du and Hwang, Combinatorial Group
- * Testing, 2000), and any d + 1 failed units are named by their signature alone: each is the one
- * failure its witness shows. Round d = 1, 2, ... adds, greedily, the path that gives most (u, V)
+ * Testing, 2000), and up to d failed units are named by their signature alone: a unit failed
+ * exactly when no working path crosses it (each healthy unit has a witness against the failed
+ * ones). Round d = 1, 2, ... adds, greedily, the path that gives most (u, V)
  * pairs their first witness (a coverage function: lazy greedy, Minoux 1978), until no path adds
  * one; it stops for good when the next path would take the floor (the least probe rate through
  * any unit: its chosen paths times the even rate) below minLinkPps, or the budget's minRate allows
