@@ -10,9 +10,10 @@
 // index order. In real time the gap is 1/rate (scaled by the cap) give or take less than one
 // aggregate slot per other distinct rate: entries that start together at one rate are spread
 // evenly over their stride, so each rate is one evenly spaced substream, and the substreams
-// only jostle each other where their slots fall close (1:2:5 stays within one slot). When `maxPps` caps the stream, every entry
-// is slowed by the same factor. If the caller falls behind (a stalled event loop), the backlog
-// beyond `maxBacklogS` is dropped rather than sent as a burst. Pure: the caller passes the clock.
+// only jostle each other where their slots fall close (1:2:5 stays within one slot). When
+// `maxPps` caps the stream, every entry is slowed by the same factor. If the caller falls behind
+// (a stalled event loop), the backlog beyond `maxBacklogS` is dropped rather than sent as a
+// burst. Pure: the caller passes the clock.
 
 export interface SchedulerOptions {
   maxPps: number;
