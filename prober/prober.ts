@@ -409,6 +409,7 @@ export class Prober implements ProberState {
       dst: e.path.dst,
       hops: e.labels.hops,
       returns: e.returns,
+      ratePps: this.rateOf(e.path),
       state: e.tracker.up === null ? "unknown" : e.tracker.up ? "up" : "down",
       lastRttSeconds: Number.isNaN(e.tracker.lastRtt) ? null : e.tracker.lastRtt,
       rttP50Seconds: rttQuantile(e, 0.5),

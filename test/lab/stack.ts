@@ -51,6 +51,8 @@ export interface ProberView {
   paths: Array<{
     path: string;
     hops: string;
+    /** Probes per second this path asks for (its plan rate, else prober.rate; max-pps may slow it). */
+    ratePps: number;
     state: string;
     lastRttSeconds: number | null;
     rttP50Seconds: number | null;

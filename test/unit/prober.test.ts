@@ -212,6 +212,14 @@ test("prober: paths of a probe plan at different rates are probed in that ratio"
   s.prober.setPathSet({ ...set, mode: "plan", paths: [{ ...a, rate: 10 }, { ...b, rate: 40 }] });
   assert.equal(s.prober.schedule.rate, 50, "the aggregate");
   assert.equal(s.prober.schedule.capped, false);
+  assert.deepEqual(
+    (s.prober.describe() as Array<{ path: string; ratePps: number }>).map((d) => [d.path, d.ratePps]),
+    [
+      [a.id, 10],
+      [b.id, 40],
+    ],
+    "/paths shows each path's rate",
+  );
   s.run(10);
   const sent = new Map([...s.prober.entries()].map((e) => [e.path.id, e.tracker.counters]));
   assert.ok(Math.abs(sent.get(a.id)!.sent - 100) <= 1, `${sent.get(a.id)!.sent} probes at 10/s in 10 s`);
