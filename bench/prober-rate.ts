@@ -17,7 +17,8 @@
 //                         `--entries` paths at prober.rate 10000, prober.max-pps swept over
 //                         --steps (2 s each); "sustained" is the highest step sent at >= 97% of
 //                         its target with >= 99.9% matched. Then one run with max-pps 10,000,000
-//                         (overdriven) shows what the daemon does past its limit.
+//                         (overdriven, 3x as long) shows what the daemon does past its limit: it
+//                         reads its reply socket's drop counter and slows down while it drops.
 //   lsprobe hot path      the same Prober, sockets and entries, but driven by a tight loop that
 //                         does tick()'s per-probe work (tracker.send, template.patch with
 //                         BigInt(now), RawSocket.send) without the scheduler and the 1 ms timer:
@@ -44,7 +45,9 @@ import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { availableParallelism, cpus } from "node:os";
+import { readFileSync } from "node:fs";
 import { CurrentProber, Prober, type ProberIo } from "../prober/prober.js";
+import { udpSocketDrops } from "../prober/sockdrops.js";
 import { ProberMetrics } from "../prober/metrics.js";
 import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
@@ -121,6 +124,8 @@ async function worker(a: WorkerArgs): Promise<void> {
       nowNs,
       log,
       onRtt: () => void rtts++,
+      // As main.ts: the reply socket's drop counter, so the daemon slows down while it drops.
+      replyDrops: () => udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), PORT, ADDR_A),
     };
     return new Prober(cfg, io, randomInt(0, 2 ** 32));
   };
@@ -193,7 +198,8 @@ async function worker(a: WorkerArgs): Promise<void> {
       failures = r.ok ? 0 : failures + 1;
       if (failures >= 2) break;
     }
-    const over = await runStep(10_000_000, a.seconds, "daemon overdriven");
+    // Overdriven for three times as long: its first second drops replies, then it slows itself.
+    const over = await runStep(10_000_000, 3 * a.seconds, "daemon overdriven");
     results.push(over);
     process.stderr.write(`  daemon max-pps 10M: sent ${(over.sent / over.wallS).toFixed(0)}/s matched ${(over.matched / over.wallS).toFixed(0)}/s lost ${over.lost} (receive buffer full: ${over.rcvbufErrors}) skipped ${over.skipped}\n`);
   } else {

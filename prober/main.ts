@@ -12,6 +12,7 @@ import { CurrentProber, Prober } from "./prober.js";
 import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
+import { udpSocketDrops } from "./sockdrops.js";
 import { Counter, Gauge } from "prom-client";
 
 const USAGE = `Usage: lsprobe-prober [--config FILE] [--check-config] [--help]
@@ -137,10 +138,19 @@ async function main(): Promise<number> {
       log.once(`send:${(err as { code?: string }).code}`, "warn", "probe send failed (counted; logged once per error kind)", { error: err.message });
     }
   };
+  // The reply socket's drop counter (read by roll(), once a second): a full buffer means the
+  // prober itself is too slow, and it slows down. `source` and `port` need a restart, so fixed.
+  const replyDrops = (): number | undefined => {
+    try {
+      return udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), cfg.port, cfg.source);
+    } catch {
+      return undefined;
+    }
+  };
   const source = new PathSource({ socket: cfg.paths.socket, file: cfg.paths.file });
   let confirmedAt = Date.now();
   const makeProber = (c: ProberConfig, k: Buffer | undefined, nonce: number): Prober => {
-    const p = new Prober(c, { send: (pkt, dst) => raw.send(pkt, dst, onSent), nowNs, log }, nonce, k);
+    const p = new Prober(c, { send: (pkt, dst) => raw.send(pkt, dst, onSent), nowNs, log, replyDrops }, nonce, k);
     p.pathsetAge = () => (source.connected ? 0 : (Date.now() - confirmedAt) / 1000);
     return p;
   };

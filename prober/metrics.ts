@@ -43,6 +43,8 @@ export interface ProberState {
   rejected: Record<RejectReason, number>;
   /** Probes not sent: the event loop fell behind (backlog forgiven) or too many in flight. */
   skipped(): number;
+  /** Replies the kernel dropped at the probe socket (its buffer was full): counted as lost. */
+  replyDrops(): number;
   generation(): number;
   /** Seconds since the plugin last confirmed the set in force (0 while subscribed). */
   pathsetAge(): number;
@@ -128,6 +130,16 @@ export class ProberMetrics {
       collect() {
         this.reset();
         this.inc(state.skipped());
+      },
+    });
+
+    new Counter({
+      name: "lsprobe_reply_drops_total",
+      help: "Replies dropped at the prober's own socket (its receive buffer was full): probes counted lost by the prober's doing; it slows down while they occur.",
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(state.replyDrops());
       },
     });
 

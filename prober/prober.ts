@@ -67,6 +67,8 @@ export interface ProberIo {
   log: Logger;
   /** Every RTT measured (received or late), for benches and tools; the metrics do not need it. */
   onRtt?(e: Entry, seconds: number): void;
+  /** Replies the kernel dropped at the reply socket so far (sockdrops.ts); undefined: unknown. */
+  replyDrops?(): number | undefined;
 }
 
 export interface SwapResult {
@@ -75,6 +77,9 @@ export interface SwapResult {
   kept: number;
   refused: Array<{ path: string; reason: string }>;
 }
+
+/** The lowest the prober's own limit goes (probes per second). */
+const MIN_SEND_LIMIT = 100;
 
 export class Prober implements ProberState {
   private readonly byKey = new Map<string, Entry>();
@@ -114,6 +119,10 @@ export class Prober implements ProberState {
 
   skipped(): number {
     return this.scheduler.skipped + this.overloaded;
+  }
+
+  replyDrops(): number {
+    return this.droppedReplies;
   }
 
   plan(): PathSet["plan"] {
@@ -183,6 +192,37 @@ export class Prober implements ProberState {
     return result;
   }
 
+  /**
+   * A reply dropped at the prober's own socket is a probe counted lost that the network
+   * delivered: the prober sends faster than it can also read (its CPU, or a stall). While that
+   * happens it slows down to 0.9 of what its socket absorbed since the last roll (at most by
+   * half at once), and then speeds up again by 5% a roll until the limit no longer binds
+   * (additive increase would take minutes from a low limit).
+   */
+  private adaptRate(): void {
+    const drops = this.io.replyDrops?.();
+    const now = this.io.nowNs();
+    const last = this.adapted;
+    if (drops === undefined) return;
+    this.adapted = { drops, sent: this.sentTotal, ns: now };
+    if (last === undefined || now <= last.ns) return;
+    const dropped = Math.max(0, drops - last.drops);
+    this.droppedReplies += dropped;
+    const perSecond = 1e9 / (now - last.ns);
+    const sentPps = (this.sentTotal - last.sent) * perSecond;
+    let limit = this.sendLimit;
+    if (dropped > 0 && sentPps > 0) {
+      // What its socket absorbed, with a margin; at most halved at once (a flood that starved
+      // the reader shows far less absorbed than the prober can take once it stops flooding).
+      const absorbedPps = Math.max(0, sentPps - dropped * perSecond);
+      limit = Math.max(MIN_SEND_LIMIT, Math.min(limit, Math.max(0.9 * absorbedPps, 0.5 * sentPps)));
+      this.io.log.once("reply-drops", "warn", "replies dropped at the probe socket (counted as lost): probing slowed until they stop", { dropped, limit: Math.round(limit) });
+    } else if (limit !== Infinity) limit = limit * 1.05 >= Math.min(this.cfg.maxPps, this.scheduler.demand) ? Infinity : limit * 1.05;
+    if (limit === this.sendLimit) return;
+    this.sendLimit = limit;
+    this.scheduler.setMaxPps(Math.min(this.cfg.maxPps, limit), now);
+  }
+
   /** Probes per second for each of a path's entries: the plan's rate, else prober.rate. */
   private rateOf(path: Path): number {
     return path.rate !== undefined && path.rate > 0 && Number.isFinite(path.rate) ? path.rate : this.cfg.rate;
@@ -247,6 +287,12 @@ export class Prober implements ProberState {
 
   /** Probes not sent because too many were in flight: the prober cannot keep up (CPU). */
   overloaded = 0;
+  /** Replies dropped at the prober's socket since it started: probes counted lost by its own doing. */
+  private droppedReplies = 0;
+  /** Its own cap on the aggregate while replies are being dropped (Infinity: max-pps alone). */
+  private sendLimit = Infinity;
+  private sentTotal = 0;
+  private adapted: { drops: number; sent: number; ns: number } | undefined;
 
   /** Send whatever is due now, then time out what is overdue. Returns the number sent. */
   tick(): number {
@@ -257,7 +303,7 @@ export class Prober implements ProberState {
     // global rate, it skips sends instead, and counts them.
     let inFlight = 0;
     for (const e of this.order) inFlight += e.tracker.inFlight;
-    const inFlightCap = Math.max(64, (this.cfg.maxPps * this.cfg.timeout) / 1000);
+    const inFlightCap = Math.max(64, (Math.min(this.cfg.maxPps, this.sendLimit) * this.cfg.timeout) / 1000);
     for (let k = this.scheduler.due(now); k > 0; k--) {
       if (inFlight >= inFlightCap) {
         this.overloaded += k;
@@ -271,6 +317,7 @@ export class Prober implements ProberState {
       this.io.send(pkt, e.firstHop);
       sent++;
     }
+    this.sentTotal += sent;
     const onT = (t: Transition): void => this.transition(t);
     for (const e of this.order) e.tracker.expire(now, onT);
     return sent;
@@ -281,9 +328,17 @@ export class Prober implements ProberState {
     return this.scheduler.untilNextNs(this.io.nowNs());
   }
 
-  /** The aggregate: probes per second over all entries, and whether max-pps slows them all. */
-  get schedule(): { rate: number; capped: boolean; skipped: number; overloaded: number } {
-    return { rate: this.scheduler.rate, capped: this.scheduler.capped, skipped: this.scheduler.skipped, overloaded: this.overloaded };
+  /** The aggregate: probes per second over all entries, whether max-pps (or the prober's own
+   *  limit, `limit`, while replies are dropped) slows them all. */
+  get schedule(): { rate: number; capped: boolean; skipped: number; overloaded: number; limit: number | null; replyDrops: number } {
+    return {
+      rate: this.scheduler.rate,
+      capped: this.scheduler.capped,
+      skipped: this.scheduler.skipped,
+      overloaded: this.overloaded,
+      limit: this.sendLimit === Infinity ? null : Math.round(this.sendLimit),
+      replyDrops: this.droppedReplies,
+    };
   }
 
   /** A UDP payload came back to the probe port. */
@@ -331,6 +386,7 @@ export class Prober implements ProberState {
       const c = e.tracker.counters;
       e.window.sample(c.lost, c.received + c.late + c.lost);
     }
+    this.adaptRate();
     // The inference blocks the loop that sends and timestamps probes: on a big path set (a
     // fat tree's 30,000 paths: 0.1-2 s) it runs less often, so that it takes at most a tenth
     // of the time. Its input is the whole loss window, so a skipped second loses no counts.
@@ -438,6 +494,9 @@ export class CurrentProber implements ProberState {
   }
   skipped(): number {
     return this.prober.skipped();
+  }
+  replyDrops(): number {
+    return this.prober.replyDrops();
   }
   plan(): ReturnType<ProberState["plan"]> {
     return this.prober.plan();

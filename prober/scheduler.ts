@@ -47,6 +47,11 @@ export class Scheduler {
     return Math.min(this.sum, this.o.maxPps);
   }
 
+  /** What the entries ask for together, before any cap. */
+  get demand(): number {
+    return this.sum;
+  }
+
   /** True when maxPps forces every entry below its rate (all by the same factor). */
   get capped(): boolean {
     return this.sum > this.o.maxPps;
@@ -70,10 +75,7 @@ export class Scheduler {
    */
   setEntries(rates: ArrayLike<number>, nowNs: number, fresh?: ReadonlySet<number>): void {
     const vt = this.vt();
-    // The part of the current aggregate slot already elapsed carries over (at most one slot:
-    // a caller behind its schedule gets one probe at once, not its backlog).
-    const oldRate = this.rate;
-    const elapsed = oldRate > 0 && this.size > 0 ? Math.min(1, Math.max(0, ((nowNs - this.startNs) / 1e9) * oldRate - this.issued)) : 0;
+    const elapsed = this.slotElapsed(nowNs);
     const n = rates.length;
     const old = { rates: this.rates, phases: this.phases, served: this.served, passes: this.passes };
     this.rates = new Float64Array(n);
@@ -122,6 +124,24 @@ export class Scheduler {
     this.sum = sum;
     this.vtBase = vt;
     this.servedSince = 0;
+    this.restart(nowNs, elapsed);
+  }
+
+  /** A new cap on the aggregate (the prober's own limit under load): the stream goes on from now. */
+  setMaxPps(maxPps: number, nowNs: number): void {
+    const elapsed = this.slotElapsed(nowNs);
+    this.o.maxPps = maxPps;
+    this.restart(nowNs, elapsed);
+  }
+
+  /** The part of the current aggregate slot already elapsed, carried over a change (at most one
+   *  slot: a caller behind its schedule gets one probe at once, not its backlog). */
+  private slotElapsed(nowNs: number): number {
+    const rate = this.rate;
+    return rate > 0 && this.size > 0 ? Math.min(1, Math.max(0, ((nowNs - this.startNs) / 1e9) * rate - this.issued)) : 0;
+  }
+
+  private restart(nowNs: number, elapsed: number): void {
     const rate = this.rate;
     this.startNs = rate > 0 ? nowNs - (elapsed / rate) * 1e9 : nowNs;
     this.issued = 0;

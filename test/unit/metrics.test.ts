@@ -11,6 +11,7 @@ function state(entries: MetricEntry[]): ProberState {
     rejected: { malformed: 1, bad_mac: 2, unknown_path: 0, other_run: 0, duplicate: 0, replay: 0, expired: 0 },
     generation: () => 7,
     skipped: () => 0,
+    replyDrops: () => 5,
     plan: () => ({ budgetPps: 100, alpha: 2, beta: 1, chosen: 4, candidates: 8, budgetLimited: false, unidentifiable: [{ links: [{ id: "l-1", from: "r2", to: "r4" }, { id: "l-2", from: "r4", to: "r2" }], cause: "same-paths", reason: "always crossed together" }] }),
     pathsetAge: () => 0,
     suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true, loss: 0.03, identifiable: false }],

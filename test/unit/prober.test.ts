@@ -33,8 +33,8 @@ async function nanogPathSet(withdraw: Array<[string, string]> = []): Promise<Pat
   return set!;
 }
 
-function proberConfig(extra = ""): ProberConfig {
-  return parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${SOURCE}\n  rate: 10\n  timeout: 200ms\n  loss-window: 2s\n  down-after: 2\n  up-after: 2\n${extra}`, "t.yaml").prober!;
+function proberConfig(extra = "", rate = 10): ProberConfig {
+  return parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${SOURCE}\n  rate: ${rate}\n  timeout: 200ms\n  loss-window: 2s\n  down-after: 2\n  up-after: 2\n${extra}`, "t.yaml").prober!;
 }
 
 /** A network that peels GRE layers; `broken` addresses (a link's far end) black-hole the packet. */
@@ -70,7 +70,9 @@ function setup(cfg = proberConfig(), key?: Buffer) {
   const logs: string[] = [];
   let prober!: Prober;
   const net = network((p) => prober.onReply(p), broken);
-  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }) }, 7, key);
+  /** The reply socket's drop counter, as the shell reads it (undefined: not known). */
+  const socket: { drops: number | undefined } = { drops: undefined };
+  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }), replyDrops: () => socket.drops }, 7, key);
   const run = (seconds: number): void => {
     for (let ms = 0; ms < seconds * 1000; ms += 5) {
       now += 5e6;
@@ -80,7 +82,7 @@ function setup(cfg = proberConfig(), key?: Buffer) {
     }
   };
   const advance = (ns: number): void => void (now += ns);
-  return { prober, broken, logs, run, net, advance };
+  return { prober, broken, logs, run, net, advance, socket };
 }
 
 const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.labels.hops), e]));
@@ -279,6 +281,47 @@ test("prober: a kept path whose planned rate goes up gets a window for it", asyn
   assert.ok(c.sent > 3000, `${c.sent} sent`);
   assert.equal(c.lost, 0, "no probe finalized early for want of a slot");
   assert.equal(c.received, c.sent);
+});
+
+test("prober: replies dropped at its own socket slow it down (0.9 of what the socket took), then it speeds up by 5% a second", async () => {
+  const s = setup(proberConfig("  max-pps: 1000\n", 100));
+  const set = await nanogPathSet();
+  s.prober.setPathSet(set); // 8 paths at 100/s: 800/s, under max-pps
+  s.socket.drops = 0;
+  s.run(2);
+  assert.equal(s.prober.schedule.rate, 800);
+  assert.equal(s.prober.schedule.limit, null, "no drops: max-pps alone");
+  s.socket.drops = 50; // the kernel dropped 50 replies since the last second: it took 750
+  s.run(1);
+  assert.equal(s.prober.replyDrops(), 50);
+  assert.ok(Math.abs(s.prober.schedule.limit! - 675) <= 2, `limit ${s.prober.schedule.limit}`);
+  assert.ok(Math.abs(s.prober.schedule.rate - 675) <= 2);
+  assert.equal(s.prober.schedule.capped, true);
+  assert.ok(s.logs.some((l) => l.includes("replies dropped at the probe socket")));
+  const before = [...s.prober.entries()].reduce((a, e) => a + e.tracker.counters.sent, 0);
+  s.run(1);
+  const sent = [...s.prober.entries()].reduce((a, e) => a + e.tracker.counters.sent, 0) - before;
+  assert.ok(sent >= 675 * 0.98 && sent <= 709 * 1.02, `${sent} sent in the second after`);
+  // No more drops: 5% a second back up (675 x 1.05^4 = 820 > 800), then no limit again.
+  s.run(2);
+  assert.ok(s.prober.schedule.limit! > 720, `limit ${s.prober.schedule.limit}`);
+  s.run(3);
+  assert.equal(s.prober.schedule.limit, null);
+  assert.equal(s.prober.schedule.rate, 800);
+  for (const e of s.prober.entries()) assert.equal(e.tracker.counters.lost, 0);
+  // A flood: 780 of the second's 800 replies dropped. The socket took 20, but a flood starves
+  // the reader, so the prober halves at once rather than fall to 18/s.
+  s.socket.drops! += 780;
+  s.run(1);
+  assert.ok(Math.abs(s.prober.schedule.limit! - 400) <= 2, `limit ${s.prober.schedule.limit}`);
+});
+
+test("prober: without a drop counter (not Linux, or unreadable) the rate stays as configured", async () => {
+  const s = setup(proberConfig("", 100));
+  s.prober.setPathSet(await nanogPathSet());
+  s.run(3);
+  assert.equal(s.prober.schedule.limit, null);
+  assert.equal(s.prober.replyDrops(), 0);
 });
 
 test("prober: routed mode stacks only the forward hops", async () => {
