@@ -181,8 +181,9 @@ export class Prober implements ProberState {
     }
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
     this.set = set;
-    // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The scheduler is indexed by the entries'
-    // stable indexes (holes idle), so kept entries keep their place in the rotation.
+    // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The
+    // scheduler is indexed by the entries' stable indexes (holes idle), so kept entries keep
+    // their place in the rotation.
     const rates = new Float64Array(this.byIndex.length);
     for (const e of this.order) rates[e.index] = this.rateOf(e.path);
     this.scheduler.setEntries(rates, this.io.nowNs(), fresh);
