@@ -15,7 +15,9 @@ import { drain, runSliced, type Steps } from "./slice.js";
 import { serializeSnapshot } from "./snapshot.js";
 
 export interface EngineOptions {
-  query: PathQuery;
+  /** null: no valid configuration yet. The LSDB is still kept (ExaBGP never replays routes),
+   *  nothing is computed or published until reconfigure() gives one. */
+  query: PathQuery | null;
   metric: MetricKind;
   debounceMs: number;
   staleTimeoutMs: number;
@@ -65,20 +67,26 @@ export class Engine {
   private readonly refreshAsked = new Set<string>();
   private closed = false;
   /** Keeps the last run's pairs: a change recomputes only the pairs it can affect. */
-  private readonly paths: PathComputer;
+  private paths: PathComputer;
+  private started = false;
   /** The last run's graph, updated in place by the next (buildTopologySteps). */
   private graph?: Graph;
 
   constructor(
-    private readonly opts: EngineOptions,
+    private opts: EngineOptions,
     private readonly io: EngineIo,
   ) {
     this.generation = opts.generation;
-    this.paths = new PathComputer(opts.query);
+    this.paths = new PathComputer(opts.query ?? { pairs: [], mode: "all", maxPerPair: 1 });
   }
 
-  /** After a snapshot was loaded into db: publish from it at once, and age it out if no refresh comes. */
+  /**
+   * After a snapshot was loaded into db: publish from it at once, and age it out if no refresh
+   * comes. Called by the shell once configured (reconfigure() calls it for a late first config).
+   */
   start(): void {
+    if (this.opts.query === null || this.started) return;
+    this.started = true;
     if (this.db.countFor(SNAPSHOT_PEER) > 0) {
       this.everHadData = true;
       this.staleTimer = setTimeout(() => {
@@ -222,8 +230,25 @@ export class Engine {
     return this.running;
   }
 
+  /**
+   * A new configuration (a reload, or the first valid one). The LSDB, the generation and the
+   * last digest stay, so a reload that moves no path publishes nothing new.
+   */
+  reconfigure(opts: Omit<EngineOptions, "generation">): void {
+    const wasIdle = this.opts.query === null;
+    if (opts.metric !== this.opts.metric) this.graph = undefined;
+    this.opts = { ...opts, generation: this.opts.generation };
+    if (opts.query) this.paths = new PathComputer(opts.query);
+    if (wasIdle) this.start();
+    this.schedule(0);
+  }
+
+  get configured(): boolean {
+    return this.opts.query !== null;
+  }
+
   private async compute(): Promise<void> {
-    if (!this.everHadData) return;
+    if (!this.everHadData || this.opts.query === null) return;
     const t0 = performance.now();
     const version = this.db.version;
     const steps = this.computeSteps();

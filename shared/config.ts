@@ -62,6 +62,8 @@ export interface PluginConfig {
   /** Milliseconds. */
   readonly staleTimeout: number;
   readonly routeRefresh: boolean;
+  /** host:port of the plugin's HTTP server (/metrics, /healthz); null: none. */
+  readonly listen: string | null;
 }
 
 export interface LogConfig {
@@ -201,10 +203,17 @@ type SubPath = readonly (string | number)[];
 /** Records a problem; `message` reads "expected ..., got ...". */
 type Report = (message: string, at?: SubPath) => void;
 
+/**
+ * Which program reads the file. One file serves both: the plugin does not need `prober.source`,
+ * and a prober-only host need not list endpoints. Undefined: everything is required (tests).
+ */
+export type ConfigProgram = "plugin" | "prober";
+
 interface Leaf<T> {
   kind: "leaf";
-  /** No default: the key must be given. */
+  /** No default: the key must be given (by `requiredFor` alone, when set). */
   required?: boolean;
+  requiredFor?: ConfigProgram;
   /** For describeConfig, e.g. "integer 1..100000". */
   type: string;
   default: T;
@@ -222,16 +231,19 @@ interface Section<T> {
   fields: { readonly [K in keyof T]-?: Spec<NonNullable<T[K]>> | Spec<T[K]> };
   /** Cross-field rules; runs only when every field of the section parsed cleanly. */
   check?(value: T, report: Report): void;
+  /** The check applies only to this program's reading. */
+  checkFor?: ConfigProgram;
 }
 
 type Spec<T> = Leaf<T> | Section<T>;
 type AnySection = Section<Record<string, unknown>>;
 type AnySpec = Leaf<unknown> | AnySection;
 
-const section = <T>(fields: Section<T>["fields"], check?: Section<T>["check"]): Section<T> => ({
+const section = <T>(fields: Section<T>["fields"], check?: Section<T>["check"], checkFor?: ConfigProgram): Section<T> => ({
   kind: "section",
   fields,
   check,
+  checkFor,
 });
 
 function integer(min: number, max: number, def: number, doc: string): Leaf<number> {
@@ -434,9 +446,9 @@ function endpointGroups(doc: string): Leaf<readonly (readonly Endpoint[])[]> {
   };
 }
 
-/** A key without a default: its absence is an error. */
-function required<T>(leaf: Leaf<T>): Leaf<T> {
-  return { ...leaf, required: true, shownDefault: "required" };
+/** A key without a default: its absence is an error (for `program`'s reading only, when given). */
+function required<T>(leaf: Leaf<T>, program?: ConfigProgram): Leaf<T> {
+  return { ...leaf, required: true, requiredFor: program, shownDefault: program ? `required (${program})` : "required" };
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -466,6 +478,21 @@ function hostPort(def: string, doc: string): Leaf<string> {
       const m = typeof v === "string" ? /^(.+):(\d{1,5})$/.exec(v) : null;
       if (!m || Number(m[2]) > 65535) report(`expected host:port such as "127.0.0.1:9469", got ${show(v)}`);
       return v as string;
+    },
+  };
+}
+
+/** host:port, or null / "" for off (the default). */
+function optionalHostPort(doc: string): Leaf<string | null> {
+  const inner = hostPort("", doc);
+  return {
+    ...inner,
+    type: "host:port or null",
+    default: null,
+    shownDefault: "null",
+    parse(v, report) {
+      if (v === null || v === "") return null;
+      return inner.parse(v, report);
     },
   };
 }
@@ -557,6 +584,7 @@ const PLUGIN = section<PluginConfig>({
     (e, report) => {
       if (e.pairs.length === 0 && e.groups.length === 0) report("expected at least one pair or group, got none");
     },
+    "plugin",
   ),
   paths: section<PathsConfig>({
     mode: oneOf(PATH_MODES, "all", "all: every equal-cost path; cover: per pair, the smallest subset that still crosses every link; plan: across all pairs, the paths that cover every link `plan.alpha` times and tell failures apart, within `plan.budget-pps`."),
@@ -579,6 +607,7 @@ const PLUGIN = section<PluginConfig>({
   // Bounded well below the 2^31-1 ms (24.8 days) that a Node timer can wait.
   staleTimeout: duration(1_000, 7 * 86_400_000, "120s", "How long snapshot entries survive without a refresh from BGP."),
   routeRefresh: boolean(true, "Ask ExaBGP for a route refresh at start (the neighbor needs `capability { route-refresh; }`)."),
+  listen: optionalHostPort("HTTP listen address for the plugin's /metrics and /healthz (say 127.0.0.1:9468); null: no HTTP server."),
 });
 
 const LOG = section<LogConfig>({
@@ -591,7 +620,7 @@ const RETURN_MODES = ["reverse", "routed"] as const satisfies readonly ReturnMod
 const PROBER: Section<ProberConfig> = {
   ...section<ProberConfig>(
     {
-      source: required(ipv4("The prober's IPv4 address: the source of every layer and the destination of the innermost one.")),
+      source: required(ipv4("The prober's IPv4 address, assigned to one of this host's interfaces: the source of every layer and the destination of the innermost one."), "prober"),
       router: optionalString("Name of the router the prober hangs off: only paths that start there are probed (in reverse mode they test the way back too); null: every path."),
       port: integer(1, 65535, 9470, "UDP port the probes come back to."),
       paths: section<ProberPathsConfig>({
@@ -632,17 +661,17 @@ const ROOT = section<LsprobeConfig>({ plugin: PLUGIN, prober: PROBER, log: LOG }
 
 // ---- loading ----
 
-export function loadConfig(file: string): LsprobeConfig {
+export function loadConfig(file: string, program?: ConfigProgram): LsprobeConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(file, [{ path: "", line: 0, col: 0, message: `cannot read the config file: ${(err as Error).message}` }]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, program);
 }
 
-export function parseConfig(text: string, fileName: string): LsprobeConfig {
+export function parseConfig(text: string, fileName: string, program?: ConfigProgram): LsprobeConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -651,7 +680,7 @@ export function parseConfig(text: string, fileName: string): LsprobeConfig {
       doc.errors.map((e) => ({ path: "", ...lines.linePos(e.pos[0]), message: `invalid YAML: ${e.message}` })),
     );
   }
-  const reader: Reader = { doc, found: [] };
+  const reader: Reader = { doc, found: [], program };
   let config: Record<string, unknown>;
   try {
     config = readSection(reader, ROOT as unknown as AnySection, doc.contents, "", offsetOf(doc.contents) ?? 0);
@@ -670,7 +699,11 @@ interface Reader {
   doc: Document.Parsed;
   /** Problems so far; `offset` is into the text. */
   found: { path: string; offset: number; message: string }[];
+  program?: ConfigProgram;
 }
+
+/** Does a rule for `who` apply to this reading? */
+const appliesTo = (r: Reader, who: ConfigProgram | undefined): boolean => who === undefined || r.program === undefined || r.program === who;
 
 const add = (r: Reader, path: string, offset: number, message: string): void => {
   r.found.push({ path, offset, message });
@@ -712,12 +745,12 @@ function readSection(
     if (field.kind === "section" && field.optional && (pair === undefined || isNull(pair.value))) out[prop] = null;
     else if (field.kind === "section") out[prop] = readSection(r, field, pair?.value, join(path, key), at, checks);
     else if (pair === undefined) {
-      if (field.required && checks) add(r, join(path, key), offset, "missing required key");
+      if (field.required && checks && appliesTo(r, field.requiredFor)) add(r, join(path, key), offset, "missing required key");
       out[prop] = field.default;
     }
     else out[prop] = readLeaf(r, field, pair.value, join(path, key), at);
   }
-  if (spec.check && checks && r.found.length === before) {
+  if (spec.check && checks && r.found.length === before && appliesTo(r, spec.checkFor)) {
     spec.check(out, (message, sub = []) => add(r, path + subPath(sub), locate(node, sub) ?? offset, message));
   }
   return out;

@@ -16,6 +16,8 @@ export class SocketPublisher {
   private server?: net.Server;
   private readonly clients = new Set<net.Socket>();
   private current?: string;
+  /** Only a socket this publisher bound is removed on close: never another process's. */
+  private bound = false;
 
   constructor(private readonly opts: SocketPublisherOptions) {}
 
@@ -27,7 +29,7 @@ export class SocketPublisher {
     const { path } = this.opts;
     // A socket file left by a previous run (crash, SIGKILL) would make listen() fail with EADDRINUSE.
     if (existsSync(path) && lstatSync(path).isSocket()) {
-      if (await isAlive(path)) throw new Error(`${path}: another process is already serving this socket`);
+      if (await isAlive(path)) throw Object.assign(new Error(`${path}: another process is already serving this socket`), { code: "EADDRINUSE" });
       unlinkSync(path);
     }
     const server = net.createServer((c) => this.accept(c));
@@ -39,6 +41,7 @@ export class SocketPublisher {
         resolve();
       });
     });
+    this.bound = true;
     server.on("error", (e) => this.opts.onError?.(e, "socket server"));
     chmodSync(path, this.opts.mode);
   }
@@ -71,7 +74,9 @@ export class SocketPublisher {
     this.clients.clear();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!this.bound) return;
+    this.bound = false;
     try {
       unlinkSync(this.opts.path);
     } catch {

@@ -169,7 +169,7 @@ test("plugin process: bad input keeps it running, stdout empty, last good set in
   assert.match(p.stderr(), /exiting.*EOF on stdin.*malformed=4/);
 });
 
-test("plugin process: --check-config names file, line and key; --help writes nothing to stdout", () => {
+test("plugin process: --check-config names file, line and key; --help and --version on stdout; a bad argument exits 2", () => {
   const ws = workspace("  debounce: soon\n");
   try {
     const bad = spawnSync(process.execPath, [PARSER, "--check-config", "--config", ws.config], { encoding: "utf8" });
@@ -178,9 +178,17 @@ test("plugin process: --check-config names file, line and key; --help writes not
     assert.equal(bad.stdout, "");
     const help = spawnSync(process.execPath, [PARSER, "--help"], { encoding: "utf8" });
     assert.equal(help.status, 0);
-    assert.equal(help.stdout, "");
-    assert.match(help.stderr, /--check-config/);
-    assert.match(help.stderr, /max-per-pair/);
+    assert.equal(help.stderr, "");
+    assert.match(help.stdout, /^Usage: lsprobe-plugin /);
+    assert.match(help.stdout, /--check-config/);
+    assert.match(help.stdout, /max-per-pair/);
+    const version = spawnSync(process.execPath, [PARSER, "--version"], { encoding: "utf8" });
+    assert.equal(version.status, 0);
+    assert.match(version.stdout, /^lsprobe-plugin \d+\.\d+\.\d+ \(revision \S+, built \S+, node v\d+/);
+    const wrong = spawnSync(process.execPath, [PARSER, "--frobnicate"], { encoding: "utf8" });
+    assert.equal(wrong.status, 2);
+    assert.equal(wrong.stdout, "");
+    assert.equal(wrong.stderr, "lsprobe-plugin: unknown option --frobnicate (see --help)\n");
     writeFileSync(ws.config, `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  output:\n    file: ${ws.file}\n`);
     const good = spawnSync(process.execPath, [PARSER, "--check-config", "--config", ws.config], { encoding: "utf8" });
     assert.equal(good.status, 0, good.stderr);

@@ -30,6 +30,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
     debounce: 200,
     staleTimeout: 120_000,
     routeRefresh: true,
+    listen: null,
   },
   prober: null,
   log: { level: "info", format: "text" },
@@ -81,6 +82,7 @@ const EVERY_DEFAULT = `plugin:
   debounce: 200ms
   stale-timeout: 120s
   route-refresh: true
+  listen: null
 prober:
   source: 198.18.100.2
   router: null
@@ -123,7 +125,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 40);
+  assert.equal(keys.length, 41);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -161,6 +163,7 @@ log: {level: debug, format: json}
       debounce: 0,
       staleTimeout: 90_000,
       routeRefresh: false,
+      listen: null,
     },
     prober: null,
     log: { level: "debug", format: "json" },

@@ -1,0 +1,231 @@
+// The running plugin under ExaBGP: stdin, configuration, outputs, signals.
+//
+// ExaBGP respawns a dead API process at most 5 times, then exits with every BGP session it
+// holds (FORMAT.md §4), so this process ends only on SIGTERM, EOF on stdin or ExaBGP's shutdown
+// message, always with 0. Everything else is survived: stdin is drained from the first moment
+// and the LSDB kept whatever the configuration's state (ExaBGP never replays routes); an
+// invalid or unreadable configuration waits for a good one (SIGHUP, or the file changing); an
+// output that cannot be written is logged with its fix and retried (publish/outputs.ts).
+import { createInterface } from "node:readline";
+import { existsSync, readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { ConfigError, loadConfig, type LsprobeConfig } from "../shared/config.js";
+import { createLogger, type Logger } from "../shared/log.js";
+import { parsePathSet } from "../shared/pathset.js";
+import { currentIdentity, readUserDb, type Identity, type UserDb } from "../shared/users.js";
+import { Engine, type EngineOptions } from "./engine.js";
+import { directedPairs } from "./paths.js";
+import { loadSnapshot } from "./snapshot.js";
+import { CommandChannel } from "./exabgp/commands.js";
+import { writeFileAtomicSync } from "./publish/file.js";
+import { FileOutput, SocketOutput, type OutputContext, type OutputHealth } from "./publish/outputs.js";
+
+const PROGRAM = "lsprobe-plugin";
+/** How often the config file's stat is polled (watchFile: survives editors that replace the file). */
+const CONFIG_POLL_MS = 2000;
+
+/** The generation to continue from: the path-set file's, so generations never go backwards. */
+function lastGeneration(file: string, log: Logger): number {
+  if (!existsSync(file)) return 0;
+  try {
+    return parsePathSet(JSON.parse(readFileSync(file, "utf8")), file).generation;
+  } catch (e) {
+    log.warn("existing path-set file unreadable; generations restart at 1", { file, error: (e as Error).message });
+    return 0;
+  }
+}
+
+function engineOptions(config: LsprobeConfig): Omit<EngineOptions, "generation"> {
+  const pc = config.plugin;
+  return {
+    query: { pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups), mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair, plan: pc.plan },
+    metric: pc.paths.metric,
+    debounceMs: pc.debounce,
+    staleTimeoutMs: pc.staleTimeout,
+    routeRefresh: pc.routeRefresh,
+    sliceMs: 5,
+  };
+}
+
+export class PluginService {
+  log: Logger;
+  readonly engine: Engine;
+  /** The configuration in force; undefined until a valid one was read. */
+  config?: LsprobeConfig;
+  /** Did the last (re)load succeed? */
+  configOk = false;
+  internalErrors = 0;
+  private file?: FileOutput;
+  private socket?: SocketOutput;
+  private state?: FileOutput;
+  private readonly users: UserDb = readUserDb();
+  private readonly who: Identity = currentIdentity(this.users);
+  private lineNo = 0;
+  private exiting = false;
+
+  constructor(private readonly configPath: string) {
+    this.log = createLogger({ name: PROGRAM });
+    const channel = new CommandChannel(process.stdout);
+    const self = this;
+    this.engine = new Engine(
+      { query: null, metric: "igp", debounceMs: 200, staleTimeoutMs: 120_000, routeRefresh: false, generation: 0, sliceMs: 5 },
+      {
+        get log() {
+          return self.log;
+        },
+        command: (line) => {
+          self.log.debug("command to ExaBGP", { command: line });
+          channel.send(line);
+        },
+        now: () => new Date(),
+        publish: async (_set, text) => {
+          // Independent: a full disk must not keep the generation from the socket's subscribers.
+          self.socket?.publish(text);
+          await self.file?.write(text + "\n");
+        },
+        saveSnapshot: async (text) => {
+          await self.state?.write(text);
+        },
+      },
+    );
+  }
+
+  outputs(): OutputHealth[] {
+    return [this.file, this.socket, this.state].filter((o) => o !== undefined).map((o) => o.health());
+  }
+
+  get subscribers(): number {
+    return this.socket?.subscribers ?? 0;
+  }
+
+  /** Drain stdin, read the configuration, wire the signals. Returns at once; runs until finish(). */
+  async start(): Promise<void> {
+    this.guardProcess();
+    this.readStdin();
+    await this.reload("start");
+    watchFile(this.configPath, { interval: CONFIG_POLL_MS, persistent: false }, (cur: Stats, prev: Stats) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size) void this.reload("the file changed");
+    });
+    process.on("SIGHUP", () => void this.reload("SIGHUP"));
+  }
+
+  /** Read the configuration again; a bad one keeps the one in force (or none: then we wait). */
+  async reload(why: string): Promise<void> {
+    if (this.exiting) return;
+    let next: LsprobeConfig;
+    try {
+      next = loadConfig(this.configPath, "plugin");
+    } catch (e) {
+      this.configOk = false;
+      const detail = e instanceof ConfigError ? e.message : (e as Error).message;
+      const keeping = this.config ? "the running configuration stays in force" : "no path set is computed until it is valid (stdin is still read, the LSDB kept)";
+      this.log.error(`configuration ${this.configPath} not valid (${why}); ${keeping}; fix the file: it is re-read when it changes, or on SIGHUP`, { errors: detail });
+      return;
+    }
+    const first = this.config === undefined;
+    await this.apply(next);
+    this.configOk = true;
+    this.log.info(first ? "started" : "configuration reloaded", {
+      reason: why,
+      pairs: directedPairs(next.plugin.endpoints.pairs, next.plugin.endpoints.groups).length,
+      mode: next.plugin.paths.mode,
+      file: next.plugin.output.file,
+      socket: next.plugin.output.socket ?? "off",
+      user: this.who.name,
+    });
+  }
+
+  private async apply(next: LsprobeConfig): Promise<void> {
+    const prev = this.config;
+    const pc = next.plugin;
+    if (!prev || prev.log.level !== next.log.level || prev.log.format !== next.log.format) {
+      this.log = createLogger({ name: PROGRAM, level: next.log.level, format: next.log.format });
+    }
+    const ctx: OutputContext = { log: () => this.log, who: this.who, users: this.users };
+    const current = this.engine.current ? JSON.stringify(this.engine.current) : undefined;
+    if (this.file?.path !== pc.output.file) {
+      this.file?.close();
+      this.file = new FileOutput("file", pc.output.file, ctx);
+      if (current !== undefined) void this.file.write(current + "\n");
+    }
+    const socketChanged = prev?.plugin.output.socket !== pc.output.socket || prev?.plugin.output.socketMode !== pc.output.socketMode;
+    if (!prev || socketChanged) {
+      await this.socket?.close();
+      this.socket = pc.output.socket ? new SocketOutput(pc.output.socket, pc.output.socketMode, ctx) : undefined;
+      if (current !== undefined) this.socket?.publish(current);
+      await this.socket?.start();
+    }
+    if (this.state?.path !== (pc.stateFile ?? undefined)) {
+      this.state?.close();
+      this.state = pc.stateFile ? new FileOutput("state-file", pc.stateFile, ctx) : undefined;
+    }
+    if (!this.engine.configured) this.resume(next);
+    this.config = next;
+    this.engine.reconfigure(engineOptions(next));
+  }
+
+  /** First valid configuration: continue the generations and the LSDB of the last run. */
+  private resume(config: LsprobeConfig): void {
+    const pc = config.plugin;
+    this.engine.generation = Math.max(this.engine.generation, lastGeneration(pc.output.file, this.log));
+    if (!pc.stateFile || !existsSync(pc.stateFile)) return;
+    try {
+      const s = loadSnapshot(pc.stateFile, this.engine.db);
+      this.engine.generation = Math.max(this.engine.generation, s.generation);
+      this.log.info("snapshot loaded; stale until refreshed", { file: pc.stateFile, entries: s.entries, taken: s.time });
+    } catch (e) {
+      this.log.warn("snapshot ignored", { file: pc.stateFile, error: (e as Error).message });
+    }
+  }
+
+  private readStdin(): void {
+    const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+    rl.on("line", (line) => {
+      this.lineNo++;
+      if (this.exiting) return;
+      try {
+        const ev = this.engine.handleLine(line, this.lineNo);
+        if (ev?.kind === "shutdown") void this.finish("ExaBGP shutdown");
+      } catch (e) {
+        // A bug must not kill ExaBGP's session: count it as a malformed line and carry on.
+        this.engine.stats.malformed++;
+        this.log.error("internal error on a line; skipped", { line: this.lineNo, error: (e as Error).stack ?? String(e) });
+      }
+    });
+    rl.on("close", () => void this.finish("EOF on stdin"));
+  }
+
+  /** The exits that are allowed, and nothing else: an unexpected error is logged and survived. */
+  private guardProcess(): void {
+    process.on("SIGTERM", () => void this.finish("SIGTERM"));
+    process.on("SIGINT", () => void this.finish("SIGINT"));
+    process.on("SIGPIPE", () => {});
+    const survive = (kind: string) => (e: unknown) => {
+      this.internalErrors++;
+      this.log.error(`${kind}; carrying on (please report it)`, { error: (e as Error)?.stack ?? String(e) });
+    };
+    process.on("uncaughtException", survive("internal error"));
+    process.on("unhandledRejection", survive("unhandled rejection"));
+  }
+
+  async finish(why: string): Promise<never> {
+    if (this.exiting) return new Promise<never>(() => {});
+    this.exiting = true;
+    unwatchFile(this.configPath);
+    // ExaBGP waits for us without a timeout (FORMAT.md §4.2): be quick. A recompute still
+    // running gets a short grace; the last published set is on disk already.
+    await Promise.race([this.engine.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    const stateFile = this.config?.plugin.stateFile;
+    if (stateFile && this.engine.configured) {
+      try {
+        writeFileAtomicSync(stateFile, this.engine.snapshotText());
+      } catch (e) {
+        this.log.error("final snapshot not written", { file: stateFile, error: (e as Error).message });
+      }
+    }
+    this.file?.close();
+    this.state?.close();
+    await this.socket?.close();
+    this.log.info("exiting", { reason: why, lines: this.engine.stats.lines, malformed: this.engine.stats.malformed, generation: this.engine.generation });
+    process.exit(0);
+  }
+}
