@@ -3,11 +3,14 @@
 // Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
 import dgram from "node:dgram";
 import http from "node:http";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { randomInt } from "node:crypto";
 import { ConfigError, DEFAULT_CONFIG_PATH, describeConfig, loadConfig, type LsprobeConfig, type ProberConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
+import { nodeVersionProblem, parseCommandLine, type CliSpec } from "../shared/cli.js";
+import { proberProblems } from "../shared/checks.js";
+import { currentIdentity, identityOf, readUserDb } from "../shared/users.js";
+import { networkInterfaces } from "node:os";
 import { CurrentProber, Prober } from "./prober.js";
 import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
@@ -15,38 +18,49 @@ import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { udpSocketDrops } from "./sockdrops.js";
 import { Counter, Gauge } from "prom-client";
 
-const USAGE = `Usage: lsprobe-prober [--config FILE] [--check-config] [--help]
-
-Sends GRE-stacked UDP probes down every path of the lsprobe plugin's path sets (one GRE layer
+const CLI: CliSpec = {
+  program: "lsprobe-prober",
+  synopsis: "[--config FILE] [--check-config [--as-user USER]]",
+  summary: `Sends GRE-stacked UDP probes down every path of the lsprobe plugin's path sets (one GRE layer
 per hop, so each probe is pinned to its path), receives them back, and exposes per-path RTT,
 loss, up/down and suspect links on http://LISTEN/metrics for Prometheus (also /healthz, /paths).
 
-Needs CAP_NET_RAW for its raw socket: run it as root with prober.user set (it drops to that
-user once its sockets are open), or grant the capability to node:
-  sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"
+Needs CAP_NET_RAW for its raw socket: under systemd the lsprobe-prober unit grants it
+(AmbientCapabilities=CAP_NET_RAW, User=lsprobe); by hand, run it as root with prober.user set
+(it drops to that user once its sockets are open).`,
+  options: {
+    config: { type: "string", short: "c", arg: "FILE", default: DEFAULT_CONFIG_PATH, doc: "configuration file; the prober reads its own section, prober:" },
+    "check-config": { type: "boolean", doc: "check the configuration and what it needs (the source is assigned here and not loopback, the HMAC key file), print the result on stderr, exit 0 (good) or 1" },
+    "as-user": { type: "string", arg: "USER", doc: "with --check-config: the user the prober runs as (default: prober.user, else the current user)" },
+  },
+  epilog: () => `Signals: SIGHUP reloads the configuration (sockets stay: source and port need a restart);
+SIGTERM / SIGINT stop. Exit codes: 0 stopped, 1 failed, 2 bad argument, 77 no CAP_NET_RAW.
 
-Options:
-  --config FILE     configuration file (default ${DEFAULT_CONFIG_PATH}); the prober reads its
-                    own section, prober:
-  --check-config    validate the configuration and exit 0 (valid) or 1
-  --help            this text and the configuration reference
+Configuration reference:
 
-Signals: SIGHUP reloads the configuration (sockets stay: source and port need a restart);
-SIGTERM / SIGINT stop.
-`;
+${describeConfig()}`,
+};
 
 const nowNs = (): number => performance.now() * 1e6;
 
 function readKey(file: string | null): Buffer | undefined {
   if (file === null) return undefined;
-  const key = readFileSync(file);
-  if (key.length < 16) throw new Error(`${file}: HMAC key too short (${key.length} bytes; use at least 16, e.g. head -c 32 /dev/urandom > ${file})`);
+  let key: Buffer;
+  try {
+    key = readFileSync(file);
+  } catch (e) {
+    throw new Error(`prober.hmac-key-file: cannot read ${file}: ${(e as Error).message} (create it: head -c 32 /dev/urandom > ${file}; chmod 0640 ${file})`);
+  }
+  if (key.length < 16) throw new Error(`prober.hmac-key-file: ${file}: HMAC key too short (${key.length} bytes; use at least 16, e.g. head -c 32 /dev/urandom > ${file})`);
   return key;
 }
 
 function dropPrivileges(user: string | null, log: Logger): void {
   if (user === null || process.getuid?.() !== 0) return;
-  const gid = Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+  // From /etc/passwd itself: no `id` from $PATH run as root.
+  const who = identityOf(readUserDb(), user);
+  if (who === undefined) throw new Error(`no user ${JSON.stringify(user)} in /etc/passwd (prober.user)`);
+  const gid = who.gid;
   // Supplementary groups of the root process must not survive the switch.
   (process as unknown as { initgroups?: (u: string, g: number) => void }).initgroups?.(user, gid);
   process.setgid?.(gid);
@@ -54,25 +68,34 @@ function dropPrivileges(user: string | null, log: Logger): void {
   log.info("dropped privileges", { user, uid: process.getuid?.(), gid });
 }
 
+/** --check-config: the file, then what the prober needs of this host, as the user it will run as. */
+function checkConfig(configPath: string, cfg: ProberConfig, asUser: string | undefined): number {
+  const db = readUserDb();
+  const name = asUser ?? cfg.user ?? undefined;
+  const who = name === undefined ? currentIdentity(db) : identityOf(db, name);
+  if (who === undefined) {
+    process.stderr.write(`${CLI.program}: ${asUser !== undefined ? "--as-user" : "prober.user"} ${name}: no such user in /etc/passwd\n`);
+    return 1;
+  }
+  const problems = proberProblems(cfg, who, db, networkInterfaces());
+  for (const p of problems) process.stderr.write(`${configPath}: ${p.key}: ${p.message}\n`);
+  if (problems.length > 0) return 1;
+  process.stderr.write(`${configPath}: OK for user ${who.name} (source ${cfg.source}, ${cfg.rate} probes/s per path, return ${cfg.return})\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  let configPath = DEFAULT_CONFIG_PATH;
-  let check = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      process.stdout.write(`${USAGE}\nConfiguration reference:\n\n${describeConfig()}\n`);
-      return 0;
-    } else if (a === "--check-config") check = true;
-    else if (a === "--config" || a === "-c") configPath = argv[++i] ?? "";
-    else if (a.startsWith("--config=")) configPath = a.slice(9);
-    else {
-      process.stderr.write(`lsprobe-prober: unknown argument ${JSON.stringify(a)} (see --help)\n`);
-      return 2;
-    }
+  const cli = parseCommandLine(CLI, process.argv.slice(2));
+  if (cli.kind === "exit") return cli.code;
+  const configPath = cli.values.config as string;
+  const check = cli.values["check-config"] === true;
+  const old = nodeVersionProblem();
+  if (old) {
+    process.stderr.write(`${CLI.program}: ${old}\n`);
+    return 1;
   }
   const load = (): { all: LsprobeConfig; cfg: ProberConfig } => {
-    const all = loadConfig(configPath);
+    const all = loadConfig(configPath, "prober");
     if (all.prober === null) throw new ConfigError(configPath, [{ path: "prober", line: 0, col: 0, message: "missing: the prober needs a prober: section (at least prober.source)" }]);
     return { all, cfg: all.prober };
   };
@@ -81,14 +104,11 @@ async function main(): Promise<number> {
   let key: Buffer | undefined;
   try {
     ({ all, cfg } = load());
+    if (check) return checkConfig(configPath, cfg, cli.values["as-user"] as string | undefined);
     key = readKey(cfg.hmacKeyFile);
   } catch (e) {
     process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
     return 1;
-  }
-  if (check) {
-    process.stderr.write(`${configPath}: OK (source ${cfg.source}, ${cfg.rate} probes/s per path, return ${cfg.return})\n`);
-    return 0;
   }
   const log = createLogger({ name: "lsprobe-prober", level: all.log.level, format: all.log.format });
 

@@ -83,9 +83,10 @@ export class RawSocketPermissionError extends RawSocketError {
 }
 
 export const CAP_NET_RAW_HELP =
-  "raw sockets need CAP_NET_RAW: run as root, or grant it to the node binary with " +
-  "`sudo setcap cap_net_raw+ep $(readlink -f $(which node))`, or under systemd set " +
-  "`AmbientCapabilities=CAP_NET_RAW` (and keep CAP_NET_RAW in CapabilityBoundingSet)";
+  "raw sockets need CAP_NET_RAW: under systemd, run the lsprobe-prober unit (it sets " +
+  "`AmbientCapabilities=CAP_NET_RAW` with CapabilityBoundingSet=CAP_NET_RAW, User=lsprobe); by hand, run it as root " +
+  "with prober.user set (it drops privileges once its sockets are open); as a last resort grant it to every " +
+  "node program with `sudo setcap cap_net_raw+ep $(readlink -f $(which node))`";
 
 // ---- the addon (CommonJS, no types): only the parts used here ----
 
