@@ -105,7 +105,10 @@ export class PluginService {
     watchFile(this.configPath, { interval: CONFIG_POLL_MS, persistent: false }, (cur: Stats, prev: Stats) => {
       if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size) void this.reload("the file changed");
     });
-    process.on("SIGHUP", () => void this.reload("SIGHUP"));
+    process.on("SIGHUP", () => {
+      for (const o of [this.file, this.socket, this.state]) void o?.retryNow();
+      void this.reload("SIGHUP");
+    });
   }
 
   /** Read the configuration again; a bad one keeps the one in force (or none: then we wait). */

@@ -79,6 +79,15 @@ abstract class RetryingOutput implements OutputHealth {
   /** Try what is pending now (the retry timer and new documents call it). */
   protected abstract attempt(): Promise<void>;
 
+  /** A failing output tries again now, with the backoff reset (SIGHUP: the operator fixed something). */
+  retryNow(): Promise<void> {
+    if (this.ok) return Promise.resolve();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.delay = this.ctx.minRetryMs ?? 1000;
+    return this.attempt();
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

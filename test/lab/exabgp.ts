@@ -19,6 +19,8 @@ export interface ExabgpOptions {
   peerPort: number;
   /** More BGP-LS speakers (e.g. R1 and R6 exporting the same domain): each its own loopback address. */
   extraPeers?: Array<{ address: string; port: number }>;
+  /** Plain IPv4 unicast neighbors beside the BGP-LS ones (no API process): bystander sessions. */
+  plainPeers?: Array<{ address: string; port: number }>;
   /** argv of the API process; argv[0] must be an absolute path (ExaBGP execs it, no shell). */
   processCommand: string[];
   /** Extra environment for ExaBGP (and so for the API process); `exabgp_*` here override ours. */
@@ -97,7 +99,7 @@ export function exabgpConfig(o: ExabgpOptions): string {
   const name = checkWord(o.processName ?? "lsprobe", "processName");
   const receive = (o.receive ?? ["parsed", "update"]).map((k) => `            ${checkWord(k, "receive keyword")};`);
   const peers = [{ address: "127.0.0.1", port: o.peerPort }, ...(o.extraPeers ?? [])];
-  for (const p of peers) {
+  for (const p of [...peers, ...(o.plainPeers ?? [])]) {
     if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(p.address)) throw new RangeError(`peer ${p.address}: test peers live on loopback (127.0.0.0/8)`);
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new RangeError(`bad peer port ${p.port}`);
   }
@@ -108,11 +110,13 @@ export function exabgpConfig(o: ExabgpOptions): string {
     "}",
     "",
   ];
-  for (const p of peers) lines.push(...neighborBlock(o, name, receive, p));
+  for (const p of peers) lines.push(...bgpLsNeighborBlock(o, name, receive, p));
+  for (const p of o.plainPeers ?? []) lines.push(...neighborBlock(o, p, ["    family {", "        ipv4 unicast;", "    }"]));
   return lines.join("\n");
 }
 
-function neighborBlock(o: ExabgpOptions, name: string, receive: string[], p: { address: string; port: number }): string[] {
+/** A neighbor that dials the test peer at 127.0.0.1:port; `body` adds its families and api. */
+function neighborBlock(o: ExabgpOptions, p: { address: string; port: number }, body: string[]): string[] {
   return [
     `neighbor ${p.address} {`,
     `    router-id ${checkWord(o.routerId ?? "198.18.255.254", "routerId")};`,
@@ -121,6 +125,14 @@ function neighborBlock(o: ExabgpOptions, name: string, receive: string[], p: { a
     `    peer-as ${o.peerAs ?? 65001};`,
     `    connect ${p.port};`,
     `    hold-time ${o.holdTime ?? 30};`,
+    ...body,
+    "}",
+    "",
+  ];
+}
+
+function bgpLsNeighborBlock(o: ExabgpOptions, name: string, receive: string[], p: { address: string; port: number }): string[] {
+  return neighborBlock(o, p, [
     "    family {",
     "        bgp-ls bgp-ls;",
     "    }",
@@ -133,9 +145,7 @@ function neighborBlock(o: ExabgpOptions, name: string, receive: string[], p: { a
     ...receive,
     "        }",
     "    }",
-    "}",
-    "",
-  ];
+  ]);
 }
 
 /**

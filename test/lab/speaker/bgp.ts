@@ -257,6 +257,11 @@ export function bgpLsCapabilities(asn: number): Capability[] {
   return [multiprotocolCapability(AFI_BGP_LS, SAFI_BGP_LS), routeRefreshCapability(), fourOctetAsCapability(asn)];
 }
 
+/** A plain IPv4 unicast speaker's OPEN (RFC 4760 AFI 1, SAFI 1). */
+export function ipv4UnicastCapabilities(asn: number): Capability[] {
+  return [multiprotocolCapability(1, 1), routeRefreshCapability(), fourOctetAsCapability(asn)];
+}
+
 export interface OpenFields {
   asn: number;
   holdTime: number;

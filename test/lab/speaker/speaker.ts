@@ -21,6 +21,7 @@ import {
   OpenErrorSubcode,
   SAFI_BGP_LS,
   bgpLsCapabilities,
+  ipv4UnicastCapabilities,
   decodeNotification,
   decodeOpen,
   decodeRouteRefresh,
@@ -122,6 +123,9 @@ export interface SpeakerOptions {
   allowUnsafe?: boolean;
   /** Diagnostics sink (default: silent). */
   log?: (line: string) => void;
+  /** The family offered in OPEN (default "bgp-ls"); "ipv4-unicast" makes a plain BGP neighbor
+   *  (nothing to announce: a bystander session whose survival tests watch). */
+  family?: "bgp-ls" | "ipv4-unicast";
 }
 
 export interface NotificationEvent {
@@ -210,6 +214,7 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
       answerRouteRefresh: options.answerRouteRefresh ?? true,
       endOfRibAfterRefresh: options.endOfRibAfterRefresh ?? false,
       allowUnsafe: options.allowUnsafe ?? false,
+      family: options.family ?? "bgp-ls",
     };
     ipv4ToBytes(this.opts.nextHop);
     encodeOpen(this.openFields()); // validates asn / hold time now rather than at the first peer
@@ -440,7 +445,7 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
       asn: this.opts.asn,
       holdTime: this.opts.holdTime,
       routerId: this.opts.routerId,
-      capabilities: bgpLsCapabilities(this.opts.asn),
+      capabilities: this.opts.family === "ipv4-unicast" ? ipv4UnicastCapabilities(this.opts.asn) : bgpLsCapabilities(this.opts.asn),
     };
   }
 
