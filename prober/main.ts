@@ -3,7 +3,8 @@
 // Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
 import dgram from "node:dgram";
 import http from "node:http";
-import { readFileSync } from "node:fs";
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { isIPv4 } from "node:net";
 import { randomInt } from "node:crypto";
 import { ConfigError, DEFAULT_CONFIG_PATH, describeConfig, loadConfig, type LsprobeConfig, type ProberConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
@@ -16,6 +17,7 @@ import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { udpSocketDrops } from "./sockdrops.js";
+import { retryUntil } from "../shared/retry.js";
 import { Counter, Gauge } from "prom-client";
 
 const CLI: CliSpec = {
@@ -84,6 +86,71 @@ function checkConfig(configPath: string, cfg: ProberConfig, asUser: string | und
   return 0;
 }
 
+interface Loaded {
+  all: LsprobeConfig;
+  cfg: ProberConfig;
+  key: Buffer | undefined;
+}
+
+/**
+ * The configuration, waiting for a valid one if need be: under systemd an exit would only be
+ * restarted into the same error. Re-read when the file changes and on SIGHUP.
+ */
+function loadWaiting(load: () => Loaded, configPath: string, log: () => Logger): Promise<Loaded> {
+  const attempt = (why: string, last?: string): Loaded | string => {
+    try {
+      return load();
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== last) log().error(`configuration ${configPath} not valid (${why}); waiting for a good one: fix the file (it is re-read when it changes) or send SIGHUP`, { errors: msg });
+      return msg;
+    }
+  };
+  const first = attempt("start");
+  if (typeof first !== "string") return Promise.resolve(first);
+  return new Promise((resolve) => {
+    let last = first;
+    const again = (why: string): void => {
+      const r = attempt(why, last);
+      if (typeof r === "string") {
+        last = r;
+        return;
+      }
+      unwatchFile(configPath);
+      process.off("SIGHUP", onHup);
+      log().info("configuration valid now", { file: configPath });
+      resolve(r);
+    };
+    const onHup = (): void => again("SIGHUP");
+    process.on("SIGHUP", onHup);
+    // persistent: nothing else keeps the process alive while it waits.
+    watchFile(configPath, { interval: 2000, persistent: true }, () => again("the file changed"));
+  });
+}
+
+/** A UDP socket bound to the probe port; a new socket each attempt (a failed bind spoils one). */
+function bindUdp(source: string, port: number): Promise<dgram.Socket> {
+  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+  return new Promise((resolve, reject) => {
+    udp.once("error", (e) => {
+      udp.close();
+      reject(e);
+    });
+    udp.bind(port, source, () => {
+      udp.removeAllListeners("error");
+      resolve(udp);
+    });
+  });
+}
+
+function udpBindProblem(e: unknown, cfg: ProberConfig): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EADDRNOTAVAIL") return `prober.source ${cfg.source} is not assigned to any interface here (yet?); fix: assign it (ip address add ${cfg.source}/32 dev IFACE) or change prober.source`;
+  if (code === "EADDRINUSE") return `UDP port ${cfg.port} on ${cfg.source} is in use (another prober?); fix: stop it or change prober.port`;
+  if (code === "EACCES") return `UDP port ${cfg.port} needs CAP_NET_BIND_SERVICE; fix: choose prober.port >= 1024`;
+  return (e as Error).message;
+}
+
 async function main(): Promise<number> {
   const cli = parseCommandLine(CLI, process.argv.slice(2));
   if (cli.kind === "exit") return cli.code;
@@ -94,23 +161,34 @@ async function main(): Promise<number> {
     process.stderr.write(`${CLI.program}: ${old}\n`);
     return 1;
   }
-  const load = (): { all: LsprobeConfig; cfg: ProberConfig } => {
+  const load = (): Loaded => {
     const all = loadConfig(configPath, "prober");
     if (all.prober === null) throw new ConfigError(configPath, [{ path: "prober", line: 0, col: 0, message: "missing: the prober needs a prober: section (at least prober.source)" }]);
-    return { all, cfg: all.prober };
+    return { all, cfg: all.prober, key: readKey(all.prober.hmacKeyFile) };
   };
-  let all: LsprobeConfig;
-  let cfg: ProberConfig;
-  let key: Buffer | undefined;
-  try {
-    ({ all, cfg } = load());
-    if (check) return checkConfig(configPath, cfg, cli.values["as-user"] as string | undefined);
-    key = readKey(cfg.hmacKeyFile);
-  } catch (e) {
-    process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
-    return 1;
+  if (check) {
+    try {
+      const all = loadConfig(configPath, "prober");
+      if (all.prober === null) throw new Error(`${configPath}: the prober needs a prober: section (at least prober.source)`);
+      return checkConfig(configPath, all.prober, cli.values["as-user"] as string | undefined);
+    } catch (e) {
+      process.stderr.write(`${CLI.program}: ${(e as Error).message}\n`);
+      return 1;
+    }
   }
-  const log = createLogger({ name: "lsprobe-prober", level: all.log.level, format: all.log.format });
+  let log = createLogger({ name: CLI.program });
+  let stopping = false;
+  // Until the probe loop runs, a stop signal just ends the process.
+  const early = (): void => {
+    stopping = true;
+    log.info("stopping before the probe loop started");
+    process.exit(0);
+  };
+  process.on("SIGTERM", early);
+  process.on("SIGINT", early);
+  let { all, cfg, key } = await loadWaiting(load, configPath, () => log);
+  log = createLogger({ name: CLI.program, level: all.log.level, format: all.log.format });
+  if (isIPv4(cfg.source) && cfg.source.startsWith("127.")) log.warn("prober.source is a loopback address: probes leave with a martian source (lsprobe-prober --check-config refuses it)", { source: cfg.source });
 
   // Sockets first, as root; then drop privileges.
   let raw: RawSocket;
@@ -120,30 +198,21 @@ async function main(): Promise<number> {
     process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
     return e instanceof RawSocketPermissionError ? 77 : 1;
   }
-  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      udp.once("error", reject);
-      udp.bind(cfg.port, cfg.source, () => {
-        udp.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (e) {
-    log.error("cannot bind the probe port", { address: `${cfg.source}:${cfg.port}`, error: (e as Error).message });
-    return 1;
-  }
+  const udp = await retryUntil(() => bindUdp(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
+  if (stopping) return 0;
   const [host, portText] = [cfg.listen.slice(0, cfg.listen.lastIndexOf(":")), cfg.listen.slice(cfg.listen.lastIndexOf(":") + 1)];
   const server = http.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(Number(portText), host.replace(/^\[(.*)\]$/, "$1"), () => resolve());
-    });
-  } catch (e) {
-    log.error("cannot listen for HTTP", { listen: cfg.listen, error: (e as Error).message });
-    return 1;
-  }
+  await retryUntil(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(Number(portText), host.replace(/^\[(.*)\]$/, "$1"), () => {
+          server.off("error", reject);
+          resolve();
+        });
+      }),
+    { what: `listening for HTTP on ${cfg.listen}`, log: () => log, describe: (e) => `${(e as Error).message}; fix: stop what holds the port, or change prober.listen` },
+  );
   try {
     dropPrivileges(cfg.user, log);
   } catch (e) {
@@ -282,6 +351,8 @@ async function main(): Promise<number> {
     server.closeAllConnections?.();
     process.exit(0);
   };
+  process.off("SIGTERM", early);
+  process.off("SIGINT", early);
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 

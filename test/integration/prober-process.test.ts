@@ -105,3 +105,46 @@ test(
     }
   },
 );
+
+test(
+  "prober process: an invalid config and an unassigned source are waited out, not exits (systemd would restart it into the same error)",
+  { skip: process.getuid?.() !== 0 ? "needs root for a network namespace and a raw socket" : false },
+  async (t) => {
+    const ns = `lsp-wait-${process.pid}`;
+    const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-prober-"));
+    chmodSync(dir, 0o755);
+    const file = path.join(dir, "paths.json");
+    writeFileSync(file, JSON.stringify({ schema: "lsprobe/pathset", version: 1, generation: 1, time: new Date().toISOString(), mode: "all", topology: { digest: "x", nodes: 0, links: 0, prefixes: 0, peers: [], stale: false }, pairs: [], paths: [] }));
+    const config = path.join(dir, "lsprobe.yaml");
+    const good = `${BASE}prober:\n  source: 198.18.252.1\n  listen: 127.0.0.1:9469\n  paths:\n    socket: null\n    file: ${file}\n`;
+    writeFileSync(config, good.replace("source: 198.18.252.1", "source: 198.18.252.1\n  rate: fast"));
+    // A namespace of our own, where the source is not assigned yet: nothing can leave it.
+    assert.equal(spawnSync("ip", ["netns", "add", ns]).status, 0);
+    spawnSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    t.after(() => {
+      child.kill("SIGKILL");
+      spawnSync("ip", ["netns", "del", ns]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (const end = Date.now() + 15_000; !ok(); ) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until("the config error", () => /not valid \(start\); waiting for a good one/.test(err));
+    assert.match(err, /prober\.rate: expected a number/);
+    writeFileSync(config, good); // the file watch picks it up
+    await until("the bind problem", () => /prober\.source 198\.18\.252\.1 is not assigned to any interface here \(yet\?\); fix: assign it/.test(err));
+    assert.equal(child.exitCode, null, "still running");
+    assert.equal(spawnSync("ip", ["-n", ns, "address", "add", "198.18.252.1/32", "dev", "lo"]).status, 0);
+    await until("start", () => /INFO .*started/.test(err));
+    assert.match(err, /binding the probe port 198\.18\.252\.1:9470: done after \d+ failed attempt/);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  },
+);
