@@ -23,6 +23,10 @@
 //   leaves sockaddr uninitialised), so both are checked here before every sendto.
 //   The socket is non-blocking: a full send buffer fails the send with EAGAIN/ENOBUFS (counted by
 //   the caller, the packet is not queued). Raise `sendBufferSize` if that happens.
+//   That binding (`socket.wrap`, its send's argument order and its synchronous callback) is
+//   private to raw-socket, no semver promise covers it: package.json pins raw-socket to the exact
+//   version this was written and tested against (1.8.1, as in package-lock.json), not a ^ range.
+//   Upgrade it deliberately: read the new src/raw.cc, then run the prober tests.
 //
 // Receiving: raw-socket reads one packet per readable event into ONE receive buffer of
 // `bufferSize` bytes and emits a view of it. The Buffer passed to "message" is only valid during
