@@ -196,3 +196,67 @@ test("plugin process: --check-config names file, line and key; --help and --vers
     ws.cleanup();
   }
 });
+
+test("plugin process: a full disk loses no generation: the socket gets it at once, the file once space returns; the error names the file", { skip: process.getuid?.() !== 0 ? "needs root to mount a small tmpfs" : false }, async (t) => {
+  const ws = workspace("  route-refresh: false\n");
+  // The outputs on a 256 KiB tmpfs of their own; the config and snapshot stay outside it.
+  const disk = path.join(ws.dir, "disk");
+  const file = path.join(disk, "paths.json");
+  spawnSync("mkdir", [disk]);
+  assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk]).status, 0);
+  writeFileSync(ws.config, readFileSync(ws.config, "utf8").replace(`file: ${ws.file}`, `file: ${file}`));
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    spawnSync("umount", [disk]);
+    ws.cleanup();
+  });
+  const received: number[] = [];
+  await until("socket", () => existsSync(ws.socket));
+  const client = net.connect(ws.socket);
+  let buf = "";
+  client.on("data", (d) => {
+    buf += d.toString();
+    for (let i; (i = buf.indexOf("\n")) >= 0; buf = buf.slice(i + 1)) received.push(JSON.parse(buf.slice(0, i)).generation);
+  });
+  t.after(() => client.destroy());
+  // Fill the disk.
+  const filler = path.join(disk, "filler");
+  spawnSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=4k", "count=1000"], { stdio: "ignore" });
+  const lines = nanogLines();
+  p.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  await until("generation 1 on the socket", () => received.includes(1));
+  await until("the error", () => /ERROR .*file: cannot write .*paths\.json: no space left \(ENOSPC\); fix: free space/.test(p.stderr()));
+  assert.ok(p.stderr().includes(file), "the error names the file");
+  assert.equal(readSet(file), undefined);
+  p.proc.stdin.write([lines.withdrawLink(lines.link("r2", "r4")), lines.withdrawLink(lines.link("r4", "r2"))].join("\n") + "\n");
+  await until("generation 2 on the socket", () => received.includes(2));
+  // Space again: the newest generation lands in the file (the retry, at most seconds apart here).
+  spawnSync("rm", [filler]);
+  const set = await until("the file", () => readSet(file), 30_000);
+  assert.equal(set.generation, 2);
+  assert.equal(p.proc.exitCode, null);
+  assert.match(p.stderr(), /file: written again/);
+});
+
+test("plugin process: an invalid config at start keeps stdin drained and the LSDB kept; saving a good one publishes without a restart", async (t) => {
+  const ws = workspace("  debounce: soon\n");
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  await until("the config error", () => /configuration .* not valid \(start\); no path set is computed until it is valid/.test(p.stderr()));
+  const lines = nanogLines();
+  p.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(readSet(ws.file), undefined);
+  // Fix it: the file watch reads it again (no signal needed).
+  writeFileSync(ws.config, readFileSync(ws.config, "utf8").replace("  debounce: soon\n", ""));
+  const set = await until("the path set from the kept LSDB", () => readSet(ws.file), 15_000);
+  assert.equal(set.paths.filter((x) => x.src === "r1").length, 4);
+  assert.match(p.stderr(), /INFO .*started reason="the file changed"/);
+  assert.equal(p.proc.exitCode, null);
+  p.proc.stdin.end();
+  assert.equal(await p.exited, 0);
+});
