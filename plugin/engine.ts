@@ -48,11 +48,13 @@ export interface EngineStats {
   generations: number;
   recomputes: number;
   lastRecomputeMs: number;
+  /** Links of the last topology refused for an invalid advertisement (a metric out of range). */
+  linksInvalid: number;
 }
 
 export class Engine {
   readonly db = new Lsdb();
-  readonly stats: EngineStats = { lines: 0, byEvent: {}, malformed: 0, repaired: 0, nlriProblems: {}, generations: 0, recomputes: 0, lastRecomputeMs: 0 };
+  readonly stats: EngineStats = { lines: 0, byEvent: {}, malformed: 0, repaired: 0, nlriProblems: {}, generations: 0, recomputes: 0, lastRecomputeMs: 0, linksInvalid: 0 };
   generation: number;
   current?: PathSet;
   private lastDigest?: string;
@@ -284,7 +286,12 @@ export class Engine {
   private *computeSteps(): Steps<PathSetBody> {
     const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric, this.graph);
     this.graph = topo.graph;
-    for (const u of topo.unusable) this.io.log.once(`unusable:${u.id}:${u.reason}`, "debug", "link not used", { ...u });
+    let invalid = 0;
+    for (const u of topo.unusable) {
+      if (u.invalid) invalid++;
+      this.io.log.once(`unusable:${u.id}:${u.reason}`, u.invalid ? "warn" : "debug", u.invalid ? "link refused: its advertisement is invalid" : "link not used", { ...u, peers: u.peers?.join(",") });
+    }
+    this.stats.linksInvalid = invalid;
     const counts = this.db.counts();
     return yield* this.paths.steps(topo, {
       peers: this.db.peers().filter((p) => p !== SNAPSHOT_PEER),

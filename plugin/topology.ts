@@ -49,6 +49,24 @@ export interface UnusableLink {
   from: string;
   to: string;
   reason: string;
+  /** The advertisement itself is invalid (a metric out of range), not merely unusable yet. */
+  invalid?: boolean;
+  /** Who advertised it (set for invalid ones: the operator's "where"). */
+  peers?: readonly string[];
+}
+
+/**
+ * The largest metric each kind can carry (RFC 7752 §3.3.2.4: the IGP Metric TLV is 1 to 3
+ * octets, IS-IS wide metrics are 24 bits; §3.3.2.3: the TE Default Metric is 4 octets). A value
+ * outside 0..max, or not an integer, cannot come from a router: ExaBGP or something on the way
+ * made it up. Refusing it also keeps negative cycles, which SPF cannot handle, out of the graph.
+ */
+export const MAX_METRIC = { igp: 2 ** 24 - 1, te: 2 ** 32 - 1 } as const;
+
+/** Why a metric cannot be used, or undefined when it can. */
+export function metricProblem(value: number, kind: keyof typeof MAX_METRIC): string | undefined {
+  if (Number.isInteger(value) && value >= 0 && value <= MAX_METRIC[kind]) return undefined;
+  return `${kind === "igp" ? "IGP" : "TE"} metric ${value} is not an integer from 0 to ${MAX_METRIC[kind]} (RFC 7752 §3.3.2.${kind === "igp" ? 4 : 3})`;
 }
 
 export interface Topology {
@@ -173,7 +191,7 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
     const attr = e.attr as LinkAttr;
     // The id hashes the NLRI identity: computed once per NLRI object, kept on it.
     const id = (nlri.id ??= stableId("l-", nlri.key.slice(nlri.key.indexOf("|") + 1)));
-    const bad = (reason: string): void => void unusable.push({ id, from: nlri.from, to: nlri.to, reason });
+    const bad = (reason: string, invalid = false): void => void unusable.push({ id, from: nlri.from, to: nlri.to, reason, ...(invalid ? { invalid, peers: e.peers } : {}) });
     if (nlri.from === nlri.to) {
       bad("loop to itself");
       continue;
@@ -183,9 +201,15 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       bad("reverse direction not advertised (two-way check)");
       continue;
     }
-    const cost = metric === "te" ? (attr.teMetric ?? attr.igpMetric) : attr.igpMetric;
+    const kind = metric === "te" && attr.teMetric !== undefined ? "te" : "igp";
+    const cost = kind === "te" ? attr.teMetric : attr.igpMetric;
     if (cost === undefined) {
       bad("no IGP metric");
+      continue;
+    }
+    const wrong = metricProblem(cost, kind);
+    if (wrong !== undefined) {
+      bad(wrong, true);
       continue;
     }
     const link: TopoLink = {

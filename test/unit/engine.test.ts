@@ -175,3 +175,33 @@ test("engine: bad input is counted and skipped; the last good path set stays in 
   assert.equal(s.engine.stats.byEvent.reply, 4); // not starting with "{": command replies (FORMAT.md §2)
   assert.ok(s.logs.some((l) => /malformed line skipped.*line=\d+/.test(l)));
 });
+
+test("engine: metrics outside the protocol's range are refused per link with a warning, never a hang (negative cycles included)", async () => {
+  // Each case: r2 -> r4 and r4 -> r2 metrics. Before the range check a negative cycle looped forever.
+  const cases: Array<[string, number, number, number]> = [
+    // [what, r2->r4, r4->r2, links refused]
+    ["-1 both ways (a negative cycle)", -1, -1, 2],
+    ["-20 / 10", -20, 10, 1],
+    ["-1 / 0", -1, 0, 1],
+    ["1e308", 1e308, 1e308, 2],
+    ["Infinity (ExaBGP's [1e400])", Infinity, Infinity, 2],
+    ["not an integer", 1.5, 10, 1],
+    ["above 2^24-1 (IS-IS wide)", 2 ** 24, 10, 1],
+  ];
+  for (const [what, ab, ba, refused] of cases) {
+    const s = setup();
+    s.lines.link("r2", "r4").metric = ab;
+    s.lines.link("r4", "r2").metric = ba;
+    // JSON has no Infinity: ExaBGP would print an overflowing literal, which JSON.parse reads as Infinity.
+    await s.feed(...s.lines.fullTable().map((l) => l.replace('"igp-metric": Infinity', '"igp-metric": [1e400]')));
+    assert.equal(s.engine.stats.linksInvalid, refused, what);
+    assert.deepEqual(s.hops(s.last()), ["r1-r2-r5-r6", "r1-r3-r4-r6", "r1-r3-r5-r6"], `${what}: r2-r4 is out of the graph`);
+    assert.equal(s.logs.filter((l) => /WARN .*link refused: its advertisement is invalid .*is not an integer from 0 to 16777215 \(RFC 7752 §3\.3\.2\.4\).* peers=127\.0\.0\.1/.test(l)).length, refused, what);
+  }
+  // The edges of the range are fine: 0 and 2^24-1.
+  const s = setup();
+  s.lines.link("r2", "r4").metric = 0;
+  s.lines.link("r4", "r2").metric = 2 ** 24 - 1;
+  await s.feed(...s.lines.fullTable());
+  assert.equal(s.engine.stats.linksInvalid, 0);
+});
