@@ -13,6 +13,7 @@
 //   /lib/systemd/system/lsprobe-prober.service, /usr/lib/tmpfiles.d/lsprobe.conf
 //   /usr/share/doc/lsprobe/           README.md, copyright, changelog.gz, exabgp.conf.example,
 //                                     monitoring/ (Prometheus, Alertmanager, Grafana assets)
+//   /usr/share/man/man1/              lsprobe-plugin.1.gz, lsprobe-prober.1.gz (from --help)
 //   DEBIAN/                           control, conffiles, md5sums, postinst, prerm, postrm
 //
 // The addon is ABI-specific, so the package depends on the Node.js major version that loaded it
@@ -101,6 +102,7 @@ export interface Dependency {
   name: string;
   version: string;
   license: string;
+  author?: string;
 }
 
 /** debian/copyright in the machine-readable format (DEP-5). */
@@ -112,9 +114,9 @@ export function copyrightText(deps: readonly Dependency[], mitText: string): str
     .map((l) => (l.trim() === "" ? " ." : ` ${l}`))
     .join("\n");
   const bundled = deps.map((d) => [
-    `Files: /${APP_DIR}/node_modules/${d.name}/*`,
-    `Comment: ${d.name} ${d.version}, bundled npm dependency; its license file is in that directory.`,
-    "Copyright: its authors",
+    `Files: node_modules/${d.name}/*`,
+    `Comment: ${d.name} ${d.version}, a bundled npm dependency (/${APP_DIR}/node_modules/${d.name}, with its license file).`,
+    `Copyright: ${d.author ?? `the authors of ${d.name}`}`,
     `License: ${d.license}`,
     ...(d.license === "Apache-2.0" ? [" On Debian systems, the full text is in /usr/share/common-licenses/Apache-2.0."] : []),
     "",
@@ -148,6 +150,28 @@ export function packagedExabgpConf(text: string): string {
   return text
     .replace(run, "$1/usr/bin/lsprobe-plugin ")
     .replace(/^(# lsprobe: .*)$/m, "$1\n# As installed by the lsprobe Debian package: copy the process and neighbor parts into\n# /etc/exabgp/exabgp.conf.");
+}
+
+/** A man page made from a program's --help (what help2man does, without help2man). */
+export function manPage(program: string, what: string, version: string, date: Date, help: string): string {
+  const escaped = help
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.replace(/\\/g, "\\e").replace(/^([.'])/, "\\&$1"))
+    .join("\n");
+  const day = date.toISOString().slice(0, 10);
+  return [
+    `.TH ${program.toUpperCase()} 1 "${day}" "lsprobe ${version}" "User Commands"`,
+    ".SH NAME",
+    `${program} \\- ${what}`,
+    ".SH DESCRIPTION",
+    ".nf",
+    escaped,
+    ".fi",
+    ".SH SEE ALSO",
+    "/usr/share/doc/lsprobe/README.md, /etc/lsprobe/lsprobe.yaml",
+    "",
+  ].join("\n");
 }
 
 // ---- the shell ----
@@ -223,10 +247,14 @@ function installDependencies(app: string, log: (s: string) => void): void {
   if (!existsSync(addon)) throw new PackagingError(`${addon} missing: raw-socket's native addon did not build (npm needs g++, make and python3 for node-gyp)`);
   for (const e of readdirSync(build)) if (e !== "Release") rmSync(path.join(build, e), { recursive: true, force: true });
   for (const e of readdirSync(path.join(build, "Release"))) if (e !== "raw.node") rmSync(path.join(build, "Release", e), { recursive: true, force: true });
-  // Source maps of the dependencies serve only their own debugging (1.4 MB).
-  const maps: string[] = [];
-  walk(path.join(app, "node_modules"), (p, isDir) => void (!isDir && p.endsWith(".map") && maps.push(p)));
-  for (const m of maps) rmSync(m);
+  // Source maps of the dependencies serve only their own debugging (1.4 MB); .npmignore files
+  // only their publishing.
+  const junk: string[] = [];
+  walk(path.join(app, "node_modules"), (p, isDir) => void (!isDir && (p.endsWith(".map") || path.basename(p) === ".npmignore") && junk.push(p)));
+  for (const f of junk) rmSync(f);
+  // As dh_strip would: debugging symbols out of the shared object.
+  const strip = spawnSync("strip", ["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note", addon], { encoding: "utf8" });
+  if (strip.error || strip.status !== 0) log(`strip unavailable or failed (${strip.error?.message ?? strip.stderr.trim()}): the addon keeps its symbols`);
   const load = spawnSync(NODE, ["-e", 'require("raw-socket")'], { cwd: app, encoding: "utf8" });
   if (load.status !== 0) throw new PackagingError(`${NODE} cannot load raw-socket's addon (${addon}):\n${load.stderr}`);
 }
@@ -257,8 +285,9 @@ function dependencies(app: string): Dependency[] {
   const visit = (dir: string): void => {
     const pkg = path.join(dir, "package.json");
     if (!existsSync(pkg)) return;
-    const j = JSON.parse(readFileSync(pkg, "utf8")) as { name: string; version: string; license?: string };
-    out.push({ name: j.name, version: j.version, license: j.license ?? "see its directory" });
+    const j = JSON.parse(readFileSync(pkg, "utf8")) as { name: string; version: string; license?: string; author?: string | { name?: string } };
+    const author = typeof j.author === "string" ? j.author : j.author?.name;
+    out.push({ name: j.name, version: j.version, license: j.license ?? "see its directory", ...(author ? { author } : {}) });
   };
   for (const e of readdirSync(modules)) {
     if (e.startsWith(".")) continue;
@@ -274,15 +303,17 @@ function install(src: string, dst: string, mode: number): void {
   chmodSync(dst, mode);
 }
 
-/** 0755 for directories and executables, 0644 for the rest; the Installed-Size in KiB. */
+/** 0755 for directories, executables and scripts, 0644 for the rest; the Installed-Size in KiB. */
 function normalize(pkgRoot: string): number {
   let kib = 0;
   walk(pkgRoot, (p, isDir) => {
     if (path.relative(pkgRoot, p).split(path.sep)[0] === "DEBIAN") return;
     const st = lstatSync(p);
     if (st.isSymbolicLink()) return void (kib += 1);
-    // A native addon is a shared library, loaded, never run: 0644 like any .so.
-    chmodSync(p, isDir || (st.mode & 0o111 && !p.endsWith(".node")) ? 0o755 : 0o644);
+    // A native addon is a shared library, loaded, never run: 0644 like any .so. A script with
+    // a #! line (the programs' entry points, a dependency's bin) is executable.
+    const exec = !isDir && !p.endsWith(".node") && (st.mode & 0o111 || readFileSync(p).subarray(0, 2).toString() === "#!");
+    chmodSync(p, isDir || exec ? 0o755 : 0o644);
     kib += isDir ? 1 : Math.ceil(st.size / 1024);
   });
   return kib;
@@ -298,6 +329,13 @@ function md5sums(pkgRoot: string): string {
   return lines.sort((a, b) => a.slice(34).localeCompare(b.slice(34))).join("\n") + "\n";
 }
 
+/** DEBFULLNAME and DEBEMAIL when set (as dch reads them), else the author of the commit built. */
+function maintainerOf(root: string): string {
+  const git = spawnSync("git", ["-C", root, "log", "-1", "--format=%ae"], { encoding: "utf8" });
+  const email = process.env.DEBEMAIL || (git.status === 0 ? git.stdout.trim() : "") || "lsprobe@localhost";
+  return `${process.env.DEBFULLNAME || "lsprobe authors"} <${email}>`;
+}
+
 export function buildDeb(opts: BuildOptions = {}): BuildResult {
   const root = opts.root ?? REPO_ROOT;
   const log = opts.log ?? ((s: string) => process.stderr.write(`build-deb: ${s}\n`));
@@ -305,7 +343,7 @@ export function buildDeb(opts: BuildOptions = {}): BuildResult {
   const version = debianVersion(pkg.version);
   const arch = run("dpkg", ["--print-architecture"]).trim();
   const major = nodeMajor();
-  const maintainer = process.env.DEBFULLNAME && process.env.DEBEMAIL ? `${process.env.DEBFULLNAME} <${process.env.DEBEMAIL}>` : "lsprobe authors <lsprobe@localhost>";
+  const maintainer = maintainerOf(root);
   const outDir = path.resolve(opts.outDir ?? path.join(root, "build"));
   const staging = mkdtempSync(path.join(tmpdir(), "lsprobe-deb-"));
   try {
@@ -332,6 +370,15 @@ export function buildDeb(opts: BuildOptions = {}): BuildResult {
     const epoch = Number(process.env.SOURCE_DATE_EPOCH);
     const date = Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date();
     writeFileSync(path.join(doc, "changelog.gz"), gzipSync(changelogText(version, maintainer, revision, date), { level: 9 }));
+    const man = path.join(pkgRoot, "usr/share/man/man1");
+    mkdirSync(man, { recursive: true });
+    for (const [program, main, what] of [
+      ["lsprobe-plugin", "plugin/parser.js", "ExaBGP API process: BGP-LS to ECMP path sets"],
+      ["lsprobe-prober", "prober/main.js", "GRE-pinned probes of every ECMP path, Prometheus metrics"],
+    ] as const) {
+      const help = run(NODE, [path.join(app, "dist", main), "--help"]);
+      writeFileSync(path.join(man, `${program}.1.gz`), gzipSync(manPage(program, what, version, date, help), { level: 9 }));
+    }
     cpSync(path.join(root, "monitoring"), path.join(doc, "monitoring"), { recursive: true, filter: (s) => !/[/\\]tests$/.test(s) });
 
     const installedSize = normalize(pkgRoot);

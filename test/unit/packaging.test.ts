@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describeConfig, parseConfig } from "../../shared/config.js";
-import { controlText, debianVersion, packagedExabgpConf } from "../../packaging/build-deb.js";
+import { controlText, debianVersion, manPage, packagedExabgpConf } from "../../packaging/build-deb.js";
 import { REPO_ROOT } from "../util/shared.js";
 
 const FILE = path.join(REPO_ROOT, "packaging", "lsprobe.yaml");
@@ -74,4 +74,13 @@ test("build-deb: the packaged exabgp.conf.example runs the wrapper", () => {
   const text = packagedExabgpConf(readFileSync(path.join(REPO_ROOT, "exabgp.conf.example"), "utf8"));
   assert.match(text, /^\s*run \/usr\/bin\/lsprobe-plugin --config \/etc\/lsprobe\/lsprobe\.yaml;$/m);
   assert.doesNotMatch(text, /dist\/plugin\/parser\.js/);
+});
+
+test("build-deb: a man page from --help keeps roff out of the text", () => {
+  const page = manPage("lsprobe-x", "does x", "0.1.0", new Date("2026-12-03T00:00:00Z"), "Usage: lsprobe-x\n.not a request\n'nor this\na \\ backslash\n");
+  assert.match(page, /^\.TH LSPROBE-X 1 "2026-12-03" "lsprobe 0\.1\.0" "User Commands"$/m);
+  assert.match(page, /^lsprobe-x \\- does x$/m);
+  assert.match(page, /^\\&\.not a request$/m);
+  assert.match(page, /^\\&'nor this$/m);
+  assert.match(page, /^a \\e backslash$/m);
 });
