@@ -310,7 +310,8 @@ test("Debian package: builds, installs, runs confined, purges without a trace", 
 
 function npmSkip(): string | false {
   for (const cmd of ["git", "npm", "tar"]) if (!have(cmd)) return `${cmd} not installed`;
-  if (run("git", ["-C", REPO_ROOT, "rev-parse", "--verify", "HEAD"]).status !== 0) return "not a git checkout: nothing to clone";
+  const head = run("git", ["-C", REPO_ROOT, "rev-parse", "--verify", "HEAD"]);
+  if (head.status !== 0) return `no git HEAD to clone (${head.stderr.trim().split("\n")[0]})`;
   return false;
 }
 
