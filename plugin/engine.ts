@@ -6,11 +6,11 @@
 // draining ExaBGP's pipe while a big topology is recomputed.
 import type { PathSet } from "../shared/pathset.js";
 import type { Logger } from "../shared/log.js";
-import { decodeLine, type ExaEvent } from "./exabgp/decode.js";
+import { decodeLine, MALFORMED_REASONS, type ExaEvent, type MalformedReason } from "./exabgp/decode.js";
 import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
 import { buildTopologySteps, type Graph, type MetricKind } from "./topology.js";
-import { PathComputer, pathsDigest, type PathQuery, type PathSetBody } from "./paths.js";
+import { PathComputer, pathsDigest, type EndpointResolution, type PathQuery, type PathSetBody } from "./paths.js";
 import { drain, runSliced, type Steps } from "./slice.js";
 import { serializeSnapshot } from "./snapshot.js";
 
@@ -43,6 +43,8 @@ export interface EngineStats {
   lines: number;
   byEvent: Record<string, number>;
   malformed: number;
+  /** The lines of `malformed` that decodeLine refused, by kind (the shell's own failures are not here). */
+  malformedByReason: Record<MalformedReason, number>;
   repaired: number;
   nlriProblems: Record<string, number>;
   generations: number;
@@ -52,9 +54,47 @@ export interface EngineStats {
   linksInvalid: number;
 }
 
+/** One finished recomputation (published or not), for onRecompute() observers. */
+export interface RecomputeInfo {
+  /** Wall time from start to finish (time slices included). */
+  seconds: number;
+  /** A new generation was published. */
+  published: boolean;
+  pairsRecomputed: number;
+}
+
+/** How a configured endpoint resolved in the last computation. */
+export interface EndpointStatus {
+  endpoint: string;
+  resolved: boolean;
+  /** The node's name, when resolved. */
+  node?: string;
+  /** Why not, when not. */
+  reason?: string;
+}
+
+/** A BGP peer as the engine knows it. */
+export interface PeerStatus {
+  peer: string;
+  /** ExaBGP's last state message for it (connected, up, down); "up" for a peer whose updates
+   *  came without one (this process started mid-session: ExaBGP relays established sessions only). */
+  state: string;
+}
+
 export class Engine {
   readonly db = new Lsdb();
-  readonly stats: EngineStats = { lines: 0, byEvent: {}, malformed: 0, repaired: 0, nlriProblems: {}, generations: 0, recomputes: 0, lastRecomputeMs: 0, linksInvalid: 0 };
+  readonly stats: EngineStats = {
+    lines: 0,
+    byEvent: {},
+    malformed: 0,
+    malformedByReason: Object.fromEntries(MALFORMED_REASONS.map((r) => [r, 0])) as Record<MalformedReason, number>,
+    repaired: 0,
+    nlriProblems: {},
+    generations: 0,
+    recomputes: 0,
+    lastRecomputeMs: 0,
+    linksInvalid: 0,
+  };
   generation: number;
   current?: PathSet;
   private lastDigest?: string;
@@ -73,6 +113,9 @@ export class Engine {
   private started = false;
   /** The last run's graph, updated in place by the next (buildTopologySteps). */
   private graph?: Graph;
+  /** Each configured endpoint as the last computation resolved it (empty before the first). */
+  private resolution = new Map<string, EndpointStatus>();
+  private readonly recomputeObservers = new Set<(r: RecomputeInfo) => void>();
 
   constructor(
     private opts: EngineOptions,
@@ -111,7 +154,8 @@ export class Engine {
     const r = decodeLine(line);
     if (!r.ok) {
       this.stats.malformed++;
-      this.io.log.warn("malformed line skipped", { line: lineNo, reason: r.reason, excerpt: line.slice(0, 120) });
+      this.stats.malformedByReason[r.category]++;
+      this.io.log.warn("malformed line skipped", { line: lineNo, category: r.category, reason: r.reason, excerpt: line.slice(0, 120) });
       return undefined;
     }
     if (r.repaired) {
@@ -249,6 +293,51 @@ export class Engine {
     return this.opts.query !== null;
   }
 
+  /** Observe every finished recomputation (metrics: the duration histogram). Returns the unsubscribe. */
+  onRecompute(fn: (r: RecomputeInfo) => void): () => void {
+    this.recomputeObservers.add(fn);
+    return () => this.recomputeObservers.delete(fn);
+  }
+
+  /** The BGP peers: those ExaBGP reported a state for, and those seen only through updates. */
+  peers(): PeerStatus[] {
+    const out = new Map<string, string>(this.peerState);
+    for (const p of this.db.peers()) if (p !== SNAPSHOT_PEER && !out.has(p)) out.set(p, "up");
+    return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([peer, state]) => ({ peer, state }));
+  }
+
+  /** Each configured endpoint as the last computation resolved it (in the order it met them); empty until one ran. */
+  endpoints(): EndpointStatus[] {
+    return [...this.resolution.values()];
+  }
+
+  /** Directed pairs with an endpoint that did not resolve in the last computation; undefined until one ran. */
+  unresolvedPairs(): number | undefined {
+    if (this.resolution.size === 0 || this.opts.query === null) return undefined;
+    let n = 0;
+    for (const [a, b] of this.opts.query.pairs) if (this.resolution.get(a)?.resolved === false || this.resolution.get(b)?.resolved === false) n++;
+    return n;
+  }
+
+  /**
+   * After a computation: keep each endpoint's resolution, and log its transitions once each:
+   * failing (the first time, or for another reason) at warn, resolving again at info.
+   */
+  private noteResolution(last: ReadonlyMap<string, EndpointResolution>): void {
+    const next = new Map<string, EndpointStatus>();
+    for (const [endpoint, r] of last) {
+      const before = this.resolution.get(endpoint);
+      const now: EndpointStatus = r.error === undefined ? { endpoint, resolved: true, node: r.name ?? r.node } : { endpoint, resolved: false, reason: r.error };
+      if (!now.resolved && (before === undefined || before.resolved || before.reason !== now.reason)) {
+        this.io.log.warn(`endpoint ${endpoint} unresolved: ${now.reason}; no path to or from it until it resolves`, { endpoint, reason: now.reason });
+      } else if (now.resolved && before?.resolved === false) {
+        this.io.log.info(`endpoint ${endpoint} resolves again, to node ${now.node}`, { endpoint, node: now.node });
+      }
+      next.set(endpoint, now);
+    }
+    this.resolution = next;
+  }
+
   private async compute(): Promise<void> {
     if (!this.everHadData || this.opts.query === null) return;
     const t0 = performance.now();
@@ -257,12 +346,26 @@ export class Engine {
     const body = this.opts.sliceMs > 0 ? await runSliced(steps, this.opts.sliceMs) : drain(steps);
     this.stats.recomputes++;
     this.stats.lastRecomputeMs = performance.now() - t0;
+    this.noteResolution(this.paths.lastResolution);
     if (this.db.version !== version) this.again = true; // changed meanwhile: go again
     const digest = pathsDigest(body);
+    const observe = (published: boolean): void => {
+      const info: RecomputeInfo = { seconds: this.stats.lastRecomputeMs / 1000, published, pairsRecomputed: this.paths.lastRun.pairsRecomputed };
+      for (const fn of this.recomputeObservers) {
+        try {
+          fn(info);
+        } catch (e) {
+          // An observer (metrics) must never keep a path set from being published.
+          this.io.log.once("recompute-observer", "error", "recompute observer failed (logged once)", { error: (e as Error).stack ?? String(e) });
+        }
+      }
+    };
     if (digest === this.lastDigest) {
+      observe(false);
       this.io.log.debug("recomputed: paths unchanged", { ms: Math.round(this.stats.lastRecomputeMs), pairsRecomputed: this.paths.lastRun.pairsRecomputed });
       return;
     }
+    observe(true);
     this.lastDigest = digest;
     this.generation++;
     this.stats.generations++;

@@ -138,6 +138,13 @@ interface PairEntry {
   footprint: PairFootprint;
 }
 
+/** How an endpoint spec resolved: the node (its id and name), or why not. */
+export interface EndpointResolution {
+  node?: string;
+  name?: string;
+  error?: string;
+}
+
 /** What the last run did: how much of it was recomputed. */
 export interface PathRunStats {
   /** Why every pair was recomputed (absent: incremental). */
@@ -163,6 +170,8 @@ export class PathComputer {
     published: Pick<PathSetBody, "pairs" | "paths" | "plan">;
   };
   lastRun: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
+  /** Every endpoint spec of the query as the last run resolved it (empty before the first run). */
+  lastResolution: ReadonlyMap<string, EndpointResolution> = new Map();
 
   constructor(readonly q: PathQuery) {}
 
@@ -173,11 +182,14 @@ export class PathComputer {
     yield;
     const prev = this.prev;
     const change: TopoChange = prev ? diffTopology(prev.summary, summary) : { full: "first run", worse: [], worseIds: new Set(), better: [], nodes: new Set() };
-    const resolved = new Map<string, { node?: string; error?: string }>();
+    const resolved = new Map<string, EndpointResolution>();
     const resolver = endpointResolver(topo);
-    const resolve = (spec: string): { node?: string; error?: string } => {
+    const resolve = (spec: string): EndpointResolution => {
       let r = resolved.get(spec);
-      if (r === undefined) resolved.set(spec, (r = resolver(spec) as { node?: string; error?: string }));
+      if (r === undefined) {
+        const x = resolver(spec);
+        resolved.set(spec, (r = "node" in x ? { node: x.node, name: topo.nodes.get(x.node)?.name ?? x.node } : { error: x.error }));
+      }
       return r;
     };
 
@@ -237,6 +249,7 @@ export class PathComputer {
       yield;
     }
     this.lastRun = stats;
+    this.lastResolution = resolved;
     // No pair changed: the pairs, paths and plan are the previous ones (mode plan's greedy
     // selection is the one part that is global, so this spares it too).
     const published = prev !== undefined && stats.pairsRecomputed === 0 ? prev.published : this.publish(pairs);

@@ -2,7 +2,6 @@
 // lsprobe-prober: GRE-stacked probes down every path of the plugin's path sets, with
 // Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
 import dgram from "node:dgram";
-import http from "node:http";
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { isIPv4 } from "node:net";
 import { randomInt } from "node:crypto";
@@ -18,6 +17,8 @@ import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { udpSocketDrops } from "./sockdrops.js";
 import { retryUntil } from "../shared/retry.js";
+import { listen, metricsRoute } from "../shared/http.js";
+import { versionLine } from "../shared/buildinfo.js";
 import { Counter, Gauge } from "prom-client";
 
 const CLI: CliSpec = {
@@ -200,17 +201,9 @@ async function main(): Promise<number> {
   }
   const udp = await retryUntil(() => bindUdp(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
   if (stopping) return 0;
-  const [host, portText] = [cfg.listen.slice(0, cfg.listen.lastIndexOf(":")), cfg.listen.slice(cfg.listen.lastIndexOf(":") + 1)];
-  const server = http.createServer();
-  await retryUntil(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(Number(portText), host.replace(/^\[(.*)\]$/, "$1"), () => {
-          server.off("error", reject);
-          resolve();
-        });
-      }),
+  // Listening as root (prober.listen may be below 1024); the routes are set once the prober exists.
+  const server = await retryUntil(
+    () => listen(cfg.listen, { program: CLI.program, about: versionLine(CLI.program), log: () => log }),
     { what: `listening for HTTP on ${cfg.listen}`, log: () => log, describe: (e) => `${(e as Error).message}; fix: stop what holds the port, or change prober.listen` },
   );
   try {
@@ -289,39 +282,32 @@ async function main(): Promise<number> {
   };
   const roller = setInterval(() => current.prober.roll(), 1000);
 
-  server.on("request", (req, res) => {
-    const url = (req.url ?? "/").split("?")[0];
-    if (url === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(text);
-        },
-        (e: Error) => {
-          res.writeHead(500);
-          res.end(e.message);
-        },
-      );
-    } else if (url === "/healthz") {
-      const stalled = Date.now() - lastTick > 2000;
-      const ok = !stalled && current.prober.pathSet !== undefined;
-      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
-      res.end(ok ? "ok\n" : stalled ? "send loop stalled\n" : "no path set yet\n");
-    } else if (url === "/paths") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          generation: current.prober.generation(),
-          schedule: current.prober.schedule,
-          paths: current.prober.describe(),
-          suspects: current.prober.rankedSuspects(),
-        }) + "\n",
-      );
-    } else {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("lsprobe-prober: /metrics /healthz /paths\n");
-    }
-  });
+  server.setRoutes([
+    metricsRoute(metrics.registry),
+    {
+      path: "/healthz",
+      help: "200 ok while probing a path set, else 503 and why",
+      handler: () => {
+        const stalled = Date.now() - lastTick > 2000;
+        const ok = !stalled && current.prober.pathSet !== undefined;
+        return { status: ok ? 200 : 503, body: ok ? "ok\n" : stalled ? "send loop stalled\n" : "no path set yet\n" };
+      },
+    },
+    {
+      path: "/paths",
+      help: "JSON: each path's rate, state, last RTT, loss and counters; the ranked suspect links",
+      handler: () => ({
+        type: "application/json",
+        body:
+          JSON.stringify({
+            generation: current.prober.generation(),
+            schedule: current.prober.schedule,
+            paths: current.prober.describe(),
+            suspects: current.prober.rankedSuspects(),
+          }) + "\n",
+      }),
+    },
+  ]);
 
   process.on("SIGHUP", () => {
     try {
@@ -347,8 +333,7 @@ async function main(): Promise<number> {
     source.close();
     raw.close();
     udp.close();
-    server.close();
-    server.closeAllConnections?.();
+    void server.close();
     process.exit(0);
   };
   process.off("SIGTERM", early);

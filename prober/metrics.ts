@@ -5,10 +5,11 @@
 // costs no label hashing. Every series of a path exists from the moment the path is probed
 // (zeros), and disappears with the path.
 // Names follow Prometheus conventions: base units (seconds), `_total` only on counters.
-import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues, type Metric } from "prom-client";
+import { Counter, Gauge, Registry, type LabelValues, type Metric } from "prom-client";
 import type { PathTracker } from "./tracker.js";
 import { RTT_BUCKETS, type RttHistogram } from "./rtthist.js";
 import type { ProbePlan } from "../shared/pathset.js";
+import { registerStandardMetrics } from "../shared/metrics.js";
 
 export { rttBuckets } from "./rtthist.js";
 
@@ -239,6 +240,7 @@ export class ProberMetrics {
       },
     });
     perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));
-    collectDefaultMetrics({ register: this.registry });
+    // process_*, nodejs_* (lint-clean: promtool check metrics) and lsprobe_build_info.
+    registerStandardMetrics(this.registry);
   }
 }

@@ -30,9 +30,20 @@ export type ExaEvent =
   | { kind: "ignored"; type: string }
   | { kind: "unknown"; type: string };
 
+/**
+ * What kind of malformed line (the `reason` label of lsprobe_plugin_malformed_lines_total): a
+ * small closed set, where `reason` is free text. too_long: over MAX_LINE; invalid_json: not
+ * JSON, even leniently; not_object: JSON but not an object; bad_shape: an ExaBGP message
+ * without its type, neighbor, state or message; internal: an unexpected error (a decoder bug,
+ * or a line the shell failed on). A BGP-LS NLRI that cannot be decoded is no malformed line:
+ * it alone is skipped (an NlriProblem "bad-nlri"), the rest of its update is used.
+ */
+export const MALFORMED_REASONS = ["too_long", "invalid_json", "not_object", "bad_shape", "internal"] as const;
+export type MalformedReason = (typeof MALFORMED_REASONS)[number];
+
 export type Decoded =
   | { ok: true; event: ExaEvent; dialect: string; repaired?: string }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; category: MalformedReason };
 
 const IGNORED_TYPES = new Set(["open", "keepalive", "refresh", "route refresh", "negotiated", "operational", "fsm", "signal"]);
 
@@ -145,7 +156,7 @@ export function decodeLine(line: string): Decoded {
     // Not JSON: ExaBGP's reply to a command we wrote ("done", "error", "exabgp 4.2.21", tables).
     return { ok: true, event: { kind: "reply", text: line.trim() }, dialect: "" };
   }
-  if (line.length > MAX_LINE) return { ok: false, reason: `line of ${line.length} bytes exceeds ${MAX_LINE}` };
+  if (line.length > MAX_LINE) return { ok: false, reason: `line of ${line.length} bytes exceeds ${MAX_LINE}`, category: "too_long" };
   // 4.2/5.0 print route-refresh messages as invalid JSON (""bgp-ls""): recognise, never parse.
   if (/^\{[^{]*"type": *"refresh"/.test(line)) return { ok: true, event: { kind: "ignored", type: "refresh" }, dialect: "" };
 
@@ -160,15 +171,15 @@ export function decodeLine(line: string): Decoded {
       repaired = `unescaped quote (${(strictErr as Error).message})`;
     } catch {
       const off = strictErr instanceof JsonSyntaxError ? strictErr.offset : 0;
-      return { ok: false, reason: `invalid JSON: ${(strictErr as Error).message} near ${excerptAt(line, off)}` };
+      return { ok: false, reason: `invalid JSON: ${(strictErr as Error).message} near ${excerptAt(line, off)}`, category: "invalid_json" };
     }
   }
-  if (!isObject(value)) return { ok: false, reason: "not a JSON object" };
+  if (!isObject(value)) return { ok: false, reason: "not a JSON object", category: "not_object" };
   try {
     const dialect = typeof value.exabgp === "string" ? value.exabgp : "?";
     return { ok: true, event: decodeMessage(value), dialect, ...(repaired ? { repaired } : {}) };
   } catch (e) {
-    if (e instanceof LsDecodeError) return { ok: false, reason: e.message };
-    return { ok: false, reason: `unexpected message shape: ${(e as Error).message}` };
+    if (e instanceof LsDecodeError) return { ok: false, reason: e.message, category: "bad_shape" };
+    return { ok: false, reason: `unexpected message shape: ${(e as Error).message}`, category: "internal" };
   }
 }

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { ProberMetrics, rttBuckets, type ProberState, type MetricEntry } from "../../prober/metrics.js";
 import { PathTracker } from "../../prober/tracker.js";
 import { RttHistogram } from "../../prober/rtthist.js";
+import { buildInfo } from "../../shared/buildinfo.js";
+import { checkMetrics, SKIP_NO_PROMTOOL } from "../util/promtool.js";
 
 function state(entries: MetricEntry[]): ProberState {
   return {
@@ -60,6 +62,8 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
     `lsprobe_plan_unidentifiable_link{link="l-2",from="r4",to="r2",cause="same-paths"} 1`,
   ]) assert.ok(text.includes(line), `missing: ${line}`);
   assert.match(text, /^process_cpu_seconds_total /m, "default process metrics");
+  assert.ok(text.includes(`lsprobe_build_info{version="${buildInfo().version}",revision="${buildInfo().revision}",nodejs="${process.version}"} 1\n`), "build info");
+  assert.doesNotMatch(text, /^nodejs_active_(handles|requests|resources)_total/m, "the _total gauges of the defaults are dropped");
   // Only counters end in _total.
   for (const [, name, type] of text.matchAll(/^# TYPE (lsprobe_\S+) (\S+)$/gm)) assert.equal(name.endsWith("_total"), type === "counter", name);
 
@@ -74,4 +78,9 @@ test("metrics: RTT buckets start at 50 us and double", () => {
   assert.equal(b[0], 50e-6);
   assert.equal(b[1], 100e-6);
   assert.ok(Math.abs(b[19] - 26.2144) < 1e-9);
+});
+
+test("promtool check metrics: the prober's whole /metrics is clean", { skip: SKIP_NO_PROMTOOL }, async () => {
+  const m = new ProberMetrics(state([entry("p-1"), entry("p-2")]));
+  assert.deepEqual(checkMetrics(await m.registry.metrics()), { status: 0, output: "" });
 });
