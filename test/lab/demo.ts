@@ -3,22 +3,53 @@
 //   healthy -> gray failure on r2 -> r4 (detected, r2-r4 named) -> repaired ->
 //   control-plane failure of r2-r4 (withdrawn, the path set shrinks, probes follow) -> repaired
 //
-// Options: --topology FILE (lab YAML or ../shared/topologies JSON), --keep (leave the lab up
-// until Ctrl-C), --no-tty (plain lines instead of a redrawn screen; what the test reads),
-// --gray SHARE (default 0.2), --phase-seconds N (the healthy phase, default 6).
-import { existsSync } from "node:fs";
+// Options: see CLI below (`--help`). The screen: with a terminal, a live view redrawn every
+// second (title, path table, suspect line, the latest events, and with --keep the lab's names and
+// the labctl hints) that keeps refreshing while --keep holds the lab; without one (--no-tty,
+// what the test reads), plain lines, and with --keep a status block every 5 s.
+//
+// The pure part (renderTable, renderScreen, timingsLine) takes values and returns lines; the
+// shell below owns the lab, the clock, the timer and stdout. Importing this file runs nothing.
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabStack, type ProberView } from "./stack.js";
 import { Lab } from "./netns.js";
 import { loadLabTopology } from "./topology-file.js";
+import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
+import { formatDuration, parseConfig, type ProberConfig } from "../../shared/config.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const CONTROL_SOCKET = "/run/lsprobe-lab.sock";
 const REPO = path.resolve(HERE, "../../..");
+const DEFAULT_TOPOLOGY = "test/lab/topologies/nanog6.yaml";
 
-interface Args {
+export const CLI: CliSpec = {
+  program: "lsprobe-demo",
+  synopsis: "[options]        (as root; from the repository: sudo npm run demo -- [options])",
+  summary: `lsprobe on an embedded network-namespace lab, telling a story on its own in about 20 s:
+healthy; a gray failure on one link (loss one way, which BGP-LS never sees) detected and the
+link named; repaired; a control-plane failure of that link (withdrawn over BGP-LS: the path set
+shrinks and the probes follow); repaired; teardown. Exits 0 when every step happened in time,
+1 when one did not.`,
+  options: {
+    topology: { type: "string", arg: "FILE", doc: `the lab's YAML (test/lab/topologies/) or a ../shared/topologies edge list (JSON) (default ${DEFAULT_TOPOLOGY})` },
+    keep: { type: "boolean", doc: "after the story, leave the lab up (live view refreshing, faults from labctl) until Ctrl-C" },
+    "no-tty": { type: "boolean", doc: "plain lines instead of the redrawn screen (the default when stdout is not a terminal)" },
+    gray: { type: "string", arg: "SHARE", default: "0.2", doc: "share of packets the gray failure drops, in (0, 1]" },
+    "phase-seconds": { type: "string", arg: "N", default: "6", doc: "seconds of the healthy phase" },
+  },
+  epilog: `With --keep, faults from another shell (labctl --help for the list):
+  sudo node dist/test/lab/labctl.js gray r2 r4 0.05
+  sudo node dist/test/lab/labctl.js link-down r2 r4
+
+The lab's prober reacts faster than production's defaults do (a shorter loss window and probe
+timeout, set in test/lab/stack.ts), so that the story fits in about 20 s; once the lab is up the
+demo says which settings differ and what their defaults are.`,
+};
+
+export interface DemoArgs {
   topology: string;
   keep: boolean;
   tty: boolean;
@@ -26,23 +57,105 @@ interface Args {
   phaseSeconds: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { topology: path.join(REPO, "test/lab/topologies/nanog6.yaml"), keep: false, tty: process.stdout.isTTY === true, gray: 0.2, phaseSeconds: 6 };
-  for (let i = 0; i < argv.length; i++) {
-    const x = argv[i];
-    if (x === "--topology") a.topology = path.resolve(argv[++i] ?? "");
-    else if (x === "--keep") a.keep = true;
-    else if (x === "--no-tty") a.tty = false;
-    else if (x === "--gray") a.gray = Number(argv[++i]);
-    else if (x === "--phase-seconds") a.phaseSeconds = Number(argv[++i]);
-    else if (x === "--help" || x === "-h") {
-      process.stdout.write("Usage: sudo npm run demo -- [--topology FILE] [--keep] [--no-tty] [--gray SHARE] [--phase-seconds N]\n");
-      process.exit(0);
-    } else throw new Error(`unknown argument ${x} (see --help)`);
-  }
-  if (!(a.gray > 0 && a.gray <= 1)) throw new Error("--gray: a share in (0, 1]");
-  return a;
+/** argv (without node and the script) to the demo's arguments, or how to exit (--help, --version, a bad argument). */
+export function parseDemoArgs(argv: readonly string[], isTTY: boolean, io: CliStreams = process): { kind: "run"; args: DemoArgs } | { kind: "exit"; code: number } {
+  const cli = parseCommandLine(CLI, argv, io);
+  if (cli.kind === "exit") return cli;
+  const bad = (message: string): { kind: "exit"; code: number } => {
+    usageError(CLI, message, io);
+    return { kind: "exit", code: 2 };
+  };
+  const v = cli.values;
+  const gray = Number(v.gray);
+  if (!(gray > 0 && gray <= 1)) return bad(`--gray: expected a share in (0, 1], got ${JSON.stringify(v.gray)}`);
+  const phaseSeconds = Number(v["phase-seconds"]);
+  if (!(Number.isFinite(phaseSeconds) && phaseSeconds >= 0)) return bad(`--phase-seconds: expected a number of seconds >= 0, got ${JSON.stringify(v["phase-seconds"])}`);
+  const topology = path.resolve(typeof v.topology === "string" ? v.topology : path.join(REPO, DEFAULT_TOPOLOGY));
+  if (!existsSync(topology)) return bad(`--topology: no such file ${topology}`);
+  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds } };
 }
+
+// ---- the pure part: values in, lines out ----
+
+/** What one frame shows, besides the events. */
+export interface Snapshot {
+  /** Seconds since the demo started. */
+  elapsedS: number;
+  phase: string;
+  /** The router the prober hangs off; undefined until the lab is up. */
+  router?: string;
+  /** The plugin's path set: its generation and how many of its paths start at `router`. */
+  generation?: number;
+  pathsFromRouter?: number;
+  /** The prober's latest /paths. */
+  view?: ProberView;
+}
+
+export const clockText = (s: number): string => `${s.toFixed(1).padStart(5)}s`;
+const ms = (s: number | null): string => (s === null ? "-" : `${(s * 1000).toFixed(2)} ms`);
+const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(1)}%`);
+
+/** The path set, one row per probed path, the suspect links: the live view's middle and the plain status block. */
+export function renderTable(s: Snapshot): string[] {
+  const v = s.view;
+  if (s.router === undefined) return ["(the lab is starting)"];
+  const lines = [
+    `path set generation ${s.generation ?? "-"}: ${s.pathsFromRouter ?? 0} paths from ${s.router}; probing ${v?.paths.length ?? 0} at ${v?.schedule.rate ?? 0} probes/s`,
+    "",
+    `${"PATH".padEnd(24)} ${"STATE".padEnd(7)} ${"RTT p50".padStart(10)} ${"RTT p99".padStart(10)} ${"LOSS".padStart(7)} ${"SENT".padStart(7)} ${"LOST".padStart(6)}`,
+  ];
+  for (const p of v?.paths ?? [])
+    lines.push(`${p.hops.padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
+  const sus = v?.suspects ?? [];
+  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((x) => `${x.from} -> ${x.to} (loss ${pct(x.loss)}${x.identifiable ? "" : ", not told apart from its group"})`).join(", ")}`);
+  return lines;
+}
+
+/** Events shown when the terminal's height is unknown. */
+const EVENTS_UNSIZED = 12;
+
+/**
+ * The whole redrawn screen: title, table, then the latest events (as many as fit in `rows`,
+ * counting the rows a long line wraps onto, the newest always), then `footer` (pinned: with
+ * --keep, the lab's names and the labctl hints). One row is left free for the cursor.
+ */
+export function renderScreen(s: Snapshot, events: readonly string[], footer: readonly string[] = [], size: { rows?: number; columns?: number } = {}): string[] {
+  const head = [`lsprobe demo  ${clockText(s.elapsedS)}  phase: ${s.phase}`, "", ...renderTable(s), ""];
+  const tail = footer.length > 0 ? ["", ...footer] : [];
+  const cols = size.columns && size.columns > 0 ? size.columns : Infinity;
+  const height = (l: string): number => (cols === Infinity ? 1 : Math.max(1, Math.ceil(l.length / cols)));
+  const used = [...head, ...tail].reduce((n, l) => n + height(l), 0);
+  let budget = size.rows && size.rows > 0 ? size.rows - 1 - used : EVENTS_UNSIZED;
+  const shown: string[] = [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const h = size.rows ? height(events[i]) : 1;
+    // The newest event is shown even when it does not fit; the others only while they do, one row kept for the "earlier" note.
+    const earlier = i > 0 ? 1 : 0;
+    if (shown.length > 0 && h + earlier > budget) break;
+    shown.unshift(events[i]);
+    budget -= h;
+  }
+  const hidden = events.length - shown.length;
+  return [...head, ...(hidden > 0 ? [`(${hidden} earlier event${hidden === 1 ? "" : "s"} not shown)`] : []), ...shown, ...tail];
+}
+
+type Timings = Pick<ProberConfig, "lossWindow" | "timeout">;
+/** The prober's timing settings the story depends on, with their keys in the YAML. */
+const TIMINGS: ReadonlyArray<readonly [keyof Timings, string]> = [
+  ["lossWindow", "loss-window"],
+  ["timeout", "timeout"],
+];
+
+/** One line: which timings the lab's prober changes from production's defaults, and why. */
+export function timingsLine(lab: Timings, defaults: Timings): string {
+  const changed = TIMINGS.filter(([k]) => lab[k] !== defaults[k]);
+  if (changed.length === 0) return `timings: the lab's prober runs with production's defaults (${TIMINGS.map(([k, key]) => `${key} ${formatDuration(defaults[k])}`).join(", ")})`;
+  const ours = changed.map(([k, key]) => `${key} ${formatDuration(lab[k])}`).join(" and ");
+  const theirs = changed.map(([k]) => formatDuration(defaults[k])).join(" and ");
+  return `timings: the lab's prober runs with ${ours} (production defaults: ${theirs}) so that a loss shows, and a repair clears, within seconds and the story fits in about 20 s`;
+}
+
+// ---- the shell: the lab, the clock, the screen ----
 
 /** What the demo needs from the machine; installs what is missing when it can, else says what to run. */
 function preflight(): void {
@@ -57,82 +170,137 @@ function preflight(): void {
   if (r.status !== 0) throw new Error(`apt-get failed; run: sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`);
 }
 
-let tty = false;
-const t0 = Date.now();
-const clock = (): string => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
-/** The story so far: printed as it happens without a terminal, kept under the live view with one. */
-const events: string[] = [];
-function say(line: string): void {
-  events.push(`[${clock()}] ${line}`);
-  if (!tty) process.stdout.write(`${events[events.length - 1]}\n`);
+/** The lab's prober settings (the config LabStack.writeConfig wrote, test/lab/stack.ts) against the schema's defaults. */
+function labTimings(stack: LabStack): string {
+  const file = path.join(stack.dir, "lsprobe.yaml");
+  try {
+    const lab = parseConfig(readFileSync(file, "utf8"), file, "prober").prober;
+    const defaults = parseConfig("prober:\n  source: 192.0.2.1\n", "(defaults)", "prober").prober;
+    if (!lab || !defaults) throw new Error("no prober section");
+    return timingsLine(lab, defaults);
+  } catch (e) {
+    return `timings: could not read the lab's prober config ${file} (${(e as Error).message})`;
+  }
 }
 
-const ms = (s: number | null): string => (s === null ? "-" : `${(s * 1000).toFixed(2)} ms`);
-const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(1)}%`);
+const t0 = Date.now();
+const clock = (): string => clockText((Date.now() - t0) / 1000);
+const sleep = (msec: number): Promise<void> => new Promise((r) => setTimeout(r, msec));
 
-function render(stack: LabStack, phase: string): string[] {
-  const v = stack.view;
-  const set = stack.pathSet();
-  const lines = [
-    `lsprobe demo  ${clock()}  phase: ${phase}`,
-    `path set generation ${set?.generation ?? "-"}: ${set?.paths.filter((p) => p.src === stack.host.router).length ?? 0} paths from ${stack.host.router}; probing ${v?.paths.length ?? 0} at ${v?.schedule.rate ?? 0} probes/s`,
-    "",
-    `${"PATH".padEnd(24)} ${"STATE".padEnd(7)} ${"RTT p50".padStart(10)} ${"RTT p99".padStart(10)} ${"LOSS".padStart(7)} ${"SENT".padStart(7)} ${"LOST".padStart(6)}`,
-  ];
-  for (const p of v?.paths ?? [])
-    lines.push(`${p.hops.padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
-  const sus = v?.suspects ?? [];
-  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((s) => `${s.from} -> ${s.to} (loss ${pct(s.loss)}${s.identifiable ? "" : ", not told apart from its group"})`).join(", ")}`);
-  if (tty) lines.push("", ...events.slice(-8));
-  return lines;
+let tty = false;
+/** The redrawn screen is up (from the lab's start to the exit). */
+let live = false;
+/** The story so far: printed as it happens without a terminal, drawn under the table with one. */
+const events: string[] = [];
+/** With a terminal and --keep: the lab's names and the labctl hints, pinned under the events. */
+let footer: string[] = [];
+let stackNow: LabStack | undefined;
+/** Taken at teardown: the last frame's table, as the lab was. */
+let frozen: Snapshot | undefined;
+let phaseName = "starting the lab";
+let lastPlain = 0;
+
+function snapshot(): Snapshot {
+  const elapsedS = (Date.now() - t0) / 1000;
+  if (frozen) return { ...frozen, elapsedS, phase: phaseName };
+  const st = stackNow;
+  if (!st) return { elapsedS, phase: phaseName };
+  const set = st.pathSet();
+  return { elapsedS, phase: phaseName, router: st.host.router, generation: set?.generation, pathsFromRouter: set?.paths.filter((p) => p.src === st.host.router).length, view: st.view };
+}
+
+function draw(): void {
+  if (!live) return;
+  const lines = renderScreen(snapshot(), events, footer, { rows: process.stdout.rows, columns: process.stdout.columns });
+  process.stdout.write(`\x1b[H\x1b[J${lines.join("\n")}\n`);
+}
+
+function say(line: string): void {
+  events.push(`[${clock()}] ${line}`);
+  if (live) draw();
+  else process.stdout.write(`${events[events.length - 1]}\n`);
+}
+
+/** Without a terminal: the table as indented plain lines, under an optional header line. */
+function plainBlock(header?: string): void {
+  lastPlain = Date.now();
+  if (header) process.stdout.write(`[${clock()}] ${header}\n`);
+  for (const l of renderTable(snapshot())) if (l) process.stdout.write(`           ${l}\n`);
+}
+
+/** Without a terminal, a table every PLAIN_PHASE_MS during a phase and every PLAIN_KEEP_MS while --keep holds the lab. */
+const PLAIN_PHASE_MS = 2000;
+const PLAIN_KEEP_MS = 5000;
+let plainEvery: number | undefined;
+
+/** Redraws the screen every second (with a terminal), or prints the plain status block when due. */
+function startTicker(): NodeJS.Timeout {
+  return setInterval(() => {
+    if (tty) draw();
+    else if (plainEvery !== undefined && Date.now() - lastPlain >= plainEvery) plainBlock(plainEvery === PLAIN_KEEP_MS ? "status (lab kept up; Ctrl-C tears it down)" : undefined);
+  }, 1000);
 }
 
 async function phase(stack: LabStack, name: string, until: (v: ProberView) => boolean, timeoutS: number, minS = 0): Promise<boolean> {
+  phaseName = name;
   say(`== ${name}`);
+  if (!tty) plainBlock();
+  plainEvery = PLAIN_PHASE_MS;
   const start = Date.now();
-  let lastPlain = 0;
-  for (;;) {
-    const elapsed = (Date.now() - start) / 1000;
-    const done = stack.view !== undefined && elapsed >= minS && until(stack.view);
-    if (tty) process.stdout.write(`\x1b[H\x1b[2J${render(stack, name).join("\n")}\n`);
-    else if (Date.now() - lastPlain >= 2000 || done) {
-      lastPlain = Date.now();
-      for (const l of render(stack, name).slice(1)) if (l) process.stdout.write(`           ${l}\n`);
+  try {
+    for (let first = true; ; first = false) {
+      const elapsed = (Date.now() - start) / 1000;
+      if (stack.view !== undefined && elapsed >= minS && until(stack.view)) {
+        // The table as it was when the step happened (unless the one above, just printed, shows it).
+        if (tty) draw();
+        else if (!first) plainBlock();
+        return true;
+      }
+      if (elapsed > timeoutS) {
+        say(`   (gave up after ${timeoutS} s)`);
+        return false;
+      }
+      await sleep(250);
     }
-    if (done) return true;
-    if (elapsed > timeoutS) {
-      say(`   (gave up after ${timeoutS} s)`);
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    plainEvery = undefined;
   }
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const parsed = parseDemoArgs(process.argv.slice(2), process.stdout.isTTY === true);
+  if (parsed.kind === "exit") return parsed.code;
+  const args = parsed.args;
   tty = args.tty;
   preflight();
   const topo = loadLabTopology(args.topology);
+  live = tty;
+  const ticker = startTicker();
   const stale = await Lab.cleanupStale();
   if (stale.length) say(`removed a stale lab: ${stale.join(", ")}`);
   say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}`);
   const stack = await LabStack.start(topo, { convergenceMs: 1000 });
+  stackNow = stack;
   let stopping = false;
-  const stop = async (code: number): Promise<never> => {
+  const stop = async (code: number, why?: string): Promise<never> => {
     if (!stopping) {
       stopping = true;
-      say("tearing down the lab");
-      if (tty) process.stdout.write(`${events.slice(-1)[0]}\n`);
+      frozen = snapshot();
+      phaseName = "teardown";
+      footer = [];
+      say(why ? `${why}: tearing down the lab` : "tearing down the lab");
       await stack.stop();
+      clearInterval(ticker);
       const left = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith(stack.lab.prefix));
+      phaseName = "done";
       say(left.length === 0 ? "lab removed: no namespace, process or socket left" : `WARNING: namespaces left behind: ${left.join(", ")}`);
-      if (tty) process.stdout.write(`${events.slice(-1)[0]}\n`);
     }
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(130));
-  process.once("SIGTERM", () => void stop(143));
+  process.once("SIGINT", () => void stop(130, "interrupted (SIGINT)"));
+  process.once("SIGTERM", () => void stop(143, "terminated (SIGTERM)"));
   say(`lab up: ExaBGP with the plugin, two BGP-LS speakers (as ${topo.routers[0].name} and ${topo.routers[topo.routers.length - 1].name}), prober in ${stack.host.name}${stack.prometheusUrl ? ", Prometheus in " + stack.host.name : " (Prometheus not installed: skipped)"}`);
+  say(labTimings(stack));
 
   // The link the story breaks: the middle link of the first path (r2 -> r4 on NANOG 6).
   const first = stack.pathSet()!.paths.find((p) => p.src === stack.host.router)!;
@@ -178,16 +346,53 @@ async function main(): Promise<number> {
 
   say(ok ? "the story is told: healthy, gray failure named, repaired, control-plane failure followed, repaired" : "some step of the story did not happen in time (see above)");
   if (args.keep) {
-    say(`--keep: the lab stays up. Namespaces: ${stack.lab.namespaces().join(" ")}`);
+    // Every fault that comes in over the control socket (labctl) is an event of the story too.
+    const command = stack.command.bind(stack);
+    stack.command = async (words: string[]): Promise<string> => {
+      const what = `labctl ${words.join(" ")}`;
+      try {
+        const r = await command(words);
+        if (words[0] !== "status") say(`${what}: ${r}`);
+        return r;
+      } catch (e) {
+        say(`${what}: ${(e as Error).message}`);
+        throw e;
+      }
+    };
     await stack.serveControl(CONTROL_SOCKET);
-    say(`explore: ip netns exec ${stack.lab.ns(stack.host.name)} sh; path set: ${stack.pathsFile}`);
-    say(`inject faults: sudo node dist/test/lab/labctl.js gray r2 r4 0.05 (also delay, congest, link-down, router-down, clear, status). Ctrl-C tears it down.`);
+    const labctl = path.relative(process.cwd(), path.join(HERE, "labctl.js"));
+    const keepLines = [
+      `--keep: the lab stays up, this view refreshing; Ctrl-C tears it down. Namespaces: ${stack.lab.namespaces().join(" ")}`,
+      `explore: ip netns exec ${stack.lab.ns(stack.host.name)} sh; path set: ${stack.pathsFile}`,
+      `inject faults: sudo node ${labctl} gray ${a} ${b} 0.05 (also delay, congest, link-down, router-down, clear, status; --help)`,
+    ];
+    phaseName = `${ok ? "the story is told" : "a step did not happen in time"}; the lab is kept up (--keep), Ctrl-C tears it down`;
+    if (tty) {
+      footer = keepLines;
+      draw();
+    } else {
+      for (const l of keepLines) say(l);
+      plainEvery = PLAIN_KEEP_MS;
+    }
     await new Promise(() => {});
   }
   return stop(ok ? 0 : 1);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`lsprobe demo: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+/** Run as a program (node dist/test/lab/demo.js), not imported (the test imports the pure part). */
+function isMain(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (isMain()) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`${CLI.program}: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
