@@ -62,10 +62,10 @@ const promTestFiles = (): string[] =>
     .map((f) => path.join(PROM_TESTS, f));
 const rulesOf = (file: string): Json[] => (readYaml(file).groups as Json[]).flatMap((g) => g.rules as Json[]);
 
-/** Metric names the prober exports, read from its source (prom-client `name:`, perPath()). */
+/** Metric names the prober and the plugin export, read from their source (prom-client `name:`, perPath()). */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>();
-  for (const f of ["prober/metrics.ts", "prober/main.ts"]) {
+  for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts"]) {
     const src = readFileSync(path.join(ROOT, f), "utf8");
     for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
   }
@@ -90,18 +90,21 @@ test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_P
   assert.ok(job, "a scrape job named lsprobe-prober");
   assert.equal(job.scrape_interval, "5s");
   assert.deepEqual(job.static_configs[0].targets, ["127.0.0.1:9469"]);
+  const plugin = (cfg.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-plugin");
+  assert.ok(plugin, "a scrape job named lsprobe-plugin");
+  assert.deepEqual(plugin.static_configs[0].targets, ["127.0.0.1:9468"]);
   assert.deepEqual(cfg.alerting.alertmanagers[0].static_configs[0].targets, ["127.0.0.1:9093"]);
 });
 
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 9 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 9 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
   const files = promTestFiles();
-  assert.ok(files.length >= 2, `expected the recording and alert tests, found ${files.length} file(s)`);
+  assert.deepEqual(files.map((f) => path.basename(f)), ["lsprobe-alerts.test.yml", "lsprobe-plugin-alerts.test.yml", "lsprobe-recording.test.yml"]);
   const out = run(PROMTOOL!, ["test", "rules", ...files]);
   assert.equal(out.match(/SUCCESS/g)?.length, files.length, out);
 });
@@ -111,7 +114,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobeProberDown", "LsprobeProberOverloaded"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
@@ -151,10 +154,10 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   }
 });
 
-test("every lsprobe name in the rules and Grafana queries is exported by the prober or recorded", () => {
+test("every lsprobe name in the rules and Grafana queries is exported by the prober or the plugin, or recorded", () => {
   const exported = exportedMetrics();
-  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket"]) {
-    assert.ok(exported.has(n), `${n} not found in the prober's source: the pattern needs updating`);
+  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket", "lsprobe_plugin_endpoint_resolved", "lsprobe_plugin_output_ok", "lsprobe_plugin_output_errors_total"]) {
+    assert.ok(exported.has(n), `${n} not found in the prober's or the plugin's source: the pattern needs updating`);
   }
   const known = new Set([...exported, ...rulesOf(RECORDING_FILE).map((r) => r.record as string)]);
   const exprs = [
@@ -163,7 +166,7 @@ test("every lsprobe name in the rules and Grafana queries is exported by the pro
     ...grafanaExpressions(ROOT),
   ];
   for (const e of exprs) {
-    for (const n of lsprobeNames(e.expr)) assert.ok(known.has(n), `${e.source}: ${n} is neither exported by the prober nor recorded`);
+    for (const n of lsprobeNames(e.expr)) assert.ok(known.has(n), `${e.source}: ${n} is neither exported by the prober or the plugin nor recorded`);
   }
 });
 
