@@ -147,40 +147,140 @@ export class PathSetError extends Error {
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** One check per value: throws PathSetError naming the key path. */
+class Checker {
+  constructor(private readonly where: string) {}
+
+  fail(path: string, msg: string): never {
+    throw new PathSetError(`${this.where}: ${path}: ${msg}`);
+  }
+
+  obj(v: unknown, path: string): Record<string, unknown> {
+    return isObj(v) ? v : this.fail(path, `expected an object, got ${show(v)}`);
+  }
+
+  str(v: unknown, path: string, nonEmpty = false): string {
+    return typeof v === "string" && (!nonEmpty || v !== "") ? v : this.fail(path, `expected a ${nonEmpty ? "non-empty " : ""}string, got ${show(v)}`);
+  }
+
+  optStr(v: unknown, path: string): void {
+    if (v !== undefined) this.str(v, path);
+  }
+
+  num(v: unknown, path: string, test: (n: number) => boolean = () => true, what = "a finite number"): number {
+    return typeof v === "number" && Number.isFinite(v) && test(v) ? v : this.fail(path, `expected ${what}, got ${show(v)}`);
+  }
+
+  bool(v: unknown, path: string): boolean {
+    return typeof v === "boolean" ? v : this.fail(path, `expected true or false, got ${show(v)}`);
+  }
+
+  arr(v: unknown, path: string): unknown[] {
+    return Array.isArray(v) ? v : this.fail(path, `expected an array, got ${show(v)}`);
+  }
+
+  each(v: unknown, path: string, f: (item: unknown, at: string) => void): void {
+    this.arr(v, path).forEach((item, i) => f(item, `${path}[${i}]`));
+  }
+}
+
+function show(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v);
+  return String(v);
+}
+
+const GRE_SOURCES: readonly string[] = ["interface", "te-router-id", "loopback"];
+
+function checkPath(c: Checker, v: unknown, at: string): void {
+  const p = c.obj(v, at);
+  c.str(p.id, `${at}.id`, true);
+  c.str(p.src, `${at}.src`);
+  c.str(p.dst, `${at}.dst`);
+  c.num(p.cost, `${at}.cost`);
+  c.each(p.hops, `${at}.hops`, (h, hat) => {
+    const o = c.obj(h, hat);
+    c.str(o.node, `${hat}.node`, true);
+    c.str(o.name, `${hat}.name`);
+    c.str(o.routerId, `${hat}.routerId`);
+    c.each(o.addresses, `${hat}.addresses`, (a, aat) => c.str(a, aat));
+  });
+  c.each(p.links, `${at}.links`, (l, lat) => {
+    const o = c.obj(l, lat);
+    c.str(o.id, `${lat}.id`, true);
+    c.str(o.from, `${lat}.from`);
+    c.str(o.to, `${lat}.to`);
+    c.num(o.metric, `${lat}.metric`);
+    c.optStr(o.localAddress, `${lat}.localAddress`);
+    c.optStr(o.remoteAddress, `${lat}.remoteAddress`);
+    c.optStr(o.lan, `${lat}.lan`);
+  });
+  for (const key of ["gre", "greReverse"] as const) {
+    c.each(p[key], `${at}.${key}`, (g, gat) => {
+      const o = c.obj(g, gat);
+      c.str(o.address, `${gat}.address`, true);
+      if (!GRE_SOURCES.includes(o.source as string)) c.fail(`${gat}.source`, `expected one of ${GRE_SOURCES.join(", ")}, got ${show(o.source)}`);
+      c.str(o.node, `${gat}.node`);
+    });
+  }
+  const probeable = c.bool(p.probeable, `${at}.probeable`);
+  if (probeable && (p.gre as unknown[]).length !== (p.links as unknown[]).length) c.fail(`${at}.gre`, `a probeable path needs one entry per link (${(p.links as unknown[]).length}), got ${(p.gre as unknown[]).length}`);
+  c.optStr(p.unprobeableReason, `${at}.unprobeableReason`);
+  if (p.rate !== undefined) c.num(p.rate, `${at}.rate`, (n) => n > 0, "a rate > 0");
+}
+
+function checkPair(c: Checker, v: unknown, at: string): void {
+  const p = c.obj(v, at);
+  c.str(p.src, `${at}.src`);
+  c.str(p.dst, `${at}.dst`);
+  if (p.cost !== null) c.num(p.cost, `${at}.cost`);
+  c.num(p.count, `${at}.count`, (n) => Number.isInteger(n) && n >= 0, "a count");
+  c.each(p.paths, `${at}.paths`, (id, iat) => c.str(id, iat, true));
+  c.bool(p.truncated, `${at}.truncated`);
+}
+
+function checkPlan(c: Checker, v: unknown, at: string): void {
+  const p = c.obj(v, at);
+  c.num(p.budgetPps, `${at}.budgetPps`);
+  c.each(p.unidentifiable, `${at}.unidentifiable`, (u, uat) => {
+    const o = c.obj(u, uat);
+    c.str(o.cause, `${uat}.cause`);
+    c.each(o.links, `${uat}.links`, (l, lat) => {
+      const k = c.obj(l, lat);
+      c.str(k.id, `${lat}.id`, true);
+      c.str(k.from, `${lat}.from`);
+      c.str(k.to, `${lat}.to`);
+    });
+  });
+}
+
 /**
- * Validate a decoded path-set document. Checks the envelope strictly (schema, version,
- * generation) and the shape of every path the prober relies on; throws PathSetError naming the
- * key path.
+ * Validate a decoded path-set document: the envelope strictly (schema, version, generation)
+ * and every value the prober reads, all of it, before the set may replace the one in force:
+ * a `null` link deep inside must be refused here, not crash the prober later. Throws
+ * PathSetError naming the key path.
  */
 export function parsePathSet(doc: unknown, where = "path set"): PathSet {
-  const fail = (path: string, msg: string): never => {
-    throw new PathSetError(`${where}: ${path}: ${msg}`);
-  };
-  if (!isObj(doc)) return fail("$", "expected a JSON object");
-  if (doc.schema !== PATHSET_SCHEMA) fail("schema", `expected "${PATHSET_SCHEMA}", got ${JSON.stringify(doc.schema)}`);
-  if (typeof doc.version !== "number" || !Number.isInteger(doc.version)) fail("version", "expected an integer");
-  if ((doc.version as number) > PATHSET_VERSION)
-    fail("version", `version ${doc.version} is newer than this reader understands (${PATHSET_VERSION}); upgrade lsprobe`);
-  if (typeof doc.generation !== "number" || !Number.isInteger(doc.generation) || doc.generation < 0)
-    fail("generation", "expected a non-negative integer");
-  if (typeof doc.time !== "string") fail("time", "expected an ISO 8601 string");
-  if (doc.mode !== "all" && doc.mode !== "cover" && doc.mode !== "plan") fail("mode", 'expected "all", "cover" or "plan"');
-  if (!isObj(doc.topology) || typeof doc.topology.digest !== "string") fail("topology.digest", "expected a string");
-  if (!Array.isArray(doc.pairs)) fail("pairs", "expected an array");
-  if (!Array.isArray(doc.paths)) fail("paths", "expected an array");
-  (doc.paths as unknown[]).forEach((p, i) => {
-    const at = `paths[${i}]`;
-    if (!isObj(p)) return fail(at, "expected an object");
-    if (typeof p.id !== "string" || p.id === "") fail(`${at}.id`, "expected a non-empty string");
-    if (typeof p.src !== "string" || typeof p.dst !== "string") fail(`${at}.src/dst`, "expected strings");
-    if (typeof p.cost !== "number") fail(`${at}.cost`, "expected a number");
-    if (!Array.isArray(p.hops) || !Array.isArray(p.links) || !Array.isArray(p.gre) || !Array.isArray(p.greReverse))
-      fail(`${at}`, "expected hops, links, gre and greReverse arrays");
-    if (typeof p.probeable !== "boolean") fail(`${at}.probeable`, "expected a boolean");
-    for (const key of ["gre", "greReverse"] as const)
-      (p[key] as unknown[]).forEach((g, j) => {
-        if (!isObj(g) || typeof g.address !== "string") fail(`${at}.${key}[${j}].address`, "expected an address string");
-      });
+  const c = new Checker(where);
+  const d = c.obj(doc, "$");
+  if (d.schema !== PATHSET_SCHEMA) c.fail("schema", `expected "${PATHSET_SCHEMA}", got ${show(d.schema)}`);
+  c.num(d.version, "version", Number.isInteger, "an integer");
+  if ((d.version as number) > PATHSET_VERSION) c.fail("version", `version ${d.version} is newer than this reader understands (${PATHSET_VERSION}); upgrade lsprobe`);
+  c.num(d.generation, "generation", (n) => Number.isInteger(n) && n >= 0, "a non-negative integer");
+  c.str(d.time, "time");
+  if (d.mode !== "all" && d.mode !== "cover" && d.mode !== "plan") c.fail("mode", `expected "all", "cover" or "plan", got ${show(d.mode)}`);
+  const topo = c.obj(d.topology, "topology");
+  c.str(topo.digest, "topology.digest");
+  c.each(d.pairs, "pairs", (p, at) => checkPair(c, p, at));
+  const ids = new Set<string>();
+  c.each(d.paths, "paths", (p, at) => {
+    checkPath(c, p, at);
+    const id = (p as { id: string }).id;
+    if (ids.has(id)) c.fail(`${at}.id`, `path id ${id} appears twice`);
+    ids.add(id);
   });
-  return doc as unknown as PathSet;
+  if (d.plan !== undefined) checkPlan(c, d.plan, "plan");
+  return d as unknown as PathSet;
 }
