@@ -155,7 +155,7 @@ export class Engine {
     if (!r.ok) {
       this.stats.malformed++;
       this.stats.malformedByReason[r.category]++;
-      this.io.log.warn("malformed line skipped", { line: lineNo, category: r.category, reason: r.reason, excerpt: line.slice(0, 120) });
+      this.io.log.warn("malformed line skipped", { line: lineNo, reason: r.reason, category: r.category, excerpt: line.slice(0, 120) });
       return undefined;
     }
     if (r.repaired) {
