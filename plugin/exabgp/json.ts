@@ -233,6 +233,9 @@ class Parser {
     this.pos++;
     // A plain object (fast properties in V8; a null-prototype object is a slow dictionary).
     const obj: JsonObject = {};
+    /** Occurrences of each repeated key, made at the first repeat: a scan for the next free
+     *  number would be quadratic in a key repeated thousands of times. */
+    let repeats: Map<string, number> | undefined;
     this.ws();
     if (this.s.charCodeAt(this.pos) === RBRACE) {
       this.pos++;
@@ -247,8 +250,9 @@ class Parser {
       this.pos++;
       const v = this.value(depth + 1);
       if (Object.hasOwn(obj, key)) {
-        let n = 2;
-        while (Object.hasOwn(obj, key + DUP_MARK + n)) n++;
+        repeats ??= new Map();
+        const n = (repeats.get(key) ?? 1) + 1;
+        repeats.set(key, n);
         key = key + DUP_MARK + n;
       }
       // "__proto__" must stay data, as in JSON.parse: define it rather than assign it.
@@ -292,17 +296,22 @@ export function parseJson(text: string, opts: { lenient?: boolean } = {}): JsonV
   return v;
 }
 
+/** Keys an object may have before they are counted in a Map instead of compared one by one. */
+const LINEAR_KEYS = 16;
+
 /**
  * Rename the 2nd, 3rd... occurrence of a key within one object to key + DUP_MARK + n. Returns
  * the text unchanged (the same string) when no object repeats a key. One pass, no allocation
- * per key: a key is compared with its object's earlier keys by length and first character,
- * then character by character. The scan
- * assumes well-formed JSON; on anything else it gives up and returns the text unchanged (the
- * parser then reports the error).
+ * per key in the objects ExaBGP prints (a handful of keys): a key is compared with its object's
+ * earlier keys by length and first character, then character by character. Past LINEAR_KEYS
+ * keys an object's keys are counted in a Map, so a hostile line of 69k keys stays linear. The
+ * scan assumes well-formed JSON; on anything else it gives up and returns the text unchanged
+ * (the parser then reports the error).
  */
 export function renameDuplicateKeys(s: string): string {
-  // Per depth: the object's keys as (start, length) pairs.
+  // Per depth: the object's keys as (start, length) pairs, and past LINEAR_KEYS their counts.
   const keys: number[][] = [];
+  const counts: Array<Map<string, number> | undefined> = [];
   const isObj: boolean[] = [];
   let depth = -1;
   let expectKey = false;
@@ -331,25 +340,14 @@ export function renameDuplicateKeys(s: string): string {
       }
       if (i < 0) return s;
       expectKey = false;
-      // Compare with the object's earlier keys: length and first character first, then the rest.
-      const list = keys[depth];
-      const len = i - start;
-      const first = s.charCodeAt(start);
-      let seen = 0;
-      for (let k = 0; k < list.length; k += 2) {
-        const ks = list[k];
-        if (list[k + 1] !== len || s.charCodeAt(ks) !== first) continue;
-        let j = 1;
-        while (j < len && s.charCodeAt(ks + j) === s.charCodeAt(start + j)) j++;
-        if (j === len) seen++;
-      }
-      list.push(start, len);
+      const seen = seenBefore(s, keys[depth], counts, depth, start, i - start);
       if (seen > 0) (edits ??= []).push(i, seen + 1);
     } else if (c === LBRACE || c === LBRACKET) {
       depth++;
       isObj[depth] = c === LBRACE;
       if (keys[depth] === undefined) keys[depth] = [];
       else keys[depth].length = 0;
+      counts[depth] = undefined;
       expectKey = c === LBRACE;
     } else if (c === RBRACE || c === RBRACKET) {
       depth--;
@@ -367,6 +365,37 @@ export function renameDuplicateKeys(s: string): string {
     from = edits[k];
   }
   return out + s.slice(from);
+}
+
+/** How often the key at s[start, start+len) occurred in its object before; records this one. */
+function seenBefore(s: string, list: number[], counts: Array<Map<string, number> | undefined>, depth: number, start: number, len: number): number {
+  let map = counts[depth];
+  if (map === undefined && list.length < 2 * LINEAR_KEYS) {
+    // Compare with the object's earlier keys: length and first character first, then the rest.
+    const first = s.charCodeAt(start);
+    let seen = 0;
+    for (let k = 0; k < list.length; k += 2) {
+      const ks = list[k];
+      if (list[k + 1] !== len || s.charCodeAt(ks) !== first) continue;
+      let j = 1;
+      while (j < len && s.charCodeAt(ks + j) === s.charCodeAt(start + j)) j++;
+      if (j === len) seen++;
+    }
+    list.push(start, len);
+    return seen;
+  }
+  if (map === undefined) {
+    map = new Map();
+    for (let k = 0; k < list.length; k += 2) {
+      const key = s.slice(list[k], list[k] + list[k + 1]);
+      map.set(key, (map.get(key) ?? 0) + 1);
+    }
+    counts[depth] = map;
+  }
+  const key = s.slice(start, start + len);
+  const seen = map.get(key) ?? 0;
+  map.set(key, seen + 1);
+  return seen;
 }
 
 /**
