@@ -6,7 +6,7 @@
 // draining ExaBGP's pipe while a big topology is recomputed.
 import type { PathSet } from "../shared/pathset.js";
 import type { Logger } from "../shared/log.js";
-import { decodeLine, MALFORMED_REASONS, type ExaEvent, type MalformedReason } from "./exabgp/decode.js";
+import { decodeLine, MALFORMED_REASONS, MAX_LINE, type ExaEvent, type MalformedReason } from "./exabgp/decode.js";
 import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
 import { buildTopologySteps, type Graph, type MetricKind } from "./topology.js";
@@ -149,6 +149,14 @@ export class Engine {
   }
 
   /** Feed one line of ExaBGP's stream. Returns the event (for the shell: shutdown handling). */
+  /** A line the shell refused unread (longer than MAX_LINE): counted and logged as malformed. */
+  refuseLine(bytes: number, lineNo: number): void {
+    this.stats.lines++;
+    this.stats.malformed++;
+    this.stats.malformedByReason.too_long++;
+    this.io.log.warn("malformed line skipped", { line: lineNo, reason: `line of ${bytes} bytes exceeds ${MAX_LINE}`, category: "too_long" });
+  }
+
   handleLine(line: string, lineNo: number): ExaEvent | undefined {
     this.stats.lines++;
     const r = decodeLine(line);

@@ -6,7 +6,6 @@
 // and the LSDB kept whatever the configuration's state (ExaBGP never replays routes); an
 // invalid or unreadable configuration waits for a good one (SIGHUP, or the file changing); an
 // output that cannot be written is logged with its fix and retried (publish/outputs.ts).
-import { createInterface } from "node:readline";
 import { existsSync, readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { ConfigError, loadConfig, type LsprobeConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
@@ -16,6 +15,8 @@ import { Engine, type EngineOptions } from "./engine.js";
 import { directedPairs } from "./paths.js";
 import { loadSnapshot } from "./snapshot.js";
 import { CommandChannel } from "./exabgp/commands.js";
+import { MAX_LINE } from "./exabgp/decode.js";
+import { LineSplitter } from "./exabgp/lines.js";
 import { writeFileAtomicSync } from "./publish/file.js";
 import { FileOutput, SocketOutput, type OutputContext, type OutputHealth } from "./publish/outputs.js";
 
@@ -181,20 +182,28 @@ export class PluginService {
   }
 
   private readStdin(): void {
-    const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-    rl.on("line", (line) => {
-      this.lineNo++;
-      if (this.exiting) return;
-      try {
-        const ev = this.engine.handleLine(line, this.lineNo);
-        if (ev?.kind === "shutdown") void this.finish("ExaBGP shutdown");
-      } catch (e) {
-        // A bug must not kill ExaBGP's session: count it as a malformed line and carry on.
-        this.engine.stats.malformed++;
-        this.log.error("internal error on a line; skipped", { line: this.lineNo, error: (e as Error).stack ?? String(e) });
-      }
+    const splitter = new LineSplitter(MAX_LINE, {
+      line: (line) => {
+        this.lineNo++;
+        if (this.exiting) return;
+        try {
+          const ev = this.engine.handleLine(line, this.lineNo);
+          if (ev?.kind === "shutdown") void this.finish("ExaBGP shutdown");
+        } catch (e) {
+          // A bug must not kill ExaBGP's session: count it as a malformed line and carry on.
+          this.engine.stats.malformed++;
+          this.engine.stats.malformedByReason.internal++;
+          this.log.error("internal error on a line; skipped", { line: this.lineNo, error: (e as Error).stack ?? String(e) });
+        }
+      },
+      tooLong: (bytes) => this.engine.refuseLine(bytes, ++this.lineNo),
     });
-    rl.on("close", () => void this.finish("EOF on stdin"));
+    process.stdin.on("data", (chunk: Buffer) => splitter.push(chunk));
+    process.stdin.on("end", () => {
+      splitter.end();
+      void this.finish("EOF on stdin");
+    });
+    process.stdin.on("error", (e) => void this.finish(`stdin: ${e.message}`));
   }
 
   /** The exits that are allowed, and nothing else: an unexpected error is logged and survived. */

@@ -260,3 +260,23 @@ test("plugin process: an invalid config at start keeps stdin drained and the LSD
   p.proc.stdin.end();
   assert.equal(await p.exited, 0);
 });
+
+test("plugin process: a 520 MiB line without a newline is skipped as it arrives (no crash), the next line is read", async (t) => {
+  const ws = workspace("  route-refresh: false\n");
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  const chunk = Buffer.alloc(1 << 20, 0x61); // "aaaa..."
+  chunk[0] = 0x7b; // starts like JSON
+  const write = (b: Buffer | string): Promise<void> => new Promise((resolve, reject) => p.proc.stdin.write(b, (e) => (e ? reject(e) : resolve())));
+  for (let i = 0; i < 520; i++) await write(chunk);
+  await write("\n" + nanogLines().fullTable().join("\n") + "\n");
+  const set = await until("the path set after the long line", () => readSet(ws.file), 30_000);
+  assert.equal(set.paths.filter((x) => x.src === "r1").length, 4);
+  assert.match(p.stderr(), /malformed line skipped line=1 reason="line of 545259520 bytes exceeds 1048576" category=too_long/);
+  assert.equal(p.proc.exitCode, null);
+  p.proc.stdin.end();
+  assert.equal(await p.exited, 0);
+});
