@@ -10,16 +10,9 @@ import type { Engine } from "./engine.js";
 import { MALFORMED_REASONS } from "./exabgp/decode.js";
 import { metricsRoute, type Route } from "../shared/http.js";
 import { registerStandardMetrics } from "../shared/metrics.js";
+import type { OutputHealth } from "./publish/outputs.js";
 
-/** One output of the plugin as the shell sees it (what /metrics and /healthz read). */
-export interface OutputHealth {
-  output: "file" | "socket" | "state-file";
-  path: string;
-  ok: boolean;
-  /** Failed attempts since start (retries included). */
-  errors: number;
-  lastError?: string;
-}
+export type { OutputHealth };
 
 /** What the metrics read: the engine, and what only the shell knows. */
 export interface PluginView {

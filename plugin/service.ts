@@ -19,6 +19,10 @@ import { MAX_LINE } from "./exabgp/decode.js";
 import { LineSplitter } from "./exabgp/lines.js";
 import { writeFileAtomicSync } from "./publish/file.js";
 import { FileOutput, SocketOutput, type OutputContext, type OutputHealth } from "./publish/outputs.js";
+import { PluginMetrics } from "./metrics.js";
+import { listen, type HttpHandle } from "../shared/http.js";
+import { retryUntil } from "../shared/retry.js";
+import { versionLine } from "../shared/buildinfo.js";
 
 const PROGRAM = "lsprobe-plugin";
 /** How often the config file's stat is polled (watchFile: survives editors that replace the file). */
@@ -62,6 +66,10 @@ export class PluginService {
   private readonly who: Identity = currentIdentity(this.users);
   private lineNo = 0;
   private exiting = false;
+  private readonly metrics: PluginMetrics;
+  private http?: HttpHandle;
+  /** The listen address being served (or tried): a reload that changes it moves the server. */
+  private listening: string | null = null;
 
   constructor(private readonly configPath: string) {
     this.log = createLogger({ name: PROGRAM });
@@ -88,6 +96,13 @@ export class PluginService {
         },
       },
     );
+    this.metrics = new PluginMetrics({
+      engine: this.engine,
+      outputs: () => this.outputs(),
+      subscribers: () => this.subscribers,
+      configOk: () => this.configOk,
+      internalErrors: () => this.internalErrors,
+    });
   }
 
   outputs(): OutputHealth[] {
@@ -165,6 +180,29 @@ export class PluginService {
     if (!this.engine.configured) this.resume(next);
     this.config = next;
     this.engine.reconfigure(engineOptions(next));
+    if (pc.listen !== this.listening) void this.serveHttp(pc.listen);
+  }
+
+  /** /metrics and /healthz on plugin.listen; retried in the background (never blocks stdin). */
+  private async serveHttp(hostPort: string | null): Promise<void> {
+    this.listening = hostPort;
+    const old = this.http;
+    this.http = undefined;
+    await old?.close();
+    if (hostPort === null) return;
+    const wanted = (): boolean => this.listening === hostPort && !this.exiting;
+    let h: HttpHandle;
+    try {
+      h = await retryUntil(
+        () => listen(hostPort, { program: "lsprobe-plugin", about: versionLine("lsprobe-plugin"), routes: this.metrics.routes(), log: () => this.log }),
+        { what: `listening for HTTP on ${hostPort}`, log: () => this.log, describe: (e) => `${(e as Error).message}; fix: stop what holds the port, or change plugin.listen`, cancelled: () => !wanted() },
+      );
+    } catch {
+      return; // cancelled: another address, or exiting
+    }
+    if (!wanted()) return void h.close();
+    this.http = h;
+    this.log.info("HTTP listening", { listen: `${h.host}:${h.port}`, endpoints: "/metrics /healthz" });
   }
 
   /** First valid configuration: continue the generations and the LSDB of the last run. */
@@ -237,6 +275,7 @@ export class PluginService {
     this.file?.close();
     this.state?.close();
     await this.socket?.close();
+    await this.http?.close();
     this.log.info("exiting", { reason: why, lines: this.engine.stats.lines, malformed: this.engine.stats.malformed, generation: this.engine.generation });
     process.exit(0);
   }

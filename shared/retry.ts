@@ -13,6 +13,12 @@ export interface RetryOptions {
   describe?: (e: unknown) => string;
   minMs?: number;
   maxMs?: number;
+  /** Give up (reject with RetryCancelled) once this says so: the step is no longer wanted. */
+  cancelled?: () => boolean;
+}
+
+export class RetryCancelled extends Error {
+  override name = "RetryCancelled";
 }
 
 export async function retryUntil<T>(attempt: () => Promise<T>, o: RetryOptions): Promise<T> {
@@ -20,6 +26,7 @@ export async function retryUntil<T>(attempt: () => Promise<T>, o: RetryOptions):
   let last: string | undefined;
   let failures = 0;
   for (;;) {
+    if (o.cancelled?.()) throw new RetryCancelled(`${o.what}: no longer wanted`);
     try {
       const v = await attempt();
       if (failures > 0) o.log().info(`${o.what}: done after ${failures} failed attempt${failures === 1 ? "" : "s"}`);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
+import { checkMetrics, SKIP_NO_PROMTOOL } from "../util/promtool.js";
 
 const PARSER = new URL("../../plugin/parser.js", import.meta.url).pathname;
 
@@ -279,4 +280,37 @@ test("plugin process: a 520 MiB line without a newline is skipped as it arrives 
   assert.equal(p.proc.exitCode, null);
   p.proc.stdin.end();
   assert.equal(await p.exited, 0);
+});
+
+test("plugin process: plugin.listen serves /metrics (promtool-clean, gzip on request) and /healthz; a bad line and an unknown endpoint show there", { skip: SKIP_NO_PROMTOOL }, async (t) => {
+  const ws = workspace("  route-refresh: false\n  listen: 127.0.0.1:0\n");
+  writeFileSync(ws.config, readFileSync(ws.config, "utf8").replace("pairs: [[r1, r6]]", "pairs: [[r1, r6], [r1, r9]]"));
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  const port = await until("HTTP", () => /HTTP listening listen=127\.0\.0\.1:(\d+)/.exec(p.stderr())?.[1]);
+  const base = `http://127.0.0.1:${port}`;
+  const lines = nanogLines();
+  p.proc.stdin.write([...lines.fullTable(), '{ "exabgp": "4.0.1", "type": "update", broken'].join("\n") + "\n");
+  await until("path set", () => readSet(ws.file));
+  let m = "";
+  for (const end = Date.now() + 10_000; !/lsprobe_plugin_malformed_lines_total\{reason="invalid_json"\} 1/.test(m); ) {
+    assert.ok(Date.now() < end, `timed out waiting for the metrics after the feed:\n${m}`);
+    m = await (await fetch(`${base}/metrics`)).text();
+  }
+  assert.match(m, /^lsprobe_plugin_lsdb_objects\{kind="node"\} 6$/m);
+  assert.match(m, /^lsprobe_plugin_endpoint_resolved\{endpoint="r9"\} 0$/m);
+  assert.match(m, /^lsprobe_plugin_pairs_unresolved 2$/m);
+  assert.match(m, /^lsprobe_plugin_output_ok\{output="file"\} 1$/m);
+  assert.match(m, /^lsprobe_build_info\{version="[^"]+",revision="[^"]+",nodejs="v\d+[^"]*"\} 1$/m);
+  const lint = checkMetrics(m);
+  assert.equal(lint.status, 0, lint.output);
+  assert.equal(lint.output, "");
+  assert.match(p.stderr(), /WARN .*endpoint r9 unresolved/);
+  const gz = await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip" } });
+  assert.equal(gz.headers.get("content-encoding"), "gzip");
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  assert.equal((await fetch(`${base}/metrics`, { method: "POST" })).status, 405);
 });
