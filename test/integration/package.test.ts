@@ -204,6 +204,13 @@ test("Debian package: builds, installs, runs confined, purges without a trace", 
     rmSync("/var/lib/lsprobe/paths.json");
   });
 
+  await t.test("the packaged exabgp.conf.example passes exabgp --test (it runs /usr/bin/lsprobe-plugin)", { skip: have("exabgp") ? false : "exabgp not installed" }, () => {
+    const example = "/usr/share/doc/lsprobe/exabgp.conf.example";
+    assert.match(readFileSync(example, "utf8"), /^\s*run \/usr\/bin\/lsprobe-plugin --config \/etc\/lsprobe\/lsprobe\.yaml;$/m);
+    const r = run("exabgp", ["--test", example], { env: { ...cleanEnv(), exabgp_log_destination: "stderr" } });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
+
   await t.test("systemd-analyze verify passes on the unit", { skip: have("systemd-analyze") ? false : "systemd-analyze not installed" }, () => {
     const unit = "/lib/systemd/system/lsprobe-prober.service";
     const r = run("systemd-analyze", ["verify", unit]);
