@@ -52,6 +52,8 @@ export interface EngineStats {
   lastRecomputeMs: number;
   /** Links of the last topology refused for an invalid advertisement (a metric out of range). */
   linksInvalid: number;
+  /** Lines refused because they named a peer past MAX_PEERS. */
+  peersRefused: number;
 }
 
 /** One finished recomputation (published or not), for onRecompute() observers. */
@@ -81,6 +83,19 @@ export interface PeerStatus {
   state: string;
 }
 
+/** Distinct peers the engine keeps state for; lines from more are refused. */
+export const MAX_PEERS = 256;
+/** Distinct keys of a counting table fed by input (message types, NLRI types); past them the
+ *  rest are counted under "<kind>:other", the kinds being a closed set (so a few keys more). */
+export const MAX_TABLE_KEYS = 64;
+
+/** Count `key` in a table of at most MAX_TABLE_KEYS keys (input decides the keys: keep them few and short). */
+function bump(table: Record<string, number>, key: string): void {
+  let k = key.length > 80 ? `${key.slice(0, 77)}...` : key;
+  if (!(k in table) && Object.keys(table).length >= MAX_TABLE_KEYS) k = `${k.split(":")[0]}:other`;
+  table[k] = (table[k] ?? 0) + 1;
+}
+
 export class Engine {
   readonly db = new Lsdb();
   readonly stats: EngineStats = {
@@ -94,6 +109,7 @@ export class Engine {
     recomputes: 0,
     lastRecomputeMs: 0,
     linksInvalid: 0,
+    peersRefused: 0,
   };
   generation: number;
   current?: PathSet;
@@ -106,6 +122,7 @@ export class Engine {
   private again = false;
   private everHadData = false;
   private readonly peerState = new Map<string, string>();
+  private readonly peersSeen = new Set<string>();
   private readonly refreshAsked = new Set<string>();
   private closed = false;
   /** Keeps the last run's pairs: a change recomputes only the pairs it can affect. */
@@ -172,9 +189,25 @@ export class Engine {
     }
     const ev = r.event;
     const tag = ev.kind === "ignored" || ev.kind === "unknown" ? `${ev.kind}:${ev.type}` : ev.kind;
-    this.stats.byEvent[tag] = (this.stats.byEvent[tag] ?? 0) + 1;
+    bump(this.stats.byEvent, tag);
+    if ("peer" in ev && ev.kind !== "notification" && !this.admitPeer(ev.peer, lineNo)) return undefined;
     this.apply(ev, lineNo);
     return ev;
+  }
+
+  /**
+   * Every per-peer table grows with the peers, so their number is bounded: a plugin hears a
+   * handful of BGP-LS speakers, and junk naming ever new peers must not grow memory without end.
+   */
+  private admitPeer(peer: string, lineNo: number): boolean {
+    if (this.peersSeen.has(peer)) return true;
+    if (this.peersSeen.size >= MAX_PEERS) {
+      this.stats.peersRefused++;
+      this.io.log.once("too-many-peers", "warn", `more than ${MAX_PEERS} BGP peers: lines from further ones are refused (counted)`, { peer, line: lineNo });
+      return false;
+    }
+    this.peersSeen.add(peer);
+    return true;
   }
 
   private apply(ev: ExaEvent, lineNo: number): void {
@@ -200,7 +233,7 @@ export class Engine {
         for (const w of ev.withdraw) changed = this.db.withdraw(ev.peer, w) || changed;
         for (const p of ev.problems) {
           const k = `${p.kind}:${p.kind === "bad-nlri" ? "" : p.detail}`;
-          this.stats.nlriProblems[k] = (this.stats.nlriProblems[k] ?? 0) + 1;
+          bump(this.stats.nlriProblems, k);
           if (p.kind === "bad-nlri") this.io.log.warn("NLRI skipped", { peer: ev.peer, line: lineNo, reason: p.detail });
           else this.io.log.once(k, "warn", p.kind === "other-family" ? "non BGP-LS family ignored" : "BGP-LS NLRI type not used by lsprobe ignored", { peer: ev.peer, detail: p.detail });
         }

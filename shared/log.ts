@@ -52,6 +52,7 @@ export interface Logger {
 }
 
 export const MAX_ONCE_KINDS = 1024;
+export const MAX_ONCE_KIND_LENGTH = 200;
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const TEXT_LABEL: Record<LogLevel, string> = { debug: "DEBUG", info: "INFO ", warn: "WARN ", error: "ERROR" };
@@ -110,6 +111,8 @@ function build(family: Family, bound: string): Logger {
     error: method("error"),
     isEnabled: (level) => RANK[level] >= min,
     once(kind, level, msg, fields) {
+      // Kinds often carry input (an unknown message type): remember a bounded prefix of each.
+      if (kind.length > MAX_ONCE_KIND_LENGTH) kind = kind.slice(0, MAX_ONCE_KIND_LENGTH);
       if (RANK[level] < min || family.seen.has(kind) || family.seen.size >= MAX_ONCE_KINDS) return false;
       family.seen.add(kind);
       emit(level, msg, fields);

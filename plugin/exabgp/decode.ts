@@ -1,5 +1,6 @@
 // One line of ExaBGP's API stream -> one typed event (FORMAT.md §3-§5, DIFFERENCES.md).
 // Pure: no I/O, no clock. The shell counts, logs and applies the results.
+import { isIP } from "node:net";
 import { isObject, parseExabgpJson, parseJson, JsonSyntaxError, type JsonObject, type JsonValue } from "./json.js";
 import { LsDecodeError } from "../bgpls/errors.js";
 import { parseAttr, parseNlri, UnknownNlriType, type LsAttr, type LsObject } from "../bgpls/nlri.js";
@@ -47,13 +48,18 @@ export type Decoded =
 
 const IGNORED_TYPES = new Set(["open", "keepalive", "refresh", "route refresh", "negotiated", "operational", "fsm", "signal"]);
 
+/**
+ * The peer's address; undefined when absent. Anything but an IP address is refused: ExaBGP only
+ * ever prints one, a made-up name could collide with the snapshot's owner ("snapshot"), and the
+ * route refresh the plugin sends for a peer must name an address.
+ */
 function peerOf(msg: JsonObject): string | undefined {
   const n = msg.neighbor;
   if (!isObject(n)) return undefined;
   const a = n.address;
-  if (isObject(a) && typeof a.peer === "string") return a.peer;
-  const ip = n.ip; // pre-4.0 shape
-  return typeof ip === "string" ? ip : undefined;
+  const peer = isObject(a) && typeof a.peer === "string" ? a.peer : typeof n.ip === "string" ? n.ip : undefined; // n.ip: pre-4.0 shape
+  if (peer !== undefined && isIP(peer) === 0) throw new LsDecodeError("neighbor.address.peer", `expected an IP address, got ${JSON.stringify(peer.slice(0, 60))}`);
+  return peer;
 }
 
 function decodeUpdate(peer: string, update: JsonObject): ExaEvent {

@@ -1,7 +1,7 @@
 // The plugin's state machine fed with ExaBGP 4.2-shaped lines for the NANOG topology.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Engine, type EngineIo } from "../../plugin/engine.js";
+import { Engine, MAX_PEERS, MAX_TABLE_KEYS, type EngineIo } from "../../plugin/engine.js";
 import { directedPairs } from "../../plugin/paths.js";
 import { createLogger } from "../../shared/log.js";
 import type { PathSet } from "../../shared/pathset.js";
@@ -204,4 +204,44 @@ test("engine: metrics outside the protocol's range are refused per link with a w
   s.lines.link("r4", "r2").metric = 2 ** 24 - 1;
   await s.feed(...s.lines.fullTable());
   assert.equal(s.engine.stats.linksInvalid, 0);
+});
+
+test("engine: a peer that is not an IP address is refused as malformed (no internal error, the next update is not lost); 'snapshot' is not a peer", async () => {
+  for (const bad of ["snapshot", "not-an-address", "198.18.0.300", ""]) {
+    const s = setup();
+    const lines = s.lines.fullTable();
+    const first = lines.find((l) => /"type": "update"/.test(l))!;
+    const forged = first.replace('"peer": "127.0.0.1"', `"peer": ${JSON.stringify(bad)}`);
+    await s.feed(forged, ...lines);
+    assert.equal(s.engine.stats.malformed, 1, bad);
+    assert.equal(s.engine.stats.malformedByReason.bad_shape, 1, bad);
+    assert.ok(s.logs.some((l) => /malformed line skipped line=1 reason="neighbor\.address\.peer: expected an IP address/.test(l)), bad);
+    assert.deepEqual(s.hops(s.last()), ["r1-r2-r4-r6", "r1-r2-r5-r6", "r1-r3-r4-r6", "r1-r3-r5-r6"], `${bad}: the real updates all count`);
+    assert.deepEqual(s.last().topology.peers, ["127.0.0.1"]);
+  }
+});
+
+test("engine: junk naming ever new message types, NLRI types and peers grows no table past its bound", async () => {
+  const s = setup();
+  const real = s.lines.fullTable();
+  await s.feed(...real);
+  const state = real.find((l) => /"type": "state"/.test(l))!;
+  const update = real.find((l) => /"type": "update"/.test(l))!;
+  const junk: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    junk.push(state.replace('"type": "state"', `"type": "teleport-${i}-${"x".repeat(500)}"`));
+    junk.push(update.replace('"peer": "127.0.0.1"', `"peer": "198.19.${i >> 8}.${i & 255}"`));
+    junk.push(update.replace(/"ls-nlri-type": "bgpls-node"/, `"ls-nlri-type": "bgpls-made-up-${i}"`));
+  }
+  await s.feed(...junk);
+  // The bound, plus one "<kind>:other" per kind (a closed set).
+  assert.ok(Object.keys(s.engine.stats.byEvent).length <= MAX_TABLE_KEYS + 3);
+  assert.ok(s.engine.stats.byEvent["unknown:other"] > 0, "new types past the bound are counted together");
+  assert.ok(Object.keys(s.engine.stats.byEvent).every((k) => k.length <= 80));
+  assert.ok(Object.keys(s.engine.stats.nlriProblems).length <= MAX_TABLE_KEYS + 3);
+  assert.ok(s.engine.stats.nlriProblems["unknown-nlri-type:other"] > 0);
+  assert.ok(s.engine.peers().length <= MAX_PEERS, `${s.engine.peers().length} peers kept`);
+  assert.equal(s.engine.stats.peersRefused, 3000 + 1 - MAX_PEERS);
+  assert.equal(s.logs.filter((l) => /more than 256 BGP peers/.test(l)).length, 1, "said once");
+  assert.ok(s.engine.db.peers().length <= MAX_PEERS);
 });
