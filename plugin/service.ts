@@ -210,8 +210,16 @@ export class PluginService {
     const pc = config.plugin;
     this.engine.generation = Math.max(this.engine.generation, lastGeneration(pc.output.file, this.log));
     if (!pc.stateFile || !existsSync(pc.stateFile)) return;
+    const published = this.engine.generation;
     try {
-      const s = loadSnapshot(pc.stateFile, this.engine.db);
+      const s = loadSnapshot(pc.stateFile, this.engine.db, published);
+      if (s.skipped) {
+        // Killed between the path file and the snapshot: the snapshot holds an older LSDB than
+        // the set the prober has. Republishing from it would go back in content under a
+        // higher generation; the published set stays until the peers' refresh arrives.
+        this.log.warn("snapshot older than the published path set; not used (the path set in force stays until the peers refresh)", { file: pc.stateFile, snapshotGeneration: s.generation, publishedGeneration: published });
+        return;
+      }
       this.engine.generation = Math.max(this.engine.generation, s.generation);
       this.log.info("snapshot loaded; stale until refreshed", { file: pc.stateFile, entries: s.entries, taken: s.time });
     } catch (e) {

@@ -29,16 +29,22 @@ export function serializeSnapshot(db: Lsdb, generation: number, now: Date): stri
   return JSON.stringify(doc);
 }
 
-/** Load a snapshot into `db` under SNAPSHOT_PEER. Returns what was loaded, or throws with the reason. */
-export function loadSnapshot(file: string, db: Lsdb): { entries: number; generation: number; time: string } {
+/**
+ * Load a snapshot into `db` under SNAPSHOT_PEER. Returns what was loaded, or throws with the
+ * reason. A snapshot taken before generation `notBefore` (the path-set file's) is older than what
+ * was published: it is not loaded (`skipped`), since the set it gives would go back in content.
+ */
+export function loadSnapshot(file: string, db: Lsdb, notBefore = 0): { entries: number; generation: number; time: string; skipped?: true } {
   const doc = JSON.parse(readFileSync(file, "utf8")) as Partial<SnapshotDoc>;
   if (doc.schema !== SNAPSHOT_SCHEMA) throw new Error(`${file}: not an lsprobe LSDB snapshot (schema ${JSON.stringify(doc.schema)})`);
   if (doc.version !== SNAPSHOT_VERSION) throw new Error(`${file}: snapshot version ${doc.version} not supported (expected ${SNAPSHOT_VERSION})`);
   if (!Array.isArray(doc.entries)) throw new Error(`${file}: entries: expected an array`);
+  const generation = typeof doc.generation === "number" ? doc.generation : 0;
+  if (generation < notBefore) return { entries: 0, generation, time: String(doc.time), skipped: true };
   for (const e of doc.entries) {
     if (!e || typeof e.nlri?.key !== "string" || !["node", "link", "prefix"].includes(e.nlri.kind))
       throw new Error(`${file}: malformed entry ${JSON.stringify(e).slice(0, 80)}`);
     db.announce(SNAPSHOT_PEER, e.nlri, e.attr);
   }
-  return { entries: doc.entries.length, generation: typeof doc.generation === "number" ? doc.generation : 0, time: String(doc.time) };
+  return { entries: doc.entries.length, generation, time: String(doc.time) };
 }

@@ -314,3 +314,38 @@ test("plugin process: plugin.listen serves /metrics (promtool-clean, gzip on req
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
   assert.equal((await fetch(`${base}/metrics`, { method: "POST" })).status, 405);
 });
+
+test("plugin process: after a kill -9 between the path file and the snapshot, the restart never republishes the older topology under a higher generation", async (t) => {
+  const ws = workspace("  route-refresh: false\n");
+  const plugins: Plugin[] = [];
+  t.after(() => {
+    for (const p of plugins) p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  const lines = nanogLines();
+  const p = startPlugin(ws.config);
+  plugins.push(p);
+  p.proc.stdin.write(lines.fullTable().join("\n") + "\n");
+  await until("generation 1", () => readSet(ws.file)?.generation === 1);
+  await until("its snapshot", () => existsSync(ws.state) && JSON.parse(readFileSync(ws.state, "utf8")).generation === 1);
+  const older = readFileSync(ws.state, "utf8"); // the LSDB with r2-r4
+  p.proc.stdin.write([lines.withdrawLink(lines.link("r2", "r4")), lines.withdrawLink(lines.link("r4", "r2"))].join("\n") + "\n");
+  await until("generation 2", () => readSet(ws.file)?.generation === 2);
+  p.proc.kill("SIGKILL");
+  await p.exited;
+  // The file has generation 2 (r2-r4 gone); the snapshot is the one before it, as when the kill
+  // lands between the two writes.
+  writeFileSync(ws.state, older);
+  const q = startPlugin(ws.config);
+  plugins.push(q);
+  await until("the refusal", () => /snapshot older than the published path set; not used/.test(q.stderr()));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(readSet(ws.file)!.generation, 2, "nothing republished from the older snapshot");
+  // The peers resend (r2-r4 still withdrawn): a new generation, forward in content.
+  q.proc.stdin.write([...lines.fullTable(), lines.withdrawLink(lines.link("r2", "r4")), lines.withdrawLink(lines.link("r4", "r2"))].join("\n") + "\n");
+  await until("a set from the peers", () => readSet(ws.file)?.topology.stale === false && readSet(ws.file)!.generation >= 2);
+  const set = readSet(ws.file)!;
+  assert.ok(!set.paths.some((x) => x.hops.map((h) => h.name).join("-").includes("r2-r4")), "no path over r2-r4 ever comes back");
+  q.proc.stdin.end();
+  assert.equal(await q.exited, 0);
+});
