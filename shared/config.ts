@@ -9,7 +9,7 @@
 // file:line:col of the YAML node, and thrown as one ConfigError.
 
 import { readFileSync } from "node:fs";
-import { isAlias, isCollection, isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Pair } from "yaml";
+import { isAlias, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from "yaml";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import type { PathMode } from "./pathset.js";
 
@@ -571,6 +571,8 @@ function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
 // ---- the schema ----
 
 const PATH_MODES = ["all", "cover", "plan"] as const satisfies readonly PathMode[];
+/** Directed endpoint pairs one plugin computes at most: 500 endpoints in one full mesh. */
+export const MAX_DIRECTED_PAIRS = 250_000;
 const PATH_METRICS = ["igp", "te"] as const satisfies readonly PathMetric[];
 
 const PLUGIN = section<PluginConfig>({
@@ -583,6 +585,14 @@ const PLUGIN = section<PluginConfig>({
     },
     (e, report) => {
       if (e.pairs.length === 0 && e.groups.length === 0) report("expected at least one pair or group, got none");
+      // Counted, not listed: a group of 3,000 makes 9 million pairs, and listing them took 1.6 GB.
+      const fromGroups = e.groups.map((g) => g.length * (g.length - 1));
+      const total = 2 * e.pairs.length + fromGroups.reduce((a, b) => a + b, 0);
+      if (total > MAX_DIRECTED_PAIRS) {
+        const big = fromGroups.indexOf(Math.max(...fromGroups, 0));
+        const why = big >= 0 && fromGroups[big] > MAX_DIRECTED_PAIRS / 2 ? ` (groups[${big}], ${e.groups[big].length} endpoints, makes ${fromGroups[big]} alone: a group's pairs grow as n^2; split it, or list pairs)` : "";
+        report(`expected at most ${MAX_DIRECTED_PAIRS} directed pairs, got ${total}${why}`);
+      }
     },
     "plugin",
   ),
@@ -673,7 +683,9 @@ export function loadConfig(file: string, program?: ConfigProgram): LsprobeConfig
 
 export function parseConfig(text: string, fileName: string, program?: ConfigProgram): LsprobeConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // uniqueKeys: false: the yaml package checks every key against every earlier one (100k keys
+  // in one mapping took over a minute); duplicates are found below with a Set per mapping.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       fileName,
@@ -681,12 +693,7 @@ export function parseConfig(text: string, fileName: string, program?: ConfigProg
     );
   }
   const reader: Reader = { doc, found: [], program };
-  let config: Record<string, unknown>;
-  try {
-    config = readSection(reader, ROOT as unknown as AnySection, doc.contents, "", offsetOf(doc.contents) ?? 0);
-  } catch (err) {
-    throw new ConfigError(fileName, [{ path: "", line: 1, col: 1, message: `invalid YAML: ${(err as Error).message}` }]);
-  }
+  const config = readSection(reader, ROOT as unknown as AnySection, doc.contents, "", offsetOf(doc.contents) ?? 0);
   if (reader.found.length > 0) {
     const issues = reader.found.map(({ path, offset, message }) => ({ path, ...lines.linePos(offset), message }));
     issues.sort((a, b) => a.line - b.line || a.col - b.col);
@@ -728,11 +735,13 @@ function readSection(
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      if (byKey.has(key)) present.set(key, pair);
+      if (present.has(key)) add(r, join(path, key), offsetOf(pair.key) ?? offset, "duplicate key (each key once per mapping)");
+      else if (byKey.has(key)) present.set(key, pair);
       else add(r, join(path, key), offsetOf(pair.key) ?? offset, unknownKey(key, [...byKey.keys()]));
     }
   } else if (!isNull(node)) {
-    add(r, path, offset, `expected a mapping, got ${show(toJS(r, node))}`);
+    const v = toJS(r, node, path, offset);
+    if (v !== BOMB) add(r, path, offset, `expected a mapping, got ${show(v)}`);
     checks = false;
   }
 
@@ -758,14 +767,42 @@ function readSection(
 
 /** `offset` is the key's: a problem with the whole value is reported there. */
 function readLeaf(r: Reader, field: Leaf<unknown>, node: unknown, path: string, offset: number): unknown {
-  return field.parse(toJS(r, node), (message, sub = []) =>
+  const before = r.found.length;
+  findDuplicateKeys(r, node, path);
+  const value = toJS(r, node, path, offset);
+  if (value === BOMB || r.found.length > before) return field.default;
+  return field.parse(value, (message, sub = []) =>
     add(r, path + subPath(sub), (sub.length > 0 ? locate(node, sub) : undefined) ?? offset, message),
   );
 }
 
-/** Throws on an alias bomb (more than 100 alias expansions); parseConfig reports that. */
-function toJS(r: Reader, node: unknown): unknown {
-  return isNode(node) ? node.toJS(r.doc, { maxAliasCount: 100 }) : null;
+/** What toJS returns for a value it refused (the problem is reported). */
+const BOMB = Symbol("alias bomb");
+
+/** The plain value of a node; an alias bomb (over 100 expansions) is reported at its key instead. */
+function toJS(r: Reader, node: unknown, path: string, offset: number): unknown {
+  if (!isNode(node)) return null;
+  try {
+    return node.toJS(r.doc, { maxAliasCount: 100 });
+  } catch (err) {
+    add(r, path, offsetOf(node) ?? offset, `expected a value without runaway aliases (${(err as Error).message})`);
+    return BOMB;
+  }
+}
+
+/** Repeated keys in the mappings inside a value (a list of {name, dscp}, say). */
+function findDuplicateKeys(r: Reader, node: unknown, path: string): void {
+  if (isMap(node)) {
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (seen.has(key)) add(r, join(path, key), offsetOf(pair.key) ?? 0, "duplicate key (each key once per mapping)");
+      seen.add(key);
+      findDuplicateKeys(r, pair.value, join(path, key));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => findDuplicateKeys(r, item, `${path}[${i}]`));
+  }
 }
 
 /** The text offset of the node at `sub` inside `node`, if there is one. */

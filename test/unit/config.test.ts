@@ -366,7 +366,7 @@ log:
   debounce: 1s
   debounce: 2s
 `,
-    error: `lsprobe.yaml:5:3: invalid YAML: Map keys must be unique`,
+    error: `lsprobe.yaml:5:3: plugin.debounce: duplicate key (each key once per mapping)`,
   },
   "several errors, in file order": {
     yaml: `plugin:
@@ -388,6 +388,34 @@ log:
     ].join("\n"),
   },
 };
+
+// Found by an adversarial tester (issue 11, item 13); each failed before its fix.
+Object.assign(invalid, {
+  "a key twice inside a list item": {
+    yaml: `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: 198.18.100.2\n  classes:\n    - {name: a, dscp: 1, dscp: 2}\n`,
+    error: `lsprobe.yaml:7:26: prober.classes[0].dscp: duplicate key (each key once per mapping)`,
+  },
+  "a YAML alias bomb, reported at its key (was 1:1, no key)": {
+    yaml: `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nlog:\n  level: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n`,
+    error: [
+      `lsprobe.yaml:4:3: plugin.x: unknown key (expected one of: endpoints, paths, plan, output, state-file, debounce, stale-timeout, route-refresh, listen)`,
+      `lsprobe.yaml:6:13: log.level: expected a value without runaway aliases (Excessive alias count indicates a resource exhaustion attack)`,
+    ].join("\n"),
+  },
+  "a group of 3,000 endpoints (9 million pairs) is refused, counted not listed": {
+    yaml: `plugin:\n  endpoints:\n    groups:\n      - [${Array.from({ length: 3000 }, (_, i) => `e${i}`).join(", ")}]\n`,
+    error: `lsprobe.yaml:2:3: plugin.endpoints: expected at most 250000 directed pairs, got 8997000 (groups[0], 3000 endpoints, makes 8997000 alone: a group's pairs grow as n^2; split it, or list pairs)`,
+  },
+});
+
+test("100k keys in one mapping: every one reported, in linear work (yaml's own duplicate check was quadratic: over a minute)", { timeout: 60_000 }, () => {
+  const n = 100_000;
+  const text = `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nlog:\n${Array.from({ length: n }, (_, i) => `  k${i}: 1`).join("\n")}\n`;
+  assert.throws(
+    () => parseConfig(text, "lsprobe.yaml"),
+    (err: unknown) => err instanceof ConfigError && err.errors.length === n && /^lsprobe\.yaml:5:3: log\.k0: unknown key/.test(err.message),
+  );
+});
 
 for (const [name, c] of Object.entries(invalid)) {
   test(`invalid: ${name}`, () => {
