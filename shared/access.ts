@@ -90,7 +90,7 @@ export function describeFsError(e: NodeJS.ErrnoException, action: string, target
     case "EEXIST":
       return `cannot ${action} ${target}: a part of the path is not a directory (${e.code}); fix: remove or rename what is in the way, or choose another path`;
     case "ENOENT":
-      return `cannot ${action} ${target}: a directory on the way does not exist and cannot be created here (ENOENT); fix: ${installDirCommand(dir, who, db)}`;
+      return `cannot ${action} ${target}: a directory on the way does not exist and cannot be created here (ENOENT: not a writable file system?); fix: choose a path on one (/var/lib/lsprobe, /run/lsprobe), or make it: ${installDirCommand(dir, who, db)}`;
     case "EADDRINUSE":
       return `cannot ${action} ${target}: another process serves this socket; fix: stop it (is a second plugin running?) or choose another plugin.output.socket`;
     default:

@@ -76,6 +76,25 @@ export function writeFileAtomicSync(file: string, data: string, mode = FILE_MODE
   }
 }
 
+/**
+ * mkdir -p, one component at a time. Node's own `recursive: true` never returns under /proc
+ * (it retries the ENOENT that procfs answers forever): the plugin hung at start there.
+ */
+export async function makeDirs(dir: string, mode = DIR_MODE): Promise<void> {
+  const parts = path.resolve(dir).split("/").filter(Boolean);
+  let here = "/";
+  for (const part of parts) {
+    here = path.join(here, part);
+    try {
+      await fs.mkdir(here, { mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  // An existing non-directory in the way: EEXIST above, ENOTDIR here.
+  if (!(await fs.stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
+}
+
 /** Is a process with this pid alive (signal 0)? EPERM means it exists under another user. */
 function alive(pid: number): boolean {
   try {

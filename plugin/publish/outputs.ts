@@ -3,12 +3,11 @@
 // user and the fix; counted; and retried with backoff (1 s doubling to 30 s) until it works,
 // when the newest document is written and the recovery logged. A document published while the
 // output is failing replaces the pending one: nothing older than the newest is ever written.
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { describeFsError } from "../../shared/access.js";
 import type { Logger } from "../../shared/log.js";
 import type { Identity, UserDb } from "../../shared/users.js";
-import { DIR_MODE, removeStaleTemps, writeFileAtomic } from "./file.js";
+import { makeDirs, removeStaleTemps, writeFileAtomic } from "./file.js";
 import { SocketPublisher } from "./socket.js";
 
 export type OutputName = "file" | "socket" | "state-file";
@@ -120,7 +119,7 @@ export class FileOutput extends RetryingOutput {
     while (this.pending !== undefined && !this.closed) {
       const text = this.pending;
       try {
-        await mkdir(path.dirname(this.path), { recursive: true, mode: DIR_MODE });
+        await makeDirs(path.dirname(this.path));
         if (!this.cleaned) {
           const stale = removeStaleTemps(this.path);
           this.cleaned = true;
@@ -170,7 +169,7 @@ export class SocketOutput extends RetryingOutput {
 
   private async listen(): Promise<void> {
     try {
-      await mkdir(path.dirname(this.path), { recursive: true, mode: DIR_MODE });
+      await makeDirs(path.dirname(this.path));
       await this.publisher.listen();
     } catch (e) {
       this.failed(e, "listen on");

@@ -349,3 +349,20 @@ test("plugin process: after a kill -9 between the path file and the snapshot, th
   q.proc.stdin.end();
   assert.equal(await q.exited, 0);
 });
+
+test("plugin process: outputs under /proc (mkdir -p never returns there in node) start, log the fix, and keep reading stdin", async (t) => {
+  const ws = workspace();
+  writeFileSync(ws.config, `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  output:\n    file: /proc/lsprobe-test/paths.json\n    socket: /proc/lsprobe-test/paths.sock\n  state-file: /proc/lsprobe-test/lsdb.json\n`);
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  await until("start", () => /INFO .*started/.test(p.stderr()));
+  assert.match(p.stderr(), /ERROR .*socket: cannot listen on \/proc\/lsprobe-test\/paths\.sock: a directory on the way does not exist and cannot be created here \(ENOENT/);
+  p.proc.stdin.write(nanogLines().fullTable().join("\n") + "\n");
+  await until("the file error", () => /ERROR .*file: cannot write \/proc\/lsprobe-test\/paths\.json/.test(p.stderr()));
+  assert.equal(p.stdout(), "announce route-refresh bgp-ls bgp-ls\n");
+  p.proc.stdin.end();
+  assert.equal(await p.exited, 0);
+});
