@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,7 +71,12 @@ test(
     const text = (rate: number | string): string =>
       `${BASE}prober:\n  source: 127.0.0.1\n  port: ${port + 1}\n  user: nobody\n  rate: ${rate}\n  listen: 127.0.0.1:${port}\n  paths:\n    socket: null\n    file: ${file}\n`;
     writeFileSync(config, text(10), { mode: 0o644 });
-    const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"] });
+    // An `id` first on PATH that leaves a mark: the prober, still root, must not run it (it
+    // resolves prober.user from /etc/passwd).
+    const bin = path.join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "id"), `#!/bin/sh\ntouch ${path.join(dir, "id-was-run")}\nexec /usr/bin/id "$@"\n`, { mode: 0o755 });
+    const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
@@ -85,6 +90,7 @@ test(
       await until("start", () => /started/.test(err));
       const uid = readFileSync(`/proc/${child.pid}/status`, "utf8").match(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m)!;
       assert.deepEqual(uid.slice(1, 4), ["65534", "65534", "65534"], "real, effective and saved uid are nobody's");
+      assert.equal(existsSync(path.join(dir, "id-was-run")), false, "no program from $PATH was run as root");
       const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(await metrics(), /^lsprobe_config_last_reload_successful 1$/m);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
