@@ -7,6 +7,7 @@
 // invalid or unreadable configuration waits for a good one (SIGHUP, or the file changing); an
 // output that cannot be written is logged with its fix and retried (publish/outputs.ts).
 import { existsSync, readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import { ConfigError, loadConfig, type LsprobeConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
 import { parsePathSet } from "../shared/pathset.js";
@@ -66,6 +67,7 @@ export class PluginService {
   private readonly who: Identity = currentIdentity(this.users);
   private lineNo = 0;
   private exiting = false;
+  private reloading: Promise<void> = Promise.resolve();
   private readonly metrics: PluginMetrics;
   private http?: HttpHandle;
   /** The listen address being served (or tried): a reload that changes it moves the server. */
@@ -127,8 +129,16 @@ export class PluginService {
     });
   }
 
-  /** Read the configuration again; a bad one keeps the one in force (or none: then we wait). */
-  async reload(why: string): Promise<void> {
+  /**
+   * Read the configuration again; a bad one keeps the one in force (or none: then we wait).
+   * Reloads run one after the other (a file change and a SIGHUP may come together).
+   */
+  reload(why: string): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow(why));
+    return this.reloading;
+  }
+
+  private async reloadNow(why: string): Promise<void> {
     if (this.exiting) return;
     let next: LsprobeConfig;
     try {
@@ -141,6 +151,11 @@ export class PluginService {
       return;
     }
     const first = this.config === undefined;
+    if (!first && isDeepStrictEqual(next, this.config)) {
+      this.configOk = true;
+      this.log.debug("configuration unchanged", { reason: why });
+      return;
+    }
     await this.apply(next);
     this.configOk = true;
     this.log.info(first ? "started" : "configuration reloaded", {
