@@ -30,7 +30,10 @@ versioned path sets to a file and a Unix socket. Run it from exabgp.conf:
     "check-config": { type: "boolean", doc: "check the configuration and what it needs (directories writable by the user that runs the plugin), print the result on stderr, exit 0 (good) or 1" },
     "as-user": { type: "string", arg: "USER", doc: "with --check-config: the user the plugin will run as (ExaBGP's, on Debian exabgp; default: the current user)" },
   },
-  epilog: () => `The plugin exits only on SIGTERM, EOF on stdin or ExaBGP's shutdown message, with 0, writing its
+  epilog: () => `Subcommand: \`lsprobe-plugin routers --vendor junos|eos|iosxr|sros|linux\` prints the decapsulation
+configuration each router needs for the probes (\`lsprobe-plugin routers --help\`, docs/routers.md).
+
+The plugin exits only on SIGTERM, EOF on stdin or ExaBGP's shutdown message, with 0, writing its
 LSDB snapshot first. An invalid configuration, an unwritable directory, a socket in use or a
 full disk are logged with the fix and retried: ExaBGP and its other sessions are never taken
 down. SIGHUP (or saving the file) re-reads the configuration.
@@ -72,6 +75,13 @@ function idle(problem: string): void {
 }
 
 function main(): void {
+  if (process.argv[2] === "routers") {
+    // A tool for a person at a terminal, never run by ExaBGP: loaded only when asked for.
+    void import("./routers/cli.js").then((m) => {
+      process.exitCode = m.runRouters(process.argv.slice(3));
+    });
+    return;
+  }
   const cli = parseCommandLine(CLI, process.argv.slice(2));
   if (cli.kind === "exit") process.exit(cli.code);
   const config = cli.values.config as string;

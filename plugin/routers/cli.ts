@@ -1,0 +1,112 @@
+// The shell of `lsprobe-plugin routers`: argv, the configuration, the LSDB snapshot, then the
+// plugin's own topology and path code (the set it would publish), then plan.ts and a vendor
+// module. Output on stdout; warnings on stderr too.
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LsprobeConfig } from "../../shared/config.js";
+import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
+import { Lsdb, SNAPSHOT_PEER } from "../lsdb.js";
+import { loadSnapshot } from "../snapshot.js";
+import { buildTopologySteps, isIpv4 } from "../topology.js";
+import { buildPathSetSteps, directedPairs } from "../paths.js";
+import { drain } from "../slice.js";
+import { planDecap, renderPlan } from "./plan.js";
+import { ENCAPS, type Encap } from "./types.js";
+import { VENDORS } from "./vendors.js";
+
+const VENDOR_NAMES = [...VENDORS.keys()].join("|");
+
+export const ROUTERS_CLI: CliSpec = {
+  program: "lsprobe-plugin",
+  synopsis: `routers --vendor ${VENDOR_NAMES} [--state-file FILE] [--config FILE] [--router NAME] [--source ADDR ...]`,
+  summary: `Print, for every router in the LSDB snapshot, the configuration that decapsulates lsprobe's
+probes: exactly the addresses the probes target on it (the tunnel layers of the path set the
+plugin would publish from that snapshot for the configured endpoints), accepted only from the
+prober's source addresses, other tunnel traffic to them dropped. Platform limits exceeded are
+warned about on stderr and as comments in the output. See docs/routers.md.`,
+  options: {
+    vendor: { type: "string", arg: "VENDOR", doc: `router platform: ${VENDOR_NAMES.split("|").join(", ")}` },
+    "state-file": { type: "string", arg: "FILE", doc: "LSDB snapshot (default: the configuration's plugin.state-file)" },
+    config: { type: "string", short: "c", arg: "FILE", default: DEFAULT_CONFIG_PATH, doc: "configuration file: endpoints, paths, prober.source/router/return" },
+    router: { type: "string", arg: "NAME", doc: "only this router" },
+    source: { type: "string", arg: "ADDR", multiple: true, doc: "prober source address, repeatable (default: the configuration's prober.source)" },
+  },
+  epilog: `The encapsulation is GRE unless the configuration's prober section sets encap (gre|ipip) or
+encap-per-router (router name: gre|ipip). Exit status: 0 printed; 1 the configuration or the
+snapshot cannot be read; 2 a bad argument.`,
+};
+
+/** prober.encap / prober.encap-per-router, when the configuration has them (else GRE). */
+function encapChooser(config: LsprobeConfig): (router: string) => Encap {
+  const p = (config.prober ?? {}) as unknown as Record<string, unknown>;
+  const asEncap = (v: unknown): Encap | undefined => (typeof v === "string" && (ENCAPS as readonly string[]).includes(v) ? (v as Encap) : undefined);
+  const dflt = asEncap(p.encap) ?? "gre";
+  const per = p.encapPerRouter ?? p["encap-per-router"];
+  const table = new Map<string, Encap>();
+  if (per instanceof Map) for (const [k, v] of per) if (asEncap(v)) table.set(String(k), asEncap(v)!);
+  if (per !== null && typeof per === "object" && !(per instanceof Map))
+    for (const [k, v] of Object.entries(per as Record<string, unknown>)) if (asEncap(v)) table.set(k, asEncap(v)!);
+  return (router) => table.get(router) ?? dflt;
+}
+
+/** Run the subcommand (argv after `routers`). Returns the exit status. */
+export function runRouters(argv: readonly string[], io: CliStreams = process): number {
+  const cli = parseCommandLine(ROUTERS_CLI, argv, io);
+  if (cli.kind === "exit") return cli.code;
+  const v = cli.values;
+  const bad = (m: string): number => (usageError(ROUTERS_CLI, m, io) as { code: number }).code;
+  const fail = (m: string): number => {
+    io.stderr.write(`${ROUTERS_CLI.program}: ${m}\n`);
+    return 1;
+  };
+  const vendorName = v.vendor as string | undefined;
+  if (vendorName === undefined) return bad(`routers: --vendor is required (${VENDOR_NAMES})`);
+  const vendor = VENDORS.get(vendorName);
+  if (vendor === undefined) return bad(`routers: unknown vendor ${JSON.stringify(vendorName)}: expected one of ${VENDOR_NAMES}`);
+  const given = (v.source as string[] | undefined) ?? [];
+  for (const s of given) if (!isIpv4(s) || s.split(".").some((o) => Number(o) > 255)) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 address`);
+
+  const configFile = v.config as string;
+  let config: LsprobeConfig;
+  try {
+    config = loadConfig(configFile, "plugin");
+  } catch (e) {
+    return fail(e instanceof ConfigError ? e.message : (e as Error).message);
+  }
+  const sources = given.length > 0 ? given : config.prober ? [config.prober.source] : [];
+  if (sources.length === 0) return bad(`routers: no prober source: give --source ADDR, or set prober.source in ${configFile}`);
+  const stateFile = (v["state-file"] as string | undefined) ?? config.plugin.stateFile;
+  if (stateFile === null || stateFile === "") return bad(`routers: no LSDB snapshot: plugin.state-file is disabled in ${configFile}; give --state-file FILE`);
+
+  const db = new Lsdb();
+  try {
+    loadSnapshot(stateFile, db);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code ? err.message : `${err.message}${err instanceof SyntaxError ? " (not JSON)" : ""}`;
+    return fail(`${stateFile}: cannot read the LSDB snapshot: ${why.startsWith(stateFile) ? why.slice(stateFile.length + 2) : why}`);
+  }
+  const pc = config.plugin;
+  const topo = drain(buildTopologySteps(db.entries.values(), pc.paths.metric));
+  const body = drain(
+    buildPathSetSteps(
+      topo,
+      { pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups), mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair, plan: pc.plan },
+      { peers: [], stale: db.countFor(SNAPSHOT_PEER) > 0, prefixes: db.counts().prefixes },
+    ),
+  );
+  const only = v.router as string | undefined;
+  if (only !== undefined && ![...topo.nodes.values()].some((n) => !n.pseudo && n.name === only))
+    return bad(`routers: --router ${JSON.stringify(only)}: no such router in ${stateFile}`);
+  const plan = planDecap({
+    paths: body.paths,
+    pairs: body.pairs,
+    topology: topo,
+    sources,
+    encapFor: encapChooser(config),
+    probe: { router: config.prober?.router ?? null, return: config.prober?.return ?? "reverse" },
+    ...(only !== undefined ? { only } : {}),
+  });
+  const r = renderPlan(vendor, plan);
+  io.stdout.write(r.text);
+  for (const w of r.warnings) io.stderr.write(`${ROUTERS_CLI.program}: warning: ${w}\n`);
+  return 0;
+}
