@@ -9,6 +9,7 @@ import type { Logger } from "../shared/log.js";
 import type { ProberConfig } from "../shared/config.js";
 import type { Path, PathSet } from "../shared/pathset.js";
 import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError } from "./packet/template.js";
+import { EncapChooser, type Encap } from "./packet/encap.js";
 import { parsePayload, PayloadMac } from "./packet/payload.js";
 import { PathTracker, type Transition } from "./tracker.js";
 import { Scheduler } from "./scheduler.js";
@@ -107,6 +108,15 @@ export class Prober implements ProberState {
     // A backlog of 10 ms at most: after a stall, catch up in a small burst, not a flood.
     this.scheduler = new Scheduler({ maxPps: cfg.maxPps, maxBacklogS: 0.01 });
     if (key) this.mac = new PayloadMac(key);
+    this.encaps = new EncapChooser(cfg.encap ?? "gre", cfg.encapPerRouter ?? []);
+  }
+
+  /** prober.encap and prober.encap-per-router: each layer's encapsulation, by the router that strips it. */
+  private readonly encaps: EncapChooser;
+
+  /** The encapsulation of each of `hops` (the path set's gre/greReverse entries): by router name, else node id. */
+  private encapsOf(path: Path, hops: readonly { node: string }[]): Encap[] {
+    return hops.map((g) => this.encaps.for(path.hops.find((h) => h.node === g.node)?.name ?? g.node));
   }
 
   entries(): Iterable<Entry> {
@@ -238,10 +248,12 @@ export class Prober implements ProberState {
     const reverse = this.cfg.return === "reverse" && path.greReverse.length === path.gre.length && path.gre.length > 0;
     if (this.cfg.return === "reverse" && !reverse)
       this.io.log.once(`routed-fallback:${path.id}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id });
-    const hops = [...path.gre.map((g) => g.address), ...(reverse ? path.greReverse.map((g) => g.address) : [])];
+    const layers = [...path.gre, ...(reverse ? path.greReverse : [])];
+    const hops = layers.map((g) => g.address);
     const template = new ProbeTemplate({
       src: this.cfg.source,
       hops,
+      encaps: this.encapsOf(path, layers),
       dstPort: this.cfg.port,
       srcPortBase: this.cfg.srcPort,
       srcPortRange: this.cfg.srcPortRange,

@@ -73,6 +73,15 @@ export interface LogConfig {
 
 export type ReturnMode = "reverse" | "routed";
 
+/** The tunnel header of one probe layer: GRE (RFC 2784) or IP-in-IP (IP protocol 4, RFC 2003). */
+export type Encap = "gre" | "ipip";
+
+/** One entry of `prober.encap-per-router`, in file order: a router name, or a pattern with `*`. */
+export interface EncapRule {
+  readonly router: string;
+  readonly encap: Encap;
+}
+
 export interface ProbeClass {
   readonly name: string;
   readonly dscp: number;
@@ -93,6 +102,10 @@ export interface ProberConfig {
   readonly port: number;
   readonly paths: ProberPathsConfig;
   readonly return: ReturnMode;
+  /** Encapsulation of the layers whose router no `encapPerRouter` rule names. */
+  readonly encap: Encap;
+  /** Per-router encapsulation: exact names first, then the first matching pattern in file order. */
+  readonly encapPerRouter: readonly EncapRule[];
   /** Probes per second per path and class. */
   readonly rate: number;
   readonly maxPps: number;
@@ -540,6 +553,38 @@ function optionalString(doc: string): Leaf<string | null> {
   };
 }
 
+const ENCAPS = ["gre", "ipip"] as const satisfies readonly Encap[];
+
+/**
+ * A mapping of router name or pattern (`*`: any run of characters) to an encapsulation, kept as
+ * a list in file order. (JavaScript puts integer-like keys first in an object; such keys have no
+ * `*`, so they are exact names, which are matched before any pattern: the order that matters,
+ * among patterns, is the file's.)
+ */
+function encapRules(doc: string): Leaf<readonly EncapRule[]> {
+  return {
+    kind: "leaf",
+    type: "mapping of router name or pattern to gre | ipip",
+    default: [],
+    shownDefault: "{}",
+    doc,
+    parse(v, report) {
+      if (v === null) return [];
+      if (typeof v !== "object" || Array.isArray(v)) {
+        report(`expected a mapping of router name or pattern to "gre" or "ipip", got ${show(v)}`);
+        return [];
+      }
+      const rules: EncapRule[] = [];
+      for (const [router, encap] of Object.entries(v as Record<string, unknown>)) {
+        if (router.trim() === "") report(`expected a router name or pattern, got ${show(router)}`, [router]);
+        else if (!ENCAPS.includes(encap as Encap)) report(`expected "gre" or "ipip", got ${show(encap)}`, [router]);
+        else rules.push({ router, encap: encap as Encap });
+      }
+      return rules;
+    },
+  };
+}
+
 function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
   return {
     kind: "leaf",
@@ -638,6 +683,10 @@ const PROBER: Section<ProberConfig> = {
         file: optionalPath("/var/lib/lsprobe/paths.json", "The plugin's path-set file, read at start and while the socket is unavailable."),
       }),
       return: oneOf(RETURN_MODES, "reverse", "reverse: the way back is pinned to the same links too; routed: the last router routes the probe home."),
+      encap: oneOf(ENCAPS, "gre", "Tunnel header of each probe layer: gre (RFC 2784, 24 bytes a layer with its IPv4 header) or ipip (IP-in-IP, IP protocol 4, RFC 2003, 20 bytes); the router that decapsulates a layer must accept it."),
+      encapPerRouter: encapRules(
+        "Per-router override of `encap`, e.g. {r4: ipip, \"edge-*\": gre}: a router name, or a pattern where `*` matches any characters; exact names win, then the first matching pattern in file order. A layer takes the encap of the router that decapsulates it.",
+      ),
       rate: positive(10_000, 25, "Probes per second per path and class, spread evenly."),
       maxPps: integer(1, 10_000_000, 100_000, "Global cap on probes per second; every path is slowed down evenly when hit."),
       timeout: duration(1, 60_000, "1s", "A probe not back by then counts as missing (for up/down); back later it is late."),

@@ -26,6 +26,7 @@
 import { internetChecksum } from "./checksum.js";
 
 // ---- IANA "Assigned Internet Protocol Numbers" (protocol-numbers registry) ----
+export const IPPROTO_IPIP = 4; // IPv4 encapsulated in IPv4 (RFC 2003, "IP-in-IP"; encap.ts)
 export const IPPROTO_UDP = 17;
 export const IPPROTO_GRE = 47;
 

@@ -1,6 +1,7 @@
 // ProbeTemplate: one path's probe packet, built once, patched in place per probe.
 //
-// Layout for hops [h1 .. hn] from prober P (every layer: source P, TTL ttl, DSCP dscp, DF set):
+// Layout for hops [h1 .. hn] from prober P (every layer: source P, TTL ttl, DSCP dscp, DF set),
+// all GRE (the default):
 //
 //   offset            what
 //   0                 IPv4  P -> h1, proto 47, total length L      (layer 0, outermost)
@@ -12,9 +13,17 @@
 //   udpOffset         UDP   srcPortBase + seq % srcPortRange -> dstPort, length L-n*24-20
 //   payloadOffset     probe payload (payload.ts): 44-octet header, then zero padding to L
 //
-// L = max(size, minimumSize(n)), minimumSize(n) = 24n + 20 + 8 + 44. Each router on the path owns
-// one hop address, decapsulates one layer and forwards the inner packet on its own header; the
-// last inner packet comes back to P.
+// Each layer has its own encapsulation (`encaps[i]`, encap.ts): a GRE layer is IPv4 (proto 47) +
+// GRE, 24 bytes; an IP-in-IP layer (RFC 2003) is the IPv4 header alone (proto 4), 20 bytes. Layer
+// i then starts at layerOffsets[i], the sum of the lengths of the layers before it, and its total
+// length is L - layerOffsets[i]. Mixed, e.g. [gre, ipip, gre]:
+//
+//   0   IPv4 -> h1 proto 47 | 20 GRE | 24 IPv4 -> h2 proto 4 | 44 IPv4 -> h3 proto 47 | 64 GRE |
+//   68  IPv4 P -> P proto 17 (innermost) | 88 UDP | 96 payload
+//
+// L = max(size, minimumSize(encaps)), minimumSize = sum of the layer lengths + 20 + 8 + 44. Each
+// router on the path owns one hop address, decapsulates one layer and forwards the inner packet
+// on its own header; the last inner packet comes back to P.
 //
 // Nothing in any IPv4 header changes per probe (constant ids, fixed lengths), so every IPv4
 // checksum is final at construction. patch() writes only the payload's sequence and send time,
@@ -27,8 +36,8 @@
 // of 0 (raw(7)), which would make the first header differ from the template. DF makes the
 // packet atomic (RFC 6864), so a constant id is allowed.
 
-import { IPV4_HEADER_LENGTH, IPPROTO_GRE, IPPROTO_UDP, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
-import { ETHERTYPE_IPV4, GRE_HEADER_LENGTH, writeGreHeader } from "./gre.js";
+import { IPV4_HEADER_LENGTH, IPPROTO_UDP, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
+import { ENCAP_NAMES, GRE_LAYER_LENGTH, encapLayerLength, writeEncapLayer, type Encap } from "./encap.js";
 import { UDP_HEADER_LENGTH, UDP_OFF_CHECKSUM, UDP_OFF_SRC_PORT, udpChecksumFromSum, udpPseudoHeaderSum, writeUdpHeader } from "./udp.js";
 import { onesComplementSum } from "./checksum.js";
 import {
@@ -44,8 +53,7 @@ import {
   writePayload,
 } from "./payload.js";
 
-/** One GRE layer: an IPv4 header and the GRE header after it. */
-export const GRE_LAYER_LENGTH = IPV4_HEADER_LENGTH + GRE_HEADER_LENGTH;
+export { GRE_LAYER_LENGTH, IPIP_LAYER_LENGTH } from "./encap.js";
 /** The innermost IPv4 + UDP headers and the payload header. */
 export const PROBE_INNER_MIN_LENGTH = IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH;
 /** RFC 791: every IPv4 host accepts 68 octets unfragmented. */
@@ -55,8 +63,10 @@ export const MAX_PACKET_LENGTH = 0xffff;
 export interface ProbeTemplateOptions {
   /** The prober's IPv4 address: source of every layer and destination of the innermost one. */
   src: string;
-  /** GRE hop addresses, outermost first (reverse mode: forward hops then reverse hops). */
+  /** Hop addresses, outermost first (reverse mode: forward hops then reverse hops). */
   hops: readonly string[];
+  /** Encapsulation of each hop's layer, as `hops`; default: GRE everywhere. */
+  encaps?: readonly Encap[];
   dstPort: number;
   srcPortBase: number;
   /** Source ports rotate over srcPortBase .. srcPortBase + srcPortRange - 1; 1 = fixed port. */
@@ -93,10 +103,20 @@ export class PacketTooLargeError extends Error {
     /** Total octets of the probe (the outermost IPv4 total length). */
     readonly length: number,
     readonly mtu: number,
+    /** Each layer's encapsulation; default GRE on every one. */
+    readonly encaps: readonly Encap[] = Array.from({ length: hopCount }, () => "gre" as const),
   ) {
-    const stack = hopCount * GRE_LAYER_LENGTH;
+    const stack = encaps.reduce((s, e) => s + encapLayerLength(e), 0);
+    const ipip = encaps.filter((e) => e === "ipip").length;
+    const gre = encaps.length - ipip;
+    const kind =
+      ipip === 0
+        ? `${hopCount}-hop GRE stack (${stack} bytes of IPv4+GRE headers)`
+        : gre === 0
+          ? `${hopCount}-hop IP-in-IP stack (${stack} bytes of outer IPv4 headers)`
+          : `${hopCount}-hop stack of ${gre} GRE and ${ipip} IP-in-IP layers (${stack} bytes of tunnel headers)`;
     super(
-      `path ${pathIndex}: a ${hopCount}-hop GRE stack (${stack} bytes of IPv4+GRE headers) makes a ${length}-byte probe ` +
+      `path ${pathIndex}: a ${kind} makes a ${length}-byte probe ` +
         `(minimum for ${hopCount} hops: ${stack + PROBE_INNER_MIN_LENGTH}), above the MTU of ${mtu} bytes`,
     );
   }
@@ -123,6 +143,10 @@ export class ProbeTemplate {
   /** Octets of the whole packet (= outermost IPv4 total length). */
   readonly length: number;
   readonly hopCount: number;
+  /** Encapsulation of each layer, outermost first. */
+  readonly encaps: readonly Encap[];
+  /** Offset of each layer's IPv4 header; the last entry (index hopCount) is innerOffset. */
+  readonly layerOffsets: readonly number[];
   /** Offset of the innermost IPv4 header (P -> P, UDP). */
   readonly innerOffset: number;
   readonly udpOffset: number;
@@ -136,13 +160,17 @@ export class ProbeTemplate {
   /** Folded sum of the pseudo-header and the UDP datagram with every per-probe field zero. */
   private readonly baseSum: number;
 
-  /** Octets of the smallest probe for this many hops (or this hop list). */
-  static minimumSize(hops: number | readonly string[]): number {
+  /**
+   * Octets of the smallest probe for this many GRE hops (or this hop list, all GRE), or for these
+   * layer encapsulations when `encaps` is given.
+   */
+  static minimumSize(hops: number | readonly string[], encaps?: readonly Encap[]): number {
+    if (encaps) return encaps.reduce((s, e) => s + encapLayerLength(e), 0) + PROBE_INNER_MIN_LENGTH;
     const n = typeof hops === "number" ? hops : hops.length;
     return n * GRE_LAYER_LENGTH + PROBE_INNER_MIN_LENGTH;
   }
 
-  /** Offset of layer i's IPv4 header (i = hop count: the innermost). */
+  /** Offset of layer i's IPv4 header in an all-GRE stack (i = hop count: the innermost); see layerOffsets. */
   static layerOffset(i: number): number {
     return i * GRE_LAYER_LENGTH;
   }
@@ -153,6 +181,13 @@ export class ProbeTemplate {
       throw new ProbeTemplateError("hops", "a probe needs at least one GRE hop address (got an empty list)");
     }
     const hops = o.hops.map((h, i) => address(`hops[${i}]`, h));
+    const encaps: readonly Encap[] = o.encaps ?? hops.map(() => "gre" as const);
+    if (!Array.isArray(encaps) || encaps.length !== hops.length) {
+      throw new ProbeTemplateError("encaps", `expected one encapsulation per hop (${hops.length}), got ${Array.isArray(encaps) ? encaps.length : String(encaps)}`);
+    }
+    encaps.forEach((e, i) => {
+      if (!Object.hasOwn(ENCAP_NAMES, e)) throw new ProbeTemplateError(`encaps[${i}]`, `${JSON.stringify(e)} is not "gre" or "ipip"`);
+    });
     const dstPort = int("dstPort", o.dstPort, 1, 0xffff);
     this.srcPortBase = int("srcPortBase", o.srcPortBase, 1, 0xffff);
     this.srcPortRange = int("srcPortRange", o.srcPortRange, 1, 0x10000 - this.srcPortBase);
@@ -167,12 +202,16 @@ export class ProbeTemplate {
     }
 
     const n = hops.length;
-    const length = Math.max(size, ProbeTemplate.minimumSize(n));
-    if (length > mtu) throw new PacketTooLargeError(this.pathIndex, n, length, mtu);
+    const length = Math.max(size, ProbeTemplate.minimumSize(n, encaps));
+    if (length > mtu) throw new PacketTooLargeError(this.pathIndex, n, length, mtu, [...encaps]);
 
+    const offsets = [0];
+    for (const e of encaps) offsets.push(offsets[offsets.length - 1] + encapLayerLength(e));
     this.hopCount = n;
+    this.encaps = Object.freeze([...encaps]);
+    this.layerOffsets = Object.freeze(offsets);
     this.length = length;
-    this.innerOffset = ProbeTemplate.layerOffset(n);
+    this.innerOffset = offsets[n];
     this.udpOffset = this.innerOffset + IPV4_HEADER_LENGTH;
     this.payloadOffset = this.udpOffset + UDP_HEADER_LENGTH;
     this.mac = o.key ? new PayloadMac(o.key) : undefined;
@@ -181,9 +220,8 @@ export class ProbeTemplate {
 
     const id = 1 + (this.pathIndex % 0xffff);
     for (let i = 0; i < n; i++) {
-      const off = ProbeTemplate.layerOffset(i);
-      writeIpv4Header(buf, off, { src, dst: hops[i], protocol: IPPROTO_GRE, totalLength: length - off, ttl, dscp, id, dontFragment: true });
-      writeGreHeader(buf, off + IPV4_HEADER_LENGTH, ETHERTYPE_IPV4);
+      const off = offsets[i];
+      writeEncapLayer(buf, off, encaps[i], { src, dst: hops[i], totalLength: length - off, ttl, dscp, id, dontFragment: true });
     }
     const inner = this.innerOffset;
     writeIpv4Header(buf, inner, { src, dst: src, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });

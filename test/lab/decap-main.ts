@@ -1,9 +1,10 @@
-// The lab routers' userspace GRE decapsulator: the shell around decap.ts.
+// The lab routers' userspace GRE and IP-in-IP decapsulator: the shell around decap.ts.
 //
 //   ip netns exec NS node dist/test/lab/decap-main.js [--name r2]
 //
-// Receives every GRE packet addressed to the namespace (raw socket, protocol 47), checks and
-// strips outer IPv4 + GRE (decapInto) and re-sends the inner packet unchanged through an
+// Receives every GRE and every IP-in-IP packet addressed to the namespace (one raw socket for
+// protocol 47, one for protocol 4), checks and strips outer IPv4 + GRE, or the outer IPv4 header
+// of IP-in-IP (decapInto), and re-sends the inner packet unchanged through an
 // IPPROTO_RAW (IP_HDRINCL) socket to the inner destination, so the kernel routes it on the
 // inner header. Nothing is decremented.
 //
@@ -12,12 +13,12 @@
 //           per "counters" command
 //   stdin   "counters\n": print the counters (JSON) on stdout. End of stdin (the lab process is
 //           gone, even if SIGKILLed): print the counters on stderr and exit 0
-//           "fault ADDR LOSS DELAY_MS\n": data-plane fault on what arrives GRE-encapsulated for
+//           "fault ADDR LOSS DELAY_MS\n": data-plane fault on what arrives encapsulated (GRE or IP-in-IP) for
 //           ADDR (this router's address on one link: the link's direction into this router):
 //           drop a LOSS share (0..1) at random, delay the rest by DELAY_MS. "fault ADDR 0 0"
 //           or "clear\n" (all) removes it. Answers "ok" on stdout. This kernel has no netem
 //           and no tc drop actions, so the lab's gray failures and delays live here: they hit
-//           the probes (GRE) and nothing else.
+//           the probes (GRE, IP-in-IP) and nothing else.
 //   SIGTERM, SIGINT: print the counters on stderr (one JSON line) and exit 0
 // Per packet, this file and decap.ts allocate nothing (one reused slot, a cache of destination
 // strings, a pre-bound send callback, counters in a typed array); raw-socket itself still makes a
@@ -29,6 +30,7 @@
 
 import { createInterface } from "node:readline";
 import { RawSocket, IPPROTO_GRE, IPPROTO_RAW, RawSocketError } from "../../prober/rawsock.js";
+import { IPPROTO_IPIP } from "../../prober/packet/ipv4.js";
 import { DROP_REASONS, decapInto, ipv4ToString, newDecapSlot } from "./decap.js";
 
 interface Counters {
@@ -47,9 +49,11 @@ function argValue(flag: string): string | undefined {
 const name = argValue("--name") ?? `pid-${process.pid}`;
 
 let inbound: RawSocket;
+let inboundIpip: RawSocket;
 let outbound: RawSocket;
 try {
   inbound = RawSocket.open({ protocol: IPPROTO_GRE, bufferSize: 65535, receiveBufferSize: 1 << 20 });
+  inboundIpip = RawSocket.open({ protocol: IPPROTO_IPIP, bufferSize: 65535, receiveBufferSize: 1 << 20 });
   outbound = RawSocket.open({ protocol: IPPROTO_RAW, sendBufferSize: 1 << 20 });
 } catch (e) {
   process.stderr.write(`decap ${name}: ${(e as Error).message}\n`);
@@ -83,7 +87,7 @@ const faults = new Map<number, { loss: number; delayMs: number }>();
 let faultDropped = 0;
 let delayed = 0;
 
-inbound.on("message", (buf) => {
+function onPacket(buf: Buffer): void {
   received++;
   const code = decapInto(buf, slot);
   if (code !== 0) {
@@ -107,10 +111,14 @@ inbound.on("message", (buf) => {
     }
   }
   outbound.sendFrom(buf, slot.offset, slot.length, dstString(slot.dst), onSent);
-});
-inbound.on("error", (err) => {
+}
+function onReceiveError(err: RawSocketError): void {
   sendErrors.set(`recv-${err.code}`, (sendErrors.get(`recv-${err.code}`) ?? 0) + 1);
-});
+}
+for (const s of [inbound, inboundIpip]) {
+  s.on("message", onPacket);
+  s.on("error", onReceiveError);
+}
 
 // ---- control ----
 function counters(): Counters {
@@ -126,6 +134,7 @@ function finish(why: string): void {
   if (exiting) return;
   exiting = true;
   inbound.close();
+  inboundIpip.close();
   outbound.close();
   process.stderr.write(`${JSON.stringify({ ...counters(), exit: why })}\n`);
   process.exit(0);

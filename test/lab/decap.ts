@@ -1,12 +1,16 @@
-// Userspace GRE decapsulation for the lab routers (the kernel here has no ip_gre): the pure core.
-// decap-main.ts is the shell (raw sockets, counters, signals).
+// Userspace GRE and IP-in-IP decapsulation for the lab routers (the kernel here has no ip_gre
+// and no ipip): the pure core. decap-main.ts is the shell (raw sockets, counters, signals).
 //
 // A router's protocol-47 raw socket hands over every GRE packet addressed to the router as
 //
-//   outer IPv4 header (RFC 791) | GRE header (RFC 2784, 4 bytes) | inner IPv4 packet
+//   outer IPv4 header (RFC 791, protocol 47) | GRE header (RFC 2784, 4 bytes) | inner IPv4 packet
+//
+// and its protocol-4 raw socket every IP-in-IP packet (RFC 2003 §3: no header between the two) as
+//
+//   outer IPv4 header (RFC 791, protocol 4) | inner IPv4 packet
 //
 // and the router forwards the inner packet, unchanged, as if it had just arrived: the kernel
-// routes it on the inner destination. Independent of prober/packet on purpose, so the lab checks
+// routes it on the inner destination. Every router takes both, whatever prober.encap says. Independent of prober/packet on purpose, so the lab checks
 // the prober's encoder instead of sharing its mistakes.
 //
 // IPv4 header (RFC 791 §3.1):
@@ -31,13 +35,17 @@
 //   lsprobe only accepts the plain 4-byte form: C, K (RFC 2890 key), S (sequence), the other
 //   bits 1-5, a version other than 0, or a payload other than IPv4 are dropped and counted.
 //
+// IP-in-IP (RFC 2003 §3.1): the decapsulator strips the outer header (of its own IHL) and the
+// inner datagram follows at once; nothing else is checked there, the inner packet's checks below
+// apply to both encapsulations.
+//
 // The inner packet must be a well-formed IPv4 packet (version 4, IHL >= 5, correct header
 // checksum, total length within what was received): a real tunnel endpoint would drop anything
 // else at ip_rcv, and re-sending it through an IP_HDRINCL socket would let the kernel "repair"
 // the checksum and length. Bytes after the inner total length (padding) are not forwarded.
 
 // Header layouts: the prober's packet modules (one place per header).
-import { IPPROTO_GRE, IPV4_HEADER_LENGTH as IPV4_MIN_HEADER, IPV4_OFF_VERSION_IHL, IPV4_OFF_TOTAL_LENGTH, IPV4_OFF_FLAGS_FRAGMENT, IPV4_OFF_PROTOCOL, IPV4_OFF_DST, IPV4_FLAG_MF, IPV4_FRAGMENT_OFFSET_MASK } from "../../prober/packet/ipv4.js";
+import { IPPROTO_GRE, IPPROTO_IPIP, IPV4_HEADER_LENGTH as IPV4_MIN_HEADER, IPV4_OFF_VERSION_IHL, IPV4_OFF_TOTAL_LENGTH, IPV4_OFF_FLAGS_FRAGMENT, IPV4_OFF_PROTOCOL, IPV4_OFF_DST, IPV4_FLAG_MF, IPV4_FRAGMENT_OFFSET_MASK } from "../../prober/packet/ipv4.js";
 import { ETHERTYPE_IPV4, GRE_HEADER_LENGTH as GRE_HEADER, GRE_OFF_FLAGS_VERSION, GRE_OFF_PROTOCOL, GRE_FLAG_CHECKSUM, GRE_FLAG_ROUTING, GRE_FLAG_KEY, GRE_FLAG_SEQUENCE, GRE_RESERVED_DISCARD_MASK as GRE_MUST_DISCARD_OTHER, GRE_VERSION_MASK } from "../../prober/packet/gre.js";
 
 const IPV4_MF_OFFSET_MASK = IPV4_FLAG_MF | IPV4_FRAGMENT_OFFSET_MASK; // MF bit and fragment offset
@@ -48,7 +56,7 @@ export const DROP_REASONS = [
   "truncated", // 1: shorter than its headers or its IPv4 total length says
   "not-ipv4", // 2: outer version is not 4
   "bad-ihl", // 3: outer IHL < 5
-  "not-gre", // 4: outer protocol is not 47
+  "not-tunnel", // 4: outer protocol is neither 47 (GRE) nor 4 (IP-in-IP)
   "fragment", // 5: outer MF or fragment offset set (raw sockets normally see reassembled packets)
   "gre-checksum", // 6: C bit
   "gre-key", // 7: K bit
@@ -86,8 +94,9 @@ function onesSum(buf: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * Checks `buf` (length `len`, default buf.length) as outer IPv4 + GRE + inner IPv4 and fills
- * `slot`. Returns 0, or the index in DROP_REASONS of why the packet must be dropped.
+ * Checks `buf` (length `len`, default buf.length) as outer IPv4 + GRE + inner IPv4 (protocol 47)
+ * or outer IPv4 + inner IPv4 (protocol 4) and fills `slot`. Returns 0, or the index in
+ * DROP_REASONS of why the packet must be dropped.
  */
 export function decapInto(buf: Buffer, slot: DecapSlot, len = buf.length): number {
   if (len < IPV4_MIN_HEADER) return 1;
@@ -97,8 +106,10 @@ export function decapInto(buf: Buffer, slot: DecapSlot, len = buf.length): numbe
   if (ihl < IPV4_MIN_HEADER) return 3;
   const total = buf.readUInt16BE(IPV4_OFF_TOTAL_LENGTH);
   if (ihl > len || total > len || total < ihl) return 1;
-  if (buf[IPV4_OFF_PROTOCOL] !== IPPROTO_GRE) return 4;
+  const protocol = buf[IPV4_OFF_PROTOCOL];
+  if (protocol !== IPPROTO_GRE && protocol !== IPPROTO_IPIP) return 4;
   if ((buf.readUInt16BE(IPV4_OFF_FLAGS_FRAGMENT) & IPV4_MF_OFFSET_MASK) !== 0) return 5;
+  if (protocol === IPPROTO_IPIP) return innerInto(buf, slot, ihl, total);
   if (ihl + GRE_HEADER > total) return 1;
 
   const flags = buf.readUInt16BE(ihl + GRE_OFF_FLAGS_VERSION);
@@ -109,7 +120,11 @@ export function decapInto(buf: Buffer, slot: DecapSlot, len = buf.length): numbe
   if ((flags & GRE_VERSION_MASK) !== 0) return 10;
   if (buf.readUInt16BE(ihl + GRE_OFF_PROTOCOL) !== ETHERTYPE_IPV4) return 11;
 
-  const inner = ihl + GRE_HEADER;
+  return innerInto(buf, slot, ihl + GRE_HEADER, total);
+}
+
+/** Checks the inner IPv4 packet at buf[inner] (within the outer `total`) and fills `slot`. */
+function innerInto(buf: Buffer, slot: DecapSlot, inner: number, total: number): number {
   const room = total - inner;
   if (room < IPV4_MIN_HEADER) return 12;
   const ivihl = buf[inner + IPV4_OFF_VERSION_IHL];

@@ -42,6 +42,8 @@ const PROBER_DEFAULTS = {
   port: 9470,
   paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json" },
   return: "reverse",
+  encap: "gre",
+  encapPerRouter: [],
   rate: 25,
   maxPps: 100000,
   timeout: 1000,
@@ -91,6 +93,8 @@ prober:
     socket: /run/lsprobe/paths.sock
     file: /var/lib/lsprobe/paths.json
   return: reverse
+  encap: gre
+  encap-per-router: {}
   rate: 25
   max-pps: 100000
   timeout: 1s
@@ -125,7 +129,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 41);
+  assert.equal(keys.length, 43);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -416,6 +420,42 @@ test("100k keys in one mapping: every one reported, in linear work (yaml's own d
     (err: unknown) => err instanceof ConfigError && err.errors.length === n && /^lsprobe\.yaml:5:3: log\.k0: unknown key/.test(err.message),
   );
 });
+
+test("prober.encap and encap-per-router: the rules in file order", () => {
+  const p = parseConfig(
+    `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap: ipip\n  encap-per-router:\n    "edge-*": gre\n    r4: ipip\n    "*-7": ipip\n    12: gre\n`,
+    "lsprobe.yaml",
+  ).prober!;
+  assert.equal(p.encap, "ipip");
+  // Integer-like names come first in a JS object; they are exact names, matched before patterns anyway.
+  assert.deepEqual(p.encapPerRouter, [
+    { router: "12", encap: "gre" },
+    { router: "edge-*", encap: "gre" },
+    { router: "r4", encap: "ipip" },
+    { router: "*-7", encap: "ipip" },
+  ]);
+  assert.deepEqual(parseConfig(`${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router:\n`, "lsprobe.yaml").prober!.encapPerRouter, []);
+});
+
+invalid["prober.encap: not gre or ipip"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap: mpls\n`,
+  error: `lsprobe.yaml:8:3: prober.encap: expected "gre" or "ipip", got "mpls"`,
+};
+invalid["prober.encap-per-router: a list"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router: [r4]\n`,
+  error: `lsprobe.yaml:8:3: prober.encap-per-router: expected a mapping of router name or pattern to "gre" or "ipip", got a list`,
+};
+invalid["prober.encap-per-router: a bad encap and an empty name"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router:\n    r4: mpls\n    "": gre\n`,
+  error: [
+    `lsprobe.yaml:9:9: prober.encap-per-router.r4: expected "gre" or "ipip", got "mpls"`,
+    `lsprobe.yaml:10:9: prober.encap-per-router.: expected a router name or pattern, got ""`,
+  ].join("\n"),
+};
+invalid["prober.encap-per-router: a router twice"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router:\n    r4: ipip\n    r4: gre\n`,
+  error: `lsprobe.yaml:10:5: prober.encap-per-router.r4: duplicate key (each key once per mapping)`,
+};
 
 for (const [name, c] of Object.entries(invalid)) {
   test(`invalid: ${name}`, () => {

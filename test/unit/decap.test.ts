@@ -62,6 +62,8 @@ function udp(dport: number, payload: Buffer): Buffer {
 const INNER = ipv4({ dst: "198.18.252.1", protocol: 17 }, udp(9999, Buffer.from("hello")));
 const outer = (o: Partial<Ipv4Opts> = {}, g = gre(), inner = INNER): Buffer =>
   ipv4({ dst: "198.18.0.1", protocol: 47, ...o }, Buffer.concat([g, inner]));
+/** IP-in-IP (RFC 2003): protocol 4, the inner packet right after the outer header. */
+const ipip = (o: Partial<Ipv4Opts> = {}, inner = INNER): Buffer => ipv4({ dst: "198.18.0.1", protocol: 4, ...o }, inner);
 
 // ---- table ----
 
@@ -92,7 +94,25 @@ const cases: Record<string, Case> = {
     in: outer({}, gre(), Buffer.concat([INNER, Buffer.alloc(6)])),
     want: { inner: INNER, dst: "198.18.252.1" },
   },
-  "not GRE (UDP)": { in: ipv4({ dst: "198.18.0.1", protocol: 17 }, udp(9, Buffer.from("x"))), want: { drop: "not-gre" } },
+  "not GRE nor IP-in-IP (UDP)": { in: ipv4({ dst: "198.18.0.1", protocol: 17 }, udp(9, Buffer.from("x"))), want: { drop: "not-tunnel" } },
+  "not GRE nor IP-in-IP (IPv6-in-IPv4, protocol 41)": { in: ipv4({ dst: "198.18.0.1", protocol: 41 }, INNER), want: { drop: "not-tunnel" } },
+  "IP-in-IP: inner is the subarray after the outer IPv4 header": { in: ipip(), want: { inner: INNER, dst: "198.18.252.1" } },
+  "IP-in-IP with outer options: inner found after them": { in: ipip({ options: Buffer.from([1, 1, 1, 0]) }), want: { inner: INNER, dst: "198.18.252.1" } },
+  "IP-in-IP around GRE (mixed stack): only the outer layer comes off": {
+    in: ipip({}, outer({ dst: "198.18.0.5" })),
+    want: { inner: outer({ dst: "198.18.0.5" }), dst: "198.18.0.5" },
+  },
+  "GRE around IP-in-IP (mixed stack): only the outer layer comes off": {
+    in: outer({}, gre(), ipip({ dst: "198.18.0.5" })),
+    want: { inner: ipip({ dst: "198.18.0.5" }), dst: "198.18.0.5" },
+  },
+  "IP-in-IP: padding after the inner total length is not forwarded": { in: ipip({}, Buffer.concat([INNER, Buffer.alloc(6)])), want: { inner: INNER, dst: "198.18.252.1" } },
+  "IP-in-IP: outer header only": { in: ipip({}, Buffer.alloc(0)), want: { drop: "inner-truncated" } },
+  "IP-in-IP: shorter than the outer total length": { in: ipip().subarray(0, 30), want: { drop: "truncated" } },
+  "IP-in-IP: outer fragment (MF)": { in: ipip({ fragment: 0x2000 }), want: { drop: "fragment" } },
+  "IP-in-IP: inner not IPv4": { in: ipip({}, ipv4({ dst: "198.18.252.1", protocol: 17, version: 6 }, udp(9999, Buffer.from("x")))), want: { drop: "inner-not-ipv4" } },
+  "IP-in-IP: inner bad header checksum": { in: ipip({}, ipv4({ dst: "198.18.252.1", protocol: 17, badChecksum: true }, udp(9999, Buffer.from("x")))), want: { drop: "inner-bad-checksum" } },
+  "IP-in-IP: inner total length beyond the packet": { in: ipip({}, ipv4({ dst: "198.18.252.1", protocol: 17, totalLength: 200 }, udp(9999, Buffer.from("x")))), want: { drop: "inner-truncated" } },
   "not IPv4 (version 6)": { in: outer({ version: 6 }), want: { drop: "not-ipv4" } },
   "GRE with key bit": { in: outer({}, Buffer.concat([gre(0x2000), Buffer.alloc(4)])), want: { drop: "gre-key" } },
   "GRE with checksum bit": { in: outer({}, Buffer.concat([gre(0x8000), Buffer.alloc(4)])), want: { drop: "gre-checksum" } },
@@ -147,6 +167,10 @@ test("decapInto: reuses one slot, respects an explicit length, codes index DROP_
   assert.deepEqual({ ...slot, dst: ipv4ToString(slot.dst) }, { offset: 24, length: INNER.length, dst: "198.18.252.1" });
   assert.equal(DROP_REASONS[decapInto(buf, slot, 30)], "truncated");
   assert.equal(DROP_REASONS[decapInto(Buffer.alloc(0), slot)], "truncated");
+  const ip4 = ipip();
+  ip4.copy(buf);
+  assert.equal(decapInto(buf, slot, ip4.length), 0);
+  assert.deepEqual({ ...slot, dst: ipv4ToString(slot.dst) }, { offset: 20, length: INNER.length, dst: "198.18.252.1" });
   assert.equal(DROP_REASONS[0], "ok");
   assert.equal(new Set(DROP_REASONS).size, DROP_REASONS.length);
 });

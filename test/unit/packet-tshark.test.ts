@@ -1,6 +1,8 @@
 // ProbeTemplate against an independent dissector: patched probes for the NANOG 6 path
 // r1-r2-r4-r6 (forward and reverse, with and without a MAC key) go into a pcap (LINKTYPE_IPV4),
-// and tshark 4.0 must see the whole GRE stack with every IPv4 and the UDP checksum good.
+// and tshark 4.0 must see the whole GRE stack with every IPv4 and the UDP checksum good. The same
+// for IP-in-IP stacks (RFC 2003, protocol 4: tshark shows each as one more "ip" layer) and mixed
+// GRE/IP-in-IP stacks (r4 set to IP-in-IP): every layer, in order, addresses and checksums.
 //
 // tshark -T json repeats a key ("ip", "gre") once per layer, which JSON.parse would collapse to
 // the last one; --no-duplicate-keys merges them into arrays. Checksum status in -T json is the
@@ -15,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProbeTemplate, type ProbeTemplateOptions } from "../../prober/packet/template.js";
 import { writePcap } from "../../prober/packet/pcap.js";
+import { encapLayerLength, type Encap } from "../../prober/packet/encap.js";
 
 function tsharkMissing(): string | false {
   try {
@@ -37,17 +40,25 @@ const SEQS = [0, 1, 2, 3, 1000, 0xffffffff];
 interface Probe {
   path: string;
   hops: string[];
+  encaps: readonly Encap[];
   seq: number;
   srcPort: number;
   length: number;
   bytes: Buffer;
 }
 
+const G: Encap = "gre";
+const I: Encap = "ipip";
 const paths: Record<string, Partial<ProbeTemplateOptions> & { hops: string[] }> = {
   "forward, no key": { hops: FORWARD },
   "forward, key, 512 bytes": { hops: FORWARD, key: Buffer.from("k1"), size: 512 },
   "reverse, key": { hops: REVERSE, key: Buffer.from("k2") },
   "reverse, no key, 1400 bytes": { hops: REVERSE, size: 1400 },
+  "forward, all IP-in-IP": { hops: FORWARD, encaps: [I, I, I] },
+  "reverse, all IP-in-IP, key, 600 bytes": { hops: REVERSE, encaps: [I, I, I, I, I, I], key: Buffer.from("k3"), size: 600 },
+  "forward, r4 IP-in-IP (gre, ipip, gre)": { hops: FORWARD, encaps: [G, I, G] },
+  "reverse, r4 IP-in-IP both ways, key": { hops: REVERSE, encaps: [G, I, G, I, G, G], key: Buffer.from("k4") },
+  "reverse, alternating, 1400 bytes": { hops: REVERSE, encaps: [I, G, I, G, I, G], size: 1400 },
 };
 
 function probes(): Probe[] {
@@ -59,7 +70,7 @@ function probes(): Probe[] {
     });
     for (const seq of SEQS) {
       // patch() reuses the template's buffer: copy each probe before the next patch.
-      out.push({ path, hops: o.hops, seq, srcPort: t.srcPortFor(seq), length: t.length, bytes: Buffer.from(t.patch(seq, 10n ** 12n + BigInt(seq))) });
+      out.push({ path, hops: o.hops, encaps: o.encaps ?? o.hops.map(() => G), seq, srcPort: t.srcPortFor(seq), length: t.length, bytes: Buffer.from(t.patch(seq, 10n ** 12n + BigInt(seq))) });
     }
   }
   return out;
@@ -78,7 +89,7 @@ function tsharkJson(file: string): Array<Record<string, unknown>> {
   return frames.map((f) => f._source.layers);
 }
 
-test("tshark dissects every patched probe: the GRE stack in order, all checksums good", { skip: SKIP }, (t) => {
+test("tshark dissects every patched probe: the GRE, IP-in-IP and mixed stacks in order, all checksums good", { skip: SKIP }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), "lsprobe-tshark-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const ps = probes();
@@ -91,14 +102,17 @@ test("tshark dissects every patched probe: the GRE stack in order, all checksums
     const p = ps[i];
     const at = `${p.path} seq ${p.seq}`;
     const n = p.hops.length;
+    const greCount = p.encaps.filter((e) => e === "gre").length;
+    // Offset of each layer: the sum of the lengths of the layers before it (24 GRE, 20 IP-in-IP).
+    const offsets = p.encaps.reduce((o, e) => [...o, o[o.length - 1] + encapLayerLength(e)], [0]);
     const ip = list(layers.ip);
     const gre = list(layers.gre);
     const udp = list(layers.udp);
     const frame = layers.frame as Layer;
     assert.equal(frame["frame.len"], String(p.length), `${at}: frame.len`);
-    assert.equal(frame["frame.protocols"], "ip:gre:".repeat(n) + "ip:udp:data", `${at}: frame.protocols`);
+    assert.equal(frame["frame.protocols"], p.encaps.map((e) => (e === "gre" ? "ip:gre:" : "ip:")).join("") + "ip:udp:data", `${at}: frame.protocols`);
     assert.equal(ip.length, n + 1, `${at}: ip layers`);
-    assert.equal(gre.length, n, `${at}: gre layers`);
+    assert.equal(gre.length, greCount, `${at}: gre layers`);
     assert.equal(udp.length, 1, `${at}: udp layers`);
     assert.deepEqual(ip.map((l) => l["ip.dst"]), [...p.hops, PROBER], `${at}: ip.dst in order`);
     ip.forEach((l, k) => {
@@ -106,8 +120,8 @@ test("tshark dissects every patched probe: the GRE stack in order, all checksums
       assert.equal(l["ip.src"], PROBER, `${lat}: ip.src`);
       assert.equal(l["ip.version"], "4", `${lat}: ip.version`);
       assert.equal(l["ip.hdr_len"], "20", `${lat}: ip.hdr_len`);
-      assert.equal(l["ip.len"], String(p.length - 24 * k), `${lat}: ip.len`);
-      assert.equal(l["ip.proto"], k < n ? "47" : "17", `${lat}: ip.proto`);
+      assert.equal(l["ip.len"], String(p.length - offsets[k]), `${lat}: ip.len`);
+      assert.equal(l["ip.proto"], k === n ? "17" : p.encaps[k] === "ipip" ? "4" : "47", `${lat}: ip.proto`);
       assert.equal(l["ip.ttl"], "64", `${lat}: ip.ttl`);
       assert.equal((l["ip.dsfield_tree"] as Layer)["ip.dsfield.dscp"], "46", `${lat}: ip.dsfield.dscp`);
       assert.equal((l["ip.flags_tree"] as Layer)["ip.flags.df"], "1", `${lat}: ip.flags.df`);
@@ -119,7 +133,7 @@ test("tshark dissects every patched probe: the GRE stack in order, all checksums
     });
     assert.equal(udp[0]["udp.srcport"], String(p.srcPort), `${at}: udp.srcport`);
     assert.equal(udp[0]["udp.dstport"], "33434", `${at}: udp.dstport`);
-    assert.equal(udp[0]["udp.length"], String(p.length - 24 * n - 20), `${at}: udp.length`);
+    assert.equal(udp[0]["udp.length"], String(p.length - offsets[n] - 20), `${at}: udp.length`);
     assert.equal(udp[0]["udp.checksum.status"], CHECKSUM_GOOD, `${at}: udp.checksum.status`);
   });
 

@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import { finishChecksum, internetChecksum, onesComplementSum } from "../../prober/packet/checksum.js";
 import {
   IPPROTO_GRE,
+  IPPROTO_IPIP,
   IPPROTO_UDP,
   PacketDecodeError,
   ipv4ToUint32,
@@ -29,6 +30,7 @@ import {
 } from "../../prober/packet/payload.js";
 import { PacketTooLargeError, ProbeTemplate, ProbeTemplateError, type ProbeTemplateOptions } from "../../prober/packet/template.js";
 import { encodePcap, LINKTYPE_IPV4 } from "../../prober/packet/pcap.js";
+import { EncapChooser, routerPatternMatches, writeEncapLayer, type Encap } from "../../prober/packet/encap.js";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s:]/g, ""), "hex");
 
@@ -392,7 +394,7 @@ interface Walked {
   layers: Ipv4Header[];
   udp: ReturnType<typeof readUdpHeader>;
 }
-/** Decodes a whole probe with the readers: IPv4/GRE pairs until protocol 17, then UDP. */
+/** Decodes a whole probe with the readers: IPv4/GRE pairs and IP-in-IP headers until protocol 17, then UDP. */
 function walk(buf: Buffer): Walked {
   const layers: Ipv4Header[] = [];
   let off = 0;
@@ -404,6 +406,10 @@ function walk(buf: Buffer): Walked {
       const gre = readGreHeader(buf, ip.next);
       assert.equal(gre.protocolType, ETHERTYPE_IPV4);
       off = gre.next;
+      continue;
+    }
+    if (ip.protocol === IPPROTO_IPIP) {
+      off = ip.next; // RFC 2003: the inner header follows at once
       continue;
     }
     assert.equal(ip.protocol, IPPROTO_UDP);
@@ -558,6 +564,129 @@ for (const [name, c] of Object.entries(optionErrors)) {
 test("template: patch rejects a sequence outside 0..2^32-1", () => {
   const t = new ProbeTemplate(baseOpts());
   for (const s of [-1, 2 ** 32, 1.5, NaN]) assert.throws(() => t.patch(s, 0n), RangeError, String(s));
+});
+
+// ---------------------------------------------------------------- encapsulation per layer
+
+const G: Encap = "gre";
+const I: Encap = "ipip";
+const encapCases: Record<string, { hops: string[]; encaps: Encap[]; key?: Buffer; size: number; length: number; offsets: number[] }> = {
+  "forward, all IP-in-IP": { hops: FORWARD, encaps: [I, I, I], size: 0, length: 132, offsets: [0, 20, 40, 60] },
+  "forward, r4 IP-in-IP (gre, ipip, gre)": { hops: FORWARD, encaps: [G, I, G], size: 0, length: 140, offsets: [0, 24, 44, 68] },
+  "reverse, r4 IP-in-IP both ways, key": { hops: REVERSE, encaps: [G, I, G, I, G, G], key: KEY, size: 0, length: 208, offsets: [0, 24, 44, 68, 88, 112, 136] },
+  "reverse, mixed, 1500 bytes = MTU": { hops: REVERSE, encaps: [I, G, I, G, I, G], size: 1500, length: 1500, offsets: [0, 20, 44, 64, 88, 108, 132] },
+};
+for (const [name, c] of Object.entries(encapCases)) {
+  test(`template: ${name}: each layer's protocol, offset, length and checksum after each patch`, () => {
+    const t = new ProbeTemplate(baseOpts({ hops: c.hops, encaps: c.encaps, key: c.key, size: c.size }));
+    const n = c.hops.length;
+    assert.equal(t.length, c.length);
+    assert.deepEqual(t.layerOffsets, c.offsets);
+    assert.deepEqual(t.encaps, c.encaps);
+    assert.equal(t.innerOffset, c.offsets[n]);
+    assert.equal(t.udpOffset, c.offsets[n] + 20);
+    assert.equal(ProbeTemplate.minimumSize(c.hops, c.encaps), c.offsets[n] + 72);
+    const addrs = [...c.hops, PROBER];
+    for (const [seq, sentNs] of SEQS) {
+      const b = t.patch(seq, sentNs);
+      for (let i = 0; i <= n; i++) {
+        const o = c.offsets[i];
+        const at = `seq ${seq} layer ${i}`;
+        assert.equal(b[o], 0x45, `${at}: version 4, IHL 5`);
+        assert.equal(b.readUInt16BE(o + 2), c.length - o, `${at}: total length`);
+        assert.equal(b[o + 9], i === n ? 17 : c.encaps[i] === "ipip" ? 4 : 47, `${at}: protocol`);
+        assert.equal(internetChecksum(b, o, o + 20), 0, `${at}: header checksum`);
+        assert.equal(uint32ToIpv4(b.readUInt32BE(o + 16)), addrs[i], `${at}: dst`);
+        if (i < n && c.encaps[i] === "gre") assert.equal(b.subarray(o + 20, o + 24).toString("hex"), "00000800", `${at}: GRE header`);
+      }
+      const w = walk(b);
+      assert.deepEqual(w.layers.map((l) => l.dst), addrs);
+      assert.deepEqual(w.layers.map((l) => l.start), c.offsets);
+      assert.ok(w.layers.every((l) => l.checksumOk && l.src === PROBER && l.ttl === 64 && l.dscp === 46 && l.dontFragment));
+      assert.equal(verifyUdpChecksum(b, t.udpOffset, ipv4ToUint32(PROBER), ipv4ToUint32(PROBER)), "good", `seq ${seq}: UDP checksum`);
+      assert.equal(w.udp.checksum, naiveUdpChecksum(PROBER, PROBER, b.subarray(t.udpOffset)), `seq ${seq}: incremental = full checksum`);
+      assert.deepEqual(parsePayload(b, t.payloadOffset), { ok: true, pathIndex: 7, seq, sentNs, nonce: 0x5eed5eed, hasMac: c.key !== undefined });
+      if (c.key) assert.equal(verifyMac(b, c.key, t.payloadOffset), true);
+    }
+  });
+}
+
+test("template: encaps all GRE is byte for byte the default template", () => {
+  const a = new ProbeTemplate(baseOpts({ hops: REVERSE, key: KEY, size: 300 }));
+  const b = new ProbeTemplate(baseOpts({ hops: REVERSE, key: KEY, size: 300, encaps: REVERSE.map(() => G) }));
+  assert.deepEqual(Buffer.from(a.patch(5, 5n)), Buffer.from(b.patch(5, 5n)));
+  assert.deepEqual(a.layerOffsets, REVERSE.map((_, i) => ProbeTemplate.layerOffset(i)).concat(ProbeTemplate.layerOffset(REVERSE.length)));
+});
+
+test("writeEncapLayer: GRE writes IPv4 proto 47 + GRE, IP-in-IP the IPv4 header alone (proto 4)", () => {
+  const h = { src: PROBER, dst: "198.18.0.1", totalLength: 100, ttl: 64, dscp: 0, id: 1, dontFragment: true };
+  const b = Buffer.alloc(100);
+  assert.equal(writeEncapLayer(b, 0, "gre", h), 24);
+  assert.deepEqual([b[9], b.subarray(20, 24).toString("hex")], [47, "00000800"]);
+  const c = Buffer.alloc(100);
+  assert.equal(writeEncapLayer(c, 0, "ipip", h), 20);
+  assert.deepEqual([c[9], c.subarray(20, 24).toString("hex"), internetChecksum(c, 0, 20)], [4, "00000000", 0]);
+});
+
+const encapMtuCases: Record<string, { hops: string[]; encaps: Encap[]; size: number; mtu: number; message: RegExp }> = {
+  "all IP-in-IP: 20 bytes a layer": {
+    hops: FORWARD, encaps: [I, I, I], size: 0, mtu: 131,
+    message: /^path 7: a 3-hop IP-in-IP stack \(60 bytes of outer IPv4 headers\) makes a 132-byte probe \(minimum for 3 hops: 132\), above the MTU of 131 bytes$/,
+  },
+  "mixed: 24 for GRE, 20 for IP-in-IP": {
+    hops: REVERSE, encaps: [G, I, G, I, G, G], size: 0, mtu: 207,
+    message: /^path 7: a 6-hop stack of 4 GRE and 2 IP-in-IP layers \(136 bytes of tunnel headers\) makes a 208-byte probe \(minimum for 6 hops: 208\), above the MTU of 207 bytes$/,
+  },
+};
+for (const [name, c] of Object.entries(encapMtuCases)) {
+  test(`template: MTU refusal, ${name}`, () => {
+    // One byte more fits exactly.
+    assert.equal(new ProbeTemplate(baseOpts({ hops: c.hops, encaps: c.encaps, size: c.size, mtu: c.mtu + 1 })).length, c.mtu + 1);
+    assert.throws(
+      () => new ProbeTemplate(baseOpts({ hops: c.hops, encaps: c.encaps, size: c.size, mtu: c.mtu })),
+      (e: unknown) => e instanceof PacketTooLargeError && c.message.test(e.message) && e.encaps.join() === c.encaps.join(),
+    );
+  });
+}
+
+test("template: reject encaps of the wrong length or an unknown encapsulation", () => {
+  assert.throws(() => new ProbeTemplate(baseOpts({ encaps: [G, G] })), (e: unknown) => e instanceof ProbeTemplateError && e.field === "encaps" && /one encapsulation per hop \(3\), got 2/.test(e.message));
+  assert.throws(() => new ProbeTemplate(baseOpts({ encaps: [G, "mpls" as Encap, G] })), (e: unknown) => e instanceof ProbeTemplateError && e.field === "encaps[1]" && /"mpls" is not "gre" or "ipip"/.test(e.message));
+});
+
+const patternCases: Record<string, [string, string, boolean]> = {
+  "exact": ["r4", "r4", true],
+  "exact, other name": ["r4", "r40", false],
+  "star alone": ["*", "anything", true],
+  "star matches empty": ["r*", "r", true],
+  "prefix": ["edge-*", "edge-7", true],
+  "prefix, no match": ["edge-*", "core-7", false],
+  "suffix": ["*.pop1", "r1.pop1", true],
+  "middle": ["r*-*x", "r12-abx", true],
+  "middle, parts must not overlap": ["ab*ba", "aba", false],
+  "other glob characters are literal": ["r?", "r4", false],
+  "other glob characters are literal, matching": ["r[1]*", "r[1]x", true],
+};
+for (const [name, [pattern, router, want]] of Object.entries(patternCases)) {
+  test(`encap pattern: ${name}`, () => assert.equal(routerPatternMatches(pattern, router), want));
+}
+
+test("EncapChooser: exact names before patterns, then the first matching pattern in order, else the default", () => {
+  const c = new EncapChooser("gre", [
+    { router: "edge-*", encap: "ipip" },
+    { router: "edge-9", encap: "gre" },
+    { router: "*-9", encap: "ipip" },
+    { router: "e*", encap: "gre" },
+    { router: "r4", encap: "ipip" },
+  ]);
+  assert.equal(c.for("edge-9"), "gre", "exact name beats an earlier pattern");
+  assert.equal(c.for("edge-1"), "ipip", "first pattern");
+  assert.equal(c.for("core-9"), "ipip", "second pattern");
+  assert.equal(c.for("east"), "gre");
+  assert.equal(c.for("r4"), "ipip");
+  assert.equal(c.for("r5"), "gre", "default");
+  assert.equal(c.for("edge-1"), "ipip", "cached answer");
+  assert.equal(new EncapChooser("ipip").for("r1"), "ipip");
 });
 
 // ---------------------------------------------------------------- pcap
