@@ -15,7 +15,7 @@ import { CurrentProber, Prober } from "./prober.js";
 import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
-import { udpSocketDrops } from "./sockdrops.js";
+import { receiveBufferCap, udpSocketDrops } from "./sockdrops.js";
 import { retryUntil } from "../shared/retry.js";
 import { listen, metricsRoute } from "../shared/http.js";
 import { versionLine } from "../shared/buildinfo.js";
@@ -45,6 +45,14 @@ ${describeConfig()}`,
 };
 
 const nowNs = (): number => performance.now() * 1e6;
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
 
 function readKey(file: string | null): Buffer | undefined {
   if (file === null) return undefined;
@@ -129,9 +137,18 @@ function loadWaiting(load: () => Loaded, configPath: string, log: () => Logger):
   });
 }
 
+/**
+ * The reply socket's receive buffer (SO_RCVBUF; the kernel doubles it and caps it at
+ * net.core.rmem_max). A small datagram costs ~830 bytes of it on a veth (measured: 10,082 of
+ * 30,000 44-byte datagrams queued in 8 MiB), so 8 MiB asked holds ~20,000: 100 ms of replies at
+ * max-pps's default 100,000/s plus 100 ms of a 100,000/s flood, for the event loop's stalls
+ * (GC, an inference). No buffer outlasts a longer stall under such a flood.
+ */
+const REPLY_RCVBUF = 8 << 20;
+
 /** A UDP socket bound to the probe port; a new socket each attempt (a failed bind spoils one). */
 function bindUdp(source: string, port: number): Promise<dgram.Socket> {
-  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: REPLY_RCVBUF });
   return new Promise((resolve, reject) => {
     udp.once("error", (e) => {
       udp.close();
@@ -201,6 +218,9 @@ async function main(): Promise<number> {
   }
   const udp = await retryUntil(() => bindUdp(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
   if (stopping) return 0;
+  const rcvbuf = receiveBufferCap(REPLY_RCVBUF, udp.getRecvBufferSize(), readText("/proc/sys/net/core/rmem_max"));
+  if (rcvbuf)
+    log.info("the reply socket's receive buffer is capped by net.core.rmem_max: fewer replies survive a stall or a flood (raise it: sysctl -w net.core.rmem_max=" + REPLY_RCVBUF + ")", rcvbuf);
   // Listening as root (prober.listen may be below 1024); the routes are set once the prober exists.
   const server = await retryUntil(
     () => listen(cfg.listen, { program: CLI.program, about: versionLine(CLI.program), log: () => log }),
@@ -267,6 +287,10 @@ async function main(): Promise<number> {
     log.warn("plugin socket lost; probing the last path set", { reason: why });
   });
 
+  // One 'message' event per datagram: node:dgram offers nothing cheaper (libuv reads up to 32
+  // datagrams per wake-up but calls back for each; recvmmsg is not exposed, nor a socket
+  // filter that would drop junk in the kernel). So the handler rejects junk with the least
+  // work (Prober.onReply), and floods are told apart from the prober's own overload (flood.ts).
   udp.on("message", (msg) => current.prober.onReply(msg));
   udp.on("error", (e) => log.warn("UDP receive error", { error: e.message }));
 

@@ -36,6 +36,10 @@ export interface MetricEntry {
   tracker: PathTracker;
   rtt: RttHistogram;
   lossRatio(): number;
+  /** The state reported, when it is not the tracker's (null: not known, e.g. a down held during a reply flood). */
+  pathUp?(): boolean | null;
+  /** Probes not back that may be a reply flood's, not the network's: counted apart from the lost ones. */
+  unknownProbes?(): number;
 }
 
 export interface ProberState {
@@ -46,6 +50,10 @@ export interface ProberState {
   skipped(): number;
   /** Replies the kernel dropped at the probe socket (its buffer was full): counted as lost. */
   replyDrops(): number;
+  /** The same by cause (prober.ts, flood.ts); without it, every drop is the prober's own. */
+  replyDropsByCause?(): { self: number; flood: number };
+  /** A flood of rejected datagrams is on at the probe port. */
+  replyFlood?(): boolean;
   generation(): number;
   /** Seconds since the plugin last confirmed the set in force (0 while subscribed). */
   pathsetAge(): number;
@@ -88,7 +96,7 @@ export class ProberMetrics {
 
   constructor(state: ProberState) {
     const r = [this.registry];
-    const perPath = (name: string, help: string, read: (t: PathTracker) => number): void => {
+    const perPath = (name: string, help: string, read: (t: PathTracker, e: MetricEntry) => number): void => {
       new Counter({
         name,
         help,
@@ -96,13 +104,19 @@ export class ProberMetrics {
         registers: r,
         collect() {
           this.reset();
-          for (const e of state.entries()) this.inc(e.labels, read(e.tracker));
+          for (const e of state.entries()) this.inc(e.labels, read(e.tracker, e));
         },
       });
     };
+    const unknown = (e: MetricEntry): number => e.unknownProbes?.() ?? 0;
     perPath("lsprobe_probes_sent_total", "Probes sent.", (t) => t.counters.sent);
     perPath("lsprobe_probes_received_total", "Probes back within the timeout.", (t) => t.counters.received);
-    perPath("lsprobe_probes_lost_total", "Probes never back (final after twice the timeout).", (t) => t.counters.lost);
+    perPath("lsprobe_probes_lost_total", "Probes never back (final after twice the timeout), except the unknown ones.", (t, e) => t.counters.lost - unknown(e));
+    perPath(
+      "lsprobe_probes_unknown_total",
+      "Probes never back whose replies may have been dropped at the prober's socket during a reply flood: lost by the network or by the flood, not known; not counted as lost.",
+      (_t, e) => unknown(e),
+    );
     perPath("lsprobe_probes_late_total", "Probes back after the timeout but before being declared lost.", (t) => t.counters.late);
     perPath("lsprobe_probes_out_of_order_total", "Replies that arrived after a later probe's reply.", (t) => t.counters.outOfOrder);
 
@@ -136,22 +150,36 @@ export class ProberMetrics {
 
     new Counter({
       name: "lsprobe_reply_drops_total",
-      help: "Replies dropped at the prober's own socket (its receive buffer was full): probes counted lost by the prober's doing; it slows down while they occur.",
+      help: "Datagrams the kernel dropped at the prober's reply socket (its receive buffer was full), by cause: self (no flood on: the prober's own doing, it slows down; those probes count as lost) or flood (during a reply flood; those probes count as unknown).",
+      labelNames: ["cause"],
       registers: r,
       collect() {
         this.reset();
-        this.inc(state.replyDrops());
+        const by = state.replyDropsByCause?.() ?? { self: state.replyDrops(), flood: 0 };
+        this.inc({ cause: "self" }, by.self);
+        this.inc({ cause: "flood" }, by.flood);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_reply_flood",
+      help: "1 while a flood of datagrams the prober rejects (more than replies, and at least 1000/s) arrives at the probe port; lsprobe_probes_rejected_total says why they are rejected.",
+      registers: r,
+      collect() {
+        this.set(state.replyFlood?.() ? 1 : 0);
       },
     });
 
     new Gauge({
       name: "lsprobe_path_up",
-      help: "1 when the path forwards, 0 when down (N consecutive probes missing); NaN until known.",
+      help: "1 when the path forwards, 0 when down (N consecutive probes missing); NaN until known, and while a down verdict is held during a reply flood.",
       labelNames: PATH_LABELS,
       registers: r,
       collect() {
         this.reset();
-        for (const e of state.entries()) this.set(e.labels, e.tracker.up === null ? NaN : e.tracker.up ? 1 : 0);
+        for (const e of state.entries()) {
+          const up = e.pathUp ? e.pathUp() : e.tracker.up;
+          this.set(e.labels, up === null ? NaN : up ? 1 : 0);
+        }
       },
     });
     new Gauge({

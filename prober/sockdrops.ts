@@ -32,3 +32,16 @@ function hexAddress(address: string): string {
     .map((b) => Number(b).toString(16).toUpperCase().padStart(2, "0"))
     .join("");
 }
+
+/**
+ * The reply socket's receive buffer, as the kernel set it. Linux caps the SO_RCVBUF asked for
+ * at net.core.rmem_max (unless the process has CAP_NET_ADMIN and uses SO_RCVBUFFORCE, which
+ * node:dgram does not) and then doubles it for its bookkeeping, so what reads back (`got`)
+ * below twice what was asked means capped. `rmemMax` is /proc/sys/net/core/rmem_max's text
+ * (undefined: unreadable). Pure; returns undefined when the buffer is what was asked.
+ */
+export function receiveBufferCap(asked: number, got: number, rmemMax: string | undefined): { askedBytes: number; gotBytes: number; rmemMax?: number } | undefined {
+  if (got >= 2 * asked) return undefined;
+  const max = rmemMax === undefined ? NaN : Number(rmemMax.trim());
+  return { askedBytes: asked, gotBytes: got, ...(Number.isInteger(max) && max > 0 ? { rmemMax: max } : {}) };
+}

@@ -151,6 +151,28 @@ export function parsePayload(buf: Buffer, off = 0): ParsedPayload {
 }
 
 /**
+ * The receive path's first look at a datagram, before anything costs: no allocation, no BigInt,
+ * no MAC. Returns why it is not a reply of this run (`short`, `magic`, `version`: not a probe
+ * payload at all; `nonce`: not this run's, i.e. an earlier run's or forged without the nonce),
+ * or undefined when it may be one. Whatever passes still needs its path, sequence and MAC
+ * checked (Prober.onReply). A payload at offset 0, as node:dgram delivers it.
+ */
+export function screenPayload(buf: Buffer, nonce: number): "short" | "magic" | "version" | "nonce" | undefined {
+  if (buf.length < PAYLOAD_HEADER_LENGTH) return "short";
+  if (buf.readUInt32BE(PAYLOAD_OFF_MAGIC) !== PAYLOAD_MAGIC) return "magic";
+  if (buf[PAYLOAD_OFF_VERSION] !== PAYLOAD_VERSION) return "version";
+  if (buf.readUInt32BE(PAYLOAD_OFF_NONCE) !== nonce) return "nonce";
+  return undefined;
+}
+
+/** Path index of a payload that passed screenPayload(). */
+export const payloadPathIndex = (buf: Buffer): number => buf.readUInt32BE(PAYLOAD_OFF_PATH_INDEX);
+/** Sequence of a payload that passed screenPayload(). */
+export const payloadSeq = (buf: Buffer): number => buf.readUInt32BE(PAYLOAD_OFF_SEQ);
+/** Flag M of a payload that passed screenPayload(). */
+export const payloadHasMac = (buf: Buffer): boolean => (buf[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_MAC) !== 0;
+
+/**
  * True when the payload at buf[off] carries M and a MAC made with `key`. False for a short or
  * foreign payload, a cleared M flag, or any changed octet among 0..43. Pass a PayloadMac to reuse
  * its scratch space on the receive path.

@@ -99,7 +99,7 @@ test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_P
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 9 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 12 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
@@ -114,7 +114,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);

@@ -2,12 +2,13 @@
 // layer (as the lab's decapsulators do); a broken link drops what would cross it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Prober } from "../../prober/prober.js";
+import { CurrentProber, Prober } from "../../prober/prober.js";
+import { ProberMetrics } from "../../prober/metrics.js";
 import type { PathCounters } from "../../prober/tracker.js";
 import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
 import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
 import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
-import { PAYLOAD_OFF_SEQ } from "../../prober/packet/payload.js";
+import { PAYLOAD_OFF_MAC, PAYLOAD_OFF_NONCE, PAYLOAD_OFF_PATH_INDEX, PAYLOAD_OFF_SEQ, PayloadMac } from "../../prober/packet/payload.js";
 import { parseConfig, type ProberConfig } from "../../shared/config.js";
 import { createLogger } from "../../shared/log.js";
 import { Engine } from "../../plugin/engine.js";
@@ -15,6 +16,7 @@ import { directedPairs } from "../../plugin/paths.js";
 import type { PathSet } from "../../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
+import { mulberry32 } from "../util/rng.js";
 
 const SOURCE = "198.18.100.2";
 
@@ -352,4 +354,227 @@ test("prober: an inference that takes long runs less often (at most a tenth of t
   step = 0;
   rolls(5);
   assert.equal(rolls(10), 10, "back to every second once it is fast again");
+});
+
+// ------------------------------------------------------------------------------------------------
+// Reply floods (issue 11, item 3): a 100,000/s flood of forged "LSPR" payloads at the probe port
+// made the kernel drop 43% of what arrived at the reply socket, real replies included: every
+// path went down, and the prober, reading the drops as its own overload, slowed to 100/s.
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * The reply socket between the simulated network and the prober: each 5 ms tick, what arrived
+ * (replies and the flood's datagrams, shuffled) is read up to `capacity` datagrams; the kernel
+ * drops the rest without looking, counted in the fake drop counter.
+ */
+function floodHarness(cfg: ProberConfig, key?: Buffer) {
+  const s = setup(cfg, key);
+  const read = s.prober.onReply.bind(s.prober);
+  const arrivals: Buffer[] = [];
+  s.prober.onReply = (p: Buffer) => void arrivals.push(Buffer.from(p));
+  s.socket.drops = 0;
+  const rand = mulberry32(11);
+  const junk = { perTick: 0, capacity: Infinity, rejectedRead: 0 };
+  // Forged datagrams: most without this run's nonce (what a flooder that never saw a probe
+  // sends), one in ten a copy of a recent reply (its nonce, path and sequence sniffed), all
+  // with a wrong MAC.
+  let template: Buffer | undefined;
+  const forged = (i: number): Buffer => {
+    const b = Buffer.from(template!);
+    if (i % 10 !== 0) b.writeUInt32BE((0x9e3779b9 * i) >>> 0, PAYLOAD_OFF_NONCE);
+    b.writeUInt32BE(i & 0xffff, PAYLOAD_OFF_MAC); // a wrong MAC either way
+    return b;
+  };
+  let n = 0;
+  let clockMs = 0; // the harness alone moves the clock
+  /** `seconds` of 5 ms ticks; `each` runs after every roll. */
+  const run = (seconds: number, each: () => void = () => {}): void => {
+    for (let ms = 0; ms < seconds * 1000; ms += 5) {
+      s.advance(5e6);
+      s.prober.tick();
+      s.net.flush();
+      template = arrivals[0] ?? template; // the latest genuine reply: what a sniffing flooder copies
+      const batch = arrivals.splice(0);
+      for (let k = 0; k < junk.perTick && template; k++) batch.push(forged(++n));
+      for (let i = batch.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [batch[i], batch[j]] = [batch[j], batch[i]];
+      }
+      const keep = Math.min(batch.length, junk.capacity);
+      s.socket.drops! += batch.length - keep;
+      for (let i = 0; i < keep; i++) read(batch[i]);
+      if ((clockMs += 5) % 1000 === 0) {
+        s.prober.roll();
+        each();
+      }
+    }
+  };
+  return { ...s, run, junk };
+}
+
+const total = (p: Prober, k: keyof PathCounters): number => [...p.entries()].reduce((n, e) => n + e.tracker.counters[k], 0);
+const states = (p: Prober): string[] => (p.describe() as Array<{ state: string }>).map((d) => d.state);
+const metricValue = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"|]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+
+test("prober: a flood of forged replies that makes the socket drop 43% marks no path down, slows nothing, and is reported", async () => {
+  const key = Buffer.alloc(32, 7);
+  const h = floodHarness(proberConfig("  max-pps: 1000\n", 100), key); // 8 paths at 100/s, timeout 200 ms, down after 2
+  h.prober.setPathSet(await nanogPathSet());
+  const metrics = new ProberMetrics(new CurrentProber(h.prober));
+  h.run(3);
+  assert.deepEqual(states(h.prober), Array(8).fill("up"));
+  const lostBefore = total(h.prober, "lost");
+  // 100,000 forged datagrams a second (500 a tick) against 800 replies; the socket reads 57%.
+  h.junk.perTick = 500;
+  h.junk.capacity = Math.round(0.57 * 504);
+  const during = { downs: 0, limits: new Set<number | null>(), flood: 0 };
+  h.run(8, () => {
+    during.downs += states(h.prober).filter((x) => x === "down").length;
+    during.limits.add(h.prober.schedule.limit);
+    if (h.prober.schedule.replyFlood) during.flood++;
+  });
+  // Today's code: every path down within the first second, the limit halved each second to 100/s.
+  assert.equal(during.downs, 0, "no path reported down during the flood");
+  assert.deepEqual([...during.limits], [null], "probing not slowed");
+  assert.equal(during.flood, 8, "the flood is on from its first second");
+  assert.ok(h.socket.drops! > 300_000, `${h.socket.drops} drops`);
+  assert.ok(total(h.prober, "lost") > lostBefore + 100, "replies were lost at the socket");
+  const m = await metrics.registry.metrics();
+  assert.equal(metricValue(m, "lsprobe_reply_flood"), 1);
+  assert.equal(metricValue(m, 'lsprobe_reply_drops_total{cause="self"}'), 0);
+  assert.ok(metricValue(m, 'lsprobe_reply_drops_total{cause="flood"}') > 300_000);
+  // The probes the socket lost count as unknown, not lost: no loss, no suspect link.
+  let unknown = 0;
+  for (const e of h.prober.entries()) {
+    const lost = metricValue(m, `lsprobe_probes_lost_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}"}`);
+    unknown += metricValue(m, `lsprobe_probes_unknown_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}"}`);
+    assert.equal(lost, 0, `${e.labels.hops}: no probe counted lost`);
+    assert.equal(e.lossRatio(), 0, `${e.labels.hops}: loss ratio`);
+  }
+  assert.equal(unknown, total(h.prober, "lost"));
+  assert.equal(h.prober.rankedSuspects().length, 0);
+  assert.ok(h.prober.rejected.other_run > 350_000 && h.prober.rejected.bad_mac > 35_000, JSON.stringify(h.prober.rejected));
+  assert.ok(h.logs.some((l) => /reply flood: /.test(l) && /rejectedPps=\d+/.test(l)), "the start is logged with the rate");
+  // The flood stops: it ends after 3 quiet seconds, every path up, nothing ever reported down.
+  h.junk.perTick = 0;
+  h.junk.capacity = Infinity;
+  h.run(5);
+  assert.equal(h.prober.replyFlood(), false);
+  assert.ok(h.logs.some((l) => /reply flood ended/.test(l) && /peakPps=\d+/.test(l)), "the end is logged");
+  assert.deepEqual(states(h.prober), Array(8).fill("up"));
+  assert.ok(!h.logs.some((l) => /path down/.test(l)), "no path down logged");
+  assert.equal(metricValue(await metrics.registry.metrics(), "lsprobe_reply_flood"), 0);
+  for (const e of h.prober.entries()) {
+    const c = e.tracker.counters;
+    assert.equal(c.sent, c.received + c.late + (c.lost - e.unknown) + e.unknown + e.tracker.inFlight, "accounting");
+  }
+});
+
+test("prober: during a flood that fills the socket, a path that really breaks is reported down once the drops stop", async () => {
+  const h = floodHarness(proberConfig("  max-pps: 1000\n", 100), Buffer.alloc(32, 7));
+  const set = await nanogPathSet();
+  h.prober.setPathSet(set);
+  h.run(2);
+  h.junk.perTick = 500;
+  h.junk.capacity = 250;
+  h.run(2);
+  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  h.broken.add(l24.remoteAddress!);
+  const seen = new Set<string>();
+  h.run(4, () => states(h.prober).forEach((x) => seen.add(x)));
+  assert.ok(!seen.has("down"), "held while the socket drops: not known to be the network");
+  assert.ok(seen.has("unknown"), "the held paths read unknown");
+  h.junk.perTick = 0;
+  h.junk.capacity = Infinity;
+  h.run(5);
+  const down = [...byHops(h.prober)].filter(([, e]) => e.pathUp!() === false).map(([hops]) => hops).sort();
+  assert.deepEqual(down, ["r1>r2>r4>r6", "r6>r4>r2>r1"], "the broken paths, and only they");
+  assert.ok(h.logs.some((l) => /path down/.test(l) && /heldForFlood=true/.test(l)));
+  // Its losses after the drops stopped are losses again.
+  const broken = byHops(h.prober).get("r1>r2>r4>r6")!;
+  assert.ok(broken.tracker.counters.lost - broken.unknown > 100, `${broken.tracker.counters.lost - broken.unknown} lost after the flood`);
+});
+
+test("prober: a flood the socket keeps up with hides no loss: a broken path goes down and its probes count as lost", async () => {
+  const h = floodHarness(proberConfig("  max-pps: 1000\n", 100), Buffer.alloc(32, 7));
+  const set = await nanogPathSet();
+  h.prober.setPathSet(set);
+  h.run(2);
+  h.junk.perTick = 50; // 10,000/s, all of it read: no drops
+  h.run(2);
+  assert.equal(h.prober.replyFlood(), true);
+  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  h.broken.add(l24.remoteAddress!);
+  h.run(3);
+  const m = byHops(h.prober);
+  assert.deepEqual([...m].filter(([, e]) => e.pathUp!() === false).map(([hops]) => hops).sort(), ["r1>r2>r4>r6", "r6>r4>r2>r1"]);
+  for (const e of m.values()) assert.equal(e.unknown, 0, "nothing unknown without drops");
+  assert.ok(m.get("r1>r2>r4>r6")!.lossRatio() > 0.5);
+  assert.equal(h.socket.drops, 0);
+});
+
+test("prober: drops with a trickle of junk (under 1000/s) are still its own: it slows down", async () => {
+  const h = floodHarness(proberConfig("  max-pps: 1000\n", 100), Buffer.alloc(32, 7));
+  h.prober.setPathSet(await nanogPathSet());
+  h.run(2);
+  h.junk.perTick = 2; // 400/s rejected, fewer than the 800 replies
+  h.run(1);
+  assert.equal(h.prober.schedule.limit, null);
+  h.socket.drops! += 50;
+  h.run(1);
+  assert.equal(h.prober.replyFlood(), false);
+  assert.ok(Math.abs(h.prober.schedule.limit! - 675) <= 2, `limit ${h.prober.schedule.limit}`);
+  assert.deepEqual(h.prober.replyDropsByCause(), { self: 50, flood: 0 });
+});
+
+test("prober: junk is rejected before the MAC is computed, in order of cost", async () => {
+  const key = Buffer.alloc(32, 7);
+  const s = setup(proberConfig(), key);
+  s.prober.setPathSet(await nanogPathSet());
+  let genuine: Buffer | undefined;
+  const orig = s.prober.onReply.bind(s.prober);
+  s.prober.onReply = (p: Buffer) => {
+    genuine ??= Buffer.from(p);
+    orig(p);
+  };
+  s.run(1);
+  let macs = 0;
+  const compute = PayloadMac.prototype.compute;
+  PayloadMac.prototype.compute = function (this: PayloadMac, ...args: Parameters<typeof compute>) {
+    macs++;
+    return compute.apply(this, args);
+  };
+  try {
+    const g = genuine!;
+    const seq = g.readUInt32BE(PAYLOAD_OFF_SEQ);
+    const sent = [...s.prober.entries()].find((e) => e.index === g.readUInt32BE(PAYLOAD_OFF_PATH_INDEX))!.tracker.counters.sent;
+    const mutate = (f: (b: Buffer) => void): Buffer => {
+      const b = Buffer.from(g);
+      f(b);
+      return b;
+    };
+    const cases: Record<string, { payload: Buffer; reason: string; mac: boolean }> = {
+      "short": { payload: g.subarray(0, 43), reason: "malformed", mac: false },
+      "not LSPR": { payload: mutate((b) => b.write("XSPR")), reason: "malformed", mac: false },
+      "version 2": { payload: mutate((b) => (b[4] = 2)), reason: "malformed", mac: false },
+      "another nonce (forged, or an earlier run)": { payload: mutate((b) => b.writeUInt32BE(b.readUInt32BE(PAYLOAD_OFF_NONCE) ^ 1, PAYLOAD_OFF_NONCE)), reason: "other_run", mac: false },
+      "a path index not probed": { payload: mutate((b) => b.writeUInt32BE(4096, PAYLOAD_OFF_PATH_INDEX)), reason: "unknown_path", mac: false },
+      "flag M clear": { payload: mutate((b) => (b[5] = 0)), reason: "bad_mac", mac: false },
+      "a sequence not sent yet": { payload: mutate((b) => b.writeUInt32BE(sent + 5, PAYLOAD_OFF_SEQ)), reason: "replay", mac: false },
+      "a sequence older than the window": { payload: mutate((b) => b.writeUInt32BE(0xfffffff0, PAYLOAD_OFF_SEQ)), reason: "replay", mac: false },
+      "in the window, wrong MAC": { payload: mutate((b) => b.writeUInt32BE(seq + 1, PAYLOAD_OFF_SEQ)), reason: "bad_mac", mac: true },
+      "genuine, again": { payload: g, reason: "duplicate", mac: true },
+    };
+    for (const [name, c] of Object.entries(cases)) {
+      const before = { ...s.prober.rejected, duplicate: total(s.prober, "duplicate") };
+      const macsBefore = macs;
+      orig(c.payload);
+      const after: Record<string, number> = { ...s.prober.rejected, duplicate: total(s.prober, "duplicate") };
+      const changed = Object.keys(after).filter((k) => after[k] !== before[k as keyof typeof before]);
+      assert.deepEqual(changed, [c.reason], `${name}: rejected as ${c.reason}`);
+      assert.equal(macs - macsBefore, c.mac ? 1 : 0, `${name}: ${c.mac ? "one MAC" : "no MAC"} computed`);
+    }
+  } finally {
+    PayloadMac.prototype.compute = compute;
+  }
 });

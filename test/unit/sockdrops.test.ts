@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
-import { udpSocketDrops } from "../../prober/sockdrops.js";
+import { receiveBufferCap, udpSocketDrops } from "../../prober/sockdrops.js";
 
 const HEADER = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            ";
 const row = (sl: number, local: string, drops: number): string =>
@@ -45,5 +45,25 @@ test("sockdrops: this kernel counts the replies a full socket buffer dropped", a
   } finally {
     rx.close();
     tx.close();
+  }
+});
+
+const capCases: Record<string, { asked: number; got: number; rmemMax: string | undefined; want: ReturnType<typeof receiveBufferCap> }> = {
+  "what was asked, doubled by the kernel: not capped": { asked: 8 << 20, got: 16 << 20, rmemMax: "16777216\n", want: undefined },
+  "capped at rmem_max (4 MiB, doubled)": { asked: 8 << 20, got: 8 << 20, rmemMax: "4194304\n", want: { askedBytes: 8 << 20, gotBytes: 8 << 20, rmemMax: 4194304 } },
+  "capped, rmem_max unreadable": { asked: 8 << 20, got: 425984, rmemMax: undefined, want: { askedBytes: 8 << 20, gotBytes: 425984 } },
+  "capped, rmem_max garbled": { asked: 8 << 20, got: 425984, rmemMax: "x\n", want: { askedBytes: 8 << 20, gotBytes: 425984 } },
+};
+for (const [name, c] of Object.entries(capCases)) test(`sockdrops: receive buffer ${name}`, () => assert.deepEqual(receiveBufferCap(c.asked, c.got, c.rmemMax), c.want));
+
+test("sockdrops: this kernel caps a receive buffer asked above net.core.rmem_max, and says so", async () => {
+  const rmemMax = readFileSync("/proc/sys/net/core/rmem_max", "utf8");
+  const asked = 2 * Number(rmemMax.trim());
+  const rx = dgram.createSocket({ type: "udp4", recvBufferSize: asked });
+  try {
+    await new Promise<void>((resolve) => rx.bind(0, "127.0.0.1", resolve));
+    assert.deepEqual(receiveBufferCap(asked, rx.getRecvBufferSize(), rmemMax), { askedBytes: asked, gotBytes: 2 * Number(rmemMax.trim()), rmemMax: Number(rmemMax.trim()) });
+  } finally {
+    rx.close();
   }
 });
