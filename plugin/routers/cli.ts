@@ -1,6 +1,7 @@
 // The shell of `lsprobe-plugin routers`: argv, the configuration, the LSDB snapshot, then the
 // plugin's own topology and path code (the set it would publish), then plan.ts and a vendor
 // module. Output on stdout; warnings on stderr too.
+import { EncapChooser } from "../../prober/packet/encap.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LsprobeConfig } from "../../shared/config.js";
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { Lsdb, SNAPSHOT_PEER } from "../lsdb.js";
@@ -9,7 +10,7 @@ import { buildTopologySteps, isIpv4 } from "../topology.js";
 import { buildPathSetSteps, directedPairs } from "../paths.js";
 import { drain } from "../slice.js";
 import { planDecap, renderPlan } from "./plan.js";
-import { ENCAPS, type Encap } from "./types.js";
+import type { Encap } from "./types.js";
 import { VENDORS } from "./vendors.js";
 
 const VENDOR_NAMES = [...VENDORS.keys()].join("|");
@@ -34,17 +35,10 @@ encap-per-router (router name: gre|ipip). Exit status: 0 printed; 1 the configur
 snapshot cannot be read; 2 a bad argument.`,
 };
 
-/** prober.encap / prober.encap-per-router, when the configuration has them (else GRE). */
+/** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser). */
 function encapChooser(config: LsprobeConfig): (router: string) => Encap {
-  const p = (config.prober ?? {}) as unknown as Record<string, unknown>;
-  const asEncap = (v: unknown): Encap | undefined => (typeof v === "string" && (ENCAPS as readonly string[]).includes(v) ? (v as Encap) : undefined);
-  const dflt = asEncap(p.encap) ?? "gre";
-  const per = p.encapPerRouter ?? p["encap-per-router"];
-  const table = new Map<string, Encap>();
-  if (per instanceof Map) for (const [k, v] of per) if (asEncap(v)) table.set(String(k), asEncap(v)!);
-  if (per !== null && typeof per === "object" && !(per instanceof Map))
-    for (const [k, v] of Object.entries(per as Record<string, unknown>)) if (asEncap(v)) table.set(k, asEncap(v)!);
-  return (router) => table.get(router) ?? dflt;
+  const chooser = new EncapChooser(config.prober?.encap ?? "gre", config.prober?.encapPerRouter ?? []);
+  return (router) => chooser.for(router);
 }
 
 /** Run the subcommand (argv after `routers`). Returns the exit status. */

@@ -3,7 +3,7 @@
 // The snapshot itself is made from ExaBGP lines fed through an Engine, and kept there too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -252,4 +252,20 @@ test("routers: planDecap lists every router, one without targets included", () =
   const body = drain(buildPathSetSteps(topo, { pairs: directedPairs([["r1", "r2"]]), mode: "all", maxPerPair: 64 }, { peers: [], stale: true, prefixes: 0 }));
   const plan = planDecap({ paths: body.paths, pairs: body.pairs, topology: topo, sources: ["192.0.2.1"], encapFor: () => "gre", probe: { router: "r1", return: "reverse" } });
   assert.deepEqual(plan.jobs.map((j) => [j.router, j.targets.length]), [["r1", 1], ["r2", 1], ["r3", 0], ["r4", 0], ["r5", 0], ["r6", 0]]);
+});
+
+test("routers: the encapsulation follows prober.encap and prober.encap-per-router as the prober decides it (patterns included)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-routers-encap-"));
+  try {
+    const config = path.join(dir, "lsprobe.yaml");
+    writeFileSync(config, `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: 198.18.100.2\n  encap-per-router: {r2: gre, "r*": ipip}\n`);
+    const out: string[] = [];
+    const code = runRouters(["--vendor", "linux", "--config", config, "--state-file", SNAPSHOT], { stdout: { write: (s: string) => out.push(s) }, stderr: { write: () => {} } });
+    assert.equal(code, 0);
+    const text = out.join("");
+    assert.match(text, /^# ==== r2: \d+ target\(s\), GRE$/m);
+    assert.match(text, /^# ==== r4: \d+ target\(s\), IP-in-IP$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
