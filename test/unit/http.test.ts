@@ -201,7 +201,9 @@ test("http: headers too slow get 408 and the socket closed; a silent socket is c
       await Promise.all([new Promise((r) => slow.once("close", r)), new Promise((r) => silent.once("close", r))]);
       assert.match(got, /^HTTP\/1\.1 408 /);
     },
-    { headersTimeoutMs: 100, idleTimeoutMs: 200 },
+    // node checks the headers timeout every headersTimeoutMs, so the 408 comes within twice
+    // that: the idle timeout is set well past it, or it could close the slow socket first.
+    { headersTimeoutMs: 100, idleTimeoutMs: 1500 },
   );
 });
 
