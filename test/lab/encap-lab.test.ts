@@ -11,28 +11,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Lab, nanogLab } from "./netns.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import { createLogger } from "../../shared/log.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines } from "../util/exabgp-lines.js";
-import { lsTopologyFromLab } from "./topology-file.js";
+import { labPathSet } from "./pathset.js";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prober/main.js");
 const RAWSOCK = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prober/rawsock.js")).href;
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces, raw sockets)" : false;
-
-async function pathSetFor(topo: ReturnType<typeof nanogLab>): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
-  );
-  let n = 0;
-  for (const l of new ExabgpLines(lsTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /** Counts, for `ms`, the GRE (47) and IP-in-IP (4) packets delivered to the namespace it runs in. */
 const COUNTER = (ms: number): string => `
@@ -58,7 +41,7 @@ test("encap per router in the lab: r4 IP-in-IP, the others GRE: four paths up wi
   });
   chmodSync(dir, 0o755);
   const file = path.join(dir, "paths.json");
-  writeFileSync(file, JSON.stringify(await pathSetFor(topo)));
+  writeFileSync(file, JSON.stringify(await labPathSet(topo)));
   const h1 = topo.hosts.find((h) => h.name === "h1")!;
   const config = path.join(dir, "lsprobe.yaml");
   writeFileSync(

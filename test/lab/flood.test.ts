@@ -12,30 +12,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab, nanogLab } from "./netns.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import { createLogger } from "../../shared/log.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines } from "../util/exabgp-lines.js";
-import { lsTopologyFromLab } from "./topology-file.js";
+import { labPathSet } from "./pathset.js";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prober/main.js");
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces, raw sockets)" : false;
 const PORT = 9470;
 const FLOOD_PPS = 100_000;
 const FLOOD_S = 8;
-
-async function pathSetFor(topo: ReturnType<typeof nanogLab>): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
-  );
-  let n = 0;
-  for (const l of new ExabgpLines(lsTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /**
  * The flooder: forged LSPR payloads (44 bytes: magic, version 1, flag M, a random path index,
@@ -75,7 +58,7 @@ test("prober in the lab: a 100,000/s flood of forged replies marks no path down,
   });
   chmodSync(dir, 0o755);
   const file = path.join(dir, "paths.json");
-  writeFileSync(file, JSON.stringify(await pathSetFor(topo)));
+  writeFileSync(file, JSON.stringify(await labPathSet(topo)));
   const keyFile = path.join(dir, "hmac.key");
   writeFileSync(keyFile, Buffer.alloc(32, 9), { mode: 0o640 });
   const h1 = topo.hosts.find((h) => h.name === "h1")!;

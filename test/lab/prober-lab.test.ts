@@ -9,27 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lab, nanogLab } from "./netns.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import { createLogger } from "../../shared/log.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines } from "../util/exabgp-lines.js";
-import { lsTopologyFromLab } from "./topology-file.js";
+import { labPathSet } from "./pathset.js";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prober/main.js");
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces, raw sockets)" : false;
-
-async function pathSetFor(topo: ReturnType<typeof nanogLab>): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
-  );
-  let n = 0;
-  for (const l of new ExabgpLines(lsTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 interface PathsDoc {
   paths: Array<{ hops: string; state: string; sent: number; received: number; late: number; lost: number; inFlight: number; lastRttSeconds: number | null }>;
@@ -45,7 +28,7 @@ test("prober in the lab: four paths up; r2-r4 down is detected and named; repair
     rmSync(dir, { recursive: true, force: true });
   });
   chmodSync(dir, 0o755);
-  const set = await pathSetFor(topo);
+  const set = await labPathSet(topo);
   const file = path.join(dir, "paths.json");
   writeFileSync(file, JSON.stringify(set));
   const h1 = topo.hosts.find((h) => h.name === "h1")!;

@@ -1,0 +1,21 @@
+// The path set the plugin would publish for a lab topology (r1 <-> r6 unless told otherwise),
+// computed in-process: for lab tests that run a prober without ExaBGP in the loop.
+import { Engine } from "../../plugin/engine.js";
+import { directedPairs } from "../../plugin/paths.js";
+import { createLogger } from "../../shared/log.js";
+import type { PathSet } from "../../shared/pathset.js";
+import { ExabgpLines } from "../util/exabgp-lines.js";
+import type { nanogLab } from "./netns.js";
+import { lsTopologyFromLab } from "./topology-file.js";
+
+export async function labPathSet(topo: ReturnType<typeof nanogLab>, pairs: Array<[string, string]> = [["r1", "r6"]]): Promise<PathSet> {
+  let set: PathSet | undefined;
+  const engine = new Engine(
+    { query: { pairs: directedPairs(pairs), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
+  );
+  let n = 0;
+  for (const l of new ExabgpLines(lsTopologyFromLab(topo)).fullTable()) engine.handleLine(l, ++n);
+  await engine.recompute();
+  return set!;
+}
