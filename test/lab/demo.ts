@@ -300,6 +300,7 @@ async function main(): Promise<number> {
   process.once("SIGINT", () => void stop(130, "interrupted (SIGINT)"));
   process.once("SIGTERM", () => void stop(143, "terminated (SIGTERM)"));
   say(`lab up: ExaBGP with the plugin, two BGP-LS speakers (as ${topo.routers[0].name} and ${topo.routers[topo.routers.length - 1].name}), prober in ${stack.host.name}${stack.prometheusUrl ? ", Prometheus in " + stack.host.name : " (Prometheus not installed: skipped)"}`);
+  say(stack.lab.decapSummary);
   say(labTimings(stack));
 
   // The link the story breaks: the middle link of the first path (r2 -> r4 on NANOG 6).

@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { args: string[]; doc: string; numeric?: number }
   "router-down": { args: ["R"], doc: "every link of R down, R withdrawn" },
   "router-up": { args: ["R"], doc: "R and its links back, announced" },
   clear: { args: [], doc: "remove every data-plane fault (gray, delay)" },
-  status: { args: [], doc: "the prober's view (its /paths, JSON)" },
+  status: { args: [], doc: "the lab's decapsulation (kernel or userspace helper, and why) and the prober's view (its /paths), JSON" },
 };
 
 const CLI: CliSpec = {

@@ -27,6 +27,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { readTopologyJson } from "../util/edgelist.js";
+import { decapSummary, detectKernelDecap, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
 
 // ------------------------------------------------------------------------------------------------
 // Topology model
@@ -374,24 +375,9 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-let kernelGre: Promise<boolean> | undefined;
-
-/**
- * Whether the kernel can make GRE devices: tries `ip link add ... type gre` once in a throwaway
- * namespace (this may autoload ip_gre), then deletes the namespace. Cached per process.
- */
-export function detectKernelGre(prefix = "lsp-"): Promise<boolean> {
-  kernelGre ??= (async () => {
-    const ns = `${prefix}${process.pid}-grecheck`;
-    await run(["ip", "netns", "add", ns]);
-    try {
-      const r = await run(["ip", "-n", ns, "link", "add", "lspgrechk", "type", "gre", "local", "198.18.255.1", "remote", "198.18.255.2"]);
-      return r.code === 0;
-    } finally {
-      await run(["ip", "netns", "del", ns]);
-    }
-  })();
-  return kernelGre;
+/** Whether the kernel can make GRE devices (and the lab has what the generated config runs): see kernel-decap.ts. */
+export async function detectKernelGre(prefix = "lsp-"): Promise<boolean> {
+  return (await detectKernelDecap(prefix)).gre.ok;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -403,8 +389,15 @@ export type DecapMode = "auto" | "userspace" | "kernel" | "none";
 export interface LabOptions {
   /** Namespace name prefix; the lab's namespaces are `<prefix><pid>-<n>-<node>`. Default "lsp-". */
   prefix?: string;
-  /** GRE decapsulation on routers: auto = kernel GRE when the kernel has it, else userspace. */
+  /**
+   * Decapsulation on routers: auto = the kernel's gre0/tunl0 when the kernel has them (and the
+   * programs the generated config runs), configured by what `lsprobe-plugin routers --vendor
+   * linux` prints for this lab (kernel-decap.ts); else the userspace helper. `decapSummary` says
+   * which, and why.
+   */
   decap?: DecapMode;
+  /** For the kernel's config: prober sources, endpoint pairs, encap (defaults: every host, first-last router, gre). */
+  kernel?: KernelDecapOptions;
 }
 
 export interface DecapCounters {
@@ -448,6 +441,11 @@ export class Lab {
   /** This lab's namespace prefix, e.g. "lsp-4242-0-". */
   readonly prefix: string;
   decapMode: "userspace" | "kernel" | "none" = "none";
+  /** One line: which decapsulation runs, and why (e.g. "decap: userspace helper (kernel has no GRE: ...)"). */
+  decapSummary = "decap: none";
+  private kernelOpts: KernelDecapOptions = {};
+  /** Kernel mode: gray loss per router, per ingress interface (an nft rule; see setFault). */
+  private readonly kernelLoss = new Map<string, Map<string, number>>();
 
   private readonly ports: Map<string, Port[]>;
   private readonly children = new Set<ChildProcess>();
@@ -477,9 +475,14 @@ export class Lab {
     installProcessHandlers();
     try {
       let mode = opts.decap ?? "auto";
-      if (mode === "auto") mode = (await detectKernelGre(base)) ? "kernel" : "userspace";
-      if (mode === "kernel" && !(await detectKernelGre(base))) throw new Error("lab: decap \"kernel\" asked for, but this kernel cannot create GRE devices");
+      lab.kernelOpts = opts.kernel ?? {};
+      const encap = lab.kernelOpts.encap ?? "gre";
+      let k: KernelDecapSupport | undefined;
+      if (mode === "auto" || mode === "kernel") k = await detectKernelDecap(base);
+      if (mode === "auto") mode = k![encap].ok ? "kernel" : "userspace";
+      if (mode === "kernel" && !k![encap].ok) throw new Error(`lab: decap "kernel" asked for, but ${k![encap].reason}`);
       lab.decapMode = mode;
+      lab.decapSummary = decapSummary(mode, { encaps: [encap], why: k === undefined ? "asked for" : k[encap].reason });
       await lab.build();
       return lab;
     } catch (e) {
@@ -550,10 +553,11 @@ export class Lab {
    * { loss: 0, delayMs: 0 } repairs it.
    */
   setFault(a: string, b: string, f: { loss?: number; delayMs?: number }): void {
-    if (this.decapMode !== "userspace") throw new Error("lab: data-plane faults need the userspace decapsulator");
     const loss = f.loss ?? 0;
     const delayMs = f.delayMs ?? 0;
     if (!(loss >= 0 && loss <= 1) || !(delayMs >= 0)) throw new RangeError(`lab: fault ${a}->${b}: loss must be 0..1 and delayMs >= 0`);
+    if (this.decapMode === "kernel") return this.setKernelLoss(a, b, loss, delayMs);
+    if (this.decapMode !== "userspace") throw new Error("lab: data-plane faults need a decapsulator");
     const helper = this.helpers.get(b);
     if (!helper) throw new TypeError(`lab: ${b} is not a router with a decapsulator`);
     for (const l of this.linksBetween(a, b)) {
@@ -565,6 +569,33 @@ export class Lab {
   /** Remove every data-plane fault. */
   clearFaults(): void {
     for (const h of this.helpers.values()) h.child.stdin!.write("clear\n");
+    for (const [router, m] of this.kernelLoss) if (m.size > 0) (m.clear(), this.applyKernelLoss(router));
+  }
+
+  /**
+   * Kernel decap: no helper to drop in, so gray loss is an nft rule in b's prerouting, on the
+   * interface from a, for tunnel packets only (as the helper's: probes only). nft is there (the
+   * generated config needs it). Delay has no nft equivalent (and this lab assumes no netem).
+   * Not run on this project's machine (no GRE there): see kernel-decap.ts.
+   */
+  private setKernelLoss(a: string, b: string, loss: number, delayMs: number): void {
+    if (delayMs > 0) throw new Error("lab: delay faults need the userspace decapsulator (this lab runs kernel decap: start it with decap \"userspace\")");
+    const m = this.kernelLoss.get(b) ?? new Map<string, number>();
+    this.kernelLoss.set(b, m);
+    for (const l of this.linksBetween(a, b)) {
+      const dev = this.portOf(b, this.topology.links.indexOf(l)).ifname;
+      if (loss > 0) m.set(dev, loss);
+      else m.delete(dev);
+    }
+    this.applyKernelLoss(b);
+  }
+
+  private applyKernelLoss(router: string): void {
+    const rules = [...(this.kernelLoss.get(router) ?? new Map<string, number>())].map(
+      ([dev, loss]) => `    iifname "${dev}" ip protocol { 4, 47 } numgen random mod 1000000 < ${Math.round(loss * 1e6)} drop`,
+    );
+    const text = ["table ip lsprobe_lab_faults", "flush table ip lsprobe_lab_faults", "table ip lsprobe_lab_faults {", "  chain pre {", "    type filter hook prerouting priority raw; policy accept;", ...rules, "  }", "}", ""].join("\n");
+    execFileSync("ip", ["netns", "exec", this.ns(router), "nft", "-f", "-"], { input: text, stdio: ["pipe", "ignore", "pipe"] });
   }
 
   private async setLink(a: string, b: string, state: "up" | "down"): Promise<void> {
@@ -701,18 +732,25 @@ export class Lab {
 
   private async startDecap(): Promise<void> {
     if (this.decapMode === "kernel") {
-      // ip_gre's fallback device gre0 (local any, remote any, no key) takes every GRE packet
-      // for the namespace; decapsulated packets arrive on it and are routed on the inner header.
-      // Where the fallback device does not exist in new namespaces
-      // (net.core.fb_tunnels_only_for_init_net), an explicit any/any tunnel matches the same way.
+      // What `lsprobe-plugin routers --vendor linux` prints for this lab, run command by command
+      // in each router's namespace: modprobe, the fallback device (gre0 / tunl0: local any,
+      // remote any, no key, it takes every tunnel packet for the namespace; decapsulated packets
+      // are routed on the inner header) up, the sysctls, the nft filter. One lab step before:
+      // where the fallback device does not exist in new namespaces
+      // (net.core.fb_tunnels_only_for_init_net), an explicit any/any tunnel of that name.
+      // Not run on this project's machine (its kernel has no GRE): see kernel-decap.ts.
+      const configs = parseLinuxConfig(await linuxDecapConfig(this.topology, this.kernelOpts));
       await Promise.all(
-        this.topology.routers.map(async (r) => {
-          const ns = this.ns(r.name);
-          if ((await run(["ip", "-n", ns, "link", "show", "dev", "gre0"])).code !== 0) {
-            await runOk(["ip", "-n", ns, "link", "add", "gre0", "type", "gre", "local", "any", "remote", "any"]);
+        configs.map(async (c) => {
+          const ns = this.ns(c.router);
+          if (c.encap !== undefined) {
+            const { device } = kernelDevice(c.encap);
+            if ((await run(["ip", "-n", ns, "link", "show", "dev", device])).code !== 0) await runOk(["ip", "-n", ns, "link", "add", device, "type", c.encap, "local", "any", "remote", "any"]);
           }
-          await runOk(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.gre0.rp_filter=0", "net.ipv4.conf.gre0.accept_local=1"]);
-          await runOk(["ip", "-n", ns, "link", "set", "dev", "gre0", "up"]);
+          for (const cmd of c.commands) {
+            const r = await collect(spawn("ip", ["netns", "exec", ns, ...cmd.argv], { stdio: ["pipe", "pipe", "pipe"] }), cmd.input);
+            if (r.code !== 0) throw new Error(`lab: ${c.router}: \`${cmd.argv.join(" ")}\` (from routers --vendor linux) failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
+          }
         }),
       );
       return;

@@ -102,7 +102,8 @@ export class LabStack {
 
   static async start(topology: LabTopology, o: StackOptions = {}): Promise<LabStack> {
     if (findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
-    const lab = await Lab.create(topology);
+    // Kernel decap where the kernel has it, configured for the plugin's pairs and this prober's source.
+    const lab = await Lab.create(topology, { kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined } });
     const s = new LabStack(lab, topology, o);
     try {
       await s.startAll();
@@ -160,6 +161,7 @@ export class LabStack {
 
   private async startAll(): Promise<void> {
     const config = this.writeConfig();
+    this.log("lab", this.lab.decapSummary);
     // Two speakers export the same IGP domain, as R1 and R6 would.
     const addresses = ["127.0.0.1", "127.0.0.6"];
     const ports: number[] = [];
@@ -340,7 +342,7 @@ export class LabStack {
         this.clearFaults();
         return "data-plane faults cleared";
       case "status":
-        return JSON.stringify(this.view ?? {});
+        return JSON.stringify({ decap: this.lab.decapSummary, ...(this.view ?? {}) });
       default:
         throw new Error("commands: link-down|link-up A B, gray A B SHARE, delay A B MS, congest A B KBIT, uncongest A B, router-down|router-up R, clear, status");
     }
