@@ -7,7 +7,9 @@
 //                                     only: no tests, benches, source maps), dist/buildinfo.json,
 //                                     node_modules (production dependencies, from `npm ci
 //                                     --omit=dev` in a staging copy; raw-socket's addon built;
-//                                     no source maps)
+//                                     no source maps), build/Release/lsprobe_udprx.node (the
+//                                     prober's reply socket, native/udprx.c, built by the same
+//                                     npm ci through the package's install script)
 //   /usr/bin/lsprobe-{plugin,prober}  sh wrappers: exec /usr/bin/node /usr/lib/lsprobe/dist/...
 //   /etc/lsprobe/lsprobe.yaml         conffile, from packaging/lsprobe.yaml
 //   /lib/systemd/system/lsprobe-prober.service, /usr/lib/tmpfiles.d/lsprobe.conf
@@ -235,28 +237,45 @@ function copyDist(root: string, app: string, log: (s: string) => void): number {
 
 /** The production dependencies, installed by npm from the lock file; the addon checked. */
 function installDependencies(app: string, log: (s: string) => void): void {
-  log("npm ci --omit=dev (builds raw-socket's addon)");
+  log("npm ci --omit=dev (builds raw-socket's addon and lsprobe's own, native/udprx.c)");
   run("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: app });
   rmSync(path.join(app, "package-lock.json"));
   for (const dev of ["typescript", "@types"]) {
     if (existsSync(path.join(app, "node_modules", dev))) throw new PackagingError(`node_modules/${dev} is a dev dependency and must not be shipped`);
   }
-  // Only the addon itself is needed at run time, not node-gyp's objects and makefiles.
-  const build = path.join(app, "node_modules", "raw-socket", "build");
-  const addon = path.join(build, "Release", "raw.node");
-  if (!existsSync(addon)) throw new PackagingError(`${addon} missing: raw-socket's native addon did not build (npm needs g++, make and python3 for node-gyp)`);
-  for (const e of readdirSync(build)) if (e !== "Release") rmSync(path.join(build, e), { recursive: true, force: true });
-  for (const e of readdirSync(path.join(build, "Release"))) if (e !== "raw.node") rmSync(path.join(build, "Release", e), { recursive: true, force: true });
+  for (const a of ADDONS) keepOnlyAddon(app, a);
+  // The addon's sources served only its build.
+  rmSync(path.join(app, "binding.gyp"));
+  rmSync(path.join(app, "native"), { recursive: true });
   // Source maps of the dependencies serve only their own debugging (1.4 MB); .npmignore files
   // only their publishing.
   const junk: string[] = [];
   walk(path.join(app, "node_modules"), (p, isDir) => void (!isDir && (p.endsWith(".map") || path.basename(p) === ".npmignore") && junk.push(p)));
   for (const f of junk) rmSync(f);
-  // As dh_strip would: debugging symbols out of the shared object.
-  const strip = spawnSync("strip", ["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note", addon], { encoding: "utf8" });
-  if (strip.error || strip.status !== 0) log(`strip unavailable or failed (${strip.error?.message ?? strip.stderr.trim()}): the addon keeps its symbols`);
-  const load = spawnSync(NODE, ["-e", 'require("raw-socket")'], { cwd: app, encoding: "utf8" });
-  if (load.status !== 0) throw new PackagingError(`${NODE} cannot load raw-socket's addon (${addon}):\n${load.stderr}`);
+  for (const a of ADDONS) {
+    const addon = path.join(app, a.file);
+    // As dh_strip would: debugging symbols out of the shared object.
+    const strip = spawnSync("strip", ["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note", addon], { encoding: "utf8" });
+    if (strip.error || strip.status !== 0) log(`strip unavailable or failed (${strip.error?.message ?? strip.stderr.trim()}): ${a.file} keeps its symbols`);
+    const load = spawnSync(NODE, ["-e", `require(${JSON.stringify(a.require)})`], { cwd: app, encoding: "utf8" });
+    if (load.status !== 0) throw new PackagingError(`${NODE} cannot load ${a.what} (${addon}):\n${load.stderr}`);
+  }
+}
+
+/** The native addons the package ships, built by npm ci (node-gyp) in the staging copy. */
+const ADDONS = [
+  { file: "node_modules/raw-socket/build/Release/raw.node", require: "raw-socket", what: "raw-socket's addon" },
+  { file: "build/Release/lsprobe_udprx.node", require: "./build/Release/lsprobe_udprx.node", what: "the prober's reply socket addon (native/udprx.c)" },
+];
+
+/** Only the addon itself is needed at run time, not node-gyp's objects and makefiles. */
+function keepOnlyAddon(app: string, a: (typeof ADDONS)[number]): void {
+  const file = path.join(app, a.file);
+  if (!existsSync(file)) throw new PackagingError(`${file} missing: ${a.what} did not build (npm needs g++, make and python3 for node-gyp)`);
+  const release = path.dirname(file);
+  const build = path.dirname(release);
+  for (const e of readdirSync(build)) if (e !== "Release") rmSync(path.join(build, e), { recursive: true, force: true });
+  for (const e of readdirSync(release)) if (e !== path.basename(file)) rmSync(path.join(release, e), { recursive: true, force: true });
 }
 
 function nodeMajor(): number {
@@ -267,12 +286,12 @@ function nodeMajor(): number {
   return major;
 }
 
-/** dpkg-shlibdeps on the addon when dpkg-dev is there; else the two libraries it always links. */
-function addonShlibs(staging: string, addon: string, log: (s: string) => void): string {
+/** dpkg-shlibdeps on the addons when dpkg-dev is there; else the two libraries they always link. */
+function addonShlibs(staging: string, addons: string[], log: (s: string) => void): string {
   const src = path.join(staging, "shlibs");
   mkdirSync(path.join(src, "debian"), { recursive: true });
   writeFileSync(path.join(src, "debian", "control"), "Source: lsprobe\n\nPackage: lsprobe\nArchitecture: any\n");
-  const r = spawnSync("dpkg-shlibdeps", ["-O", `-e${addon}`], { cwd: src, encoding: "utf8" });
+  const r = spawnSync("dpkg-shlibdeps", ["-O", ...addons.map((a) => `-e${a}`)], { cwd: src, encoding: "utf8" });
   const m = r.status === 0 ? /^shlibs:Depends=(.*)$/m.exec(r.stdout) : null;
   if (m) return m[1].trim();
   log(`dpkg-shlibdeps unavailable (${r.error ? "dpkg-dev not installed" : r.stderr.trim()}): Depends lists libc6, libstdc++6 unversioned`);
@@ -351,7 +370,9 @@ export function buildDeb(opts: BuildOptions = {}): BuildResult {
     const app = path.join(pkgRoot, APP_DIR);
     const debian = path.join(root, "packaging", "debian");
     mkdirSync(app, { recursive: true });
-    for (const f of ["package.json", "package-lock.json", "LICENSE"]) copyFileSync(path.join(root, f), path.join(app, f));
+    for (const f of ["package.json", "package-lock.json", "LICENSE", "binding.gyp"]) copyFileSync(path.join(root, f), path.join(app, f));
+    mkdirSync(path.join(app, "native"));
+    for (const f of readdirSync(path.join(root, "native"))) if (f.endsWith(".c")) copyFileSync(path.join(root, "native", f), path.join(app, "native", f));
     log(`${copyDist(root, app, log)} compiled files from dist/{${SHIPPED_DIST.join(",")}}`);
     installDependencies(app, log);
 
@@ -384,7 +405,11 @@ export function buildDeb(opts: BuildOptions = {}): BuildResult {
     const installedSize = normalize(pkgRoot);
     const control = path.join(pkgRoot, "DEBIAN");
     mkdirSync(control);
-    const shlibs = addonShlibs(staging, path.join(app, "node_modules/raw-socket/build/Release/raw.node"), log);
+    const shlibs = addonShlibs(
+      staging,
+      ADDONS.map((a) => path.join(app, a.file)),
+      log,
+    );
     writeFileSync(path.join(control, "control"), controlText({ version, arch, nodeMajor: major, shlibs, installedSizeKiB: installedSize, maintainer }));
     writeFileSync(path.join(control, "conffiles"), `${CONFFILE}\n`);
     writeFileSync(path.join(control, "md5sums"), md5sums(pkgRoot));

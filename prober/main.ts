@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // lsprobe-prober: GRE-stacked probes down every path of the plugin's path sets, with
 // Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
-import dgram from "node:dgram";
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { isIPv4 } from "node:net";
 import { randomInt } from "node:crypto";
@@ -15,6 +14,7 @@ import { CurrentProber, Prober } from "./prober.js";
 import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
+import { ReplySocket } from "./udprx.js";
 import { receiveBufferCap, udpSocketDrops } from "./sockdrops.js";
 import { retryUntil } from "../shared/retry.js";
 import { listen, metricsRoute } from "../shared/http.js";
@@ -147,18 +147,9 @@ function loadWaiting(load: () => Loaded, configPath: string, log: () => Logger):
 const REPLY_RCVBUF = 8 << 20;
 
 /** A UDP socket bound to the probe port; a new socket each attempt (a failed bind spoils one). */
-function bindUdp(source: string, port: number): Promise<dgram.Socket> {
-  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: REPLY_RCVBUF });
-  return new Promise((resolve, reject) => {
-    udp.once("error", (e) => {
-      udp.close();
-      reject(e);
-    });
-    udp.bind(port, source, () => {
-      udp.removeAllListeners("error");
-      resolve(udp);
-    });
-  });
+/** The reply socket, bound; a bind error (EADDRNOTAVAIL until the address is up) is retried. */
+async function bindReplies(source: string, port: number): Promise<ReplySocket> {
+  return ReplySocket.open(source, port, { recvBufferSize: REPLY_RCVBUF });
 }
 
 function udpBindProblem(e: unknown, cfg: ProberConfig): string {
@@ -216,7 +207,7 @@ async function main(): Promise<number> {
     process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
     return e instanceof RawSocketPermissionError ? 77 : 1;
   }
-  const udp = await retryUntil(() => bindUdp(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
+  const udp = await retryUntil(() => bindReplies(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
   if (stopping) return 0;
   const rcvbuf = receiveBufferCap(REPLY_RCVBUF, udp.getRecvBufferSize(), readText("/proc/sys/net/core/rmem_max"));
   if (rcvbuf)
@@ -287,11 +278,10 @@ async function main(): Promise<number> {
     log.warn("plugin socket lost; probing the last path set", { reason: why });
   });
 
-  // One 'message' event per datagram: node:dgram offers nothing cheaper (libuv reads up to 32
-  // datagrams per wake-up but calls back for each; recvmmsg is not exposed, nor a socket
-  // filter that would drop junk in the kernel). So the handler rejects junk with the least
-  // work (Prober.onReply), and floods are told apart from the prober's own overload (flood.ts).
-  udp.on("message", (msg) => current.prober.onReply(msg));
+  // Replies with the kernel's receive time (prober/udprx.ts: recvmmsg batches, one call from C
+  // per batch). Junk is rejected with the least work (Prober.onReply), and floods are told apart
+  // from the prober's own overload (flood.ts).
+  udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
   udp.on("error", (e) => log.warn("UDP receive error", { error: e.message }));
 
   // The send loop: a timer aimed at the next due probe (1 ms resolution; faster rates send

@@ -409,6 +409,7 @@ export class Prober implements ProberState {
       const e = this.byIndex[this.scheduler.next()]!;
       const seq = e.tracker.send(now);
       const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
+      e.tracker.sentNow(seq, this.io.nowNs());
       this.io.send(pkt, e.firstHop);
       sent++;
     }
@@ -451,7 +452,7 @@ export class Prober implements ProberState {
    * or one the tracker no longer holds), bad_mac (flag M clear, or a wrong MAC), duplicate,
    * expired.
    */
-  onReply(payload: Buffer): void {
+  onReply(payload: Buffer, arrivalNs?: number): void {
     const bad = screenPayload(payload, this.nonce);
     if (bad !== undefined) {
       this.rejectedTotal++;
@@ -477,8 +478,9 @@ export class Prober implements ProberState {
       this.rejected.replay++;
       return;
     }
-    // The arrival time before the MAC, so that its cost stays out of the RTT.
-    const now = this.io.nowNs();
+    // The kernel's receive time when the socket gives it (prober/udprx.ts); else the clock read
+    // here, before the MAC, so that its cost stays out of the RTT.
+    const now = arrivalNs ?? this.io.nowNs();
     if (this.mac && !this.mac.verify(payload)) {
       this.rejectedTotal++;
       this.rejected.bad_mac++;

@@ -105,6 +105,15 @@ export class PathTracker {
     return seq;
   }
 
+  /**
+   * The send time of `seq` (just allocated by send()) moved to `nowNs`: the packet is built
+   * between the two (its MAC costs microseconds), and the RTT starts when it leaves.
+   */
+  sentNow(seq: number, nowNs: number): void {
+    const slot = seq % this.o.window;
+    if (this.seqAt[slot] === seq) this.sentAt[slot] = nowNs;
+  }
+
   /** A reply for `seq` arrived at `nowNs`; its RTT (received or late) lands in lastRtt. */
   receive(seq: number, nowNs: number, onTransition?: (t: Transition) => void): Verdict {
     const slot = seq % this.o.window;

@@ -9,7 +9,10 @@
  * the inner packet back to a UDP socket bound to BIND_ADDR:PORT. Timed with clock_gettime
  * (CLOCK_MONOTONIC) just before sendto(2) and just after the blocking recv(2) of the matching
  * reply returns (1 s timeout). Same packets, same reflector as the prober: only the endpoint
- * differs. Prints one JSON line: {"rttNs":[...], "lost":n}.
+ * differs. The reply's kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME, brought to
+ * CLOCK_MONOTONIC with both clocks read after the recv) gives a second RTT, timed as the prober
+ * times it (prober/udprx.ts): without the wake-up from recv(2). Prints one JSON line:
+ * {"rttNs":[...], "kernelRttNs":[...], "lost":n}.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -58,9 +61,11 @@ int main(int argc, char **argv) {
   if (raw < 0 || udp < 0 || bind(udp, (struct sockaddr *)&b, sizeof b) < 0) { perror("lsp_grertt"); return 1; }
   struct timeval tv = {.tv_sec = 1};
   setsockopt(udp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int on = 1;
+  if (setsockopt(udp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0) { perror("lsp_grertt: SO_TIMESTAMPNS"); return 1; }
   pkt[uoff + 6] = 0;
   pkt[uoff + 7] = 0;
-  int64_t *rtt = calloc((size_t)count, sizeof *rtt);
+  int64_t *rtt = calloc((size_t)count, sizeof *rtt), *krtt = calloc((size_t)count, sizeof *krtt);
   int got = 0, lost = 0;
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
@@ -74,19 +79,35 @@ int main(int argc, char **argv) {
     int64_t t1 = ns();
     if (sendto(raw, pkt, len, 0, (struct sockaddr *)&hop, sizeof hop) < 0) { lost++; continue; }
     for (;;) {
-      ssize_t n = recv(udp, in, sizeof in, 0);
+      union { struct cmsghdr align; char buf[64]; } ctl;
+      struct iovec iov = {.iov_base = in, .iov_len = sizeof in};
+      struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+      ssize_t n = recvmsg(udp, &mh, 0);
       int64_t t2 = ns();
       if (n < 0) { lost++; break; }
+      struct timespec rt;
+      clock_gettime(CLOCK_REALTIME, &rt);
+      int64_t offset = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - ns();
+      int64_t arrival = t2;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec k;
+          memcpy(&k, CMSG_DATA(c), sizeof k);
+          arrival = (int64_t)k.tv_sec * 1000000000 + k.tv_nsec - offset;
+        }
       uint32_t back;
       if (n < 16) continue;
       memcpy(&back, in + 12, 4);
       if (back != seq) continue; /* a stale reply */
+      krtt[got] = arrival - t1;
       rtt[got++] = t2 - t1;
       break;
     }
   }
   printf("{\"rttNs\":[");
   for (int i = 0; i < got; i++) printf(i ? ",%lld" : "%lld", (long long)rtt[i]);
+  printf("],\"kernelRttNs\":[");
+  for (int i = 0; i < got; i++) printf(i ? ",%lld" : "%lld", (long long)krtt[i]);
   printf("],\"lost\":%d}\n", lost);
   return 0;
 }

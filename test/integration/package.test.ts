@@ -128,6 +128,7 @@ test("Debian package: builds, installs, runs confined, purges without a trace", 
       `${app}/dist/prober/rawsock.js`,
       `${app}/dist/shared/config.js`,
       `${app}/node_modules/raw-socket/build/Release/raw.node`,
+      `${app}/build/Release/lsprobe_udprx.node`,
       `${app}/node_modules/prom-client/package.json`,
       `${app}/node_modules/yaml/package.json`,
       `${app}/node_modules/@dagrejs/graphlib/package.json`,
@@ -157,7 +158,10 @@ test("Debian package: builds, installs, runs confined, purges without a trace", 
         (p.startsWith(`${app}/dist/`) && p.endsWith(".ts")) ||
         /\/node_modules\/(typescript|@types|undici-types)(\/|$)/.test(p) ||
         p === `${app}/package-lock.json` ||
-        /\/raw-socket\/build\/(?!Release(\/raw\.node)?$)/.test(p),
+        /\/raw-socket\/build\/(?!Release(\/raw\.node)?$)/.test(p) ||
+        (p.startsWith(`${app}/build/`) && !/^\/usr\/lib\/lsprobe\/build\/Release(\/lsprobe_udprx\.node)?$/.test(p)) ||
+        p.startsWith(`${app}/native`) ||
+        p === `${app}/binding.gyp`,
     );
     assert.deepEqual(unwanted, [], "no tests, benches, source maps, dev dependencies or build leftovers");
   });
@@ -336,10 +340,10 @@ test("npm route: a clean clone of HEAD packs, and the tarball installs working l
   assert.equal(packed, `lsprobe-${VERSION}.tgz`);
 
   const listed = must("tar", ["-tzf", tgz]).stdout.trim().split("\n");
-  for (const p of ["dist/plugin/parser.js", "dist/prober/main.js", "dist/shared/config.js", "dist/buildinfo.json", "LICENSE", "README.md", "package.json", "exabgp.conf.example", "examples/lsprobe.yaml", "packaging/lsprobe.yaml"]) {
+  for (const p of ["dist/plugin/parser.js", "dist/prober/main.js", "dist/shared/config.js", "dist/buildinfo.json", "LICENSE", "README.md", "package.json", "exabgp.conf.example", "examples/lsprobe.yaml", "packaging/lsprobe.yaml", "binding.gyp", "native/udprx.c"]) {
     assert.ok(listed.includes(`package/${p}`), `the tarball has ${p}`);
   }
-  const unwanted = listed.filter((p) => p.endsWith(".map") || p.endsWith(".ts") || /^package\/(dist\/)?(test|bench|packaging\/debian)\//.test(p) || /\/tests\//.test(p) || /^package\/dist\/packaging\//.test(p));
+  const unwanted = listed.filter((p) => p.endsWith(".map") || p.endsWith(".ts") || /^package\/(dist\/)?(test|bench|packaging\/debian)\//.test(p) || /\/tests\//.test(p) || /^package\/dist\/packaging\//.test(p) || /^package\/build\//.test(p));
   assert.deepEqual(unwanted, [], "no tests, benches, sources or source maps");
   assert.match(readFileSync(path.join(REPO_ROOT, "LICENSE"), "utf8"), /^MIT License\n\nCopyright \(c\) 2026 the lsprobe authors$/m);
 
@@ -348,6 +352,8 @@ test("npm route: a clean clone of HEAD packs, and the tarball installs working l
   const installed = path.join(prefix, "lib", "node_modules", "lsprobe");
   assert.ok(existsSync(path.join(installed, "node_modules/raw-socket/build/Release/raw.node")), "npm built raw-socket's addon");
   must(process.execPath, ["-e", 'require("raw-socket")'], { cwd: installed });
+  assert.ok(existsSync(path.join(installed, "build/Release/lsprobe_udprx.node")), "npm built the reply socket addon (native/udprx.c) through the install script");
+  must(process.execPath, ["-e", 'require("./build/Release/lsprobe_udprx.node")'], { cwd: installed });
   assert.ok(!existsSync(path.join(installed, "node_modules/typescript")), "no dev dependencies");
   for (const bin of ["lsprobe-plugin", "lsprobe-prober"]) {
     const exe = path.join(prefix, "bin", bin);

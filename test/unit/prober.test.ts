@@ -334,6 +334,58 @@ test("prober: routed mode stacks only the forward hops", async () => {
   assert.equal(e.template.hopCount, 3);
 });
 
+test("prober: the RTT runs from the clock read just before the send to the reply's arrival stamp", async () => {
+  // Building a packet takes 7 us (its MAC, say) and every clock read advances 1 us: a send time
+  // taken before the packet is built, or an arrival read in the handler instead of the stamp
+  // given, shows in the RTT.
+  let now = 0;
+  const sentAt: number[] = [];
+  const sent: Buffer[] = [];
+  const prober = new Prober(
+    proberConfig(),
+    {
+      send: (pkt) => {
+        sentAt.push(now); // the last clock read before the send
+        sent.push(Buffer.from(pkt));
+      },
+      nowNs: () => (now += 1000),
+      log: createLogger({ name: "t", level: "error", stream: { write: () => true } }),
+    },
+    7,
+  );
+  prober.setPathSet(await nanogPathSet());
+  for (const e of prober.entries()) {
+    const patch = e.template.patch.bind(e.template);
+    e.template.patch = (seq, sentNs) => {
+      now += 7000;
+      return patch(seq, sentNs);
+    };
+  }
+  for (let i = 0; i < 1000 && sent.length < 2; i++) {
+    now += 5e6;
+    prober.tick();
+  }
+  assert.ok(sent.length >= 2);
+  const innermostPayload = (pkt: Buffer): Buffer => {
+    let off = 0;
+    for (;;) {
+      const ip = readIpv4Header(pkt, off);
+      if (ip.protocol !== IPPROTO_GRE) return pkt.subarray(ip.next + UDP_HEADER_LENGTH);
+      off = ip.next + GRE_HEADER_LENGTH;
+    }
+  };
+  const rtts: number[] = [];
+  const orig = [...prober.entries()];
+  for (const e of orig) e.rtt.observe = (v: number) => void rtts.push(v);
+  // With a stamp: exactly stamp - send time.
+  prober.onReply(innermostPayload(sent[0]), sentAt[0] + 250_000);
+  assert.deepEqual(rtts, [250e-6]);
+  // Without one (a socket that cannot stamp): the clock read in the handler, which is later.
+  prober.onReply(innermostPayload(sent[1]));
+  assert.equal(rtts.length, 2);
+  assert.ok(rtts[1] > 0 && rtts[1] * 1e9 === now - sentAt[1], "the handler's own clock read");
+});
+
 test("prober: an inference that takes long runs less often (at most a tenth of the time)", async () => {
   let now = 0;
   let step = 0; // ns the clock advances on every read: the inference's own reads make it "slow"
