@@ -2,8 +2,10 @@
 // best paths (or a covering subset of them), each path with stable ids and the GRE hop list the
 // prober needs. Pure: the caller supplies generation and time.
 import { createHash } from "node:crypto";
-import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet } from "../shared/pathset.js";
-import { PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
+import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet, PathTarget } from "../shared/pathset.js";
+import { parallelGroupId, PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
+import type { TargetRule } from "../shared/config.js";
+import { PerRouter } from "../shared/perrouter.js";
 import { compileGraphSteps, EcmpSource, reverseSpf, type CompiledGraph } from "./ecmp.js";
 import { endpointResolver } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
@@ -28,6 +30,17 @@ export interface PathQuery {
   maxPerPair: number;
   /** Mode `plan`. */
   plan?: PlanQuery;
+  /** plugin.paths.target (default interface) and target-per-router: by the router that decapsulates a layer. */
+  target?: PathTarget;
+  targetPerRouter?: readonly TargetRule[];
+}
+
+/** The target of each router, by name (plugin.paths.target, target-per-router). */
+export type TargetFor = (router: string) => PathTarget;
+
+export function targetChooser(q: Pick<PathQuery, "target" | "targetPerRouter">): TargetFor {
+  const c = new PerRouter<PathTarget, TargetRule>(q.target ?? "interface", q.targetPerRouter ?? [], (r) => r.target);
+  return (router) => c.for(router);
 }
 
 export type PathSetBody = Omit<PathSet, "generation" | "time">;
@@ -54,23 +67,46 @@ export function directedPairs(pairs: ReadonlyArray<readonly [string, string]>, g
 const hopOf = (n: TopoNode): Hop => ({ node: n.id, name: n.name, routerId: n.routerId, addresses: [...n.teRouterIds, ...n.loopbacks.filter((a) => !n.teRouterIds.includes(a))] });
 
 /**
- * Where to send the GRE layer that must enter `to` over a link whose `to`-side interface
- * address is `address`: that address pins the link; unnumbered, the router's TE id or loopback.
+ * The router's own address, for a layer addressed to the router (target `router`, or an
+ * unnumbered link). The rule: its first IPv4 TE router id (BGP-LS node attribute 1028, TLV
+ * 1028; the link attributes' local/remote TE router ids 1030/1031 name the same router and are
+ * merged into it, topology.ts), else its first IPv4 /32 prefix (a loopback or host prefix
+ * advertised by it), else none.
  */
-function greHop(address: string | undefined, from: string, to: TopoNode): GreHop | string {
-  if (address) return { address, source: "interface", node: to.name };
-  if (to.teRouterIds[0]) return { address: to.teRouterIds[0], source: "te-router-id", node: to.name };
-  if (to.loopbacks[0]) return { address: to.loopbacks[0], source: "loopback", node: to.name };
-  return `no IPv4 address for hop ${from}->${to.name}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
+function routerAddress(to: TopoNode): Pick<GreHop, "address" | "source"> | undefined {
+  if (to.teRouterIds[0]) return { address: to.teRouterIds[0], source: "te-router-id" };
+  if (to.loopbacks[0]) return { address: to.loopbacks[0], source: "loopback" };
+  return undefined;
+}
+
+/**
+ * Where to send the layer that must enter `to` over a link whose `to`-side interface address is
+ * `address`. Target `interface`: that address pins the link; unnumbered, the router's own
+ * address. Target `router`: the router's own address always. A string: why there is none.
+ */
+function greHop(address: string | undefined, from: string, to: TopoNode, target: PathTarget): GreHop | string {
+  if (target === "interface" && address) return { address, source: "interface", node: to.name, target: "interface" };
+  const own = routerAddress(to);
+  if (own) return { ...own, node: to.name, target: "router" };
+  return target === "router"
+    ? `no router address for hop ${from}->${to.name}: ${to.name} has target router (plugin.paths.target) and advertises no TE router id or /32 prefix`
+    : `no IPv4 address for hop ${from}->${to.name}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
+}
+
+/** A built path and, per link, whether its layers pin it: the forward layer into `to`, the way back's into `from`. */
+interface Built {
+  path: Path;
+  pinned: boolean[];
 }
 
 /** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
-function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number): Path {
+function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number, targetFor: TargetFor): Built {
   const hops: Hop[] = [hopOf(src)];
   const links: PathLink[] = [];
   const gre: GreHop[] = [];
   const greReverse: Array<GreHop | string> = [];
   const problems: string[] = [];
+  const pinned: boolean[] = [];
   let pending: TopoLink | undefined; // the link into a pseudonode, waiting for the link out of it
   for (const e of edges) {
     const l = cg.links[cg.link[e]];
@@ -101,10 +137,12 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
     pending = undefined;
     links.push(pl);
     hops.push(hopOf(toNode));
-    const g = greHop(pl.remoteAddress, pl.from, toNode);
+    const g = greHop(pl.remoteAddress, pl.from, toNode, targetFor(toNode.name));
     if (typeof g === "string") problems.push(g);
     else gre.push(g);
-    greReverse.unshift(greHop(pl.localAddress, pl.to, fromNode));
+    const back = greHop(pl.localAddress, pl.to, fromNode, targetFor(fromNode.name));
+    greReverse.unshift(back);
+    pinned.push((typeof g !== "string" && g.target === "interface") || (typeof back !== "string" && back.target === "interface"));
   }
   const path: Path = {
     id: stableId("p-", links.map((l) => l.id).join(">")),
@@ -118,8 +156,51 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
     probeable: problems.length === 0,
   };
   if (problems.length) path.unprobeableReason = problems.join("; ");
-  return path;
+  return { path, pinned };
 }
+
+/**
+ * Parallel links under router targets. Equal-cost paths through the same routers differ only in
+ * which of the parallel links between two of them they take. Where the forward layer into `to`
+ * is addressed to the router, the probe may take any of them: that link gets `parallel`, the
+ * ids of those links (over the paths through the same routers). Where no layer pins the link,
+ * either way, the paths that differ only there are the same probe: published once (the first,
+ * in lexicographic order), its id computed over the group. Paths in lexicographic order stay so.
+ */
+function groupParallel(built: Built[]): Path[] {
+  const byRouters = new Map<string, Built[]>();
+  for (const b of built) {
+    const k = b.path.hops.map((h) => h.node).join(">");
+    const l = byRouters.get(k);
+    if (l === undefined) byRouters.set(k, [b]);
+    else l.push(b);
+  }
+  const out: Path[] = [];
+  const seen = new Set<string>();
+  for (const b of built) {
+    const same = byRouters.get(b.path.hops.map((h) => h.node).join(">"))!;
+    const p = b.path;
+    if (same.length === 1) {
+      out.push(p);
+      continue;
+    }
+    const links = p.links.map((l, i): PathLink => {
+      // The forward layer into links[i].to: gre[i] (absent when unprobeable: then the target alone says).
+      const fwd = p.gre[i]?.target ?? (b.pinned[i] ? "interface" : "router");
+      if (fwd !== "router") return l;
+      const ids = [...new Set(same.map((x) => x.path.links[i].id))].sort();
+      return ids.length > 1 ? { ...l, parallel: ids } : l;
+    });
+    const key = links.map((l, i) => (b.pinned[i] || l.parallel === undefined ? l.id : parallelGroupId(l.parallel))).join(">");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...p, links, id: links.some((l) => l.parallel) ? stableId("p-", key) : p.id });
+  }
+  return out;
+}
+
+/** The element a path's link is to the inference and the plan: the link, or its parallel group. */
+export const linkElement = (l: PathLink): string => (l.parallel ? parallelGroupId(l.parallel) : l.id);
 
 export interface BuildMeta {
   peers: string[];
@@ -173,7 +254,11 @@ export class PathComputer {
   /** Every endpoint spec of the query as the last run resolved it (empty before the first run). */
   lastResolution: ReadonlyMap<string, EndpointResolution> = new Map();
 
-  constructor(readonly q: PathQuery) {}
+  private readonly targetFor: TargetFor;
+
+  constructor(readonly q: PathQuery) {
+    this.targetFor = targetChooser(q);
+  }
 
   *steps(topo: Topology, meta: BuildMeta): Steps<PathSetBody> {
     const q = this.q;
@@ -319,10 +404,12 @@ export class PathComputer {
         footprint.linkIds.add(cg.links[cg.link[e]].id);
         footprint.nodeIds.add(cg.ids[cg.head[e]]);
       }
-    const built = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!));
-    const linkSets = built.map((p) => p.links.map((l) => l.id));
+    const each = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!, this.targetFor));
+    const ecmpLinks = new Set(each.flatMap((b) => b.path.links.map((l) => l.id))).size;
+    const built = groupParallel(each);
+    const linkSets = built.map((p) => p.links.map(linkElement));
     const chosen = q.mode === "cover" ? coverPaths(linkSets).sort((a, b) => a - b).map((i) => built[i]) : built;
-    const result: PairResult = { ...base, cost: r.cost, count: r.total, paths: [], truncated: r.truncated, ecmpLinks: new Set(linkSets.flat()).size };
+    const result: PairResult = { ...base, cost: r.cost, count: r.total, paths: [], truncated: r.truncated, ecmpLinks };
     return entry(result, chosen, footprint);
   }
 }
@@ -344,8 +431,8 @@ function choosePlan(all: Path[], pairs: Map<string, PairResult>, o: PlanQuery, k
   const candidates = all.map((p) => {
     const mirror = byHops.get([...p.hops].reverse().map((h) => h.node).join(">"));
     const links = [...p.links, ...(mirror?.links ?? [])];
-    for (const l of links) ends.set(l.id, { id: l.id, from: l.from, to: l.to });
-    return { id: p.id, links: links.map((l) => l.id) };
+    for (const l of links) ends.set(linkElement(l), { id: linkElement(l), from: l.from, to: l.to });
+    return { id: p.id, links: links.map(linkElement) };
   });
   const report = planProbes(candidates, { budgetPps: o.budgetPps, alpha: o.alpha, beta: o.beta, minLinkPps: o.minLinkPps });
   const rate = new Map(report.paths.map((p) => [p.id, p.rate]));

@@ -43,7 +43,14 @@ function lastGeneration(file: string, log: Logger): number {
 function engineOptions(config: LsprobeConfig): Omit<EngineOptions, "generation"> {
   const pc = config.plugin;
   return {
-    query: { pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups), mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair, plan: pc.plan },
+    query: {
+      pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups),
+      mode: pc.paths.mode,
+      maxPerPair: pc.paths.maxPerPair,
+      plan: pc.plan,
+      target: pc.paths.target,
+      targetPerRouter: pc.paths.targetPerRouter,
+    },
     metric: pc.paths.metric,
     debounceMs: pc.debounce,
     staleTimeoutMs: pc.staleTimeout,

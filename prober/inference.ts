@@ -73,10 +73,24 @@
 // router whose paths all cross one of its link groups looks exactly like that group failing: it
 // is not a device candidate, the group is named. Distinct signatures are told apart only by the
 // sparsity assumption; where two equally sparse answers fit equally well, the fit picks one.
+//
+// Parallel links. A probe layer addressed to a router (plugin.paths.target: router) crosses
+// one of the parallel links into it, and nobody knows which: the path set lists them per hop
+// (`parallel`), and an observation gives them as one entry, an array of link ids. The array is
+// one element, named parallelGroupId(members) ("l-a|l-b"): the product model's factor for that
+// hop (the probe crosses exactly one of them, so the members are not each a factor: that would
+// charge the hop's drops to every member and call two links lossy where one is). It is reported
+// once, under that name, with its members in `parallel`, never split between them. The same
+// link crossed pinned by other probes (interface targets) stays an element of its own.
+
+import { parallelGroupId } from "../shared/pathset.js";
 
 export interface PathObservation {
-  /** Directed links the probes cross, out and back. A link repeated in one path counts once. */
-  links: readonly string[];
+  /**
+   * Directed links the probes cross, out and back. A link repeated in one path counts once. An
+   * array: parallel links, one of which the probe crosses (router targets): one element.
+   */
+  links: ReadonlyArray<string | readonly string[]>;
   sent: number;
   /** Probes not back (the caller decides whether late ones count). */
   lost: number;
@@ -95,6 +109,8 @@ export interface LinkEstimate {
   identifiable: boolean;
   /** All the links that cross exactly the same paths, itself included; only when more than one. */
   group?: string[];
+  /** A parallel group (`link` is its parallelGroupId()): the links it stands for, sorted. */
+  parallel?: string[];
   suspect: boolean;
   /** Observed paths (sent > 0) crossing it. */
   paths: number;
@@ -186,11 +202,19 @@ export function inferLinkLoss(
   const lost: number[] = [];
   const pathLinks: string[][] = [];
   const sig = new Map<string, number[]>();
+  /** Parallel groups by element id: their members. */
+  const parallel = new Map<string, string[]>();
+  const element = (l: string | readonly string[]): string => {
+    if (typeof l === "string") return l;
+    const id = parallelGroupId(l);
+    if (id.includes("|") && !parallel.has(id)) parallel.set(id, [...new Set(l)].sort(cmp));
+    return id;
+  };
   obs.forEach((p, i) => {
     checkCount(p.sent, `obs[${i}].sent`);
     checkCount(p.lost, `obs[${i}].lost`);
     if (p.lost > p.sent) throw new RangeError(`inferLinkLoss: obs[${i}].lost (${p.lost}) exceeds obs[${i}].sent (${p.sent})`);
-    const links = [...new Set(p.links)];
+    const links = [...new Set(p.links.map(element))];
     for (const l of links) if (!sig.has(l)) sig.set(l, []);
     if (p.sent === 0 || links.length === 0) return;
     const idx = sent.length;
@@ -394,7 +418,7 @@ export function inferLinkLoss(
   if (linkEnds) {
     const incident = new Map<string, Set<string>>();
     for (const link of groupOf.keys()) {
-      const ends = linkEnds.get(link);
+      const ends = linkEnds.get(link) ?? (parallel.has(link) ? linkEnds.get(parallel.get(link)![0]) : undefined);
       if (!ends) continue;
       for (const n of [ends.from, ends.to]) {
         let s = incident.get(n);
@@ -488,22 +512,26 @@ export function inferLinkLoss(
   for (const link of sig.keys()) {
     const g = groupOf.get(link);
     if (g === undefined) {
-      links.push({ link, loss: NaN, low: 0, high: 1, confidence: 0, identifiable: false, suspect: false, paths: 0 });
+      const par = parallel.get(link);
+      links.push({ link, loss: NaN, low: 0, high: 1, confidence: 0, identifiable: false, suspect: false, paths: 0, ...(par ? { parallel: [...par] } : {}) });
       continue;
     }
     const j = judged[g];
     const { members, paths } = groups[g];
+    const par = parallel.get(link);
     const e: LinkEstimate = {
       link,
       loss: j.loss,
       low: j.low,
       high: j.high,
       confidence: j.sure / members.length,
-      identifiable: members.length === 1,
+      // A parallel group is one element, but which of its links loses nobody can say.
+      identifiable: members.length === 1 && par === undefined,
       suspect: j.suspect,
       paths: paths.length,
     };
     if (members.length > 1) e.group = [...members];
+    if (par) e.parallel = [...par];
     links.push(e);
   }
   links.sort((a, b) => Number(b.suspect) - Number(a.suspect) || byLossDesc(a.loss, b.loss) || cmp(a.link, b.link));

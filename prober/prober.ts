@@ -7,7 +7,7 @@
 // shell's (main.ts): this class gets a send function and a clock.
 import type { Logger } from "../shared/log.js";
 import type { ProberConfig } from "../shared/config.js";
-import type { Path, PathSet } from "../shared/pathset.js";
+import { parallelGroupId, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
 import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError } from "./packet/template.js";
 import { EncapChooser, type Encap } from "./packet/encap.js";
 import { PayloadMac, payloadHasMac, payloadPathIndex, payloadSeq, screenPayload } from "./packet/payload.js";
@@ -28,8 +28,12 @@ export interface Entry extends MetricEntry {
   /** Destination of the outermost layer. */
   firstHop: string;
   window: LossWindow;
-  /** Directed links the probe crosses (both ways in reverse mode), for localization. */
-  links: Array<{ id: string; from: string; to: string }>;
+  /**
+   * Directed links the probe crosses (both ways in reverse mode), for localization. A hop whose
+   * layer goes to the router (target router) over parallel links is one element: `id` is their
+   * parallelGroupId(), `parallel` the links.
+   */
+  links: Array<{ id: string; from: string; to: string; parallel?: string[] }>;
   /** "reverse" or "routed" (reverse falls back to routed when the way back has no address). */
   returns: "reverse" | "routed";
   /** The last RTT_RING RTTs (seconds), for /paths quantiles. */
@@ -64,6 +68,29 @@ export interface LinkState {
   identifiable: boolean;
   /** The links it cannot be told apart from ("from->to"), itself included. */
   group?: string[];
+  /** A parallel group (router targets): `link` is the group's id, these its link ids. */
+  parallel?: string[];
+}
+
+/** A path's link as the inference sees it: itself, or the parallel links its hop may take. */
+const linkElement = (l: PathLink): Entry["links"][number] =>
+  l.parallel ? { id: parallelGroupId(l.parallel), from: l.from, to: l.to, parallel: [...l.parallel] } : { id: l.id, from: l.from, to: l.to };
+
+/**
+ * The path back over the same links: among the paths through the same routers in reverse, the
+ * one whose links mirror this one's (addresses swapped), else the first. (Parallel links pinned
+ * by interface targets give several paths through the same routers.)
+ */
+function mirrorOf(path: Path, mirrors: Map<string, Path[]>): Path | undefined {
+  const list = mirrors.get([...path.hops].reverse().map((h) => h.node).join(">"));
+  if (!list || list.length < 2) return list?.[0];
+  const n = path.links.length;
+  const mirrored = (m: Path): boolean =>
+    m.links.every((l, j) => {
+      const o = path.links[n - 1 - j];
+      return o !== undefined && l.localAddress === o.remoteAddress && l.remoteAddress === o.localAddress;
+    });
+  return list.find(mirrored) ?? list[0];
 }
 
 /** Quantile q of the recorded RTTs (nearest rank); null when none. */
@@ -194,7 +221,11 @@ export class Prober implements ProberState {
       if (this.cfg.router !== null && path.src !== this.cfg.router) continue; // another prober's (or the mirror of ours)
       for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}`, { path, cls });
     }
-    const mirrors = new Map(set.paths.map((p) => [p.hops.map((h) => h.node).join(">"), p]));
+    const mirrors = new Map<string, Path[]>();
+    for (const p of set.paths) {
+      const k = p.hops.map((h) => h.node).join(">");
+      mirrors.set(k, [...(mirrors.get(k) ?? []), p]);
+    }
     for (const [key, e] of this.byKey) {
       if (want.has(key)) continue;
       this.byKey.delete(key);
@@ -315,7 +346,7 @@ export class Prober implements ProberState {
     return Math.max(64, Math.ceil(Math.max(this.cfg.rate, this.rateOf(path)) * (this.cfg.timeout / 1000) * 4) + 16);
   }
 
-  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, mirrors: Map<string, Path>): Entry {
+  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, mirrors: Map<string, Path[]>): Entry {
     const reverse = this.cfg.return === "reverse" && path.greReverse.length === path.gre.length && path.gre.length > 0;
     if (this.cfg.return === "reverse" && !reverse)
       this.io.log.once(`routed-fallback:${path.id}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id });
@@ -336,10 +367,10 @@ export class Prober implements ProberState {
       nonce: this.nonce,
       key: this.mac?.key,
     });
-    const links = path.links.map((l) => ({ id: l.id, from: l.from, to: l.to }));
+    const links = path.links.map(linkElement);
     if (reverse) {
-      const mirror = mirrors.get([...path.hops].reverse().map((h) => h.node).join(">"));
-      if (mirror) links.push(...mirror.links.map((l) => ({ id: l.id, from: l.from, to: l.to })));
+      const mirror = mirrorOf(path, mirrors);
+      if (mirror) links.push(...mirror.links.map(linkElement));
     }
     const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name };
     const slots = this.trackerWindow(path);
@@ -594,11 +625,11 @@ export class Prober implements ProberState {
   }
 
   private infer(): Array<{ link: string; suspect: boolean }> {
-    const obs: Array<{ links: string[]; sent: number; lost: number }> = [];
+    const obs: Array<{ links: Array<string | string[]>; sent: number; lost: number }> = [];
     const ends = new Map<string, LinkEnds>();
     for (const e of this.order) {
       const w = e.window.counts();
-      if (w.done > 0) obs.push({ links: e.links.map((l) => l.id), sent: w.done, lost: w.lost });
+      if (w.done > 0) obs.push({ links: e.links.map((l) => l.parallel ?? l.id), sent: w.done, lost: w.lost });
       for (const l of e.links) ends.set(l.id, { from: l.from, to: l.to });
     }
     const inf = inferLinkLoss(obs, { suspectAbove: this.cfg.lossyAbove }, ends);
@@ -622,6 +653,7 @@ export class Prober implements ProberState {
           const g = ends.get(id);
           return g ? `${g.from}->${g.to}` : id;
         }),
+        ...(est.parallel ? { parallel: est.parallel } : {}),
       };
       this.suspectState.set(est.link, state);
       if ((prev?.suspect ?? false) !== est.suspect) {
@@ -630,7 +662,7 @@ export class Prober implements ProberState {
           link: est.link,
           from: l.from,
           to: l.to,
-          ...(est.suspect ? { loss: Number(est.loss.toFixed(4)), identifiable: est.identifiable, ...(state.group ? { group: state.group.join(",") } : {}) } : {}),
+          ...(est.suspect ? { loss: Number(est.loss.toFixed(4)), identifiable: est.identifiable, ...(state.group ? { group: state.group.join(",") } : {}), ...(state.parallel ? { parallel: state.parallel.join(",") } : {}) } : {}),
         });
       }
     }

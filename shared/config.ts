@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { isAlias, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from "yaml";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
-import type { PathMode } from "./pathset.js";
+import type { PathMode, PathTarget } from "./pathset.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/lsprobe/lsprobe.yaml";
 
@@ -33,6 +33,16 @@ export interface PathsConfig {
   readonly mode: PathMode;
   readonly maxPerPair: number;
   readonly metric: PathMetric;
+  /** Where each probe layer is addressed, for routers no `targetPerRouter` rule names. */
+  readonly target: PathTarget;
+  /** Per-router target: exact names first, then the first matching pattern in file order. */
+  readonly targetPerRouter: readonly TargetRule[];
+}
+
+/** One entry of `plugin.paths.target-per-router`, in file order: a router name, or a pattern with `*`. */
+export interface TargetRule {
+  readonly router: string;
+  readonly target: PathTarget;
 }
 
 /** Mode `plan`: the probe budget and what the plan must achieve. */
@@ -556,34 +566,40 @@ function optionalString(doc: string): Leaf<string | null> {
 const ENCAPS = ["gre", "ipip"] as const satisfies readonly Encap[];
 
 /**
- * A mapping of router name or pattern (`*`: any run of characters) to an encapsulation, kept as
- * a list in file order. (JavaScript puts integer-like keys first in an object; such keys have no
- * `*`, so they are exact names, which are matched before any pattern: the order that matters,
- * among patterns, is the file's.)
+ * A mapping of router name or pattern (`*`: any run of characters) to one of `values`, kept as
+ * a list in file order (shared/perrouter.ts matches it). (JavaScript puts integer-like keys
+ * first in an object; such keys have no `*`, so they are exact names, which are matched before
+ * any pattern: the order that matters, among patterns, is the file's.)
  */
-function encapRules(doc: string): Leaf<readonly EncapRule[]> {
+function routerRules<T extends string, R>(values: readonly T[], doc: string, rule: (router: string, value: T) => R): Leaf<readonly R[]> {
+  const quoted = values.map((x) => JSON.stringify(x));
+  const expected = `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}`;
   return {
     kind: "leaf",
-    type: "mapping of router name or pattern to gre | ipip",
+    type: `mapping of router name or pattern to ${values.join(" | ")}`,
     default: [],
     shownDefault: "{}",
     doc,
     parse(v, report) {
       if (v === null) return [];
       if (typeof v !== "object" || Array.isArray(v)) {
-        report(`expected a mapping of router name or pattern to "gre" or "ipip", got ${show(v)}`);
+        report(`expected a mapping of router name or pattern to ${expected}, got ${show(v)}`);
         return [];
       }
-      const rules: EncapRule[] = [];
-      for (const [router, encap] of Object.entries(v as Record<string, unknown>)) {
+      const rules: R[] = [];
+      for (const [router, value] of Object.entries(v as Record<string, unknown>)) {
         if (router.trim() === "") report(`expected a router name or pattern, got ${show(router)}`, [router]);
-        else if (!ENCAPS.includes(encap as Encap)) report(`expected "gre" or "ipip", got ${show(encap)}`, [router]);
-        else rules.push({ router, encap: encap as Encap });
+        else if (!values.includes(value as T)) report(`expected ${expected}, got ${show(value)}`, [router]);
+        else rules.push(rule(router, value as T));
       }
       return rules;
     },
   };
 }
+
+const encapRules = (doc: string): Leaf<readonly EncapRule[]> => routerRules(ENCAPS, doc, (router, encap) => ({ router, encap }));
+
+const PATH_TARGETS = ["interface", "router"] as const satisfies readonly PathTarget[];
 
 function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
   return {
@@ -645,6 +661,16 @@ const PLUGIN = section<PluginConfig>({
     mode: oneOf(PATH_MODES, "all", "all: every equal-cost path; cover: per pair, the smallest subset that still crosses every link; plan: across all pairs, the paths that cover every link `plan.alpha` times and tell failures apart, within `plan.budget-pps`."),
     maxPerPair: integer(1, 100000, 64, "Cap on equal-cost paths per directed pair; a capped path set is flagged `truncated`."),
     metric: oneOf(PATH_METRICS, "igp", "te: the TE default metric where advertised, else the IGP metric."),
+    target: oneOf(
+      PATH_TARGETS,
+      "interface",
+      "Where each probe layer is sent: interface: the far-end interface address of the link (pins the link; an unnumbered link falls back to the router's address); router: the next router's TE router id (BGP-LS node attribute 1028), else its first /32 prefix (loopback); a router with neither makes the path unprobeable. With router targets parallel links between two routers are not told apart: the path set lists them per hop (`parallel`) and the prober's inference blames them as one group.",
+    ),
+    targetPerRouter: routerRules(
+      PATH_TARGETS,
+      "Per-router override of `target`, by the router that decapsulates the layer, e.g. {r4: router, \"core-*\": router}: a router name, or a pattern where `*` matches any characters; exact names win, then the first matching pattern in file order.",
+      (router, target): TargetRule => ({ router, target }),
+    ),
   }),
   plan: section<PlanConfig>({
     budgetPps: integer(1, 10_000_000, 1000, "Mode plan: probes per second to spread over the chosen paths."),

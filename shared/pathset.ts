@@ -5,12 +5,45 @@
 // parsePathSet(), which rejects a document of another schema or of a newer major version.
 //
 // Compatibility rule: `version` is bumped only for changes an older reader would misread
-// (removed or re-typed fields). Adding an optional field keeps the version.
+// (removed or re-typed fields, or a field whose meaning changes). Adding an optional field
+// keeps the version.
+//
+// Versions:
+//  1  every GRE layer pins the link it enters (the far-end interface address), except on
+//     unnumbered links.
+//  2  `plugin.paths.target: router`: a layer may be addressed to the next router's TE router id
+//     or loopback, so it no longer pins a link: between two routers with parallel links the
+//     probe takes any of them. Each gre/greReverse entry says how it is addressed (`target`,
+//     required), and each link of a path whose layer does not pin it lists the parallel links
+//     the hop may take (`parallel`); such paths are published once, not once per parallel
+//     link. A version 1 reader would take `links` as the links crossed and blame the wrong
+//     one. parsePathSet() reads both: a version 1 document is upgraded in memory (every entry
+//     gets its `target` from its `source`, no link has `parallel`), so a prober keeps working
+//     while the plugin is upgraded before or after it.
 
 export const PATHSET_SCHEMA = "lsprobe/pathset";
-export const PATHSET_VERSION = 1;
+export const PATHSET_VERSION = 2;
+/** The oldest version parsePathSet() still reads (and upgrades). */
+export const PATHSET_MIN_VERSION = 1;
 
 export type PathMode = "all" | "cover" | "plan";
+
+/**
+ * How a probe layer is addressed (`plugin.paths.target`): `interface`, the far-end interface
+ * address of the link, which pins the link; `router`, an address of the router itself (TE
+ * router id or loopback), which the previous router reaches over any of its equal-cost links.
+ */
+export type PathTarget = "interface" | "router";
+
+/**
+ * The id under which links that no probe can tell apart (the `parallel` links of a hop) are one
+ * element: of the inference, the metrics and the plan. Sorted member ids joined by "|"; a lone
+ * link is its own id.
+ */
+export function parallelGroupId(links: readonly string[]): string {
+  const ids = [...new Set(links)].sort();
+  return ids.length === 1 ? ids[0] : ids.join("|");
+}
 
 /** A router on a path. Pseudonodes (IS-IS DIS / OSPF DR) are never hops. */
 export interface Hop {
@@ -38,6 +71,13 @@ export interface PathLink {
   metric: number;
   /** Set when the link crosses a LAN pseudonode: that pseudonode's node id. */
   lan?: string;
+  /**
+   * Version 2: set when the probe layer entering `to` is addressed to the router (target
+   * `router`) and more than one equal-cost link from `from` to `to` exists: the ids of those
+   * links (this one included, sorted), any of which the probe may cross. The path then stands
+   * for all of them (its id is computed over the group, parallelGroupId()).
+   */
+  parallel?: string[];
 }
 
 export interface GreHop {
@@ -47,6 +87,11 @@ export interface GreHop {
   source: "interface" | "te-router-id" | "loopback";
   /** The router that decapsulates this layer. */
   node: string;
+  /**
+   * Version 2: `interface` when the address pins the link into `node`, `router` when it is the
+   * router's own (TE router id or loopback: target `router`, or an unnumbered link).
+   */
+  target: PathTarget;
 }
 
 export interface Path {
@@ -193,8 +238,9 @@ function show(v: unknown): string {
 }
 
 const GRE_SOURCES: readonly string[] = ["interface", "te-router-id", "loopback"];
+const TARGETS: readonly string[] = ["interface", "router"];
 
-function checkPath(c: Checker, v: unknown, at: string): void {
+function checkPath(c: Checker, v: unknown, at: string, version: number): void {
   const p = c.obj(v, at);
   c.str(p.id, `${at}.id`, true);
   c.str(p.src, `${at}.src`);
@@ -216,6 +262,12 @@ function checkPath(c: Checker, v: unknown, at: string): void {
     c.optStr(o.localAddress, `${lat}.localAddress`);
     c.optStr(o.remoteAddress, `${lat}.remoteAddress`);
     c.optStr(o.lan, `${lat}.lan`);
+    if (o.parallel !== undefined) {
+      if (version < 2) c.fail(`${lat}.parallel`, `parallel links need version 2, the document is version ${version}`);
+      const ids = c.arr(o.parallel, `${lat}.parallel`);
+      ids.forEach((id, i) => c.str(id, `${lat}.parallel[${i}]`, true));
+      if (ids.length < 2 || !ids.includes(o.id)) c.fail(`${lat}.parallel`, `expected at least 2 link ids, ${show(o.id)} among them, got ${ids.length}`);
+    }
   });
   for (const key of ["gre", "greReverse"] as const) {
     c.each(p[key], `${at}.${key}`, (g, gat) => {
@@ -223,6 +275,9 @@ function checkPath(c: Checker, v: unknown, at: string): void {
       c.str(o.address, `${gat}.address`, true);
       if (!GRE_SOURCES.includes(o.source as string)) c.fail(`${gat}.source`, `expected one of ${GRE_SOURCES.join(", ")}, got ${show(o.source)}`);
       c.str(o.node, `${gat}.node`);
+      // Version 1 had no target: the source says it (an interface address pins the link).
+      if (version < 2) o.target = o.source === "interface" ? "interface" : "router";
+      else if (!TARGETS.includes(o.target as string)) c.fail(`${gat}.target`, `expected one of ${TARGETS.join(", ")}, got ${show(o.target)}`);
     });
   }
   const probeable = c.bool(p.probeable, `${at}.probeable`);
@@ -260,7 +315,8 @@ function checkPlan(c: Checker, v: unknown, at: string): void {
  * Validate a decoded path-set document: the envelope strictly (schema, version, generation)
  * and every value the prober reads, all of it, before the set may replace the one in force:
  * a `null` link deep inside must be refused here, not crash the prober later. Throws
- * PathSetError naming the key path.
+ * PathSetError naming the key path. A version 1 document is upgraded in place to what
+ * version 2 says of it (each gre/greReverse entry gets its `target`); `version` stays 1.
  */
 export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   const c = new Checker(where);
@@ -268,6 +324,8 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   if (d.schema !== PATHSET_SCHEMA) c.fail("schema", `expected "${PATHSET_SCHEMA}", got ${show(d.schema)}`);
   c.num(d.version, "version", Number.isInteger, "an integer");
   if ((d.version as number) > PATHSET_VERSION) c.fail("version", `version ${d.version} is newer than this reader understands (${PATHSET_VERSION}); upgrade lsprobe`);
+  if ((d.version as number) < PATHSET_MIN_VERSION) c.fail("version", `version ${d.version} is older than this reader understands (${PATHSET_MIN_VERSION} to ${PATHSET_VERSION})`);
+  const version = d.version as number;
   c.num(d.generation, "generation", (n) => Number.isInteger(n) && n >= 0, "a non-negative integer");
   c.str(d.time, "time");
   if (d.mode !== "all" && d.mode !== "cover" && d.mode !== "plan") c.fail("mode", `expected "all", "cover" or "plan", got ${show(d.mode)}`);
@@ -276,7 +334,7 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   c.each(d.pairs, "pairs", (p, at) => checkPair(c, p, at));
   const ids = new Set<string>();
   c.each(d.paths, "paths", (p, at) => {
-    checkPath(c, p, at);
+    checkPath(c, p, at, version);
     const id = (p as { id: string }).id;
     if (ids.has(id)) c.fail(`${at}.id`, `path id ${id} appears twice`);
     ids.add(id);

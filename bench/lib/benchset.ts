@@ -36,7 +36,7 @@ export function benchPathSet(n: number): PathSet {
     cost: 1,
     hops: [hop("A", ADDR_A), hop("B", ADDR_B)],
     links: [{ id: `bench-link-${i}`, from: "A", to: "B", localAddress: ADDR_A, remoteAddress: ADDR_B, metric: 1 }],
-    gre: [{ address: ADDR_B, source: "interface", node: "bench:B" }],
+    gre: [{ address: ADDR_B, source: "interface", node: "bench:B", target: "interface" }],
     greReverse: [],
     probeable: true,
   }));

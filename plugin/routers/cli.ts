@@ -31,7 +31,9 @@ warned about on stderr and as comments in the output. See docs/routers.md.`,
     source: { type: "string", arg: "ADDR", multiple: true, doc: "prober source address, repeatable (default: the configuration's prober.source)" },
   },
   epilog: `The encapsulation is GRE unless the configuration's prober section sets encap (gre|ipip) or
-encap-per-router (router name: gre|ipip). Exit status: 0 printed; 1 the configuration or the
+encap-per-router (router name: gre|ipip). The addresses follow plugin.paths.target: interface
+(default) gives each router its interface addresses on the probed links, router (or
+target-per-router) its TE router id or loopback. Exit status: 0 printed; 1 the configuration or the
 snapshot cannot be read; 2 a bad argument.`,
 };
 
@@ -83,7 +85,16 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   const body = drain(
     buildPathSetSteps(
       topo,
-      { pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups), mode: pc.paths.mode, maxPerPair: pc.paths.maxPerPair, plan: pc.plan },
+      {
+        pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups),
+        mode: pc.paths.mode,
+        maxPerPair: pc.paths.maxPerPair,
+        plan: pc.plan,
+        // plugin.paths.target: with router targets the layers go to router ids or loopbacks,
+        // so those (not every interface) are what each router decapsulates.
+        target: pc.paths.target,
+        targetPerRouter: pc.paths.targetPerRouter,
+      },
       { peers: [], stale: db.countFor(SNAPSHOT_PEER) > 0, prefixes: db.counts().prefixes },
     ),
   );

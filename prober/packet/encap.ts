@@ -38,6 +38,7 @@
 import type { Encap, EncapRule } from "../../shared/config.js";
 import { IPV4_HEADER_LENGTH, IPPROTO_GRE, IPPROTO_IPIP, writeIpv4Header, type Ipv4HeaderFields } from "./ipv4.js";
 import { ETHERTYPE_IPV4, GRE_HEADER_LENGTH, writeGreHeader } from "./gre.js";
+import { PerRouter, routerPatternMatches } from "../../shared/perrouter.js";
 
 export type { Encap, EncapRule };
 
@@ -64,50 +65,19 @@ export function writeEncapLayer(buf: Buffer, off: number, encap: Encap, h: Omit<
   return encap === "ipip" ? next : writeGreHeader(buf, next, ETHERTYPE_IPV4);
 }
 
-/** True when `pattern` (`*`: any run of characters, possibly empty; everything else literal) matches `name`. */
-export function routerPatternMatches(pattern: string, name: string): boolean {
-  const parts = pattern.split("*");
-  if (parts.length === 1) return pattern === name;
-  const first = parts[0];
-  const last = parts[parts.length - 1];
-  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
-  let at = first.length;
-  const end = name.length - last.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const j = name.indexOf(parts[i], at);
-    if (j < 0 || j + parts[i].length > end) return false;
-    at = j + parts[i].length;
-  }
-  return true;
-}
+// The router-name matcher is shared/perrouter.ts's (also used for plugin.paths.target-per-router).
+export { routerPatternMatches };
 
 /**
  * The encapsulation for each router: an exact name among the rules first, else the first rule
- * with a `*` that matches, in the rules' order, else the default. Answers are cached per name.
+ * with a `*` that matches, in the rules' order, else the default (shared/perrouter.ts).
  */
-export class EncapChooser {
-  private readonly exact = new Map<string, Encap>();
-  private readonly patterns: EncapRule[] = [];
-  private readonly cache = new Map<string, Encap>();
-
-  constructor(
-    readonly defaultEncap: Encap,
-    rules: readonly EncapRule[] = [],
-  ) {
-    for (const r of rules) {
-      if (!r.router.includes("*")) {
-        if (!this.exact.has(r.router)) this.exact.set(r.router, r.encap);
-      } else this.patterns.push(r);
-    }
+export class EncapChooser extends PerRouter<Encap, EncapRule> {
+  constructor(defaultEncap: Encap, rules: readonly EncapRule[] = []) {
+    super(defaultEncap, rules, (r) => r.encap);
   }
 
-  /** The encapsulation of router `name`. */
-  for(name: string): Encap {
-    let e = this.cache.get(name);
-    if (e === undefined) {
-      e = this.exact.get(name) ?? this.patterns.find((p) => routerPatternMatches(p.router, name))?.encap ?? this.defaultEncap;
-      if (this.cache.size < 65536) this.cache.set(name, e);
-    }
-    return e;
+  get defaultEncap(): Encap {
+    return this.defaultValue;
   }
 }

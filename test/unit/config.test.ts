@@ -23,7 +23,7 @@ const MINIMAL = `plugin:
 const MINIMAL_PARSED: LsprobeConfig = {
   plugin: {
     endpoints: { pairs: [["r1", "r6"]], groups: [] },
-    paths: { mode: "all", maxPerPair: 64, metric: "igp" },
+    paths: { mode: "all", maxPerPair: 64, metric: "igp", target: "interface", targetPerRouter: [] },
     plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
     output: { file: "/var/lib/lsprobe/paths.json", socket: "/run/lsprobe/paths.sock", socketMode: 0o660 },
     stateFile: "/var/lib/lsprobe/lsdb.json",
@@ -71,6 +71,8 @@ const EVERY_DEFAULT = `plugin:
     mode: all
     max-per-pair: 64
     metric: igp
+    target: interface
+    target-per-router: {}
   plan:
     budget-pps: 1000
     alpha: 2
@@ -129,7 +131,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 43);
+  assert.equal(keys.length, 45);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -144,7 +146,7 @@ test("other values", () => {
   endpoints:
     groups: [[r1, r2, 198.18.0.6/32]]
     pairs:
-  paths: {mode: cover, max-per-pair: 100000, metric: te}
+  paths: {mode: cover, max-per-pair: 100000, metric: te, target: router}
   output:
     file: /srv/paths.json
     socket: ""
@@ -160,7 +162,7 @@ log: {level: debug, format: json}
   assert.deepEqual(config, {
     plugin: {
       endpoints: { pairs: [], groups: [["r1", "r2", "198.18.0.6/32"]] },
-      paths: { mode: "cover", maxPerPair: 100000, metric: "te" },
+      paths: { mode: "cover", maxPerPair: 100000, metric: "te", target: "router", targetPerRouter: [] },
       plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
       output: { file: "/srv/paths.json", socket: null, socketMode: 0o600 },
       stateFile: null,
@@ -455,6 +457,45 @@ invalid["prober.encap-per-router: a bad encap and an empty name"] = {
 invalid["prober.encap-per-router: a router twice"] = {
   yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router:\n    r4: ipip\n    r4: gre\n`,
   error: `lsprobe.yaml:10:5: prober.encap-per-router.r4: duplicate key (each key once per mapping)`,
+};
+
+// plugin.paths.target and target-per-router: the same mapping, and the same matcher, as prober.encap-per-router.
+const PATHS_AT = (body: string): string => `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  paths:\n${body}`;
+const targets: Record<string, { yaml: string; target: string; rules: Array<{ router: string; target: string }> }> = {
+  "absent: interface, no rules": { yaml: PATHS_AT("    mode: all\n"), target: "interface", rules: [] },
+  "router for all": { yaml: PATHS_AT("    target: router\n"), target: "router", rules: [] },
+  "rules in file order, exact names first as JS orders them": {
+    yaml: PATHS_AT('    target: interface\n    target-per-router:\n      "core-*": router\n      r4: router\n      "*": interface\n      7: router\n'),
+    target: "interface",
+    rules: [{ router: "7", target: "router" }, { router: "core-*", target: "router" }, { router: "r4", target: "router" }, { router: "*", target: "interface" }],
+  },
+  "an empty mapping": { yaml: PATHS_AT("    target-per-router:\n"), target: "interface", rules: [] },
+};
+for (const [name, c] of Object.entries(targets)) {
+  test(`plugin.paths.target: ${name}`, () => {
+    const p = parseConfig(c.yaml, "lsprobe.yaml").plugin.paths;
+    assert.equal(p.target, c.target);
+    assert.deepEqual(p.targetPerRouter, c.rules);
+  });
+}
+invalid["plugin.paths.target: not interface or router"] = {
+  yaml: PATHS_AT("    target: loopback\n"),
+  error: `lsprobe.yaml:5:5: plugin.paths.target: expected "interface" or "router", got "loopback"`,
+};
+invalid["plugin.paths.target-per-router: a list"] = {
+  yaml: PATHS_AT("    target-per-router: [r4]\n"),
+  error: `lsprobe.yaml:5:5: plugin.paths.target-per-router: expected a mapping of router name or pattern to "interface" or "router", got a list`,
+};
+invalid["plugin.paths.target-per-router: a bad target and an empty name"] = {
+  yaml: PATHS_AT('    target-per-router:\n      r4: loopback\n      "": router\n'),
+  error: [
+    `lsprobe.yaml:6:11: plugin.paths.target-per-router.r4: expected "interface" or "router", got "loopback"`,
+    `lsprobe.yaml:7:11: plugin.paths.target-per-router.: expected a router name or pattern, got ""`,
+  ].join("\n"),
+};
+invalid["plugin.paths.target-per-router: a router twice"] = {
+  yaml: PATHS_AT("    target-per-router:\n      r4: router\n      r4: interface\n"),
+  error: `lsprobe.yaml:7:7: plugin.paths.target-per-router.r4: duplicate key (each key once per mapping)`,
 };
 
 for (const [name, c] of Object.entries(invalid)) {

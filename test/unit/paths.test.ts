@@ -23,9 +23,9 @@ test("paths: GRE hop is the far-end interface address, else TE router id, else l
   const p = set.paths.find((x) => x.src === "a")!;
   assert.equal(p.probeable, true);
   assert.deepEqual(p.gre, [
-    { address: "198.19.0.2", source: "te-router-id", node: "b" },
-    { address: "198.19.0.3", source: "loopback", node: "c" },
-    { address: "198.18.0.5", source: "interface", node: "d" },
+    { address: "198.19.0.2", source: "te-router-id", node: "b", target: "router" },
+    { address: "198.19.0.3", source: "loopback", node: "c", target: "router" },
+    { address: "198.18.0.5", source: "interface", node: "d", target: "interface" },
   ]);
   // d->c pins with c's address on c-d, c->b with b's TE id, but a has no address: no pinned way back.
   assert.deepEqual(p.greReverse, []);
@@ -54,12 +54,25 @@ test("paths: a pseudonode is crossed but is not a hop; its two halves are one LA
 });
 
 test("paths: ids are stable across recomputation and differ for parallel links", () => {
-  const mk = () => graphFromEdges(["a", "b"], [{ src: "a", dst: "b", metric: 1 }, { src: "a", dst: "b", metric: 1 }]);
+  const mk = () =>
+    graphFromEdges(["a", "b"], [
+      { src: "a", dst: "b", metric: 1, localAddress: "198.18.0.0", remoteAddress: "198.18.0.1" },
+      { src: "a", dst: "b", metric: 1, localAddress: "198.18.0.2", remoteAddress: "198.18.0.3" },
+    ]);
   const s1 = build(mk(), [["a", "b"]]);
   const s2 = build(mk(), [["a", "b"]]);
   assert.deepEqual(s1.paths.map((p) => p.id), s2.paths.map((p) => p.id));
   assert.equal(new Set(s1.paths.map((p) => p.id)).size, 2);
   assert.equal(pathsDigest(s1), pathsDigest(s2));
+});
+
+test("paths: unnumbered parallel links cannot be pinned (the layer goes to the router): one path naming both", () => {
+  const topo = graphFromEdges([node("a", { teRouterIds: ["198.19.0.1"] }), node("b", { teRouterIds: ["198.19.0.2"] })], [{ src: "a", dst: "b", metric: 1 }, { src: "a", dst: "b", metric: 1 }]);
+  const set = build(topo, [["a", "b"]]);
+  assert.equal(set.paths.length, 1);
+  assert.deepEqual(set.paths[0].links[0].parallel, ["a>b#0", "a>b#1"]);
+  assert.deepEqual(set.paths[0].gre, [{ address: "198.19.0.2", source: "te-router-id", node: "b", target: "router" }]);
+  assert.equal(set.pairs[0].count, 2);
 });
 
 test("paths: the cap truncates and says so", () => {

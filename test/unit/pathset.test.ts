@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { Engine } from "../../plugin/engine.js";
 import { directedPairs } from "../../plugin/paths.js";
 import { createLogger } from "../../shared/log.js";
-import { parsePathSet, PathSetError, type PathSet } from "../../shared/pathset.js";
+import { readFileSync } from "node:fs";
+import { parsePathSet, PathSetError, PATHSET_VERSION, type PathSet } from "../../shared/pathset.js";
 import { PathSource } from "../../prober/pathsource.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
@@ -50,7 +51,7 @@ test("parsePathSet: a malformed value anywhere is refused with its key path", as
     ["a pair count that is a string", (d) => (d.pairs[0].count = "4"), /pairs\[0\]\.count: expected a count, got "4"/],
     ["a null plan link", (d) => d.plan.unidentifiable[0] && (d.plan.unidentifiable[0].links[0] = null), /plan\.unidentifiable\[0\]\.links\[0\]: expected an object, got null/],
     ["paths not an array", (d) => (d.paths = {}), /paths: expected an array, got an object/],
-    ["a newer version", (d) => (d.version = 99), /version: version 99 is newer than this reader understands \(1\); upgrade lsprobe/],
+    ["a newer version", (d) => (d.version = 99), /version: version 99 is newer than this reader understands \(2\); upgrade lsprobe/],
   ];
   for (const [what, mutate, message] of cases) {
     const d = JSON.parse(JSON.stringify(good)) as Doc;
@@ -72,4 +73,65 @@ test("PathSource: an invalid document never replaces the set in force", async ()
   assert.equal(src.current!.generation, good.generation);
   assert.equal(invalid.length, 1);
   assert.match(invalid[0], /paths\[0\]\.links\[0\]: expected an object, got null/);
+});
+
+// ---- versions: the plugin writes version 2; the prober still reads version 1 (an upgrade in
+// either order). test/fixtures/pathset/nanog6-v1.json is a version 1 document of r1 <-> r6.
+
+const V1_FILE = new URL("../../../test/fixtures/pathset/nanog6-v1.json", import.meta.url);
+
+test("parsePathSet: the plugin writes version 2, every layer with its target", async () => {
+  const set = await nanog();
+  assert.equal(set.version, PATHSET_VERSION);
+  assert.equal(PATHSET_VERSION, 2);
+  for (const p of set.paths) for (const g of [...p.gre, ...p.greReverse]) assert.equal(g.target, "interface");
+});
+
+test("parsePathSet: a version 1 document is read, each layer's target taken from its source", async () => {
+  const v1 = JSON.parse(readFileSync(V1_FILE, "utf8")) as Doc;
+  assert.equal(v1.version, 1);
+  assert.ok(v1.paths.every((p: Doc) => p.gre.every((g: Doc) => !("target" in g))), "the fixture has no target: as version 1 wrote it");
+  const set = parsePathSet(v1, "paths.json");
+  assert.equal(set.version, 1);
+  assert.equal(set.paths.length, 8);
+  // Same paths, same ids and addresses as version 2 writes today in interface mode.
+  const v2 = await nanog();
+  assert.deepEqual(set.paths.map((p) => p.id), v2.paths.map((p) => p.id));
+  assert.deepEqual(set.paths.map((p) => p.gre), v2.paths.map((p) => p.gre));
+  // An unnumbered hop in version 1 (source te-router-id or loopback) is a router target.
+  const un = JSON.parse(readFileSync(V1_FILE, "utf8")) as Doc;
+  un.paths[0].gre[1] = { address: "198.19.0.4", source: "te-router-id", node: "r4" };
+  un.paths[0].greReverse[0] = { address: "198.19.0.6", source: "loopback", node: "r6" };
+  const up = parsePathSet(un);
+  assert.equal(up.paths[0].gre[1].target, "router");
+  assert.equal(up.paths[0].greReverse[0].target, "router");
+  // The prober's path source takes it like any other.
+  const src = new PathSource({ socket: null, file: null });
+  assert.equal(src.offer(JSON.parse(readFileSync(V1_FILE, "utf8")), "file"), true);
+  assert.equal(src.current!.paths[0].gre[0].target, "interface");
+});
+
+test("parsePathSet: version 2's own rules (target, parallel), and versions out of range", async () => {
+  const good = await nanog();
+  const v1 = JSON.parse(readFileSync(V1_FILE, "utf8")) as Doc;
+  const cases: Array<[string, Doc, (d: Doc) => void, RegExp]> = [
+    ["a v2 layer without target", good, (d) => delete d.paths[0].gre[0].target, /paths\[0\]\.gre\[0\]\.target: expected one of interface, router, got undefined/],
+    ["a v2 way back with another target", good, (d) => (d.paths[1].greReverse[2].target = "loopback"), /paths\[1\]\.greReverse\[2\]\.target: expected one of interface, router, got "loopback"/],
+    ["parallel of one link", good, (d) => (d.paths[0].links[0].parallel = [d.paths[0].links[0].id]), /paths\[0\]\.links\[0\]\.parallel: expected at least 2 link ids, "l-\w+" among them, got 1/],
+    ["parallel without the link itself", good, (d) => (d.paths[0].links[0].parallel = ["l-a", "l-b"]), /paths\[0\]\.links\[0\]\.parallel: expected at least 2 link ids/],
+    ["parallel not a list", good, (d) => (d.paths[0].links[0].parallel = "l-a"), /paths\[0\]\.links\[0\]\.parallel: expected an array, got "l-a"/],
+    ["parallel ids not strings", good, (d) => (d.paths[0].links[0].parallel = [d.paths[0].links[0].id, 7]), /paths\[0\]\.links\[0\]\.parallel\[1\]: expected a non-empty string, got 7/],
+    ["parallel in a version 1 document", v1, (d) => (d.paths[0].links[0].parallel = [d.paths[0].links[0].id, "l-x"]), /paths\[0\]\.links\[0\]\.parallel: parallel links need version 2, the document is version 1/],
+    ["version 0", good, (d) => (d.version = 0), /version: version 0 is older than this reader understands \(1 to 2\)/],
+    ["version 3", good, (d) => (d.version = 3), /version: version 3 is newer than this reader understands \(2\); upgrade lsprobe/],
+  ];
+  for (const [what, base, mutate, message] of cases) {
+    const d = JSON.parse(JSON.stringify(base)) as Doc;
+    mutate(d);
+    assert.throws(() => parsePathSet(d, "paths.json"), (e: unknown) => e instanceof PathSetError && message.test((e as Error).message), what);
+  }
+  // A well-formed parallel group passes.
+  const d = JSON.parse(JSON.stringify(good)) as Doc;
+  d.paths[0].links[0].parallel = [d.paths[0].links[0].id, "l-other"];
+  assert.deepEqual(parsePathSet(d).paths[0].links[0].parallel, [good.paths[0].links[0].id, "l-other"]);
 });

@@ -269,3 +269,41 @@ test("routers: the encapsulation follows prober.encap and prober.encap-per-route
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// plugin.paths.target: router: the layers go to each router's TE router id (the NANOG 6 LSDB's
+// 198.19.0.N), so that is all each router decapsulates; snapshots <vendor>-router.txt.
+const ROUTER_TARGET = CONFIG.replace("  state-file: @SNAPSHOT@\n", "  paths:\n    target: router\n  state-file: @SNAPSHOT@\n");
+
+for (const vendor of VENDORS.keys()) {
+  test(`routers, target router: ${vendor} output matches test/fixtures/routers/${vendor}-router.txt: each router's TE router id, no interface`, () => {
+    const w = workdir(ROUTER_TARGET);
+    const r = run(["--vendor", vendor, "--config", w.config, ...SOURCES.flatMap((s) => ["--source", s])]);
+    assert.equal(r.code, 0, r.err);
+    const file = path.join(FIXTURES, `${vendor}-router.txt`);
+    if (UPDATE || !existsSync(file)) writeFileSync(file, r.out);
+    assert.equal(r.out, readFileSync(file, "utf8"));
+    assert.notEqual(r.out, readFileSync(path.join(FIXTURES, `${vendor}.txt`), "utf8"));
+    const sections = r.out.split(/^.*==== /m).slice(1);
+    assert.equal(sections.length, 6);
+    for (const s of sections) {
+      const router = s.split(":")[0];
+      assert.match(s, /^r\d: 1 target\(s\)/, router);
+      const own = `198.19.0.${router.slice(1)}`;
+      const named = new Set([...s.matchAll(IPV4)].map((m) => m[0].replace(/\/32$/, "")));
+      assert.deepEqual([...named].sort(), [own, ...SOURCES].sort(), `${vendor} ${router}`);
+    }
+  });
+}
+
+test("routers: target-per-router {r4: router}: r4 decapsulates its router id, the others their interface addresses", () => {
+  const w = workdir(CONFIG.replace("  state-file: @SNAPSHOT@\n", "  paths:\n    target-per-router:\n      r4: router\n  state-file: @SNAPSHOT@\n"));
+  const r = run(["--vendor", "linux", "--config", w.config]);
+  assert.equal(r.code, 0, r.err);
+  const section = (router: string): string => r.out.split(/^# ==== /m).find((s) => s.startsWith(`${router}:`))!;
+  assert.match(section("r4"), /set targets \{ type ipv4_addr; elements = \{ 198\.19\.0\.4 \} \}/);
+  for (const other of ["r1", "r2", "r3", "r5", "r6"]) {
+    const s = section(other);
+    assert.doesNotMatch(s, /198\.19\./, other);
+    assert.match(s, /elements = \{ 198\.18\./, other);
+  }
+});
