@@ -4,14 +4,16 @@ import { Engine } from "../../plugin/engine.js";
 import { directedPairs } from "../../plugin/paths.js";
 import { createLogger } from "../../shared/log.js";
 import type { PathSet } from "../../shared/pathset.js";
+import type { PathQuery } from "../../plugin/paths.js";
 import { ExabgpLines } from "../util/exabgp-lines.js";
 import type { nanogLab } from "./netns.js";
 import { lsTopologyFromLab } from "./topology-file.js";
 
-export async function labPathSet(topo: ReturnType<typeof nanogLab>, pairs: Array<[string, string]> = [["r1", "r6"]]): Promise<PathSet> {
+/** `query`: more of the plugin's path query, e.g. `{ target: "router" }` (plugin.paths.target). */
+export async function labPathSet(topo: ReturnType<typeof nanogLab>, pairs: Array<[string, string]> = [["r1", "r6"]], query: Partial<PathQuery> = {}): Promise<PathSet> {
   let set: PathSet | undefined;
   const engine = new Engine(
-    { query: { pairs: directedPairs(pairs), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { query: { pairs: directedPairs(pairs), mode: "all", maxPerPair: 64, ...query }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
     { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date() },
   );
   let n = 0;
