@@ -366,3 +366,27 @@ test("plugin process: outputs under /proc (mkdir -p never returns there in node)
   p.proc.stdin.end();
   assert.equal(await p.exited, 0);
 });
+
+test("plugin process: plugin.paths.target router writes version 2 with every layer to a TE router id; a reload to interface moves them back", async (t) => {
+  const ws = workspace("  paths:\n    target: router\n");
+  const p = startPlugin(ws.config);
+  t.after(() => {
+    p.proc.kill("SIGKILL");
+    ws.cleanup();
+  });
+  p.proc.stdin.write(nanogLines().fullTable().join("\n") + "\n");
+  const set = await until("path-set file", () => readSet(ws.file));
+  assert.equal(set.version, 2);
+  const out = set.paths.filter((x) => x.src === "r1");
+  assert.equal(out.length, 4);
+  for (const x of out) for (const g of [...x.gre, ...x.greReverse]) assert.deepEqual([g.target, g.source, g.address.startsWith("198.19.")], ["router", "te-router-id", true], JSON.stringify(g));
+  // The same file with target interface, and SIGHUP: a new generation, interface addresses again.
+  writeFileSync(ws.config, readFileSync(ws.config, "utf8").replace("    target: router\n", "    target: interface\n"));
+  p.proc.kill("SIGHUP");
+  const again = await until("generation 2", () => {
+    const s = readSet(ws.file);
+    return s && s.generation === 2 ? s : undefined;
+  });
+  for (const x of again.paths) for (const g of x.gre) assert.equal(g.target, "interface");
+  assert.deepEqual(again.paths.map((x) => x.id).sort(), set.paths.map((x) => x.id).sort(), "no parallel links in NANOG 6: the same paths, addressed otherwise");
+});
