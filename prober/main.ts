@@ -19,11 +19,12 @@ import { receiveBufferCap, udpSocketDrops } from "./sockdrops.js";
 import { retryUntil } from "../shared/retry.js";
 import { listen, metricsRoute } from "../shared/http.js";
 import { versionLine } from "../shared/buildinfo.js";
+import { traceCommand, traceRoute } from "./trace-shell.js";
 import { Counter, Gauge } from "prom-client";
 
 const CLI: CliSpec = {
   program: "lsprobe-prober",
-  synopsis: "[--config FILE] [--check-config [--as-user USER]]",
+  synopsis: "[--config FILE] [--check-config [--as-user USER]]\n       lsprobe-prober trace PATH [--url URL]   (a pinned trace from a running prober; trace --help)",
   summary: `Sends GRE-stacked UDP probes down every path of the lsprobe plugin's path sets (one GRE layer
 per hop, so each probe is pinned to its path), receives them back, and exposes per-path RTT,
 loss, up/down and suspect links on http://LISTEN/metrics for Prometheus (also /healthz, /paths).
@@ -161,6 +162,7 @@ function udpBindProblem(e: unknown, cfg: ProberConfig): string {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === "trace") return traceCommand(process.argv.slice(3));
   const cli = parseCommandLine(CLI, process.argv.slice(2));
   if (cli.kind === "exit") return cli.code;
   const configPath = cli.values.config as string;
@@ -290,6 +292,7 @@ async function main(): Promise<number> {
   let lastTick = Date.now();
   const loop = (): void => {
     current.prober.tick();
+    current.prober.traceTick();
     lastTick = Date.now();
     const waitMs = Math.min(100, Math.max(1, Math.floor(current.prober.untilNextNs() / 1e6)));
     timer = setTimeout(loop, waitMs);
@@ -298,6 +301,7 @@ async function main(): Promise<number> {
 
   server.setRoutes([
     metricsRoute(metrics.registry),
+    traceRoute(() => current.prober),
     {
       path: "/healthz",
       help: "200 ok while probing a path set, else 503 and why",
@@ -309,7 +313,7 @@ async function main(): Promise<number> {
     },
     {
       path: "/paths",
-      help: "JSON: each path's rate, state, last RTT, loss and counters; the ranked suspect links",
+      help: "JSON: each path's rate, state, last RTT, loss and counters, its last pinned trace; the ranked suspect links; the routers' decapsulation",
       handler: () => ({
         type: "application/json",
         body:
@@ -318,6 +322,7 @@ async function main(): Promise<number> {
             schedule: current.prober.schedule,
             paths: current.prober.describe(),
             suspects: current.prober.rankedSuspects(),
+            routers: current.prober.routerDecap(),
           }) + "\n",
       }),
     },

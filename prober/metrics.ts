@@ -10,6 +10,7 @@ import type { PathTracker } from "./tracker.js";
 import { RTT_BUCKETS, type RttHistogram } from "./rtthist.js";
 import type { ProbePlan } from "../shared/pathset.js";
 import { registerStandardMetrics } from "../shared/metrics.js";
+import type { TraceResult } from "./trace.js";
 
 export { rttBuckets } from "./rtthist.js";
 
@@ -61,6 +62,12 @@ export interface ProberState {
   suspects(): Iterable<LinkView>;
   /** The probe plan of the path set in force (plugin mode `plan`), if any. */
   plan(): ProbePlan | undefined;
+  /** The last pinned trace of each probed path (trace.ts). */
+  traces?(): Iterable<TraceResult>;
+  /** Every router on a probed path: false when judged not decapsulating (trace.ts judgeDecap). */
+  routerDecap?(): Iterable<{ router: string; ok: boolean }>;
+  /** Traces started, by trigger (down, suspect, demand). */
+  tracesStarted?(): Record<string, number>;
 }
 
 /** A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric interface). */
@@ -268,6 +275,59 @@ export class ProberMetrics {
       },
     });
     perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));
+    // Pinned traces (trace.ts): the last trace of each path, per hop; the routers judged from them.
+    const TRACE_LABELS = ["path", "class", "hops"] as const;
+    const HOP_LABELS = [...TRACE_LABELS, "hop", "from", "to"] as const;
+    const perTrace = (name: string, help: string, read: (t: TraceResult) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: TRACE_LABELS,
+        registers: r,
+        collect() {
+          this.reset();
+          for (const t of state.traces?.() ?? []) this.set({ path: t.path, class: t.class, hops: t.hops }, read(t));
+        },
+      });
+    };
+    const perHop = (name: string, help: string, read: (h: TraceResult["perHop"][number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: HOP_LABELS,
+        registers: r,
+        collect() {
+          this.reset();
+          for (const t of state.traces?.() ?? [])
+            for (const h of t.perHop) this.set({ path: t.path, class: t.class, hops: t.hops, hop: String(h.k), from: h.from, to: h.to }, read(h));
+        },
+      });
+    };
+    perHop("lsprobe_trace_hop_loss_ratio", "Last pinned trace of the path: share of the probes sent out to this hop (over its first `hop` links, and back the same way) that did not come back.", (h) => h.lossRatio ?? NaN);
+    perHop("lsprobe_trace_hop_rtt_seconds", "Last pinned trace of the path: median RTT of the probes out to this hop and back (NaN: none came back).", (h) => h.rttP50Seconds ?? NaN);
+    perTrace("lsprobe_trace_first_failing_hop", "Last pinned trace of the path: the first hop whose probes stop or lose significantly more than the hops before it (its link: from hops[k-1] to hops[k]); 0 when every hop answers.", (t) => t.firstLoss ?? 0);
+    perTrace("lsprobe_trace_timestamp_seconds", "Last pinned trace of the path: when it finished (Unix time).", (t) => Date.parse(t.finishedAt) / 1000);
+    new Counter({
+      name: "lsprobe_traces_total",
+      help: "Pinned traces started, by trigger: down (the path went down), suspect (it crosses a link that became suspect), demand (GET /trace).",
+      labelNames: ["trigger"],
+      registers: r,
+      collect() {
+        this.reset();
+        const by = state.tracesStarted?.();
+        if (by) for (const trigger of ["down", "suspect", "demand"]) this.inc({ trigger }, by[trigger] ?? 0);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_router_decap_ok",
+      help: "0 when the router is judged not decapsulating the probes' tunnel layers (every trace that reaches it stops right before it, from at least two directions, while other paths work: a configuration problem; its links raise no link alert), else 1. Every router on a probed path.",
+      labelNames: ["router"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const d of state.routerDecap?.() ?? []) this.set({ router: d.router }, d.ok ? 1 : 0);
+      },
+    });
     // process_*, nodejs_* (lint-clean: promtool check metrics) and lsprobe_build_info.
     registerStandardMetrics(this.registry);
   }

@@ -17,6 +17,7 @@ import { LossWindow } from "./losswindow.js";
 import { inferLinkLoss, type LinkEnds } from "./inference.js";
 import { RttHistogram } from "./rtthist.js";
 import { FloodDetector } from "./flood.js";
+import { TRACE_DEFAULTS, Tracer, isTracePayload, judgeDecap, traceHops, truncatedStack, type RouterDecap, type TraceRequestState, type TraceResult, type TraceTrigger } from "./trace.js";
 import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
 
 export interface Entry extends MetricEntry {
@@ -161,6 +162,7 @@ export class Prober implements ProberState {
     this.scheduler = new Scheduler({ maxPps: cfg.maxPps, maxBacklogS: 0.01 });
     if (key) this.mac = new PayloadMac(key);
     this.encaps = new EncapChooser(cfg.encap ?? "gre", cfg.encapPerRouter ?? []);
+    this.tracer = this.makeTracer();
   }
 
   /** prober.encap and prober.encap-per-router: each layer's encapsulation, by the router that strips it. */
@@ -318,7 +320,7 @@ export class Prober implements ProberState {
     } else if (limit !== Infinity) limit = limit * 1.05 >= Math.min(this.cfg.maxPps, this.scheduler.demand) ? Infinity : limit * 1.05;
     if (limit === this.sendLimit) return;
     this.sendLimit = limit;
-    this.scheduler.setMaxPps(Math.min(this.cfg.maxPps, limit), now);
+    this.applySendCap(now);
   }
 
   /** The reasons of rejections so far, most frequent first ("bad_mac:512,other_run:3"), for the flood log. */
@@ -451,7 +453,8 @@ export class Prober implements ProberState {
 
   /** Nanoseconds until the next probe is due. */
   untilNextNs(): number {
-    return this.scheduler.untilNextNs(this.io.nowNs());
+    const now = this.io.nowNs();
+    return Math.min(this.scheduler.untilNextNs(now), this.tracer.untilNextNs(now));
   }
 
   /** The aggregate: probes per second over all entries, whether max-pps (or the prober's own
@@ -484,6 +487,7 @@ export class Prober implements ProberState {
    * expired.
    */
   onReply(payload: Buffer, arrivalNs?: number): void {
+    if (isTracePayload(payload)) return this.countTraceReply(this.tracer.onReply(payload, arrivalNs ?? this.io.nowNs()));
     const bad = screenPayload(payload, this.nonce);
     if (bad !== undefined) {
       this.rejectedTotal++;
@@ -558,6 +562,7 @@ export class Prober implements ProberState {
     if (e.up === false) return;
     e.up = false;
     this.io.log.warn("path down", { path: e.path.id, hops: e.labels.hops, class: e.className, ...(wasHeld ? { heldForFlood: true } : {}) });
+    this.requestTrace(e, "down");
   }
 
   /**
@@ -618,6 +623,7 @@ export class Prober implements ProberState {
     }
     const t0 = this.io.nowNs();
     const changed = this.infer();
+    this.afterInference(changed);
     // roll() comes once a second: skip as many as keep the inference under a tenth of the time.
     this.rollsToSkip = Math.ceil((10 * (this.io.nowNs() - t0)) / 1e9) - 1;
     this.inferences++;
@@ -699,7 +705,177 @@ export class Prober implements ProberState {
       lost: e.tracker.counters.lost - e.unknown,
       unknown: e.unknown,
       inFlight: e.tracker.inFlight,
+      ...(this.tracer.lastOf(e.key) ? { trace: this.tracer.lastOf(e.key) } : {}),
     }));
+  }
+
+  // ---- pinned traces (trace.ts) ----
+
+  private readonly tracer: Tracer;
+  /** The trace pace the scheduler's cap was last lowered by. */
+  private traceCapApplied = 0;
+  private decapState = new Map<string, RouterDecap>();
+
+  private makeTracer(): Tracer {
+    return new Tracer(
+      {
+        probesPerHop: TRACE_DEFAULTS.probesPerHop,
+        // Half of max-pps at most, so that regular probes keep at least the other half.
+        pps: Math.min(TRACE_DEFAULTS.pps, this.cfg.maxPps / 2),
+        waitNs: this.cfg.timeout * 2e6,
+        maxRunning: TRACE_DEFAULTS.maxRunning,
+        maxQueued: TRACE_DEFAULTS.maxQueued,
+        autoCooldownNs: TRACE_DEFAULTS.autoCooldownS * 1e9,
+        lossyAbove: this.cfg.lossyAbove,
+      },
+      this.nonce,
+      this.mac,
+    );
+  }
+
+  /**
+   * The scheduler's cap: max-pps (or the prober's own lower limit while replies are dropped),
+   * less what running traces take, so that probes and traces together stay within max-pps
+   * (traces take at most half of it).
+   */
+  private applySendCap(now: number): void {
+    const cap = Math.min(this.cfg.maxPps, this.sendLimit);
+    this.traceCapApplied = this.tracer.pps;
+    this.scheduler.setMaxPps(Math.max(cap - this.traceCapApplied, cap / 2), now);
+  }
+
+  private countTraceReply(v: "accepted" | RejectReason): void {
+    if (v === "accepted") this.acceptedTotal++;
+    else {
+      this.rejectedTotal++;
+      this.rejected[v]++;
+    }
+  }
+
+  /** Ask for a trace of entry `e` (trace.ts Tracer.request: one a path, a budget, a cooldown for automatic ones). */
+  requestTrace(e: Entry, trigger: TraceTrigger): { state: TraceRequestState; id?: number } {
+    const now = this.io.nowNs();
+    const r = this.tracer.request(
+      e.key,
+      () => ({
+        key: e.key,
+        path: e.path.id,
+        class: e.className,
+        hops: String(e.labels.hops),
+        returns: e.returns,
+        hopInfo: traceHops(e.path),
+        template: (k, pathIndex) => this.traceTemplate(e, k, pathIndex),
+      }),
+      trigger,
+      now,
+    );
+    if (r.state === "started" || r.state === "queued") this.io.log.info("trace started", { path: e.path.id, hops: e.labels.hops, class: e.className, trigger, id: r.id, queued: r.state === "queued" });
+    if (this.tracer.pps !== this.traceCapApplied) this.applySendCap(now);
+    return r;
+  }
+
+  /** The entry of a path id or its hops ("r1>r2>r4>r6"), in `className` (default: the first class). */
+  entryFor(path: string, className?: string): Entry | undefined {
+    return this.order.find((e) => (e.path.id === path || e.labels.hops === path) && (className === undefined || e.className === className));
+  }
+
+  /** The probe of hop k of a trace of `e`: its truncated stack, built as the entry's own (trace.ts truncatedStack). */
+  private traceTemplate(e: Entry, k: number, pathIndex: number): ProbeTemplate {
+    const layers = truncatedStack(e.path, k, e.returns);
+    const dscp = this.cfg.classes.find((c) => c.name === e.className)?.dscp ?? 0;
+    return new ProbeTemplate({
+      src: this.cfg.source,
+      hops: layers.map((g) => g.address),
+      encaps: this.encapsOf(e.path, layers),
+      dstPort: this.cfg.port,
+      srcPortBase: this.cfg.srcPort,
+      srcPortRange: this.cfg.srcPortRange,
+      ttl: this.cfg.ttl,
+      dscp,
+      size: this.cfg.size,
+      mtu: this.cfg.mtu,
+      pathIndex,
+      nonce: this.nonce,
+      key: this.mac?.key,
+    });
+  }
+
+  /** Sends the trace probes due now and reports the traces that finished: beside tick(), from the same loop. */
+  traceTick(): number {
+    const now = this.io.nowNs();
+    const before = this.tracer.sent;
+    const done = this.tracer.tick(now, (pkt, dst) => this.io.send(pkt, dst));
+    for (const r of done) this.logTrace(r);
+    if (done.length > 0) this.judgeRouters();
+    if (this.tracer.pps !== this.traceCapApplied) this.applySendCap(now);
+    return this.tracer.sent - before;
+  }
+
+  private logTrace(r: TraceResult): void {
+    const fields = {
+      path: r.path,
+      hops: r.hops,
+      class: r.class,
+      trigger: r.trigger,
+      perHop: r.perHop.map((h) => `${h.k}:${h.from}->${h.to}:${h.received}/${h.sent}`).join(","),
+      ...(r.failing ? { failingHop: r.failing.k, from: r.failing.from, to: r.failing.to } : {}),
+    };
+    if (r.failing) this.io.log.warn(r.summary, fields);
+    else this.io.log.info(r.summary, fields);
+  }
+
+  /** After each inference: trace the paths across links that just became suspect; forget gone paths' traces; judge the routers. */
+  private afterInference(changed: ReadonlyArray<{ link: string; suspect: boolean }>): void {
+    for (const c of changed) {
+      if (!c.suspect) continue;
+      for (const e of this.order) if (e.links.some((l) => l.id === c.link)) this.requestTrace(e, "suspect");
+    }
+    this.tracer.retain((key) => this.byKey.has(key));
+    this.judgeRouters();
+  }
+
+  /** Which routers decapsulate (trace.ts judgeDecap), from every entry's state and last trace; changes logged. */
+  private judgeRouters(): void {
+    const judged = judgeDecap(
+      this.order.map((e) => ({
+        hops: e.path.hops.map((h) => h.name),
+        addresses: e.path.gre.map((g) => g.address),
+        up: e.held ? null : e.up,
+        trace: this.tracer.lastOf(e.key)?.perHop,
+      })),
+    );
+    for (const r of judged) {
+      const was = this.decapState.get(r.router)?.ok ?? true;
+      if (was && !r.ok)
+        this.io.log.error("router does not decapsulate: a configuration problem, not a link failure (every trace that reaches it stops right before it, from every direction, and other paths work); its links raise no link alert", {
+          router: r.router,
+          addresses: r.failingAddresses.join(","),
+          from: r.from.join(","),
+          fix: "configure decapsulation of the probes' tunnel layers on it, from the prober's address (lsprobe-plugin routers --vendor VENDOR --router NAME; docs/routers.md)",
+        });
+      else if (!was && r.ok) this.io.log.info("router decapsulates again", { router: r.router });
+    }
+    this.decapState = new Map(judged.map((r) => [r.router, r]));
+  }
+
+  /** Every router on a probed path: decapsulating (ok) or not, for /paths and lsprobe_router_decap_ok. */
+  routerDecap(): RouterDecap[] {
+    return [...this.decapState.values()];
+  }
+
+  /** The last trace of each probed (path, class). */
+  traces(): TraceResult[] {
+    return this.order.flatMap((e) => this.tracer.lastOf(e.key) ?? []);
+  }
+
+  /** The finished trace `id` (one of the last 64), for /trace. */
+  traceResult(id: number): TraceResult | undefined {
+    return this.tracer.result(id);
+  }
+
+  /** Traces started, by trigger. */
+  tracesStarted(): Record<TraceTrigger, number> {
+    return { ...this.tracer.started };
   }
 }
 
@@ -735,5 +911,14 @@ export class CurrentProber implements ProberState {
   }
   suspects(): ReturnType<ProberState["suspects"]> {
     return this.prober.suspects();
+  }
+  traces(): TraceResult[] {
+    return this.prober.traces();
+  }
+  routerDecap(): RouterDecap[] {
+    return this.prober.routerDecap();
+  }
+  tracesStarted(): Record<TraceTrigger, number> {
+    return this.prober.tracesStarted();
   }
 }

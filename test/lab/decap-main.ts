@@ -19,6 +19,9 @@
 //           or "clear\n" (all) removes it. Answers "ok" on stdout. This kernel has no netem
 //           and no tc drop actions, so the lab's gray failures and delays live here: they hit
 //           the probes (GRE, IP-in-IP) and nothing else.
+//           "decap off\n" / "decap on\n": stop (or resume) decapsulating: every tunnel packet
+//           for the router is then dropped and counted ("decap-off"), as by a router without
+//           decapsulation configured. Answers "ok".
 //   SIGTERM, SIGINT: print the counters on stderr (one JSON line) and exit 0
 // Per packet, this file and decap.ts allocate nothing (one reused slot, a cache of destination
 // strings, a pre-bound send callback, counters in a typed array); raw-socket itself still makes a
@@ -85,10 +88,16 @@ function onSent(err?: RawSocketError): void {
 // Faults by outer destination (uint32): the link direction the packet arrived over.
 const faults = new Map<number, { loss: number; delayMs: number }>();
 let faultDropped = 0;
+let decapOff = false;
+let decapOffDropped = 0;
 let delayed = 0;
 
 function onPacket(buf: Buffer): void {
   received++;
+  if (decapOff) {
+    decapOffDropped++;
+    return;
+  }
   const code = decapInto(buf, slot);
   if (code !== 0) {
     dropCodes[code]++;
@@ -126,6 +135,7 @@ function counters(): Counters {
   for (let i = 1; i < DROP_REASONS.length; i++) if (dropCodes[i] > 0) dropped[DROP_REASONS[i]] = dropCodes[i];
   for (const [code, n] of sendErrors) dropped[code.startsWith("recv-") ? code : `send-${code}`] = n;
   if (faultDropped > 0) dropped.fault = faultDropped;
+  if (decapOffDropped > 0) dropped["decap-off"] = decapOffDropped;
   return { decap: name, received, forwarded, dropped, delayed };
 }
 
@@ -153,6 +163,9 @@ rl.on("line", (line) => {
   if (words[0] === "counters") process.stdout.write(`${JSON.stringify(counters())}\n`);
   else if (words[0] === "clear") {
     faults.clear();
+    process.stdout.write("ok\n");
+  } else if (words[0] === "decap" && (words[1] === "on" || words[1] === "off")) {
+    decapOff = words[1] === "off";
     process.stdout.write("ok\n");
   } else if (words[0] === "fault" && words.length === 4) {
     const [addr, loss, delayMs] = [ipv4ToU32(words[1]), Number(words[2]), Number(words[3])];

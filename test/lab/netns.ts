@@ -566,6 +566,17 @@ export class Lab {
     }
   }
 
+  /**
+   * Router `router`'s decapsulator stops (false) or resumes (true) decapsulating: what reaches
+   * it encapsulated is dropped, as by a router without decapsulation configured (userspace only).
+   */
+  setDecap(router: string, on: boolean): void {
+    if (this.decapMode !== "userspace") throw new Error("lab: turning decapsulation off needs the userspace decapsulator");
+    const helper = this.helpers.get(router);
+    if (!helper) throw new TypeError(`lab: ${router} is not a router with a decapsulator`);
+    helper.child.stdin!.write(`decap ${on ? "on" : "off"}\n`);
+  }
+
   /** Remove every data-plane fault. */
   clearFaults(): void {
     for (const h of this.helpers.values()) h.child.stdin!.write("clear\n");

@@ -99,7 +99,7 @@ test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_P
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 9 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 12 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 13 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
@@ -114,7 +114,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
@@ -126,6 +126,9 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   }
   const link = alerts.find((r) => r.alert === "LsprobeLinkSuspect")!;
   assert.match(link.annotations.summary, /Link \{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
+  // A router the traces find not decapsulating raises no alert for its links (at either end).
+  assert.match(link.expr, /unless on \(job, instance, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
+  assert.match(link.expr, /unless on \(job, instance, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
 
   const firing = new Map<string, number>();
   const silent = new Map<string, number>();
