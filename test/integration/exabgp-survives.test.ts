@@ -1,6 +1,7 @@
 // The plugin never takes ExaBGP down. Debian's ExaBGP 4.2.21 respawns a dead API process 5
 // times, then exits with every BGP session it holds ("Too many death for lsprobe (5)
-// terminating program"). Two ExaBGPs run side by side for 2 minutes, each with the plugin (as
+// terminating program"); 5.0.13 does the same. Two ExaBGPs of each version (Debian's 4.2.21,
+// and 5.0.13 from ../shared/tools) run side by side for 2 minutes, each with the plugin (as
 // an unprivileged user, as under Debian's exabgp.service) fed by a BGP-LS speaker, and a second,
 // plain IPv4 unicast neighbor whose session must never drop:
 //   A. the plugin's output directory cannot be created by its user;
@@ -14,18 +15,18 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findExabgp, startExabgp, type ExabgpHandle } from "../lab/exabgp.js";
+import { exabgpPrograms, startExabgp, type ExabgpHandle, type ExabgpProgram } from "../lab/exabgp.js";
 import { BgpLsSpeaker } from "../lab/speaker/speaker.js";
 import { loadEdgeListFile } from "../lab/speaker/topology.js";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
-import { sharedPath } from "../util/shared.js";
+import { SHARED_DIR, sharedPath } from "../util/shared.js";
 
 const PARSER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../plugin/parser.js");
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 const NOBODY = 65534;
-const exabgp = findExabgp();
+const programs = exabgpPrograms(SHARED_DIR);
 const skip =
-  exabgp === undefined ? "exabgp is not installed (Debian package `exabgp`)" : process.getuid?.() !== 0 ? "needs root (the plugin runs as nobody)" : SETPRIV === undefined ? "setpriv (util-linux) missing" : false;
+  programs.length === 0 ? "exabgp is not installed (Debian package `exabgp`)" : process.getuid?.() !== 0 ? "needs root (the plugin runs as nobody)" : SETPRIV === undefined ? "setpriv (util-linux) missing" : false;
 /** As the issue has it: ExaBGP still running, the bystander session still up, after 2 minutes. */
 const HOLD_MS = 120_000;
 
@@ -66,8 +67,8 @@ interface Rig {
 }
 
 /** ExaBGP with the plugin (as nobody) on a BGP-LS speaker with NANOG 6, and a plain IPv4 neighbor. */
-async function rig(name: string, configText: (out: string) => string, prepare: (dir: string, out: string) => void): Promise<Rig> {
-  const dir = mkdtempSync(path.join(tmpdir(), `lsprobe-survive-${name}-`));
+async function rig(name: string, exabgp: ExabgpProgram, configText: (out: string) => string, prepare: (dir: string, out: string) => void): Promise<Rig> {
+  const dir = mkdtempSync(path.join(tmpdir(), `lsprobe-survive-${name}-${exabgp.version}-`));
   chmodSync(dir, 0o755); // root's, 0755: nobody can enter it but create nothing in it
   const out = path.join(dir, "out");
   prepare(dir, out);
@@ -83,6 +84,8 @@ async function rig(name: string, configText: (out: string) => string, prepare: (
     peerPort: bgplsPort,
     plainPeers: [{ address: "127.0.0.2", port: plainPort }],
     processCommand: [SETPRIV!, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, PARSER, "--config", config],
+    exabgpPath: exabgp.path,
+    exabgpVersion: exabgp.version,
   });
   await Promise.all([bgpls.established(30_000), bystander.established(30_000)]);
   bgpls.announceTopology(loadEdgeListFile(sharedPath("topologies/nanog6.json")));
@@ -118,20 +121,29 @@ function assertSurvived(r: Rig, what: string): void {
   assert.equal(r.bystander.stats().sessionsEstablished, 1, `${what}: one bystander session, never re-established`);
 }
 
-test("ExaBGP 4.2 survives an unwritable output directory and an invalid config for 2 minutes; fixing them produces the path file without a restart", { skip, timeout: 300_000 }, async (t) => {
+const versions = programs.map((p) => p.version).join(" and ");
+test(`ExaBGP ${versions} survive an unwritable output directory and an invalid config for 2 minutes; fixing them produces the path file without a restart`, { skip, timeout: 300_000 }, async (t) => {
   const rigs: Rig[] = [];
   t.after(async () => {
     for (const r of rigs) await r.stop();
   });
-  // A: nobody cannot create <dir>/out (root's 0755 parent).
-  const a = await rig("dir", (out) => `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n${outputConfig(out)}`, () => {});
-  rigs.push(a);
-  // B: a writable output directory, and a config that is not valid.
-  const b = await rig("config", (out) => `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  debounce: soon\n${outputConfig(out)}`, (_dir, out) => {
-    mkdirSync(out);
-    chownSync(out, NOBODY, NOBODY);
-  });
-  rigs.push(b);
+  for (const exabgp of programs) {
+    // A: nobody cannot create <dir>/out (root's 0755 parent).
+    const a = await rig("dir", exabgp, (out) => `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n${outputConfig(out)}`, () => {});
+    rigs.push(a);
+    // B: a writable output directory, and a config that is not valid.
+    const b = await rig("config", exabgp, (out) => `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  debounce: soon\n${outputConfig(out)}`, (_dir, out) => {
+      mkdirSync(out);
+      chownSync(out, NOBODY, NOBODY);
+    });
+    rigs.push(b);
+  }
+  await Promise.all(programs.map((exabgp, i) => scenario(exabgp, rigs[2 * i], rigs[2 * i + 1])));
+});
+
+/** The two rigs of one ExaBGP version, from the fixes' logs to the path files. */
+async function scenario(exabgp: ExabgpProgram, a: Rig, b: Rig): Promise<void> {
+  const v = `ExaBGP ${exabgp.version}`;
 
   // The fix is logged (ExaBGP passes its process's stderr through to its own log).
   await until("A's fix in the log", () => (/permission denied as user nobody.*fix: install -d -o nobody/.test(a.ex.logs()) ? true : undefined), 30_000, a.ex.logs);
@@ -140,13 +152,13 @@ test("ExaBGP 4.2 survives an unwritable output directory and an invalid config f
   assert.match(b.ex.logs(), /plugin\.debounce: expected a duration/);
 
   await sleep(HOLD_MS);
-  assertSurvived(a, "unwritable directory");
-  assertSurvived(b, "invalid config");
+  assertSurvived(a, `${v}, unwritable directory`);
+  assertSurvived(b, `${v}, invalid config`);
   assert.equal(readPaths(a.out), undefined);
   assert.equal(readPaths(b.out), undefined);
   const pidA = pluginPid(a.config);
   const pidB = pluginPid(b.config);
-  assert.ok(pidA && pidB, "both plugins are running");
+  assert.ok(pidA && pidB, `${v}: both plugins are running`);
 
   // A: make the directory as the log said; the plugin's retry (30 s at most apart) writes the file.
   mkdirSync(a.out);
@@ -156,7 +168,7 @@ test("ExaBGP 4.2 survives an unwritable output directory and an invalid config f
   writeFileSync(b.config, `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n${outputConfig(b.out)}`);
   process.kill(pidB!, "SIGHUP");
 
-  for (const [r, what] of [[a, "A"], [b, "B"]] as const) {
+  for (const [r, what] of [[a, `${v} A`], [b, `${v} B`]] as const) {
     const set = await until(`${what}'s path file`, () => readPaths(r.out), 45_000, r.ex.logs);
     // From the LSDB kept all along: the speaker announced NANOG 6 once, before the fix.
     assert.deepEqual(
@@ -167,7 +179,7 @@ test("ExaBGP 4.2 survives an unwritable output directory and an invalid config f
     assert.ok(existsSync(path.join(r.out, "paths.sock")), `${what}: the socket listens too`);
     assertSurvived(r, `${what} after the fix`);
   }
-  assert.equal(pluginPid(a.config), pidA, "the same plugin process, never restarted");
-  assert.equal(pluginPid(b.config), pidB, "the same plugin process, never restarted");
+  assert.equal(pluginPid(a.config), pidA, `${v}: the same plugin process, never restarted`);
+  assert.equal(pluginPid(b.config), pidB, `${v}: the same plugin process, never restarted`);
   assert.match(a.ex.logs(), /file: written again/);
-});
+}

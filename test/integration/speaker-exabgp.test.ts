@@ -1,4 +1,5 @@
-// The lab's BGP-LS speaker against the real ExaBGP (Debian 4.2.x), over 127.0.0.1 only.
+// The lab's BGP-LS speaker against the real ExaBGP, over 127.0.0.1 only: Debian's 4.2.21 and
+// 5.0.13 (../shared/tools/exabgp5), each read in its own JSON dialect (DIFFERENCES.md §3).
 //
 // ExaBGP dials the speaker, feeds every API line to test/fixtures/recorder.mjs, which appends it
 // to a file; the test reads that file. It checks that the NANOG 6-router topology arrives as 6
@@ -11,17 +12,17 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { findExabgp, startExabgp, type ExabgpHandle } from "../lab/exabgp.js";
+import { exabgpPrograms, startExabgp, type ExabgpHandle, type ExabgpProgram } from "../lab/exabgp.js";
 import { BgpLsSpeaker } from "../lab/speaker/speaker.js";
-import { sharedPath } from "../util/shared.js";
+import { SHARED_DIR, sharedPath } from "../util/shared.js";
 import { loadEdgeListFile, type LsTopology } from "../lab/speaker/topology.js";
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/integration
 const RECORDER = resolve(here, "../../../test/fixtures/recorder.mjs");
 const NANOG6 = sharedPath("topologies/nanog6.json");
-const exabgp = findExabgp();
+const programs = exabgpPrograms(SHARED_DIR);
 const skip =
-  exabgp === undefined
+  programs.length === 0
     ? "exabgp is not installed (Debian package `exabgp`; looked in /usr/sbin, /usr/bin and PATH)"
     : !existsSync(NANOG6)
       ? `reference topology missing: ${NANOG6}`
@@ -87,6 +88,16 @@ function withdrawn(s: Seen, from = 0): Nlri[] {
   return out;
 }
 
+/** Node descriptors: an object in 4.2, a list of one-key objects in 5.0. */
+const descriptors = (d: Json): Json => (Array.isArray(d) ? Object.assign({}, ...d) : d);
+/** A link's interface or neighbor addresses: one-key objects in 4.2, lists in 5.0. */
+function linkAddresses(nlri: Json, kind: "interface" | "neighbor"): string[] {
+  const five = nlri[`${kind}-addresses`];
+  if (five !== undefined) return five;
+  const four = nlri[`${kind}-address`];
+  return four === undefined ? [] : [four[`${kind}-address`]];
+}
+
 const isEor = (v: Json) => v?.neighbor?.message?.eor?.afi === "bgp-ls";
 const isState = (v: Json, state: string) => v?.type === "state" && v?.neighbor?.state === state;
 const byType = (list: Nlri[], type: string) => list.filter((n) => n.nlri["ls-nlri-type"] === type);
@@ -122,10 +133,10 @@ function checkTable(topo: LsTopology, list: Nlri[], metricOf: (from: string, to:
   assert.equal(prefixes.length, topo.prefixes.length, "bgpls-prefix-v4 count");
 
   for (const r of topo.routers) {
-    const n = nodes.find((x) => x.nlri["node-descriptors"]["router-id"] === r.systemId);
+    const n = nodes.find((x) => descriptors(x.nlri["node-descriptors"])["router-id"] === r.systemId);
     assert.ok(n, `node ${r.name}`);
     assert.equal(n.nlri["protocol-id"], 2);
-    assert.equal(n.nlri["node-descriptors"]["autonomous-system"], 65001);
+    assert.equal(descriptors(n.nlri["node-descriptors"])["autonomous-system"], 65001);
     assert.equal(n.nexthop, "198.18.255.1");
     assert.equal(n.attr["bgp-ls"]["node-name"], r.name);
     assert.deepEqual(n.attr["bgp-ls"]["local-te-router-ids"], [r.routerId]);
@@ -134,19 +145,19 @@ function checkTable(topo: LsTopology, list: Nlri[], metricOf: (from: string, to:
   for (const l of expectedLinks) {
     const j = links.find(
       (x) =>
-        x.nlri["local-node-descriptors"]["router-id"] === sys.get(l.from) &&
-        x.nlri["remote-node-descriptors"]["router-id"] === sys.get(l.to),
+        descriptors(x.nlri["local-node-descriptors"])["router-id"] === sys.get(l.from) &&
+        descriptors(x.nlri["remote-node-descriptors"])["router-id"] === sys.get(l.to),
     );
     assert.ok(j, `link ${l.from}->${l.to}`);
-    assert.deepEqual(j.nlri["interface-address"], { "interface-address": l.localAddress });
-    assert.deepEqual(j.nlri["neighbor-address"], { "neighbor-address": l.remoteAddress });
+    assert.deepEqual(linkAddresses(j.nlri, "interface"), [l.localAddress]);
+    assert.deepEqual(linkAddresses(j.nlri, "neighbor"), [l.remoteAddress]);
     assert.equal(j.attr["bgp-ls"]["igp-metric"], metricOf(l.from, l.to), `igp-metric ${l.from}->${l.to}`);
     assert.equal(j.attr["bgp-ls"]["remote-te-router-id"], topo.routers.find((r) => r.name === l.to)!.routerId);
   }
   for (const p of topo.prefixes) {
     const j = prefixes.find((x) => x.nlri["ip-reach-prefix"] === p.prefix);
     assert.ok(j, `prefix ${p.prefix}`);
-    assert.equal(j.nlri["node-descriptors"]["router-id"], sys.get(p.router));
+    assert.equal(descriptors(j.nlri["node-descriptors"])["router-id"], sys.get(p.router));
     assert.equal(j.attr["bgp-ls"]["prefix-metric"], p.metric);
   }
 }
@@ -155,7 +166,10 @@ function checkTable(topo: LsTopology, list: Nlri[], metricOf: (from: string, to:
 // The test
 // ------------------------------------------------------------------------------------------------
 
-test("BGP-LS speaker -> real ExaBGP -> API JSON: announce, withdraw, metric change, Cease, reconnect", { skip, timeout: 120_000 }, async (t) => {
+for (const exabgp of programs.length > 0 ? programs : [undefined])
+  test(`BGP-LS speaker -> real ExaBGP ${exabgp ? `${exabgp.version} ` : ""}-> API JSON: announce, withdraw, metric change, Cease, reconnect`, { skip, timeout: 120_000 }, (t) => run(t, exabgp!));
+
+async function run(t: { after(f: () => Promise<void>): void; diagnostic(m: string): void }, exabgp: ExabgpProgram): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "lsprobe-speaker-it-"));
   const api = join(dir, "api.ndjson");
   const debug = process.env.LSPROBE_LAB_DEBUG ? (m: string) => process.stderr.write(`speaker: ${m}\n`) : undefined;
@@ -169,7 +183,7 @@ test("BGP-LS speaker -> real ExaBGP -> API JSON: announce, withdraw, metric chan
 
   try {
     const port = await sp.listen(0, "127.0.0.1");
-    ex = await startExabgp({ peerPort: port, processCommand: [process.execPath, RECORDER, api] });
+    ex = await startExabgp({ peerPort: port, processCommand: [process.execPath, RECORDER, api], exabgpPath: exabgp.path, exabgpVersion: exabgp.version });
     await sp.established(30_000);
     const topo = loadEdgeListFile(NANOG6);
 
@@ -189,7 +203,7 @@ test("BGP-LS speaker -> real ExaBGP -> API JSON: announce, withdraw, metric chan
     sp.withdrawLink(topo, "r2", "r4");
     const wd = await waitFor(api, (s2) => { const w = withdrawn(s2, eor1); return w.length >= 2 && w; }, "the r2-r4 withdrawals");
     assert.equal(wd.length, 2);
-    const pairs = wd.map((w) => [w.nlri["ls-nlri-type"], w.nlri["local-node-descriptors"]["router-id"], w.nlri["remote-node-descriptors"]["router-id"]]);
+    const pairs = wd.map((w) => [w.nlri["ls-nlri-type"], descriptors(w.nlri["local-node-descriptors"])["router-id"], descriptors(w.nlri["remote-node-descriptors"])["router-id"]]);
     assert.deepEqual(pairs.sort(), [
       ["bgpls-link", "198000000002", "198000000004"],
       ["bgpls-link", "198000000004", "198000000002"],
@@ -226,4 +240,4 @@ test("BGP-LS speaker -> real ExaBGP -> API JSON: announce, withdraw, metric chan
     t.diagnostic(`api lines (last 40, cut at 400 characters):\n${read(api).lines.slice(-40).map((l) => l.slice(0, 400)).join("\n")}`);
     throw err;
   }
-});
+}

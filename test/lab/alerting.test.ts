@@ -12,9 +12,9 @@ import { createInterface } from "node:readline";
 import { parse, stringify } from "yaml";
 import { LabStack } from "./stack.js";
 import { nanogLab } from "./netns.js";
-import { findExabgp } from "./exabgp.js";
+import { exabgpPrograms, findExabgp } from "./exabgp.js";
 import { grafanaExpressions } from "../util/grafana.js";
-import { REPO_ROOT } from "../util/shared.js";
+import { REPO_ROOT, SHARED_DIR } from "../util/shared.js";
 
 const missing = ["/usr/bin/prometheus", "/usr/bin/prometheus-alertmanager"].filter((p) => !existsSync(p));
 const skip =
@@ -49,60 +49,63 @@ function testAlertmanagerConfig(dir: string, webhook: string): string {
   return file;
 }
 
-test("alerting: gray failure -> LsprobeLinkSuspect delivered naming r2 and r4; repair -> resolved; Grafana queries return series", { skip, timeout: 300_000 }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alerting-"));
-  chmodSync(dir, 0o755);
-  const logs: string[] = [];
-  const stack = await LabStack.start(nanogLab(), {
-    onLog: (l) => logs.push(l),
-    alerting: {
-      ruleFiles: ["lsprobe-recording.rules.yml", "lsprobe-alerts.rules.yml"].map((f) => path.join(REPO_ROOT, "monitoring/prometheus", f)),
-      alertmanagerConfig: testAlertmanagerConfig(dir, "http://127.0.0.1:9095/alerts"),
-    },
-  });
-  t.after(async () => {
-    await stack.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  assert.ok(stack.prometheusUrl, "Prometheus runs");
+for (const exabgp of exabgpPrograms(SHARED_DIR)) {
+  test(`alerting (ExaBGP ${exabgp.version}): gray failure -> LsprobeLinkSuspect delivered naming r2 and r4; repair -> resolved; Grafana queries return series`, { skip, timeout: 300_000 }, async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alerting-"));
+    chmodSync(dir, 0o755);
+    const logs: string[] = [];
+    const stack = await LabStack.start(nanogLab(), {
+      exabgp,
+      onLog: (l) => logs.push(l),
+      alerting: {
+        ruleFiles: ["lsprobe-recording.rules.yml", "lsprobe-alerts.rules.yml"].map((f) => path.join(REPO_ROOT, "monitoring/prometheus", f)),
+        alertmanagerConfig: testAlertmanagerConfig(dir, "http://127.0.0.1:9095/alerts"),
+      },
+    });
+    t.after(async () => {
+      await stack.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    assert.ok(stack.prometheusUrl, "Prometheus runs");
 
-  // The webhook receiver: in h1 (Alertmanager's namespace), one JSON line per alert it is sent.
-  const receiver = `require('http').createServer((q,s)=>{let b='';q.on('data',d=>b+=d);q.on('end',()=>{for(const a of JSON.parse(b).alerts)process.stdout.write(JSON.stringify(a)+'\\n');s.end('ok')})}).listen(9095,'127.0.0.1')`;
-  const hook = stack.lab.spawnIn(stack.host.name, [process.execPath, "-e", receiver], { stdio: ["ignore", "pipe", "inherit"] });
-  const delivered: WebhookAlert[] = [];
-  createInterface({ input: hook.stdout! }).on("line", (l) => delivered.push(JSON.parse(l) as WebhookAlert));
+    // The webhook receiver: in h1 (Alertmanager's namespace), one JSON line per alert it is sent.
+    const receiver = `require('http').createServer((q,s)=>{let b='';q.on('data',d=>b+=d);q.on('end',()=>{for(const a of JSON.parse(b).alerts)process.stdout.write(JSON.stringify(a)+'\\n');s.end('ok')})}).listen(9095,'127.0.0.1')`;
+    const hook = stack.lab.spawnIn(stack.host.name, [process.execPath, "-e", receiver], { stdio: ["ignore", "pipe", "inherit"] });
+    const delivered: WebhookAlert[] = [];
+    createInterface({ input: hook.stdout! }).on("line", (l) => delivered.push(JSON.parse(l) as WebhookAlert));
 
-  const linkAlert = (status: string): WebhookAlert | undefined =>
-    delivered.find((a) => a.labels.alertname === "LsprobeLinkSuspect" && a.status === status && [a.labels.from, a.labels.to].sort().join() === "r2,r4");
-  const wait = async (what: string, ok: () => unknown, ms: number): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${JSON.stringify(delivered)}\n${logs.slice(-30).join("\n")}`);
-      await new Promise((r) => setTimeout(r, 500));
+    const linkAlert = (status: string): WebhookAlert | undefined =>
+      delivered.find((a) => a.labels.alertname === "LsprobeLinkSuspect" && a.status === status && [a.labels.from, a.labels.to].sort().join() === "r2,r4");
+    const wait = async (what: string, ok: () => unknown, ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${JSON.stringify(delivered)}\n${logs.slice(-30).join("\n")}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+
+    stack.gray("r2", "r4", 0.2);
+    await wait("LsprobeLinkSuspect firing for r2-r4 at the webhook", () => linkAlert("firing"), 120_000);
+    const fired = linkAlert("firing")!;
+    assert.match(fired.annotations.summary, /^Link (r2 -> r4|r4 -> r2) is suspected/);
+    assert.equal(fired.labels.severity, "critical");
+    assert.ok(!delivered.some((a) => a.labels.alertname === "LsprobeLinkSuspect" && ![a.labels.from, a.labels.to].includes("r4")), "no other link blamed");
+
+    // Every Grafana query is valid PromQL against this Prometheus, and returns series.
+    const query = async (expr: string): Promise<{ status: string; data?: { result: unknown[] }; error?: string }> => {
+      const js = `fetch('http://127.0.0.1:9090/api/v1/query?query='+encodeURIComponent(process.argv[1])).then(r=>r.text()).then(t=>process.stdout.write(t))`;
+      const r = await stack.lab.exec(stack.host.name, [process.execPath, "-e", js, expr]);
+      return JSON.parse(r.stdout) as { status: string; data?: { result: unknown[] }; error?: string };
+    };
+    const exprs = grafanaExpressions();
+    assert.ok(exprs.length > 10);
+    for (const e of exprs) {
+      const r = await query(e.expr);
+      assert.equal(r.status, "success", `${e.source}: ${e.expr}: ${r.error}`);
+      if (!e.mayBeEmpty) assert.ok((r.data?.result.length ?? 0) > 0, `${e.source}: no series for ${e.expr}`);
     }
-  };
 
-  stack.gray("r2", "r4", 0.2);
-  await wait("LsprobeLinkSuspect firing for r2-r4 at the webhook", () => linkAlert("firing"), 120_000);
-  const fired = linkAlert("firing")!;
-  assert.match(fired.annotations.summary, /^Link (r2 -> r4|r4 -> r2) is suspected/);
-  assert.equal(fired.labels.severity, "critical");
-  assert.ok(!delivered.some((a) => a.labels.alertname === "LsprobeLinkSuspect" && ![a.labels.from, a.labels.to].includes("r4")), "no other link blamed");
-
-  // Every Grafana query is valid PromQL against this Prometheus, and returns series.
-  const query = async (expr: string): Promise<{ status: string; data?: { result: unknown[] }; error?: string }> => {
-    const js = `fetch('http://127.0.0.1:9090/api/v1/query?query='+encodeURIComponent(process.argv[1])).then(r=>r.text()).then(t=>process.stdout.write(t))`;
-    const r = await stack.lab.exec(stack.host.name, [process.execPath, "-e", js, expr]);
-    return JSON.parse(r.stdout) as { status: string; data?: { result: unknown[] }; error?: string };
-  };
-  const exprs = grafanaExpressions();
-  assert.ok(exprs.length > 10);
-  for (const e of exprs) {
-    const r = await query(e.expr);
-    assert.equal(r.status, "success", `${e.source}: ${e.expr}: ${r.error}`);
-    if (!e.mayBeEmpty) assert.ok((r.data?.result.length ?? 0) > 0, `${e.source}: no series for ${e.expr}`);
-  }
-
-  stack.clearFaults();
-  await wait("LsprobeLinkSuspect resolved at the webhook", () => linkAlert("resolved"), 120_000);
-});
+    stack.clearFaults();
+    await wait("LsprobeLinkSuspect resolved at the webhook", () => linkAlert("resolved"), 120_000);
+  });
+}

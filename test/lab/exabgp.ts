@@ -43,6 +43,8 @@ export interface ExabgpOptions {
   debug?: boolean;
   /** Path of the exabgp program (default: findExabgp()). */
   exabgpPath?: string;
+  /** Its version (default "4.2"): 5.0 takes no --env (its environment comes from variables). */
+  exabgpVersion?: ExabgpProgram["version"];
 }
 
 export interface ExabgpHandle {
@@ -80,6 +82,46 @@ export function findExabgp(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** An ExaBGP the tests can run: Debian's package, and 5.0.13 from ../shared/tools. */
+export interface ExabgpProgram {
+  /** "4.2" (Debian 12's 4.2.21) or "5.0" (5.0.13, upstream source on Debian's python3). */
+  version: "4.2" | "5.0";
+  path: string;
+}
+
+/**
+ * Every ExaBGP here, Debian's first: the integration and lab tests run under each (issue 13:
+ * Debian packages 4.2.21, which cannot take what IPv6 and multi-topology networks send, so the
+ * README's advice is 5.0). `sharedDir` holds tools/exabgp5 (test/util/shared.ts's SHARED_DIR).
+ */
+export function exabgpPrograms(sharedDir: string): ExabgpProgram[] {
+  const out: ExabgpProgram[] = [];
+  const debian = findExabgp();
+  if (debian !== undefined) out.push({ version: "4.2", path: debian });
+  const five = join(sharedDir, "tools", "exabgp5");
+  try {
+    accessSync(five, fsConstants.X_OK);
+    out.push({ version: "5.0", path: five });
+  } catch {
+    // not beside this checkout
+  }
+  return out;
+}
+
+/**
+ * argv to run a config: 4.2 reads an env file (an empty one: defaults and our variables only,
+ * whatever /etc/exabgp/exabgp.env says); 5.0 has subcommands and no --env (`exabgp server
+ * CONF`), and reads no file from /etc when run from source, so the variables alone apply.
+ */
+export function exabgpArgs(version: ExabgpProgram["version"], envPath: string, confPath: string): string[] {
+  return version === "4.2" ? ["--env", envPath, confPath] : ["server", confPath];
+}
+
+/** argv that checks a config without running it: `--test` (4.2), `validate` (5.0). */
+export function exabgpCheckArgs(version: ExabgpProgram["version"], confPath: string): string[] {
+  return version === "4.2" ? ["--test", confPath] : ["validate", "-n", confPath];
 }
 
 /** ExaBGP's tokeniser splits on blanks and treats ; { } [ ] as syntax; no quoting is used here. */
@@ -331,7 +373,7 @@ export async function startExabgp(o: ExabgpOptions): Promise<ExabgpHandle> {
   writeFileSync(envPath, "");
 
   hookProcessExit();
-  const proc = spawn(exabgp, ["--env", envPath, confPath], {
+  const proc = spawn(exabgp, exabgpArgs(o.exabgpVersion ?? "4.2", envPath, confPath), {
     cwd: dir,
     detached: true, // own process group: stop() can kill it and anything it forked at once
     stdio: ["ignore", "pipe", "pipe"],
