@@ -33,6 +33,8 @@ test("demo --no-tty tells the story, says its timings and verdict, and leaves no
   assert.equal(code, 0, out);
   assert.match(out, /^\[[ \d.]+s\] timings: the lab's prober runs with loss-window \S+ and timeout \S+ \(production defaults: \S+ and \S+\) so that /m);
   assert.match(out, /DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: r1>r2>r4>r6\n/);
+  assert.match(out, /TRACE: trace r1>r2>r4>r6: loss starts at hop 2, r2 -> r4 /, "the pinned trace shows where the fault is");
+  assert.match(out, /^\[[ \d.]+s\] +2 +r2 -> r4 .*<- loss starts$/m);
   assert.match(out, /RECOVERED: all paths up, no suspect link/);
   assert.match(out, /DETECTED: path set generation \d+ has 3 paths \(was 4\); probes follow, none crosses r2-r4/);
   assert.match(out, /RECOVERED: 4 paths again, all up/);

@@ -1,6 +1,7 @@
 // `sudo npm run demo`: lsprobe on the embedded lab, telling the NANOG 76 story on its own.
 //
-//   healthy -> gray failure on r2 -> r4 (detected, r2-r4 named) -> repaired ->
+//   healthy -> gray failure on r2 -> r4 (detected, r2-r4 named, the pinned trace of the path
+//   across it shows the loss starting at the r2 -> r4 hop) -> repaired ->
 //   control-plane failure of r2-r4 (withdrawn, the path set shrinks, probes follow) -> repaired
 //
 // Options: see CLI below (`--help`). The screen: with a terminal, a live view redrawn every
@@ -19,6 +20,7 @@ import { Lab } from "./netns.js";
 import { loadLabTopology } from "./topology-file.js";
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { formatDuration, parseConfig, type ProberConfig } from "../../shared/config.js";
+import { formatTrace, type TraceResult } from "../../prober/trace.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const CONTROL_SOCKET = "/run/lsprobe-lab.sock";
@@ -267,6 +269,19 @@ async function phase(stack: LabStack, name: string, until: (v: ProberView) => bo
   }
 }
 
+/**
+ * The second opinion: the prober traces a path that crosses a link turned suspect (out to each
+ * hop and back, prober/trace.ts); its last trace, in /paths, names the hop where loss starts.
+ */
+async function traceStory(stack: LabStack, hops: string): Promise<void> {
+  const traced = (): TraceResult | undefined => (stack.view?.paths as Array<{ hops: string; trace?: TraceResult }> | undefined)?.find((p) => p.hops === hops)?.trace;
+  for (const end = Date.now() + 15_000; !traced() && Date.now() < end; ) await sleep(250);
+  const t = traced();
+  if (!t) return say(`TRACE: no trace of ${hops} within 15 s`);
+  say(`TRACE: ${t.summary}`);
+  for (const l of formatTrace(t).slice(1, -1)) say(`  ${l}`);
+}
+
 async function main(): Promise<number> {
   const parsed = parseDemoArgs(process.argv.slice(2), process.stdout.isTTY === true);
   if (parsed.kind === "exit") return parsed.code;
@@ -319,6 +334,7 @@ async function main(): Promise<number> {
   if (await phase(stack, `2/5 gray failure on ${a} -> ${b}`, named, 30)) {
     const v = stack.view!;
     say(`DETECTED: link ${v.suspects[0].from} -> ${v.suspects[0].to} suspected; failing: ${v.paths.filter((p) => p.state !== "up" || (p.lossRatio ?? 0) > 0.02).map((p) => p.hops).join(", ")}`);
+    await traceStory(stack, first.hops.map((h) => h.name).join(">"));
   } else ok = false;
 
   stack.clearFaults();
