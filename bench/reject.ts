@@ -125,5 +125,5 @@ for (const r of rows) {
   out.push([r.name, `${r.before}`, `${r.after}`, b.toFixed(0), a.toFixed(0), (b / a).toFixed(1)]);
 }
 process.stdout.write(`${mdTable(["datagram", "reason before", "reason after", "before ns", "after ns", "before / after"], out, ["l", "l", "l", "r", "r", "r"])}\n`);
-process.stdout.write(`node ${process.version}; median of 5 runs, ns per datagram rejected by the handler alone (node:dgram's own cost per datagram comes on top)\n`);
+process.stdout.write(`node ${process.version}; median of 5 runs, ns per datagram rejected by the handler alone (the reply socket's own cost per datagram comes on top)\n`);
 process.exit(failed ? 1 : 0);

@@ -480,7 +480,7 @@ export class Prober implements ProberState {
    * plain reads of the buffer, no allocation), and only then the MAC (an HMAC: most of the cost)
    * and the tracker's verdict. Rejecting issue 11's forged payloads (a wrong nonce) so costs
    * 25-30 ns instead of 4.2-4.4 us on this VM (bench/reject.ts: about 150 times less); one with
-   * a sniffed nonce and sequence still costs its MAC. node:dgram's own ~5 us a datagram comes
+   * a sniffed nonce and sequence still costs its MAC. The socket's own cost per datagram comes
    * on top, which no handler can save. The reasons: malformed (not a probe payload), other_run (not this run's
    * nonce: an earlier run's, or forged), unknown_path, replay (a sequence outside the window,
    * or one the tracker no longer holds), bad_mac (flag M clear, or a wrong MAC), duplicate,

@@ -36,7 +36,7 @@ function hexAddress(address: string): string {
 /**
  * The reply socket's receive buffer, as the kernel set it. Linux caps the SO_RCVBUF asked for
  * at net.core.rmem_max (unless the process has CAP_NET_ADMIN and uses SO_RCVBUFFORCE, which
- * node:dgram does not) and then doubles it for its bookkeeping, so what reads back (`got`)
+ * the reply socket tries first, native/udprx.c) and then doubles it for its bookkeeping, so what reads back (`got`)
  * below twice what was asked means capped. `rmemMax` is /proc/sys/net/core/rmem_max's text
  * (undefined: unreadable). Pure; returns undefined when the buffer is what was asked.
  */
