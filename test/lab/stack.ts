@@ -16,7 +16,7 @@ import type { ChildProcess } from "node:child_process";
 import { Lab, type LabTopology } from "./netns.js";
 import { BgpLsSpeaker } from "./speaker/speaker.js";
 import type { LsTopology } from "./speaker/topology.js";
-import { findExabgp, startExabgp, type ExabgpHandle } from "./exabgp.js";
+import { findExabgp, startExabgp, type ExabgpHandle, type ExabgpProgram } from "./exabgp.js";
 import { lsTopologyFromLab } from "./topology-file.js";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
 
@@ -40,6 +40,8 @@ export interface StackOptions {
   lossyAbove?: number;
   /** Called with every log line of the components (prefixed with the component). */
   onLog?: (line: string) => void;
+  /** The ExaBGP to run (exabgpPrograms()); default Debian's 4.2. */
+  exabgp?: ExabgpProgram;
   /** Load these Prometheus rule files, and send alerts to an Alertmanager run in h1 with this config (none: Prometheus evaluates the rules, ALERTS shows them, nothing is sent). */
   alerting?: { ruleFiles: string[]; alertmanagerConfig?: string };
 }
@@ -101,7 +103,7 @@ export class LabStack {
   }
 
   static async start(topology: LabTopology, o: StackOptions = {}): Promise<LabStack> {
-    if (findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
+    if (o.exabgp === undefined && findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
     // Kernel decap where the kernel has it, configured for the plugin's pairs and this prober's source.
     const lab = await Lab.create(topology, { kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined } });
     const s = new LabStack(lab, topology, o);
@@ -174,6 +176,8 @@ export class LabStack {
       peerPort: ports[0],
       extraPeers: [{ address: addresses[1], port: ports[1] }],
       processCommand: [process.execPath, PLUGIN, "--config", config],
+      exabgpPath: this.o.exabgp?.path,
+      exabgpVersion: this.o.exabgp?.version,
     });
     await Promise.all(this.speakers.map((sp) => sp.established(30_000)));
     for (const sp of this.speakers) sp.announceTopology(this.ls);
