@@ -14,12 +14,14 @@
 //     packet with any of bits 1-5 set (unless it implements RFC 1701); bits 6-12 are reserved,
 //     sent as 0 and MAY be ignored on receipt, which this reader does.
 //   Ver (bits 13-15): MUST be 0 (RFC 2784 §2.3.1); 1 is PPTP's enhanced GRE.
-//   Protocol Type: an EtherType (RFC 2784 §2.4); 0x0800 for an IPv4 payload.
+//   Protocol Type: an EtherType (RFC 2784 §2.4); 0x0800 for an IPv4 payload, 0x86DD for an IPv6
+//     one (RFC 7676 §3, GRE over IPv6 delivery headers: encap6.ts).
 
 import { PacketDecodeError } from "./ipv4.js";
 
 // ---- IANA "IEEE 802 Numbers", EtherTypes ----
 export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
 
 // ---- layout ----
 export const GRE_HEADER_LENGTH = 4;

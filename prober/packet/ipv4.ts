@@ -21,14 +21,16 @@
 //   Total Length covers this header and everything after it, in octets.
 //   Header Checksum: RFC 1071 over the header with the checksum field taken as zero.
 //
-// This file also holds the typed decode error shared by the gre.ts and udp.ts readers.
+// This file also holds the typed decode error shared by the ipv6.ts, gre.ts and udp.ts readers.
 
 import { internetChecksum } from "./checksum.js";
 
 // ---- IANA "Assigned Internet Protocol Numbers" (protocol-numbers registry) ----
 export const IPPROTO_IPIP = 4; // IPv4 encapsulated in IPv4 (RFC 2003, "IP-in-IP"; encap.ts)
 export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41; // IPv6 encapsulation (RFC 2473 IPv6-in-IPv6, over IPv6; encap6.ts)
 export const IPPROTO_GRE = 47;
+// (IPv6's Next Header field takes its values from the same registry: ipv6.ts uses these.)
 
 // ---- layout ----
 export const IPV4_VERSION = 4;
@@ -55,10 +57,10 @@ export const IPV4_MAX_TOTAL_LENGTH = 0xffff;
 
 // ---- errors ----
 
-export type PacketLayer = "ipv4" | "gre" | "udp";
+export type PacketLayer = "ipv4" | "ipv6" | "gre" | "udp";
 export type PacketDecodeErrorKind =
   | "short" // fewer bytes than the fixed header
-  | "version" // IPv4 version != 4, GRE version != 0
+  | "version" // IPv4 version != 4, IPv6 version != 6, GRE version != 0
   | "ihl" // IPv4 IHL < 5
   | "length" // a length field smaller than its own header
   | "truncated" // a length field that runs past the buffer

@@ -32,12 +32,18 @@
 // construction, with the varying fields zero; per probe only the varying 16-bit words are added.
 // All of them sit at even offsets from the UDP header, so they are whole words.
 //
+// Both families share this design: ProbeTemplateBase (below) lays the packet out, writes the UDP
+// header and the payload, takes the checksum base and patches; ProbeTemplate writes the IPv4
+// headers, ProbeTemplate6 (template6.ts) the IPv6 ones and patches their flow labels too.
+//
 // IPv4 id: 1 + pathIndex % 65535 on every layer, never 0: with IP_HDRINCL, Linux fills in an id
 // of 0 (raw(7)), which would make the first header differ from the template. DF makes the
 // packet atomic (RFC 6864), so a constant id is allowed.
 
 import { IPV4_HEADER_LENGTH, IPPROTO_UDP, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
+import { IPV6_HEADER_LENGTH, IPV6_MIN_MTU } from "./ipv6.js";
 import { ENCAP_NAMES, GRE_LAYER_LENGTH, encapLayerLength, writeEncapLayer, type Encap } from "./encap.js";
+import { encap6LayerLength } from "./encap6.js";
 import { UDP_HEADER_LENGTH, UDP_OFF_CHECKSUM, UDP_OFF_SRC_PORT, udpChecksumFromSum, udpPseudoHeaderSum, writeUdpHeader } from "./udp.js";
 import { onesComplementSum } from "./checksum.js";
 import {
@@ -56,12 +62,35 @@ import {
 export { GRE_LAYER_LENGTH, IPIP_LAYER_LENGTH } from "./encap.js";
 /** The innermost IPv4 + UDP headers and the payload header. */
 export const PROBE_INNER_MIN_LENGTH = IPV4_HEADER_LENGTH + UDP_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH;
+/** The innermost IPv6 + UDP headers and the payload header. */
+export const PROBE6_INNER_MIN_LENGTH = IPV6_HEADER_LENGTH + UDP_HEADER_LENGTH + PAYLOAD_HEADER_LENGTH;
 /** RFC 791: every IPv4 host accepts 68 octets unfragmented. */
 export const MIN_MTU = 68;
 export const MAX_PACKET_LENGTH = 0xffff;
 
-export interface ProbeTemplateOptions {
-  /** The prober's IPv4 address: source of every layer and destination of the innermost one. */
+/** The per-path metric label `af` takes these values. */
+export type AddressFamily = "ipv4" | "ipv6";
+
+/** What differs between the families in a template's layout. */
+interface FamilyLayout {
+  /** The innermost IP header. */
+  readonly headerLength: number;
+  readonly innerMinLength: number;
+  readonly minMtu: number;
+  layerLength(e: Encap): number;
+}
+const LAYOUT: Readonly<Record<AddressFamily, FamilyLayout>> = {
+  ipv4: { headerLength: IPV4_HEADER_LENGTH, innerMinLength: PROBE_INNER_MIN_LENGTH, minMtu: MIN_MTU, layerLength: encapLayerLength },
+  ipv6: { headerLength: IPV6_HEADER_LENGTH, innerMinLength: PROBE6_INNER_MIN_LENGTH, minMtu: IPV6_MIN_MTU, layerLength: encap6LayerLength },
+};
+
+/** Octets of the smallest probe of `family` with these layer encapsulations. */
+export const minimumProbeSize = (family: AddressFamily, encaps: readonly Encap[]): number =>
+  encaps.reduce((s, e) => s + LAYOUT[family].layerLength(e), 0) + LAYOUT[family].innerMinLength;
+
+/** The options both families take. */
+export interface ProbeTemplateCommonOptions {
+  /** The prober's address (IPv4 for ProbeTemplate, IPv6 for ProbeTemplate6): source of every layer and destination of the innermost one. */
   src: string;
   /** Hop addresses, outermost first (reverse mode: forward hops then reverse hops). */
   hops: readonly string[];
@@ -71,8 +100,7 @@ export interface ProbeTemplateOptions {
   srcPortBase: number;
   /** Source ports rotate over srcPortBase .. srcPortBase + srcPortRange - 1; 1 = fixed port. */
   srcPortRange: number;
-  /** TTL of the outermost and every inner layer. */
-  ttl: number;
+  /** DSCP of every layer (IPv4 TOS, IPv6 Traffic Class). */
   dscp: number;
   /** Total octets of the outermost packet; raised to minimumSize(hops) if smaller. */
   size: number;
@@ -81,6 +109,13 @@ export interface ProbeTemplateOptions {
   nonce: number;
   /** HMAC key; without it the MAC field stays zero and flag M clear. */
   key?: Buffer;
+}
+
+export interface ProbeTemplateOptions extends ProbeTemplateCommonOptions {
+  /** The prober's IPv4 address: source of every layer and destination of the innermost one. */
+  src: string;
+  /** TTL of the outermost and every inner layer. */
+  ttl: number;
 }
 
 /** A bad ProbeTemplate option: names the option (`hops[2]`, `srcPortRange`, ...). */
@@ -94,143 +129,150 @@ export class ProbeTemplateError extends Error {
   }
 }
 
-/** The probe would not fit the MTU (DF is set on every layer, so it would be dropped, not fragmented). */
+/** The probe would not fit the MTU (DF is set on every IPv4 layer and IPv6 routers never fragment, so it would be dropped). */
 export class PacketTooLargeError extends Error {
   override name = "PacketTooLargeError";
   constructor(
     readonly pathIndex: number,
     readonly hopCount: number,
-    /** Total octets of the probe (the outermost IPv4 total length). */
+    /** Total octets of the probe (the outermost IPv4 total length, or IPv6 40 + payload length). */
     readonly length: number,
     readonly mtu: number,
     /** Each layer's encapsulation; default GRE on every one. */
     readonly encaps: readonly Encap[] = Array.from({ length: hopCount }, () => "gre" as const),
+    readonly family: AddressFamily = "ipv4",
   ) {
-    const stack = encaps.reduce((s, e) => s + encapLayerLength(e), 0);
+    const stack = minimumProbeSize(family, encaps) - LAYOUT[family].innerMinLength;
     const ipip = encaps.filter((e) => e === "ipip").length;
     const gre = encaps.length - ipip;
     const kind =
-      ipip === 0
-        ? `${hopCount}-hop GRE stack (${stack} bytes of IPv4+GRE headers)`
-        : gre === 0
-          ? `${hopCount}-hop IP-in-IP stack (${stack} bytes of outer IPv4 headers)`
-          : `${hopCount}-hop stack of ${gre} GRE and ${ipip} IP-in-IP layers (${stack} bytes of tunnel headers)`;
+      family === "ipv4"
+        ? ipip === 0
+          ? `${hopCount}-hop GRE stack (${stack} bytes of IPv4+GRE headers)`
+          : gre === 0
+            ? `${hopCount}-hop IP-in-IP stack (${stack} bytes of outer IPv4 headers)`
+            : `${hopCount}-hop stack of ${gre} GRE and ${ipip} IP-in-IP layers (${stack} bytes of tunnel headers)`
+        : ipip === 0
+          ? `${hopCount}-hop GRE-over-IPv6 stack (${stack} bytes of IPv6+GRE headers)`
+          : gre === 0
+            ? `${hopCount}-hop IPv6-in-IPv6 stack (${stack} bytes of outer IPv6 headers)`
+            : `${hopCount}-hop IPv6 stack of ${gre} GRE and ${ipip} IPv6-in-IPv6 layers (${stack} bytes of IPv6 tunnel headers)`;
     super(
       `path ${pathIndex}: a ${kind} makes a ${length}-byte probe ` +
-        `(minimum for ${hopCount} hops: ${stack + PROBE_INNER_MIN_LENGTH}), above the MTU of ${mtu} bytes`,
+        `(minimum for ${hopCount} hops: ${stack + LAYOUT[family].innerMinLength}), above the MTU of ${mtu} bytes`,
     );
   }
 }
 
-function int(field: string, v: number, min: number, max: number): number {
+/** The integer option `field`, or a ProbeTemplateError naming it. */
+export function templateInt(field: string, v: number, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
     throw new ProbeTemplateError(field, `${String(v)} is not an integer ${min}-${max}`);
   }
   return v;
 }
+const int = templateInt;
 
-function address(field: string, a: string): number {
+function parsed<A>(field: string, a: string, parse: (a: string) => A): A {
   try {
-    return ipv4ToUint32(a);
+    return parse(a);
   } catch (e) {
     throw new ProbeTemplateError(field, (e as Error).message);
   }
 }
 
-export class ProbeTemplate {
+/**
+ * One path's probe, either family: the layout, the UDP datagram, the checksum base and patch().
+ * A subclass writes its IP headers into `buffer` at `layerOffsets` once the base constructor has
+ * returned, then calls seal(). `A` is the family's parsed address (IPv4: uint32, IPv6: 16 bytes).
+ */
+export abstract class ProbeTemplateBase<A = unknown> {
+  readonly family: AddressFamily;
   /** The packet. patch() rewrites it in place and returns it. */
   readonly buffer: Buffer;
-  /** Octets of the whole packet (= outermost IPv4 total length). */
+  /** Octets of the whole packet (= outermost IPv4 total length, or IPv6 40 + payload length). */
   readonly length: number;
   readonly hopCount: number;
   /** Encapsulation of each layer, outermost first. */
   readonly encaps: readonly Encap[];
-  /** Offset of each layer's IPv4 header; the last entry (index hopCount) is innerOffset. */
+  /** Offset of each layer's IP header; the last entry (index hopCount) is innerOffset. */
   readonly layerOffsets: readonly number[];
-  /** Offset of the innermost IPv4 header (P -> P, UDP). */
+  /** Offset of the innermost IP header (P -> P, UDP). */
   readonly innerOffset: number;
   readonly udpOffset: number;
   readonly payloadOffset: number;
   readonly pathIndex: number;
   readonly srcPortBase: number;
   readonly srcPortRange: number;
+  readonly dstPort: number;
+  readonly dscp: number;
 
-  private readonly view: DataView;
+  /** The prober's address and the hops', parsed. */
+  protected readonly srcAddress: A;
+  protected readonly hopAddresses: readonly A[];
+  protected readonly view: DataView;
   private readonly mac: PayloadMac | undefined;
   /** Folded sum of the pseudo-header and the UDP datagram with every per-probe field zero. */
-  private readonly baseSum: number;
+  private baseSum = 0;
 
-  /**
-   * Octets of the smallest probe for this many GRE hops (or this hop list, all GRE), or for these
-   * layer encapsulations when `encaps` is given.
-   */
-  static minimumSize(hops: number | readonly string[], encaps?: readonly Encap[]): number {
-    if (encaps) return encaps.reduce((s, e) => s + encapLayerLength(e), 0) + PROBE_INNER_MIN_LENGTH;
-    const n = typeof hops === "number" ? hops : hops.length;
-    return n * GRE_LAYER_LENGTH + PROBE_INNER_MIN_LENGTH;
-  }
-
-  /** Offset of layer i's IPv4 header in an all-GRE stack (i = hop count: the innermost); see layerOffsets. */
-  static layerOffset(i: number): number {
-    return i * GRE_LAYER_LENGTH;
-  }
-
-  constructor(o: ProbeTemplateOptions) {
-    const src = address("src", o.src);
+  protected constructor(o: ProbeTemplateCommonOptions, family: AddressFamily, parse: (a: string) => A) {
+    this.family = family;
+    const layout = LAYOUT[family];
+    this.srcAddress = parsed("src", o.src, parse);
     if (!Array.isArray(o.hops) || o.hops.length === 0) {
-      throw new ProbeTemplateError("hops", "a probe needs at least one GRE hop address (got an empty list)");
+      throw new ProbeTemplateError("hops", `a probe needs at least one ${family === "ipv4" ? "GRE " : ""}hop address (got an empty list)`);
     }
-    const hops = o.hops.map((h, i) => address(`hops[${i}]`, h));
-    const encaps: readonly Encap[] = o.encaps ?? hops.map(() => "gre" as const);
-    if (!Array.isArray(encaps) || encaps.length !== hops.length) {
-      throw new ProbeTemplateError("encaps", `expected one encapsulation per hop (${hops.length}), got ${Array.isArray(encaps) ? encaps.length : String(encaps)}`);
+    this.hopAddresses = o.hops.map((h, i) => parsed(`hops[${i}]`, h, parse));
+    const n = o.hops.length;
+    const encaps: readonly Encap[] = o.encaps ?? o.hops.map(() => "gre" as const);
+    if (!Array.isArray(encaps) || encaps.length !== n) {
+      throw new ProbeTemplateError("encaps", `expected one encapsulation per hop (${n}), got ${Array.isArray(encaps) ? encaps.length : String(encaps)}`);
     }
     encaps.forEach((e, i) => {
       if (!Object.hasOwn(ENCAP_NAMES, e)) throw new ProbeTemplateError(`encaps[${i}]`, `${JSON.stringify(e)} is not "gre" or "ipip"`);
     });
-    const dstPort = int("dstPort", o.dstPort, 1, 0xffff);
+    this.dstPort = int("dstPort", o.dstPort, 1, 0xffff);
     this.srcPortBase = int("srcPortBase", o.srcPortBase, 1, 0xffff);
     this.srcPortRange = int("srcPortRange", o.srcPortRange, 1, 0x10000 - this.srcPortBase);
-    const ttl = int("ttl", o.ttl, 1, 255);
-    const dscp = int("dscp", o.dscp, 0, 63);
+    this.dscp = int("dscp", o.dscp, 0, 63);
     const size = int("size", o.size, 0, MAX_PACKET_LENGTH);
-    const mtu = int("mtu", o.mtu, MIN_MTU, MAX_PACKET_LENGTH);
+    const mtu = int("mtu", o.mtu, layout.minMtu, MAX_PACKET_LENGTH);
     this.pathIndex = int("pathIndex", o.pathIndex, 0, 0xffffffff);
     const nonce = int("nonce", o.nonce, 0, 0xffffffff);
     if (o.key !== undefined && (!Buffer.isBuffer(o.key) || o.key.length === 0)) {
       throw new ProbeTemplateError("key", "must be a non-empty Buffer when given");
     }
 
-    const n = hops.length;
-    const length = Math.max(size, ProbeTemplate.minimumSize(n, encaps));
-    if (length > mtu) throw new PacketTooLargeError(this.pathIndex, n, length, mtu, [...encaps]);
+    const length = Math.max(size, minimumProbeSize(family, encaps));
+    if (length > mtu) throw new PacketTooLargeError(this.pathIndex, n, length, mtu, [...encaps], family);
 
     const offsets = [0];
-    for (const e of encaps) offsets.push(offsets[offsets.length - 1] + encapLayerLength(e));
+    for (const e of encaps) offsets.push(offsets[offsets.length - 1] + layout.layerLength(e));
     this.hopCount = n;
     this.encaps = Object.freeze([...encaps]);
     this.layerOffsets = Object.freeze(offsets);
     this.length = length;
     this.innerOffset = offsets[n];
-    this.udpOffset = this.innerOffset + IPV4_HEADER_LENGTH;
+    this.udpOffset = this.innerOffset + layout.headerLength;
     this.payloadOffset = this.udpOffset + UDP_HEADER_LENGTH;
     this.mac = o.key ? new PayloadMac(o.key) : undefined;
     const buf = (this.buffer = Buffer.alloc(length));
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
 
-    const id = 1 + (this.pathIndex % 0xffff);
-    for (let i = 0; i < n; i++) {
-      const off = offsets[i];
-      writeEncapLayer(buf, off, encaps[i], { src, dst: hops[i], totalLength: length - off, ttl, dscp, id, dontFragment: true });
-    }
-    const inner = this.innerOffset;
-    writeIpv4Header(buf, inner, { src, dst: src, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });
-    const udpLength = length - this.udpOffset;
-    writeUdpHeader(buf, this.udpOffset, { srcPort: 0, dstPort, length: udpLength });
-    // Per-probe fields zero (seq, time, MAC, source port, checksum) while the base sum is taken.
+    writeUdpHeader(buf, this.udpOffset, { srcPort: 0, dstPort: this.dstPort, length: length - this.udpOffset });
+    // Per-probe fields zero (seq, time, MAC, source port, checksum) until seal() takes the base sum.
     writePayload(buf, this.payloadOffset, length - this.payloadOffset, { pathIndex: this.pathIndex, seq: 0, sentNs: 0n, nonce }, undefined);
     if (this.mac) buf[this.payloadOffset + PAYLOAD_OFF_FLAGS] |= PAYLOAD_FLAG_MAC; // constant, so part of the base sum
-    this.baseSum = onesComplementSum(buf, this.udpOffset, length, udpPseudoHeaderSum(src, src, udpLength));
+  }
+
+  /** Octets of the innermost UDP datagram (header and payload). */
+  protected get udpLength(): number {
+    return this.length - this.udpOffset;
+  }
+
+  /** Takes the checksum base (the family's pseudo-header sum + the constant datagram), then patches probe 0. */
+  protected seal(pseudoHeaderSum: number): void {
+    this.baseSum = onesComplementSum(this.buffer, this.udpOffset, this.length, pseudoHeaderSum);
     this.patch(0, 0n);
   }
 
@@ -263,5 +305,37 @@ export class ProbeTemplate {
     }
     v.setUint16(u + UDP_OFF_CHECKSUM, udpChecksumFromSum(sum));
     return b;
+  }
+}
+
+/** An IPv4 probe: every layer an IPv4 header (GRE or IP-in-IP), the innermost IPv4/UDP to the prober. */
+export class ProbeTemplate extends ProbeTemplateBase<number> {
+  /**
+   * Octets of the smallest probe for this many GRE hops (or this hop list, all GRE), or for these
+   * layer encapsulations when `encaps` is given.
+   */
+  static minimumSize(hops: number | readonly string[], encaps?: readonly Encap[]): number {
+    if (encaps) return minimumProbeSize("ipv4", encaps);
+    const n = typeof hops === "number" ? hops : hops.length;
+    return n * GRE_LAYER_LENGTH + PROBE_INNER_MIN_LENGTH;
+  }
+
+  /** Offset of layer i's IPv4 header in an all-GRE stack (i = hop count: the innermost); see layerOffsets. */
+  static layerOffset(i: number): number {
+    return i * GRE_LAYER_LENGTH;
+  }
+
+  constructor(o: ProbeTemplateOptions) {
+    super(o, "ipv4", ipv4ToUint32);
+    const ttl = int("ttl", o.ttl, 1, 255);
+    const { buffer: buf, length, layerOffsets: offsets, encaps, dscp, srcAddress: src } = this;
+    const id = 1 + (this.pathIndex % 0xffff);
+    this.hopAddresses.forEach((dst, i) => {
+      const off = offsets[i];
+      writeEncapLayer(buf, off, encaps[i], { src, dst, totalLength: length - off, ttl, dscp, id, dontFragment: true });
+    });
+    const inner = this.innerOffset;
+    writeIpv4Header(buf, inner, { src, dst: src, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });
+    this.seal(udpPseudoHeaderSum(src, src, this.udpLength));
   }
 }

@@ -1,4 +1,5 @@
-// UDP header (RFC 768) and its checksum over the IPv4 pseudo-header.
+// UDP header (RFC 768) and its checksum over the IPv4 pseudo-header, or the IPv6 one (RFC 8200
+// §8.1, summed in ipv6.ts: there the checksum is mandatory).
 //
 //    0      7 8     15 16    23 24    31
 //   +--------+--------+--------+--------+
@@ -15,7 +16,8 @@
 // Length: this header plus the data, in octets (minimum 8).
 // Checksum: RFC 1071 over the pseudo-header below, the UDP header (checksum field as zero) and the
 // data, padded with a zero octet to a multiple of two. A computed 0 is sent as 0xFFFF (all ones);
-// a transmitted 0 means "no checksum" (IPv4 only).
+// a transmitted 0 means "no checksum" over IPv4; over IPv6 it is invalid and the datagram is
+// discarded (RFC 8200 §8.1).
 //
 //   IPv4 pseudo-header:
 //    0      7 8     15 16    23 24    31
@@ -29,6 +31,7 @@
 
 import { finishChecksum, foldSum, onesComplementSum } from "./checksum.js";
 import { IPPROTO_UDP, PacketDecodeError } from "./ipv4.js";
+import { IPV6_ADDRESS_LENGTH, ipv6PseudoHeaderSum } from "./ipv6.js";
 
 export const UDP_HEADER_LENGTH = 8;
 export const UDP_OFF_SRC_PORT = 0;
@@ -104,6 +107,34 @@ export function verifyUdpChecksum(buf: Buffer, off: number, srcU32: number, dstU
   const h = readUdpHeader(buf, off);
   if (h.checksum === 0) return "absent";
   const sum = onesComplementSum(buf, off, h.end, udpPseudoHeaderSum(srcU32, dstU32, h.length));
+  return sum === 0xffff ? "good" : "bad";
+}
+
+function address16(field: string, a: Uint8Array): void {
+  if (!(a instanceof Uint8Array) || a.length !== IPV6_ADDRESS_LENGTH) throw new TypeError(`udp over ipv6: ${field} must be 16 bytes`);
+}
+
+/**
+ * writeUdpChecksum over IPv6: the checksum of the datagram at buf[off, off + Length) with the
+ * RFC 8200 §8.1 pseudo-header of the 16-byte `src` and `dst`; never 0 (a computed 0 is 0xFFFF).
+ */
+export function writeUdp6Checksum(buf: Buffer, off: number, src: Uint8Array, dst: Uint8Array): number {
+  address16("src", src);
+  address16("dst", dst);
+  const length = buf.readUInt16BE(off + UDP_OFF_LENGTH);
+  buf.writeUInt16BE(0, off + UDP_OFF_CHECKSUM);
+  const c = udpChecksumFromSum(onesComplementSum(buf, off, off + length, ipv6PseudoHeaderSum(src, 0, dst, 0, length)));
+  buf.writeUInt16BE(c, off + UDP_OFF_CHECKSUM);
+  return c;
+}
+
+/** verifyUdpChecksum over IPv6. "absent" (field 0) is not allowed over IPv6: receivers discard it. */
+export function verifyUdp6Checksum(buf: Buffer, off: number, src: Uint8Array, dst: Uint8Array): UdpChecksumStatus {
+  address16("src", src);
+  address16("dst", dst);
+  const h = readUdpHeader(buf, off);
+  if (h.checksum === 0) return "absent";
+  const sum = onesComplementSum(buf, off, h.end, ipv6PseudoHeaderSum(src, 0, dst, 0, h.length));
   return sum === 0xffff ? "good" : "bad";
 }
 
