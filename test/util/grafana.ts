@@ -70,8 +70,10 @@ function substitute(raw: string, vars: Map<string, string | null>, source: strin
   const out = raw
     .replace(/\$\{(\w+)(?::\w+)?\}/g, (_, n: string) => value(n))
     .replace(/\[\[(\w+)\]\]/g, (_, n: string) => value(n))
-    .replace(/\$(\w+)/g, (_, n: string) => value(n));
-  if (out.includes("$")) throw new Error(`${source}: "$" left in ${JSON.stringify(out)}`);
+    // $1, $2 ...: a regex group in label_replace(), which Grafana leaves alone (no variable
+    // can be named by digits alone).
+    .replace(/\$(\w+)/g, (m, n: string) => (/^\d+$/.test(n) ? m : value(n)));
+  if (/\$(?!\d)/.test(out)) throw new Error(`${source}: "$" left in ${JSON.stringify(out)}`);
   return out;
 }
 
