@@ -5,6 +5,8 @@
 //   s.send(packet, "198.18.0.1", (err, bytes) => { ... });  // dst = the outer header's destination
 //   const g = RawSocket.open({ protocol: IPPROTO_GRE });   // receives every GRE packet for this host
 //   g.on("message", (buf, src) => { ... });                 // buf = the whole IPv4 packet, header first
+//   const s6 = RawSocket.open({ family: "ipv6", protocol: IPPROTO_RAW }); // you write the IPv6 header
+//   s6.sendFrom(buf, 0, len, "2001:2::1", cb);              // dst = the outer IPv6 destination
 //
 // How sending works, and why it does not go through raw-socket's public send():
 //   raw-socket's `Socket.send(buffer, offset, length, address, cb)` does NOT copy the buffer: it
@@ -36,6 +38,17 @@
 // inner packet). An IPPROTO_RAW socket never receives anything (raw(7)), so it is opened with
 // receiving paused and does not keep the event loop alive.
 //
+// IPv6 (family "ipv6", AF_INET6): on Linux, socket(AF_INET6, SOCK_RAW, IPPROTO_RAW) implies header
+// inclusion (inet6_create sets hdrincl for protocol 255; the same send-only socket as IPv4's); for
+// another protocol, hdrincl: true sets IPV6_HDRINCL (Linux >= 4.5; raw-socket exports that constant
+// on Windows only, so it is defined here). With header inclusion the kernel sends the IPv6 header
+// as written: unlike IPv4 it fills in nothing (payload length, source, flow label are the
+// caller's), refuses a packet shorter than 40 bytes (EINVAL) and one above the route's MTU
+// (EMSGSIZE). The destination passed to send() is the route lookup's, as for IPv4; the addon
+// builds its sockaddr_in6 with uv_ip6_addr (port 0, a `%zone` suffix for link-local scopes).
+// Receiving: an IPv6 raw socket is handed the packet WITHOUT its IPv6 header (raw(7), ipv6(7):
+// for protocol 47, buf starts at the GRE header), and `src` is the IPv6 source.
+//
 // Errors: opening fails with RawSocketPermissionError (EPERM/EACCES: no CAP_NET_RAW) or
 // RawSocketError; send errors go to the callback (or the "error" event when there is none) as a
 // RawSocketError with the errno name in `code` (ENETUNREACH, EMSGSIZE, EAGAIN, ...). Receive
@@ -44,20 +57,32 @@
 
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { isIPv4 } from "node:net";
+import { isIPv4, isIPv6 } from "node:net";
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
 
 // ---- IANA "Assigned Internet Protocol Numbers" ----
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_GRE = 47;
-/** Linux: send-only raw socket with IP_HDRINCL implied (raw(7)). */
+export const IPPROTO_IPV6 = 41;
+/** Linux: send-only raw socket with IP_HDRINCL implied (raw(7)); over AF_INET6 likewise (header inclusion). */
 export const IPPROTO_RAW = 255;
 
+// ---- Linux <linux/in6.h> ----
+/** setsockopt level IPPROTO_IPV6 (= SOL_IPV6). */
+export const SOL_IPV6 = 41;
+/** Header inclusion for an AF_INET6 raw socket of another protocol than IPPROTO_RAW (Linux >= 4.5). */
+export const IPV6_HDRINCL = 36;
+
+/** The raw socket's address family: AF_INET (the default) or AF_INET6. */
+export type RawSocketFamily = "ipv4" | "ipv6";
+
 export interface RawSocketOptions {
-  /** IP protocol number: 255 (IPPROTO_RAW, implies hdrincl, send only), 47 (GRE), 1, 17, ... */
+  /** "ipv4" (AF_INET, default) or "ipv6" (AF_INET6). */
+  family?: RawSocketFamily;
+  /** IP protocol (IPv6: next header) number: 255 (IPPROTO_RAW, implies hdrincl, send only), 47 (GRE), 1, 17, ... */
   protocol: number;
-  /** Set IP_HDRINCL: packets passed to send() start with their own IPv4 header. */
+  /** Set IP_HDRINCL (IPv6: IPV6_HDRINCL): packets passed to send() start with their own IPv4 (IPv6) header. */
   hdrincl?: boolean;
   /** Size of the single receive buffer (largest packet received whole); default 65535 (64 for IPPROTO_RAW). */
   bufferSize?: number;
@@ -109,8 +134,8 @@ interface NativeSocket {
 }
 interface RawSocketModule {
   createSocket(opts: { addressFamily?: number; protocol?: number; bufferSize?: number }): NativeSocket;
-  AddressFamily: { IPv4: number };
-  SocketLevel: { SOL_SOCKET: number; IPPROTO_IP: number };
+  AddressFamily: { IPv4: number; IPv6: number };
+  SocketLevel: { SOL_SOCKET: number; IPPROTO_IP: number; IPPROTO_IPV6: number };
   SocketOption: { SO_RCVBUF: number; SO_SNDBUF: number; IP_HDRINCL: number };
 }
 
@@ -151,6 +176,7 @@ function errnoName(message: string): string {
 function noop(): void {}
 
 export class RawSocket extends EventEmitter {
+  readonly family: RawSocketFamily;
   readonly protocol: number;
   readonly hdrincl: boolean;
   /** Receive errors seen while nobody listened for "error". */
@@ -165,10 +191,11 @@ export class RawSocket extends EventEmitter {
   private pendingCb: SendCallback = noop;
   private readonly onSentBound: (bytes: number) => void;
 
-  private constructor(sock: NativeSocket, protocol: number, hdrincl: boolean) {
+  private constructor(sock: NativeSocket, family: RawSocketFamily, protocol: number, hdrincl: boolean) {
     super();
     this.sock = sock;
     this.wrap = sock.wrap;
+    this.family = family;
     this.protocol = protocol;
     this.hdrincl = hdrincl;
     this.onSentBound = (bytes: number): void => {
@@ -188,12 +215,16 @@ export class RawSocket extends EventEmitter {
 
   static open(opts: RawSocketOptions): RawSocket {
     const { protocol } = opts;
+    const family = opts.family ?? "ipv4";
+    if (family !== "ipv4" && family !== "ipv6") throw new TypeError(`raw socket family ${JSON.stringify(family)} is not "ipv4" or "ipv6"`);
+    const v6 = family === "ipv6";
     if (!Number.isInteger(protocol) || protocol < 1 || protocol > 255) {
       throw new RangeError(`raw socket protocol ${protocol} is not an integer 1-255`);
     }
     if (protocol === IPPROTO_RAW && opts.hdrincl === false) {
-      throw new TypeError("an IPPROTO_RAW (255) socket always has IP_HDRINCL; use another protocol for hdrincl: false");
+      throw new TypeError(`an IPPROTO_RAW (255) socket always has ${v6 ? "header inclusion" : "IP_HDRINCL"}; use another protocol for hdrincl: false`);
     }
+    const what = `raw ${v6 ? "IPv6 " : ""}socket for IP protocol ${protocol}`;
     // An IPPROTO_RAW socket never receives: no point in raw-socket allocating 64 KiB for it.
     const bufferSize = opts.bufferSize ?? (protocol === IPPROTO_RAW ? 64 : 65535);
     if (!Number.isInteger(bufferSize) || bufferSize < 20 || bufferSize > 1 << 20) {
@@ -202,14 +233,14 @@ export class RawSocket extends EventEmitter {
     const raw = loadAddon();
     let sock: NativeSocket;
     try {
-      sock = raw.createSocket({ addressFamily: raw.AddressFamily.IPv4, protocol, bufferSize });
+      sock = raw.createSocket({ addressFamily: v6 ? raw.AddressFamily.IPv6 : raw.AddressFamily.IPv4, protocol, bufferSize });
     } catch (e) {
       const msg = (e as Error).message;
       const code = errnoName(msg);
       if (code === "EPERM" || code === "EACCES") {
-        throw new RawSocketPermissionError(`cannot open a raw socket for IP protocol ${protocol}: ${msg} (${code}); ${CAP_NET_RAW_HELP}`, code, "socket");
+        throw new RawSocketPermissionError(`cannot open a ${what}: ${msg} (${code}); ${CAP_NET_RAW_HELP}`, code, "socket");
       }
-      throw new RawSocketError(`cannot open a raw socket for IP protocol ${protocol}: ${msg} (${code})`, code, "socket");
+      throw new RawSocketError(`cannot open a ${what}: ${msg} (${code})`, code, "socket");
     }
     if (typeof sock.wrap?.send !== "function") {
       sock.close();
@@ -217,17 +248,20 @@ export class RawSocket extends EventEmitter {
     }
     const hdrincl = protocol === IPPROTO_RAW || opts.hdrincl === true;
     try {
-      if (hdrincl && protocol !== IPPROTO_RAW) sock.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
+      if (hdrincl && protocol !== IPPROTO_RAW) {
+        if (v6) sock.setOption(raw.SocketLevel.IPPROTO_IPV6 ?? SOL_IPV6, IPV6_HDRINCL, 1);
+        else sock.setOption(raw.SocketLevel.IPPROTO_IP, raw.SocketOption.IP_HDRINCL, 1);
+      }
       if (opts.receiveBufferSize !== undefined) sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, opts.receiveBufferSize);
       if (opts.sendBufferSize !== undefined) sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_SNDBUF, opts.sendBufferSize);
     } catch (e) {
       sock.close();
       const msg = (e as Error).message;
-      throw new RawSocketError(`setsockopt on the raw socket for IP protocol ${protocol} failed: ${msg}`, errnoName(msg), "setsockopt");
+      throw new RawSocketError(`setsockopt on the ${what} failed: ${msg}`, errnoName(msg), "setsockopt");
     }
     // IPPROTO_RAW sockets never receive: do not watch them (nor keep the event loop alive).
     if (protocol === IPPROTO_RAW) sock.pauseRecv();
-    return new RawSocket(sock, protocol, hdrincl);
+    return new RawSocket(sock, family, protocol, hdrincl);
   }
 
   get closed(): boolean {
@@ -236,8 +270,9 @@ export class RawSocket extends EventEmitter {
 
   /**
    * Sends `packet` (for an hdrincl socket: a whole IPv4 packet; the kernel fills in total length
-   * and header checksum, and the IP ID and source when they are 0) towards `dst`, a dotted quad:
-   * for hdrincl, the outer header's destination (the route lookup uses it, not the header).
+   * and header checksum, and the IP ID and source when they are 0; or a whole IPv6 packet, sent
+   * as written) towards `dst`, a dotted quad (an IPv6 address on an "ipv6" socket): for hdrincl,
+   * the outer header's destination (the route lookup uses it, not the header).
    * The buffer may be reused as soon as this returns; `cb` has run by then. Returns whether the
    * kernel took the packet; without `cb` a failure is emitted as "error".
    */
@@ -252,7 +287,9 @@ export class RawSocket extends EventEmitter {
       throw new RangeError(`send range offset ${offset} length ${length} does not fit the ${buf.length}-byte buffer`);
     }
     if (dst !== this.lastDst) {
-      if (!isIPv4(dst)) throw new TypeError(`raw socket destination ${JSON.stringify(dst)} is not a dotted-quad IPv4 address`);
+      if (this.family === "ipv4" ? !isIPv4(dst) : !isIPv6(dst)) {
+        throw new TypeError(`raw socket destination ${JSON.stringify(dst)} is not ${this.family === "ipv4" ? "a dotted-quad IPv4" : "an IPv6"} address`);
+      }
       this.lastDst = dst;
     }
     this.pendingCb = cb ?? noop;
@@ -263,7 +300,8 @@ export class RawSocket extends EventEmitter {
       this.pendingCb = noop;
       const msg = (e as Error).message;
       const code = errnoName(msg);
-      return this.fail(new RawSocketError(`sendto ${dst} (${length} bytes, IP protocol ${this.protocol}): ${msg} (${code})`, code, "sendto"), cb);
+      const proto = `${this.family === "ipv6" ? "IPv6 raw socket, " : ""}IP protocol ${this.protocol}`;
+      return this.fail(new RawSocketError(`sendto ${dst} (${length} bytes, ${proto}): ${msg} (${code})`, code, "sendto"), cb);
     }
   }
 
@@ -284,7 +322,7 @@ export class RawSocket extends EventEmitter {
     // Either recvfrom failed (the socket stays open) or the poll watcher failed (raw-socket
     // closes the socket right after this event; its "close" event marks us closed).
     const code = errnoName(err.message);
-    const e = new RawSocketError(`raw socket (IP protocol ${this.protocol}): ${err.message} (${code})`, code, /^-?\d+$/.test(err.message) ? "poll" : "recvfrom");
+    const e = new RawSocketError(`raw ${this.family === "ipv6" ? "IPv6 " : ""}socket (IP protocol ${this.protocol}): ${err.message} (${code})`, code, /^-?\d+$/.test(err.message) ? "poll" : "recvfrom");
     if (this.listenerCount("error") > 0) this.emit("error", e);
     else this.receiveErrors++;
   }
