@@ -11,17 +11,24 @@
 //           UDP checksum. Same encoders, so the difference is allocation and repeated work.
 // Each figure is the median of 5 timed runs of N probes (N sized from --budget), after a warm-up.
 // "GC/1M" counts garbage collections (perf_hooks "gc" entries) per million probes: a measure of
-// what each probe allocates. A last table isolates the HMAC (payload.ts uses createHmac per probe)
-// against the alternatives that were considered.
+// what each probe allocates. A second table puts ProbeTemplate6 (IPv6, template6.ts) beside
+// ProbeTemplate (IPv4, the baseline) on the same paths (2001:2::/48 twins of the IPv4 hops):
+// IPv6 patch() also writes the flow label of every layer, and the ratio says what that costs.
+// A last table isolates the HMAC (payload.ts uses createHmac per probe) against the
+// alternatives that were considered.
 //
-// Correctness: for every row, naive and patch must produce identical bytes; exit 1 otherwise.
+// Correctness: for every row, naive and patch must produce identical bytes (IPv6: patch and a
+// from-scratch IPv6 build with the header writers); exit 1 otherwise.
 import { createHash, createHmac, hash } from "node:crypto";
 import { PerformanceObserver } from "node:perf_hooks";
-import { writeIpv4Header, IPPROTO_GRE, IPPROTO_UDP, ipv4ToUint32 } from "../prober/packet/ipv4.js";
-import { writeGreHeader } from "../prober/packet/gre.js";
-import { writeUdpChecksum, writeUdpHeader } from "../prober/packet/udp.js";
+import { writeIpv4Header, IPPROTO_GRE, IPPROTO_IPV6, IPPROTO_UDP, ipv4ToUint32 } from "../prober/packet/ipv4.js";
+import { ipv6ToBytes, writeIpv6Header } from "../prober/packet/ipv6.js";
+import { ETHERTYPE_IPV6, writeGreHeader } from "../prober/packet/gre.js";
+import { writeUdp6Checksum, writeUdpChecksum, writeUdpHeader } from "../prober/packet/udp.js";
 import { writePayload } from "../prober/packet/payload.js";
 import { ProbeTemplate, type ProbeTemplateOptions } from "../prober/packet/template.js";
+import { ProbeTemplate6, type ProbeTemplate6Options } from "../prober/packet/template6.js";
+import type { Encap } from "../prober/packet/encap.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -35,6 +42,9 @@ const PROBER = "198.18.100.2";
 const FORWARD = ["198.18.0.1", "198.18.0.5", "198.18.0.9"];
 const REVERSE = [...FORWARD, "198.18.0.8", "198.18.0.4", "198.18.0.0"];
 const KEY = Buffer.from("lsprobe bench key, 32 bytes long");
+const PROBER6 = "2001:2:0:100::2";
+const FORWARD6 = ["2001:2::1", "2001:2::5", "2001:2::9"];
+const REVERSE6 = [...FORWARD6, "2001:2::8", "2001:2::4", "2001:2::"];
 
 let gcCount = 0;
 const obs = new PerformanceObserver((list) => {
@@ -66,6 +76,38 @@ function naiveProbe(o: ProbeTemplateOptions, seq: number, sentNs: bigint): Buffe
   const dgram = Buffer.concat([udp, payload]);
   const src = ipv4ToUint32(o.src);
   writeUdpChecksum(dgram, 0, src, src);
+  parts.push(ip, dgram);
+  return Buffer.concat(parts);
+}
+
+/** The naive IPv6 builder, as naiveProbe: a Buffer per header (GRE over IPv6 or IPv6-in-IPv6), Buffer.concat. */
+function naiveProbe6(o: ProbeTemplate6Options, seq: number, sentNs: bigint): Buffer {
+  const encaps = o.encaps ?? o.hops.map(() => "gre" as const);
+  const length = Math.max(o.size, ProbeTemplate6.minimumSize(o.hops, encaps));
+  const flowLabel = (o.flowLabelBase ?? o.srcPortBase) + (seq % (o.flowLabelRange ?? o.srcPortRange));
+  const parts: Buffer[] = [];
+  let off = 0;
+  o.hops.forEach((dst, i) => {
+    const ip = Buffer.alloc(40);
+    writeIpv6Header(ip, 0, { src: o.src, dst, nextHeader: encaps[i] === "gre" ? IPPROTO_GRE : IPPROTO_IPV6, payloadLength: length - off - 40, hopLimit: o.hopLimit, dscp: o.dscp, flowLabel });
+    parts.push(ip);
+    off += 40;
+    if (encaps[i] === "gre") {
+      const gre = Buffer.alloc(4);
+      writeGreHeader(gre, 0, ETHERTYPE_IPV6);
+      parts.push(gre);
+      off += 4;
+    }
+  });
+  const ip = Buffer.alloc(40);
+  writeIpv6Header(ip, 0, { src: o.src, dst: o.src, nextHeader: IPPROTO_UDP, payloadLength: length - off - 40, hopLimit: o.hopLimit, dscp: o.dscp, flowLabel });
+  const payload = Buffer.alloc(length - off - 48);
+  writePayload(payload, 0, payload.length, { pathIndex: o.pathIndex, seq, sentNs, nonce: o.nonce }, o.key);
+  const udp = Buffer.alloc(8);
+  writeUdpHeader(udp, 0, { srcPort: o.srcPortBase + (seq % o.srcPortRange), dstPort: o.dstPort, length: 8 + payload.length });
+  const dgram = Buffer.concat([udp, payload]);
+  const src = ipv6ToBytes(o.src);
+  writeUdp6Checksum(dgram, 0, src, src);
   parts.push(ip, dgram);
   return Buffer.concat(parts);
 }
@@ -147,6 +189,41 @@ for (const c of cases) {
   ]);
 }
 table(["stack", "key", "bytes", "patch ns", "patch Mpps", "GC/1M", "naive ns", "naive Mpps", "GC/1M", "speedup"], rows);
+
+// ---- IPv6 beside IPv4: the same paths, the same options, patch() per probe ----
+const G: Encap = "gre";
+const I: Encap = "ipip";
+const cases6: Array<{ name: string; hops: string[]; hops6: string[]; encaps: Encap[]; key?: Buffer }> = [
+  { name: "forward 3 hops, GRE", hops: FORWARD, hops6: FORWARD6, encaps: [G, G, G] },
+  { name: "forward 3 hops, GRE", hops: FORWARD, hops6: FORWARD6, encaps: [G, G, G], key: KEY },
+  { name: "forward 3 hops, IP-in-IP", hops: FORWARD, hops6: FORWARD6, encaps: [I, I, I] },
+  { name: "reverse 6 hops, GRE", hops: REVERSE, hops6: REVERSE6, encaps: REVERSE.map(() => G) },
+  { name: "reverse 6 hops, GRE", hops: REVERSE, hops6: REVERSE6, encaps: REVERSE.map(() => G), key: KEY },
+];
+const rows6: string[][] = [];
+for (const c of cases6) {
+  const common = { dstPort: 33434, srcPortBase: 40000, srcPortRange: 16, dscp: 46, size, mtu: 9000, pathIndex: 3, nonce: 0x5eed5eed, key: c.key, encaps: c.encaps };
+  const t4 = new ProbeTemplate({ ...common, src: PROBER, hops: c.hops, ttl: 64 });
+  const o6: ProbeTemplate6Options = { ...common, src: PROBER6, hops: c.hops6, hopLimit: 64 };
+  const t6 = new ProbeTemplate6(o6);
+  for (const [seq, ns] of [[0, 0n], [17, 123456789n], [0xffffffff, 2n ** 63n]] as Array<[number, bigint]>) {
+    if (!naiveProbe6(o6, seq, ns).equals(t6.patch(seq, ns))) {
+      console.error(`MISMATCH: IPv6 ${c.name} key=${!!c.key} seq ${seq}: naive and patch differ`);
+      failed = true;
+    }
+  }
+  const base = process.hrtime.bigint();
+  const v4 = await time((i) => t4.patch(i >>> 0, base + BigInt(i)));
+  const v6 = await time((i) => t6.patch(i >>> 0, base + BigInt(i)));
+  rows6.push([
+    c.name, c.key ? "yes" : "no",
+    String(t4.length), fmt(v4.nsPerOp), fmt(1e3 / v4.nsPerOp, 2),
+    String(t6.length), fmt(v6.nsPerOp), fmt(1e3 / v6.nsPerOp, 2), fmt(v6.gcPer1M, 1),
+    `${fmt(v6.nsPerOp / v4.nsPerOp, 2)}x`,
+  ]);
+}
+console.log("");
+table(["stack", "key", "IPv4 bytes", "IPv4 patch ns", "IPv4 Mpps", "IPv6 bytes", "IPv6 patch ns", "IPv6 Mpps", "GC/1M", "IPv6/IPv4 time"], rows6);
 
 // ---- the MAC alone: 28 octets in, 16 out ----
 const msg = Buffer.alloc(28, 0xa5);
