@@ -1,26 +1,10 @@
 // Resolve a configured endpoint (node name, IGP router id, TE router id / loopback address, or
-// prefix) to a graph node. Pseudonodes are never endpoints.
+// prefix, of either family) to a graph node. Pseudonodes are never endpoints. IPv6 addresses and
+// prefixes compare in RFC 5952 form, so any spelling of one matches (2001:2:0::6 = 2001:2::6).
 import type { Topology } from "./topology.js";
+import { canonicalAddress, canonicalPrefix, familyOf, prefixContains, prefixLength } from "./ip.js";
 
 export type Resolved = { node: string } | { error: string };
-
-function ipv4ToInt(a: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
-  if (!m) return undefined;
-  const o = m.slice(1).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-}
-
-/** Does IPv4 prefix "a.b.c.d/len" contain address `addr`? */
-function contains(prefix: string, addr: number): boolean {
-  const [net, lenS] = prefix.split("/");
-  const base = ipv4ToInt(net);
-  const len = Number(lenS);
-  if (base === undefined || !(len >= 0 && len <= 32)) return false;
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return ((base & mask) >>> 0) === ((addr & mask) >>> 0);
-}
 
 export function resolveEndpoint(topo: Topology, spec: string): Resolved {
   return endpointResolver(topo)(spec);
@@ -42,26 +26,28 @@ export function endpointResolver(topo: Topology): (spec: string) => Resolved {
       return undefined;
     };
     const plain = spec.replace(/\./g, "").toLowerCase();
+    const address = canonicalAddress(spec);
+    const addressOf = (n: (typeof real)[number]): boolean =>
+      n.teRouterIds.includes(address) || n.loopbacks.includes(address) || (n.teRouterIds6?.includes(address) ?? false) || (n.loopbacks6?.includes(address) ?? false);
     return (
       unique(byName.get(spec) ?? [], "name") ??
       unique(real.filter((n) => n.name.toLowerCase() === spec.toLowerCase()).map((n) => n.id), "name") ??
       unique(real.filter((n) => n.routerId === spec || n.routerId.toLowerCase() === plain).map((n) => n.id), "router id") ??
-      unique(real.filter((n) => n.teRouterIds.includes(spec) || n.loopbacks.includes(spec)).map((n) => n.id), "address") ??
-      unique(topo.prefixes.get(spec) ?? [], "prefix") ??
+      unique(real.filter(addressOf).map((n) => n.id), "address") ??
+      unique(topo.prefixes.get(canonicalPrefix(spec)) ?? [], "prefix") ??
       longestMatch(topo, spec) ?? { error: `"${spec}" matches no node (by name, router id, address or prefix)` }
     );
   };
 }
 
-/** An address inside an advertised prefix: the longest match wins. */
+/** An address inside an advertised prefix of its family: the longest match wins. */
 function longestMatch(topo: Topology, spec: string): Resolved | undefined {
-  const addr = ipv4ToInt(spec);
-  if (addr === undefined) return undefined;
+  if (familyOf(spec) === undefined) return undefined;
   let best = -1;
   let nodes: string[] = [];
   for (const [prefix, owners] of topo.prefixes) {
-    const len = Number(prefix.split("/")[1]);
-    if (len > best && contains(prefix, addr)) {
+    const len = prefixLength(prefix) ?? -1;
+    if (len > best && prefixContains(prefix, spec)) {
       best = len;
       nodes = owners;
     }

@@ -9,8 +9,9 @@ import type { Logger } from "../shared/log.js";
 import { decodeLine, MALFORMED_REASONS, MAX_LINE, type ExaEvent, type MalformedReason } from "./exabgp/decode.js";
 import { routeRefreshCommand } from "./exabgp/commands.js";
 import { Lsdb, SNAPSHOT_PEER } from "./lsdb.js";
-import { buildTopologySteps, type Graph, type MetricKind } from "./topology.js";
-import { PathComputer, pathsDigest, type EndpointResolution, type PathQuery, type PathSetBody } from "./paths.js";
+import type { Graph, MetricKind } from "./topology.js";
+import type { Family } from "../shared/pathset.js";
+import { PathComputer, pathsDigest, topologySteps, type EndpointResolution, type PathQuery, type PathSetBody } from "./paths.js";
 import { drain, runSliced, type Steps } from "./slice.js";
 import { serializeSnapshot } from "./snapshot.js";
 
@@ -128,8 +129,8 @@ export class Engine {
   /** Keeps the last run's pairs: a change recomputes only the pairs it can affect. */
   private paths: PathComputer;
   private started = false;
-  /** The last run's graph, updated in place by the next (buildTopologySteps). */
-  private graph?: Graph;
+  /** The last run's graphs, by family, updated in place by the next (buildTopologySteps). */
+  private graphs: Partial<Record<Family, Graph>> = {};
   /** Each configured endpoint as the last computation resolved it (empty before the first). */
   private resolution = new Map<string, EndpointStatus>();
   private readonly recomputeObservers = new Set<(r: RecomputeInfo) => void>();
@@ -323,7 +324,7 @@ export class Engine {
    */
   reconfigure(opts: Omit<EngineOptions, "generation">): void {
     const wasIdle = this.opts.query === null;
-    if (opts.metric !== this.opts.metric) this.graph = undefined;
+    if (opts.metric !== this.opts.metric) this.graphs = {};
     this.opts = { ...opts, generation: this.opts.generation };
     if (opts.query) this.paths = new PathComputer(opts.query);
     if (wasIdle) this.start();
@@ -428,16 +429,18 @@ export class Engine {
   }
 
   private *computeSteps(): Steps<PathSetBody> {
-    const topo = yield* buildTopologySteps(this.db.entries.values(), this.opts.metric, this.graph);
-    this.graph = topo.graph;
+    const topos = yield* topologySteps(() => this.db.entries.values(), this.opts.query ?? {}, this.opts.metric, this.graphs);
+    this.graphs = Object.fromEntries(topos.map((t) => [t.family ?? "ipv4", t.graph]));
     let invalid = 0;
-    for (const u of topo.unusable) {
+    const unusable = new Map(topos.flatMap((t) => t.unusable.map((u) => [`${u.id}
+${u.reason}`, u] as const)));
+    for (const u of unusable.values()) {
       if (u.invalid) invalid++;
       this.io.log.once(`unusable:${u.id}:${u.reason}`, u.invalid ? "warn" : "debug", u.invalid ? "link refused: its advertisement is invalid" : "link not used", { ...u, peers: u.peers?.join(",") });
     }
     this.stats.linksInvalid = invalid;
     const counts = this.db.counts();
-    return yield* this.paths.steps(topo, {
+    return yield* this.paths.steps(topos, {
       peers: this.db.peers().filter((p) => p !== SNAPSHOT_PEER),
       stale: this.db.countFor(SNAPSHOT_PEER) > 0,
       prefixes: counts.prefixes,

@@ -41,7 +41,8 @@ export interface TopoChange {
   nodes: Set<string>;
 }
 
-const signature = (n: TopoNode): string => [n.name, n.routerId, n.teRouterIds.join(","), n.loopbacks.join(","), n.pseudo ? 1 : 0].join("\n");
+const signature = (n: TopoNode): string =>
+  [n.name, n.routerId, n.teRouterIds.join(","), n.loopbacks.join(","), n.pseudo ? 1 : 0, n.teRouterIds6?.join(",") ?? "", n.loopbacks6?.join(",") ?? ""].join("\n");
 
 export function summarize(topo: Topology, cg: CompiledGraph): TopoSummary {
   const nodeSig = new Map<string, string>();

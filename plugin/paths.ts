@@ -1,16 +1,23 @@
 // Build the published path set from a topology: every configured directed pair, its equal-cost
 // best paths (or a covering subset of them), each path with stable ids and the GRE hop list the
 // prober needs. Pure: the caller supplies generation and time.
+//
+// Address families (path set version 3): each family is computed on its topology (topology.ts:
+// with IS-IS multi-topology the IPv6 one has its own links and metrics). Families one graph
+// serves (single topology) are computed together: each path then carries the layers of both.
+// Paths of separate graphs are separate entries; a path found in several (the same link ids in
+// the same order) is one entry listing every family it is a best path in.
 import { createHash } from "node:crypto";
-import type { GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet, PathTarget } from "../shared/pathset.js";
-import { parallelGroupId, PATHSET_SCHEMA, PATHSET_VERSION } from "../shared/pathset.js";
+import type { FamilyTargets, GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet, PathTarget } from "../shared/pathset.js";
+import { FAMILIES, parallelGroupId, PATHSET_SCHEMA, PATHSET_VERSION, type Family } from "../shared/pathset.js";
 import type { TargetRule } from "../shared/config.js";
 import { PerRouter } from "../shared/perrouter.js";
 import { compileGraphSteps, EcmpSource, reverseSpf, type CompiledGraph } from "./ecmp.js";
 import { endpointResolver } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { planProbes } from "./plan.js";
-import { stableId, type TopoLink, type TopoNode, type Topology } from "./topology.js";
+import { buildTopologySteps, stableId, type Graph, type MetricKind, type TopoLink, type TopoNode, type Topology } from "./topology.js";
+import type { LsEntry } from "./lsdb.js";
 import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
 import type { Steps } from "./slice.js";
 
@@ -33,6 +40,8 @@ export interface PathQuery {
   /** plugin.paths.target (default interface) and target-per-router: by the router that decapsulates a layer. */
   target?: PathTarget;
   targetPerRouter?: readonly TargetRule[];
+  /** plugin.paths.families: the families to compute (absent: what the topology has, else ipv4). */
+  families?: readonly Family[];
 }
 
 /** The target of each router, by name (plugin.paths.target, target-per-router). */
@@ -64,49 +73,68 @@ export function directedPairs(pairs: ReadonlyArray<readonly [string, string]>, g
   return out;
 }
 
-const hopOf = (n: TopoNode): Hop => ({ node: n.id, name: n.name, routerId: n.routerId, addresses: [...n.teRouterIds, ...n.loopbacks.filter((a) => !n.teRouterIds.includes(a))] });
+const hopOf = (n: TopoNode): Hop => {
+  const six = [...(n.teRouterIds6 ?? []), ...(n.loopbacks6 ?? []).filter((a) => !n.teRouterIds6?.includes(a))];
+  return { node: n.id, name: n.name, routerId: n.routerId, addresses: [...n.teRouterIds, ...n.loopbacks.filter((a) => !n.teRouterIds.includes(a))], ...(six.length ? { addresses6: six } : {}) };
+};
 
 /**
  * The router's own address, for a layer addressed to the router (target `router`, or an
- * unnumbered link). The rule: its first IPv4 TE router id (BGP-LS node attribute 1028, TLV
- * 1028; the link attributes' local/remote TE router ids 1030/1031 name the same router and are
- * merged into it, topology.ts), else its first IPv4 /32 prefix (a loopback or host prefix
- * advertised by it), else none.
+ * unnumbered link). The rule: its first TE router id of the family (BGP-LS node attribute 1028
+ * for IPv4, 1029 for IPv6; the link attributes' local/remote TE router ids 1028-1031 name the
+ * same router and are merged into it, topology.ts), else its first /32 (IPv6: /128) prefix (a
+ * loopback or host prefix advertised by it), else none.
  */
-function routerAddress(to: TopoNode): Pick<GreHop, "address" | "source"> | undefined {
-  if (to.teRouterIds[0]) return { address: to.teRouterIds[0], source: "te-router-id" };
-  if (to.loopbacks[0]) return { address: to.loopbacks[0], source: "loopback" };
+function routerAddress(to: TopoNode, family: Family): Pick<GreHop, "address" | "source"> | undefined {
+  const te = family === "ipv4" ? to.teRouterIds : (to.teRouterIds6 ?? []);
+  const lo = family === "ipv4" ? to.loopbacks : (to.loopbacks6 ?? []);
+  if (te[0]) return { address: te[0], source: "te-router-id" };
+  if (lo[0]) return { address: lo[0], source: "loopback" };
   return undefined;
 }
 
 /**
- * Where to send the layer that must enter `to` over a link whose `to`-side interface address is
- * `address`. Target `interface`: that address pins the link; unnumbered, the router's own
- * address. Target `router`: the router's own address always. A string: why there is none.
+ * Where to send the layer of `family` that must enter `to` over a link whose `to`-side interface
+ * address (of that family) is `address`. Target `interface`: that address pins the link;
+ * unnumbered, the router's own address. Target `router`: the router's own address always. A
+ * string: why there is none.
  */
-function greHop(address: string | undefined, from: string, to: TopoNode, target: PathTarget): GreHop | string {
+function greHop(address: string | undefined, from: string, to: TopoNode, target: PathTarget, family: Family): GreHop | string {
   if (target === "interface" && address) return { address, source: "interface", node: to.name, target: "interface" };
-  const own = routerAddress(to);
+  const own = routerAddress(to, family);
   if (own) return { ...own, node: to.name, target: "router" };
+  if (family === "ipv6")
+    return target === "router"
+      ? `no IPv6 router address for hop ${from}->${to.name}: ${to.name} has target router (plugin.paths.target) and advertises no IPv6 TE router id or /128 prefix`
+      : `no IPv6 address for hop ${from}->${to.name}: no IPv6 interface address on the link and ${to.name} advertises no IPv6 TE router id or /128 loopback`;
   return target === "router"
     ? `no router address for hop ${from}->${to.name}: ${to.name} has target router (plugin.paths.target) and advertises no TE router id or /32 prefix`
     : `no IPv4 address for hop ${from}->${to.name}: unnumbered link and ${to.name} advertises no TE router id or /32 loopback`;
 }
 
-/** A built path and, per link, whether its layers pin it: the forward layer into `to`, the way back's into `from`. */
+/**
+ * A built path and, per link, whether its layers pin it (in every family built: the forward
+ * layer into `to` or the way back's into `from`), and whether some family's forward layer is
+ * addressed to the router (then it does not pin the link).
+ */
 interface Built {
   path: Path;
   pinned: boolean[];
+  fwdRouter: boolean[];
+}
+
+/** The top-level layers of a version 3 path: the IPv4 ones, or none for a path not in IPv4. */
+function ipv4View(families: readonly Family[], targets: NonNullable<Path["targets"]>): Pick<Path, "gre" | "greReverse" | "probeable" | "unprobeableReason"> {
+  const t = targets.ipv4;
+  if (t) return { gre: t.gre, greReverse: t.greReverse, probeable: t.probeable, ...(t.unprobeableReason === undefined ? {} : { unprobeableReason: t.unprobeableReason }) };
+  return { gre: [], greReverse: [], probeable: false, unprobeableReason: `not an IPv4 path: an equal-cost best path in ${families.join(", ")} only (see targets)` };
 }
 
 /** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
-function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number, targetFor: TargetFor): Built {
+function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number, targetFor: TargetFor, families: readonly Family[]): Built {
   const hops: Hop[] = [hopOf(src)];
   const links: PathLink[] = [];
-  const gre: GreHop[] = [];
-  const greReverse: Array<GreHop | string> = [];
-  const problems: string[] = [];
-  const pinned: boolean[] = [];
+  const layers = families.map(() => ({ gre: [] as GreHop[], greReverse: [] as Array<GreHop | string>, problems: [] as string[], pinned: [] as boolean[], fwd: [] as Array<GreHop | string> }));
   let pending: TopoLink | undefined; // the link into a pseudonode, waiting for the link out of it
   for (const e of edges) {
     const l = cg.links[cg.link[e]];
@@ -125,6 +153,8 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
           lan: pending.to,
           ...(pending.localAddress ? { localAddress: pending.localAddress } : {}),
           ...(l.remoteAddress ? { remoteAddress: l.remoteAddress } : {}),
+          ...(pending.localAddress6 ? { localAddress6: pending.localAddress6 } : {}),
+          ...(l.remoteAddress6 ? { remoteAddress6: l.remoteAddress6 } : {}),
         }
       : {
           id: l.id,
@@ -133,17 +163,34 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
           metric: l.metric,
           ...(l.localAddress ? { localAddress: l.localAddress } : {}),
           ...(l.remoteAddress ? { remoteAddress: l.remoteAddress } : {}),
+          ...(l.localAddress6 ? { localAddress6: l.localAddress6 } : {}),
+          ...(l.remoteAddress6 ? { remoteAddress6: l.remoteAddress6 } : {}),
         };
     pending = undefined;
     links.push(pl);
     hops.push(hopOf(toNode));
-    const g = greHop(pl.remoteAddress, pl.from, toNode, targetFor(toNode.name));
-    if (typeof g === "string") problems.push(g);
-    else gre.push(g);
-    const back = greHop(pl.localAddress, pl.to, fromNode, targetFor(fromNode.name));
-    greReverse.unshift(back);
-    pinned.push((typeof g !== "string" && g.target === "interface") || (typeof back !== "string" && back.target === "interface"));
+    families.forEach((f, k) => {
+      const x = layers[k];
+      const g = greHop(f === "ipv4" ? pl.remoteAddress : pl.remoteAddress6, pl.from, toNode, targetFor(toNode.name), f);
+      if (typeof g === "string") x.problems.push(g);
+      else x.gre.push(g);
+      x.fwd.push(g);
+      const back = greHop(f === "ipv4" ? pl.localAddress : pl.localAddress6, pl.to, fromNode, targetFor(fromNode.name), f);
+      x.greReverse.unshift(back);
+      x.pinned.push((typeof g !== "string" && g.target === "interface") || (typeof back !== "string" && back.target === "interface"));
+    });
   }
+  const targets: NonNullable<Path["targets"]> = {};
+  families.forEach((f, k) => {
+    const x = layers[k];
+    const t: FamilyTargets = {
+      gre: x.problems.length ? [] : x.gre,
+      greReverse: x.greReverse.every((g) => typeof g !== "string") ? (x.greReverse as GreHop[]) : [],
+      probeable: x.problems.length === 0,
+    };
+    if (x.problems.length) t.unprobeableReason = x.problems.join("; ");
+    targets[f] = t;
+  });
   const path: Path = {
     id: stableId("p-", links.map((l) => l.id).join(">")),
     src: src.name,
@@ -151,12 +198,19 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
     cost,
     hops,
     links,
-    gre: problems.length ? [] : gre,
-    greReverse: greReverse.every((g) => typeof g !== "string") ? (greReverse as GreHop[]) : [],
-    probeable: problems.length === 0,
+    families: [...families],
+    targets,
+    ...ipv4View(families, targets),
   };
-  if (problems.length) path.unprobeableReason = problems.join("; ");
-  return { path, pinned };
+  // A layer with no address (the family's path unprobeable) is told by what pins the link.
+  const pinned = links.map((_, i) => layers.every((x) => x.pinned[i]));
+  const fwdRouter = links.map((_, i) =>
+    layers.some((x) => {
+      const g = x.problems.length ? undefined : x.fwd[i];
+      return (typeof g === "object" ? g.target : x.pinned[i] ? "interface" : "router") === "router";
+    }),
+  );
+  return { path, pinned, fwdRouter };
 }
 
 /**
@@ -185,9 +239,8 @@ function groupParallel(built: Built[]): Path[] {
       continue;
     }
     const links = p.links.map((l, i): PathLink => {
-      // The forward layer into links[i].to: gre[i] (absent when unprobeable: then the target alone says).
-      const fwd = p.gre[i]?.target ?? (b.pinned[i] ? "interface" : "router");
-      if (fwd !== "router") return l;
+      // The forward layer into links[i].to, in some family, is addressed to the router.
+      if (!b.fwdRouter[i]) return l;
       const ids = [...new Set(same.map((x) => x.path.links[i].id))].sort();
       return ids.length > 1 ? { ...l, parallel: ids } : l;
     });
@@ -236,31 +289,33 @@ export interface PathRunStats {
   sourcesSpf: number;
 }
 
+/** What one graph's computation found: its pairs (one entry per directed pair) and stats. */
+interface GraphRun {
+  pairs: Map<string, PairEntry>;
+  stats: PathRunStats;
+  resolution: Map<string, EndpointResolution>;
+}
+
 /**
- * Builds path sets, keeping what it found so that the next run recomputes only the pairs a
- * topology change can affect (incremental.ts) and reuses the paths of the others. The query
- * is fixed: a new query needs a new PathComputer.
+ * The pairs of one graph, for the families it serves, keeping what it found so that the next
+ * run recomputes only the pairs a topology change can affect (incremental.ts) and reuses the
+ * paths of the others.
  */
-export class PathComputer {
+class GraphPaths {
   private prev?: {
     summary: TopoSummary;
     dist: Map<number, Float64Array>;
     toDist: Map<number, Float64Array>;
     pairs: Map<string, PairEntry>;
-    /** What the pairs gave as a published set (its pairs, paths and plan). */
-    published: Pick<PathSetBody, "pairs" | "paths" | "plan">;
   };
-  lastRun: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
-  /** Every endpoint spec of the query as the last run resolved it (empty before the first run). */
-  lastResolution: ReadonlyMap<string, EndpointResolution> = new Map();
 
-  private readonly targetFor: TargetFor;
+  constructor(
+    private readonly q: PathQuery,
+    private readonly targetFor: TargetFor,
+    private readonly families: readonly Family[],
+  ) {}
 
-  constructor(readonly q: PathQuery) {
-    this.targetFor = targetChooser(q);
-  }
-
-  *steps(topo: Topology, meta: BuildMeta): Steps<PathSetBody> {
+  *steps(topo: Topology): Steps<GraphRun> {
     const q = this.q;
     const cg = yield* compileGraphSteps(topo.graph);
     const summary = summarize(topo, cg);
@@ -333,46 +388,8 @@ export class PathComputer {
       }
       yield;
     }
-    this.lastRun = stats;
-    this.lastResolution = resolved;
-    // No pair changed: the pairs, paths and plan are the previous ones (mode plan's greedy
-    // selection is the one part that is global, so this spares it too).
-    const published = prev !== undefined && stats.pairsRecomputed === 0 ? prev.published : this.publish(pairs);
-    this.prev = { summary, dist, toDist, pairs, published };
-    yield;
-
-    return {
-      schema: PATHSET_SCHEMA,
-      version: PATHSET_VERSION,
-      mode: q.mode,
-      topology: {
-        digest: topo.digest,
-        nodes: [...topo.nodes.values()].filter((n) => !n.pseudo).length,
-        links: topo.links.length,
-        prefixes: meta.prefixes,
-        peers: meta.peers,
-        stale: meta.stale,
-      },
-      ...published,
-    };
-  }
-
-  /** The published pairs and paths (fresh objects: reused pairs are shared with the previous
-   *  run, and mode plan writes rates into paths and trims the pairs' lists), and the plan. */
-  private publish(pairs: Map<string, PairEntry>): Pick<PathSetBody, "pairs" | "paths" | "plan"> {
-    const q = this.q;
-    const pairResults = new Map<string, PairResult>();
-    const paths = new Map<string, Path>();
-    for (const [key, e] of pairs) {
-      for (const p of e.chosen) paths.set(p.id, { ...p });
-      pairResults.set(key, { ...e.result, paths: e.chosen.map((p) => p.id) });
-    }
-    const plan = q.mode === "plan" ? choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 }, paths) : undefined;
-    return {
-      pairs: q.pairs.map(([a, b]) => pairResults.get(`${a}\n${b}`)!),
-      paths: [...paths.values()],
-      ...(plan ? { plan } : {}),
-    };
+    this.prev = { summary, dist, toDist, pairs };
+    return { pairs, stats, resolution: resolved };
   }
 
   /** Compute one pair from scratch. */
@@ -386,7 +403,7 @@ export class PathComputer {
     source: (() => EcmpSource) | undefined,
   ): PairEntry {
     const q = this.q;
-    const base = { src: srcSpec, dst: dstSpec, count: 0, paths: [] as string[], truncated: false, ecmpLinks: 0 };
+    const base = { src: srcSpec, dst: dstSpec, family: this.families[0], count: 0, paths: [] as string[], truncated: false, ecmpLinks: 0 };
     const entry = (result: PairResult, chosen: Path[] = [], footprint?: PairFootprint): PairEntry => ({
       srcNode: s.node,
       dstNode: d.node,
@@ -404,7 +421,7 @@ export class PathComputer {
         footprint.linkIds.add(cg.links[cg.link[e]].id);
         footprint.nodeIds.add(cg.ids[cg.head[e]]);
       }
-    const each = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!, this.targetFor));
+    const each = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!, this.targetFor, this.families));
     const ecmpLinks = new Set(each.flatMap((b) => b.path.links.map((l) => l.id))).size;
     const built = groupParallel(each);
     const linkSets = built.map((p) => p.links.map(linkElement));
@@ -414,8 +431,157 @@ export class PathComputer {
   }
 }
 
+/** The families to compute: plugin.paths.families, else what the topology has, else IPv4. */
+export function familiesFor(q: Pick<PathQuery, "families">, topo: Pick<Topology, "present">): Family[] {
+  if (q.families !== undefined && q.families.length > 0) return FAMILIES.filter((f) => q.families!.includes(f));
+  const present = topo.present ?? [];
+  return present.length > 0 ? FAMILIES.filter((f) => present.includes(f)) : ["ipv4"];
+}
+
+/**
+ * Which graph computes which families: the topologies given (one per family, or one serving
+ * both: `sameForFamilies`), grouped. A family without a topology of its own is computed on one
+ * that serves it, else left out (a caller that wants it builds its topology: topologySteps()).
+ */
+function graphGroups(topos: readonly Topology[], families: readonly Family[]): Array<{ topo: Topology; families: Family[] }> {
+  const groups: Array<{ topo: Topology; families: Family[] }> = [];
+  for (const f of families) {
+    const own = topos.find((t) => (t.family ?? "ipv4") === f);
+    const shared = own && (own.sameForFamilies ?? true) ? own : topos.find((t) => t.sameForFamilies ?? true);
+    const topo = own && !(own.sameForFamilies ?? true) ? own : shared ?? own;
+    if (topo === undefined) continue;
+    const g = groups.find((x) => x.topo === topo);
+    if (g) g.families.push(f);
+    else groups.push({ topo, families: [f] });
+  }
+  return groups;
+}
+
+/** Merge a path found in several graphs: the families and targets of each, in FAMILIES order. */
+function mergePath(a: Path, b: Path): Path {
+  const families = FAMILIES.filter((f) => a.families?.includes(f) || b.families?.includes(f));
+  const targets: NonNullable<Path["targets"]> = {};
+  for (const f of families) targets[f] = a.targets?.[f] ?? b.targets?.[f];
+  return { ...a, families, targets, ...ipv4View(families, targets) };
+}
+
+/**
+ * Builds path sets, per address family, keeping what it found so that the next run recomputes
+ * only the pairs a topology change can affect. The query is fixed: a new query needs a new
+ * PathComputer.
+ */
+export class PathComputer {
+  /** One per graph, by the families it serves ("ipv4", "ipv4+ipv6", ...). */
+  private graphs = new Map<string, GraphPaths>();
+  private prev?: { layout: string; published: Pick<PathSetBody, "pairs" | "paths" | "plan"> };
+  lastRun: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
+  /** Every endpoint spec of the query as the last run resolved it (empty before the first run). */
+  lastResolution: ReadonlyMap<string, EndpointResolution> = new Map();
+
+  private readonly targetFor: TargetFor;
+
+  constructor(readonly q: PathQuery) {
+    this.targetFor = targetChooser(q);
+  }
+
+  /**
+   * `topos`: the topology of each family to compute (buildTopologySteps with its `family`), or
+   * one that serves all of them (`sameForFamilies`). The families are plugin.paths.families,
+   * else what the first topology found in the LSDB (`present`).
+   */
+  *steps(topos: Topology | readonly Topology[], meta: BuildMeta): Steps<PathSetBody> {
+    const list = Array.isArray(topos) ? (topos as readonly Topology[]) : [topos as Topology];
+    const families = familiesFor(this.q, list[0]);
+    const groups = graphGroups(list, families);
+    const layout = groups.map((g) => g.families.join("+")).join(",");
+    const runs: Array<{ families: Family[]; run: GraphRun }> = [];
+    const live = new Map<string, GraphPaths>();
+    for (const g of groups) {
+      const key = g.families.join("+");
+      const gp = this.graphs.get(key) ?? new GraphPaths(this.q, this.targetFor, g.families);
+      live.set(key, gp);
+      runs.push({ families: g.families, run: yield* gp.steps(g.topo) });
+    }
+    this.graphs = live;
+    const stats: PathRunStats = { pairs: 0, pairsRecomputed: 0, sources: 0, sourcesSpf: 0 };
+    const resolution = new Map<string, EndpointResolution>();
+    for (const { run } of runs) {
+      if (run.stats.full && stats.full === undefined) stats.full = run.stats.full;
+      stats.pairs += run.stats.pairs;
+      stats.pairsRecomputed += run.stats.pairsRecomputed;
+      stats.sources += run.stats.sources;
+      stats.sourcesSpf += run.stats.sourcesSpf;
+      for (const [k, v] of run.resolution) if (!resolution.has(k) || (resolution.get(k)!.error && v.node)) resolution.set(k, v);
+    }
+    if (this.prev !== undefined && this.prev.layout !== layout) stats.full ??= `the families' graphs changed (${this.prev.layout || "none"} -> ${layout || "none"})`;
+    this.lastRun = stats;
+    this.lastResolution = resolution;
+    // No pair changed: the pairs, paths and plan are the previous ones (mode plan's greedy
+    // selection is the one part that is global, so this spares it too).
+    const published = this.prev !== undefined && this.prev.layout === layout && stats.pairsRecomputed === 0 ? this.prev.published : this.publish(runs);
+    this.prev = { layout, published };
+    yield;
+
+    const used = groups.map((g) => g.topo);
+    const digest = used.length === 1 ? used[0].digest : createHash("sha256").update(used.map((t, i) => `${groups[i].families.join("+")} ${t.digest}`).join("\n")).digest("hex");
+    const base = used[0] ?? list[0];
+    return {
+      schema: PATHSET_SCHEMA,
+      version: PATHSET_VERSION,
+      mode: this.q.mode,
+      families: groups.length ? FAMILIES.filter((f) => groups.some((g) => g.families.includes(f))) : families,
+      topology: {
+        digest,
+        nodes: [...base.nodes.values()].filter((n) => !n.pseudo).length,
+        links: used.length === 1 ? used[0].links.length : new Set(used.flatMap((t) => t.links.map((l) => l.id))).size,
+        prefixes: meta.prefixes,
+        peers: meta.peers,
+        stale: meta.stale,
+      },
+      ...published,
+    };
+  }
+
+  /** The published pairs (per pair, one entry per family) and paths (fresh objects: reused
+   *  pairs are shared with the previous run, and mode plan writes rates into paths and trims
+   *  the pairs' lists), and the plan. */
+  private publish(runs: ReadonlyArray<{ families: Family[]; run: GraphRun }>): Pick<PathSetBody, "pairs" | "paths" | "plan"> {
+    const q = this.q;
+    const pairResults = new Map<string, PairResult>();
+    const paths = new Map<string, Path>();
+    for (const { families, run } of runs) {
+      for (const [key, e] of run.pairs) {
+        for (const p of e.chosen) {
+          const had = paths.get(p.id);
+          paths.set(p.id, had ? mergePath(had, p) : { ...p });
+        }
+        for (const f of families) pairResults.set(`${key}\n${f}`, { ...e.result, family: f, paths: e.chosen.map((p) => p.id) });
+      }
+    }
+    const plan = q.mode === "plan" ? choosePlan([...paths.values()], pairResults, q.plan ?? { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 }, paths) : undefined;
+    const families = FAMILIES.filter((f) => runs.some((r) => r.families.includes(f)));
+    return {
+      pairs: q.pairs.flatMap(([a, b]) => families.map((f) => pairResults.get(`${a}\n${b}\n${f}`)!)),
+      paths: [...paths.values()],
+      ...(plan ? { plan } : {}),
+    };
+  }
+}
+
+/**
+ * The topologies `q` needs from the LSDB's entries: the IPv4 one, and the IPv6 one when IPv6 is
+ * computed and has links of its own (multi-topology); `reuse`: the previous graphs, by family.
+ */
+export function* topologySteps(entries: () => Iterable<LsEntry>, q: Pick<PathQuery, "families">, metric: MetricKind = "igp", reuse: Partial<Record<Family, Graph>> = {}): Steps<Topology[]> {
+  const first = yield* buildTopologySteps(entries(), metric, reuse.ipv4, "ipv4");
+  const families = familiesFor(q, first);
+  if (!families.includes("ipv6") || first.sameForFamilies !== false) return [first];
+  const six = yield* buildTopologySteps(entries(), metric, reuse.ipv6, "ipv6");
+  return families.includes("ipv4") ? [first, six] : [six];
+}
+
 /** One computation, nothing kept (tests, benches). */
-export function buildPathSetSteps(topo: Topology, q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
+export function buildPathSetSteps(topo: Topology | readonly Topology[], q: PathQuery, meta: BuildMeta): Steps<PathSetBody> {
   return new PathComputer(q).steps(topo, meta);
 }
 

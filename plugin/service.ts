@@ -50,6 +50,7 @@ function engineOptions(config: LsprobeConfig): Omit<EngineOptions, "generation">
       plan: pc.plan,
       target: pc.paths.target,
       targetPerRouter: pc.paths.targetPerRouter,
+      ...(pc.paths.families ? { families: pc.paths.families } : {}),
     },
     metric: pc.paths.metric,
     debounceMs: pc.debounce,

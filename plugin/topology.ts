@@ -5,10 +5,20 @@
 //  - an overloaded node (IS-IS O bit) is kept in the graph but is never transit (ecmp.ts);
 //  - pseudonodes (LAN DIS / DR) are ordinary graph nodes; path building hides them as hops;
 //  - parallel links between two routers stay distinct edges (edge name = link id).
+//
+// One topology per address family (RFC 5120, IS-IS multi-topology; RFC 5340, OSPFv3):
+//  - IS-IS (and direct/static): a link in the standard topology (no MT-ID TLV 263, or MT-ID 0)
+//    is in the IPv4 topology; MT-ID 2 (IPv6 unicast) puts it in the IPv6 topology. Where no link
+//    of an IS-IS instance has MT-ID 2, the instance runs single topology and its standard links
+//    carry IPv6 too. Other MT-IDs (multicast, management: 1, 3, 4, 5, ...) are in neither.
+//  - OSPFv2 links are IPv4 only, OSPFv3 links IPv6 only.
+// The two-way check pairs directions within one family's topology, and each family's graph has
+// the metrics of its own links: the IPv6 paths of a multi-topology network may differ.
 import { createHash } from "node:crypto";
 import { Graph as GraphlibGraph } from "@dagrejs/graphlib";
 import type { LsEntry } from "./lsdb.js";
-import { isPseudonode, PROTOCOL_ID } from "./bgpls/descriptors.js";
+import { isPseudonode, protocolFamily, PROTOCOL_ID } from "./bgpls/descriptors.js";
+import { canonicalAddress, canonicalPrefix, isIpv4, isIpv6, isLinkLocal6, type Family } from "./ip.js";
 import type { LinkAttr, LsLink } from "./bgpls/link.js";
 import type { LsNode, NodeAttr } from "./bgpls/node.js";
 import type { LsPrefix } from "./bgpls/prefix.js";
@@ -22,9 +32,14 @@ export interface TopoNode {
   id: string;
   name: string;
   routerId: string;
-  /** IPv4 TE router ids first, then IPv4 /32 prefixes the node advertises (loopbacks). */
+  /** IPv4 TE router ids (node attribute 1028; link attributes 1028/1030 of its links). */
   teRouterIds: string[];
+  /** IPv4 /32 prefixes the node advertises (loopbacks). */
   loopbacks: string[];
+  /** IPv6 TE router ids (node attribute 1029; link attributes 1029/1031), RFC 5952 form. */
+  teRouterIds6?: string[];
+  /** IPv6 /128 prefixes the node advertises (loopbacks), RFC 5952 form. */
+  loopbacks6?: string[];
   prefixes: string[];
   overload: boolean;
   pseudo: boolean;
@@ -38,10 +53,16 @@ export interface TopoLink {
   metric: number;
   igpMetric?: number;
   teMetric?: number;
+  /** First IPv4 interface (TLV 259) and neighbor (TLV 260) address. */
   localAddress?: string;
   remoteAddress?: string;
+  /** First global IPv6 interface (TLV 261) and neighbor (TLV 262) address, RFC 5952 form. */
+  localAddress6?: string;
+  remoteAddress6?: string;
   localAddresses: string[];
   remoteAddresses: string[];
+  /** TLV 263 as advertised (empty or absent: the standard topology). */
+  mtIds?: number[];
 }
 
 export interface UnusableLink {
@@ -70,6 +91,14 @@ export function metricProblem(value: number, kind: keyof typeof MAX_METRIC): str
 }
 
 export interface Topology {
+  /** The family whose links make the graph (absent: ipv4). */
+  family?: Family;
+  /** The families the LSDB has addresses, prefixes or IPv6 topology links of (in FAMILIES order;
+   *  absent: ipv4). */
+  present?: Family[];
+  /** The other family's topology would have exactly these links (no multi-topology, no OSPF of
+   *  one family only): one graph serves both (absent: true). */
+  sameForFamilies?: boolean;
   graph: Graph;
   nodes: Map<string, TopoNode>;
   links: TopoLink[];
@@ -79,8 +108,25 @@ export interface Topology {
   digest: string;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-export const isIpv4 = (s: string): boolean => IPV4.test(s);
+export { isIpv4, isIpv6 };
+
+/** Multi-topology ids (RFC 5120 §7.5) lsprobe routes on: the standard topology and IPv6 unicast. */
+export const MT_ID = { STANDARD: 0, IPV6_UNICAST: 2 } as const;
+
+/** Where a link's MT-IDs are read: protocol family and instance (an IS-IS instance runs MT or not). */
+const mtScope = (l: LsLink): string => `${protocolFamily(l.protocolId)}:${l.instance}`;
+
+/**
+ * Is the link in `family`'s topology? `mtScopes`: the scopes with an IPv6 unicast (MT-ID 2)
+ * link, which run multi-topology (their standard links are IPv4 only).
+ */
+export function linkInFamily(l: Pick<LsLink, "protocolId" | "instance" | "mtIds">, family: Family, mtScopes: ReadonlySet<string>): boolean {
+  const standard = l.mtIds.length === 0 || l.mtIds.includes(MT_ID.STANDARD);
+  if (l.protocolId === PROTOCOL_ID.OSPFV2) return family === "ipv4" && standard;
+  if (l.protocolId === PROTOCOL_ID.OSPFV3) return family === "ipv6" && standard;
+  if (family === "ipv4") return standard;
+  return l.mtIds.includes(MT_ID.IPV6_UNICAST) || (standard && !mtScopes.has(mtScope(l as LsLink)));
+}
 
 /** Short stable hash id. */
 export function stableId(prefix: string, key: string): string {
@@ -99,7 +145,7 @@ const none = NONE as unknown as string[];
 function ensureNode(nodes: Map<string, TopoNode>, id: string, routerId: string, pseudo: boolean): TopoNode {
   let n = nodes.get(id);
   if (n === undefined) {
-    n = { id, name: "", routerId, teRouterIds: none, loopbacks: none, prefixes: none, overload: false, pseudo };
+    n = { id, name: "", routerId, teRouterIds: none, loopbacks: none, teRouterIds6: none, loopbacks6: none, prefixes: none, overload: false, pseudo };
     nodes.set(id, n);
   }
   return n;
@@ -110,6 +156,19 @@ function ensureNode(nodes: Map<string, TopoNode>, id: string, routerId: string, 
 const withNew = (list: string[], v: string): string[] => (list.includes(v) ? list : list.concat(v));
 
 const firstIpv4 = (list: string[]): string | undefined => list.find(isIpv4);
+/** A probe target: a global IPv6 address (a link-local one means nothing off its link). */
+const firstIpv6 = (list: string[]): string | undefined => {
+  const a = list.find((x) => isIpv6(x) && !isLinkLocal6(x));
+  return a === undefined ? undefined : canonicalAddress(a);
+};
+
+/** Add the TE router ids `ids` (either family) to the node. */
+function addTeRouterIds(node: TopoNode, ids: readonly string[]): void {
+  for (const id of ids) {
+    if (isIpv4(id)) node.teRouterIds = withNew(node.teRouterIds, id);
+    else if (isIpv6(id)) node.teRouterIds6 = withNew(node.teRouterIds6 ?? none, canonicalAddress(id));
+  }
+}
 
 /** Two directions of one adjacency: addresses must mirror when both sides have them. */
 function mirrors(a: LsLink, b: LsLink): boolean {
@@ -124,11 +183,18 @@ function mirrors(a: LsLink, b: LsLink): boolean {
  * place (labels replaced, only edges and nodes that came or went added or removed): graphlib's
  * setEdge for a new edge is the costliest step of a rebuild, and one link change touches one.
  */
-export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp", reuse?: Graph): Steps<Topology> {
+export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKind = "igp", reuse?: Graph, family: Family = "ipv4"): Steps<Topology> {
   const nodes = new Map<string, TopoNode>();
   const nodeNames = new Map<string, { name?: string; protocolId: number }>();
-  const links: LsEntry[] = [];
+  const allLinks: LsEntry[] = [];
   const prefixes = new Map<string, string[]>();
+  const mtScopes = new Set<string>();
+  let has4 = false;
+  let has6 = false;
+  const note = (a: string): void => {
+    if (isIpv4(a)) has4 = true;
+    else if (isIpv6(a)) has6 = true;
+  };
   let n = 0;
 
   // Yield every 256 objects: a slice then stays within a few milliseconds.
@@ -139,21 +205,48 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       const a = e.attr as NodeAttr;
       const node = ensureNode(nodes, o.node, o.desc.routerId, isPseudonode(o.desc));
       node.overload ||= a.overload;
-      for (const id of a.teRouterIds) if (isIpv4(id)) node.teRouterIds = withNew(node.teRouterIds, id);
+      addTeRouterIds(node, a.teRouterIds);
+      a.teRouterIds.forEach(note);
       nodeNames.set(o.node, { name: a.name, protocolId: (o as LsNode).protocolId });
     } else if (o.kind === "link") {
       ensureNode(nodes, o.from, o.local.routerId, isPseudonode(o.local));
       ensureNode(nodes, o.to, o.remote.routerId, isPseudonode(o.remote));
-      links.push(e);
+      allLinks.push(e);
+      if (o.mtIds.includes(MT_ID.IPV6_UNICAST)) {
+        mtScopes.add(mtScope(o));
+        has6 = true;
+      }
+      if (o.protocolId === PROTOCOL_ID.OSPFV3) has6 = true;
+      o.interfaceAddresses.forEach(note);
+      o.neighborAddresses.forEach(note);
     } else {
       const p = o as LsPrefix;
       const node = ensureNode(nodes, p.node, p.desc.routerId, isPseudonode(p.desc));
-      node.prefixes = withNew(node.prefixes, p.prefix);
-      if (p.family === 4 && p.prefix.endsWith("/32")) node.loopbacks = withNew(node.loopbacks, p.prefix.slice(0, -3));
-      const list = prefixes.get(p.prefix);
-      prefixes.set(p.prefix, list === undefined ? [p.node] : withNew(list, p.node));
+      const prefix = p.family === 6 ? canonicalPrefix(p.prefix) : p.prefix;
+      node.prefixes = withNew(node.prefixes, prefix);
+      if (p.family === 4) has4 = true;
+      else has6 = true;
+      if (p.family === 4 && prefix.endsWith("/32")) node.loopbacks = withNew(node.loopbacks, prefix.slice(0, -3));
+      if (p.family === 6 && prefix.endsWith("/128")) node.loopbacks6 = withNew(node.loopbacks6 ?? none, prefix.slice(0, -4));
+      const list = prefixes.get(prefix);
+      prefixes.set(prefix, list === undefined ? [p.node] : withNew(list, p.node));
     }
   }
+  // This family's links; whether the other family's would be the same.
+  const links: LsEntry[] = [];
+  let sameForFamilies = true;
+  const other: Family = family === "ipv4" ? "ipv6" : "ipv4";
+  for (const e of allLinks) {
+    if ((++n & 1023) === 0) yield;
+    const l = e.nlri as LsLink;
+    const mine = linkInFamily(l, family, mtScopes);
+    if (mine) links.push(e);
+    if (mine !== linkInFamily(l, other, mtScopes)) sameForFamilies = false;
+    const attr = e.attr as LinkAttr;
+    attr.localTeRouterIds.forEach(note);
+    attr.remoteTeRouterIds.forEach(note);
+  }
+  const present: Family[] = [...(has4 ? ["ipv4" as const] : []), ...(has6 ? ["ipv6" as const] : [])];
 
   // Names: the node-name TLV, else the router id; a pseudonode is named after its DIS/DR.
   for (const node of nodes.values()) {
@@ -221,14 +314,15 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       teMetric: attr.teMetric,
       localAddress: firstIpv4(nlri.interfaceAddresses),
       remoteAddress: firstIpv4(nlri.neighborAddresses),
+      localAddress6: firstIpv6(nlri.interfaceAddresses),
+      remoteAddress6: firstIpv6(nlri.neighborAddresses),
       localAddresses: nlri.interfaceAddresses,
       remoteAddresses: nlri.neighborAddresses,
+      mtIds: nlri.mtIds,
     };
     // TE router ids carried in the link attribute describe the two ends too.
-    const fromNode = nodes.get(nlri.from)!;
-    const toNode = nodes.get(nlri.to)!;
-    for (const t of attr.localTeRouterIds) if (isIpv4(t)) fromNode.teRouterIds = withNew(fromNode.teRouterIds, t);
-    for (const t of attr.remoteTeRouterIds) if (isIpv4(t)) toNode.teRouterIds = withNew(toNode.teRouterIds, t);
+    addTeRouterIds(nodes.get(nlri.from)!, attr.localTeRouterIds);
+    addTeRouterIds(nodes.get(nlri.to)!, attr.remoteTeRouterIds);
     usable.push(link);
     graph.setEdge(link.from, link.to, link, link.id);
   }
@@ -256,5 +350,5 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
     digest.update(`l ${l.id} ${l.metric}\n`);
   }
 
-  return { graph, nodes, links: usable, unusable, prefixes, digest: digest.digest("hex") };
+  return { family, present, sameForFamilies, graph, nodes, links: usable, unusable, prefixes, digest: digest.digest("hex") };
 }

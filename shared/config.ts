@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { isAlias, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from "yaml";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
-import type { PathMode, PathTarget } from "./pathset.js";
+import type { Family, PathMode, PathTarget } from "./pathset.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/lsprobe/lsprobe.yaml";
 
@@ -37,6 +37,8 @@ export interface PathsConfig {
   readonly target: PathTarget;
   /** Per-router target: exact names first, then the first matching pattern in file order. */
   readonly targetPerRouter: readonly TargetRule[];
+  /** Address families to compute paths for; null: the families the topology has. */
+  readonly families: readonly Family[] | null;
 }
 
 /** One entry of `plugin.paths.target-per-router`, in file order: a router name, or a pattern with `*`. */
@@ -600,6 +602,30 @@ function routerRules<T extends string, R>(values: readonly T[], doc: string, rul
 const encapRules = (doc: string): Leaf<readonly EncapRule[]> => routerRules(ENCAPS, doc, (router, encap) => ({ router, encap }));
 
 const PATH_TARGETS = ["interface", "router"] as const satisfies readonly PathTarget[];
+const PATH_FAMILIES = ["ipv4", "ipv6"] as const satisfies readonly Family[];
+
+/** A non-empty list of distinct address families, or null (the default: what the topology has). */
+function families(doc: string): Leaf<readonly Family[] | null> {
+  return {
+    kind: "leaf",
+    type: "list of ipv4 | ipv6, or null",
+    default: null,
+    shownDefault: "null",
+    doc,
+    parse(v, report) {
+      if (v === null) return null;
+      if (!Array.isArray(v) || v.length === 0) {
+        report(`expected a non-empty list of "ipv4" and "ipv6", or null, got ${show(v)}`);
+        return null;
+      }
+      v.forEach((f: unknown, i) => {
+        if (!PATH_FAMILIES.includes(f as Family)) report(`expected "ipv4" or "ipv6", got ${show(f)}`, [i]);
+        else if (v.indexOf(f) !== i) report(`expected distinct families, got ${show(f)} twice`, [i]);
+      });
+      return v as Family[];
+    },
+  };
+}
 
 function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
   return {
@@ -670,6 +696,9 @@ const PLUGIN = section<PluginConfig>({
       PATH_TARGETS,
       "Per-router override of `target`, by the router that decapsulates the layer, e.g. {r4: router, \"core-*\": router}: a router name, or a pattern where `*` matches any characters; exact names win, then the first matching pattern in file order.",
       (router, target): TargetRule => ({ router, target }),
+    ),
+    families: families(
+      "Address families to compute paths for, e.g. [ipv4, ipv6]; null: the families the topology has (IPv4 or IPv6 addresses, TE router ids or prefixes; IPv4 when it has none). With IS-IS multi-topology the IPv6 paths are computed on the MT-ID 2 topology, its own links and metrics; each path lists its `families` and per family its layers (`targets`, path set version 3).",
     ),
   }),
   plan: section<PlanConfig>({

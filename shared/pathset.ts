@@ -20,13 +20,32 @@
 //     one. parsePathSet() reads both: a version 1 document is upgraded in memory (every entry
 //     gets its `target` from its `source`, no link has `parallel`), so a prober keeps working
 //     while the plugin is upgraded before or after it.
+//  3  IPv6 and dual stack: the layers of a path exist per address family. Each path says the
+//     families it is an equal-cost best path in (`families`) and carries, per such family, its
+//     layers (`targets.ipv4`, `targets.ipv6`: gre, greReverse, probeable, unprobeableReason).
+//     Each pair is listed once per family computed (`family`), with that family's cost, count
+//     and paths; the document lists the families computed (`families`). With IS-IS
+//     multi-topology the IPv6 topology (MT-ID 2) has its own links and metrics, so IPv6 paths
+//     are their own entries (other link ids, maybe other routers); where one graph serves both
+//     families (single topology) one entry stands for both. The top-level gre, greReverse,
+//     probeable and unprobeableReason stay, and are the IPv4 ones (a path not in IPv4 has none:
+//     probeable false), so an IPv4-only reader keeps working; a version 2 reader would probe
+//     IPv6-only paths as unprobeable and miss nothing else, but would count each pair twice,
+//     hence the bump. parsePathSet() reads 1, 2 and 3: an older document is upgraded in memory
+//     to IPv4 only (families ["ipv4"], targets.ipv4 = its gre/greReverse/probeable, every pair
+//     family "ipv4").
 
 export const PATHSET_SCHEMA = "lsprobe/pathset";
-export const PATHSET_VERSION = 2;
+export const PATHSET_VERSION = 3;
 /** The oldest version parsePathSet() still reads (and upgrades). */
 export const PATHSET_MIN_VERSION = 1;
 
 export type PathMode = "all" | "cover" | "plan";
+
+/** An address family: the IP version of the probe layers (and the prober's `af` label). */
+export type Family = "ipv4" | "ipv6";
+/** Every family, in the order documents list them. */
+export const FAMILIES: readonly Family[] = ["ipv4", "ipv6"];
 
 /**
  * How a probe layer is addressed (`plugin.paths.target`): `interface`, the far-end interface
@@ -55,6 +74,8 @@ export interface Hop {
   routerId: string;
   /** IPv4 TE router id(s) or loopback /32 of the router, when known. */
   addresses: string[];
+  /** Version 3: IPv6 TE router id(s) or loopback /128 of the router, when known (else absent). */
+  addresses6?: string[];
 }
 
 /** One directed link taken by a path (from -> to). */
@@ -67,6 +88,9 @@ export interface PathLink {
   /** Interface address on `from` and neighbor address on `to`; absent when unnumbered. */
   localAddress?: string;
   remoteAddress?: string;
+  /** Version 3: the IPv6 ones (TLVs 261/262, global addresses only), when advertised. */
+  localAddress6?: string;
+  remoteAddress6?: string;
   /** Cost used for the path computation (IGP or TE metric). */
   metric: number;
   /** Set when the link crosses a LAN pseudonode: that pseudonode's node id. */
@@ -94,6 +118,17 @@ export interface GreHop {
   target: PathTarget;
 }
 
+/** Version 3: the layers of a path in one address family. */
+export interface FamilyTargets {
+  /** One entry per link, in order: where each layer of a probe of this family is addressed. */
+  gre: GreHop[];
+  /** The way back, last link first (empty when some hop has no address of this family). */
+  greReverse: GreHop[];
+  probeable: boolean;
+  /** Why the path cannot be probed in this family (only when probeable is false). */
+  unprobeableReason?: string;
+}
+
 export interface Path {
   /** Stable path id: derived from the link ids in order. */
   id: string;
@@ -102,7 +137,18 @@ export interface Path {
   cost: number;
   hops: Hop[];
   links: PathLink[];
-  /** One entry per link, in order: where each GRE layer of a probe is addressed. */
+  /**
+   * Version 3: the families this path is an equal-cost best path in (FAMILIES order, at least
+   * one). Always set by the plugin and by parsePathSet() (older documents: ["ipv4"]); optional
+   * in the type only so that hand-made IPv4 paths (tests, benches) need not spell it.
+   */
+  families?: Family[];
+  /** Version 3: the layers per family of `families` (exactly those keys). Set as `families` is. */
+  targets?: Partial<Record<Family, FamilyTargets>>;
+  /**
+   * One entry per link, in order: where each IPv4 layer of a probe is addressed (version 3:
+   * targets.ipv4.gre; empty for a path not in IPv4).
+   */
   gre: GreHop[];
   /**
    * The way back over the same links, last link first: per link the near-end (`from`) address,
@@ -144,6 +190,9 @@ export interface ProbePlan {
 export interface PairResult {
   src: string;
   dst: string;
+  /** Version 3: the family these paths are of (each pair is listed once per family). Set as
+   *  Path.families is (older documents: "ipv4"). */
+  family?: Family;
   /** Best cost; null when dst is unreachable from src (or an endpoint is unknown). */
   cost: number | null;
   /** Number of equal-cost best paths found (up to the cap). */
@@ -178,6 +227,9 @@ export interface PathSet {
   /** ISO 8601 time the generation was computed. */
   time: string;
   mode: PathMode;
+  /** Version 3: the families computed (plugin.paths.families, else what the topology has). Set
+   *  as Path.families is (older documents: ["ipv4"]). */
+  families?: Family[];
   topology: TopologySummary;
   pairs: PairResult[];
   paths: Path[];
@@ -240,6 +292,39 @@ function show(v: unknown): string {
 const GRE_SOURCES: readonly string[] = ["interface", "te-router-id", "loopback"];
 const TARGETS: readonly string[] = ["interface", "router"];
 
+const IPV4_TEXT = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV6_TEXT = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
+
+/** A list of families: known, without repeats, at least one. */
+function checkFamilies(c: Checker, v: unknown, at: string): Family[] {
+  const list = c.arr(v, at);
+  list.forEach((f, i) => {
+    if (!FAMILIES.includes(f as Family)) c.fail(`${at}[${i}]`, `expected "ipv4" or "ipv6", got ${show(f)}`);
+    if (list.indexOf(f) !== i) c.fail(`${at}[${i}]`, `${show(f)} appears twice`);
+  });
+  if (list.length === 0) c.fail(at, "expected at least one family, got none");
+  return list as Family[];
+}
+
+function checkLayers(c: Checker, o: Record<string, unknown>, at: string, links: number, version: number, family?: Family): void {
+  for (const key of ["gre", "greReverse"] as const) {
+    c.each(o[key], `${at}.${key}`, (g, gat) => {
+      const e = c.obj(g, gat);
+      const address = c.str(e.address, `${gat}.address`, true);
+      if (family === "ipv4" && !IPV4_TEXT.test(address)) c.fail(`${gat}.address`, `expected an IPv4 address, got ${show(address)}`);
+      if (family === "ipv6" && !IPV6_TEXT.test(address)) c.fail(`${gat}.address`, `expected an IPv6 address, got ${show(address)}`);
+      if (!GRE_SOURCES.includes(e.source as string)) c.fail(`${gat}.source`, `expected one of ${GRE_SOURCES.join(", ")}, got ${show(e.source)}`);
+      c.str(e.node, `${gat}.node`);
+      // Version 1 had no target: the source says it (an interface address pins the link).
+      if (version < 2) e.target = e.source === "interface" ? "interface" : "router";
+      else if (!TARGETS.includes(e.target as string)) c.fail(`${gat}.target`, `expected one of ${TARGETS.join(", ")}, got ${show(e.target)}`);
+    });
+  }
+  const probeable = c.bool(o.probeable, `${at}.probeable`);
+  if (probeable && (o.gre as unknown[]).length !== links) c.fail(`${at}.gre`, `a probeable path needs one entry per link (${links}), got ${(o.gre as unknown[]).length}`);
+  c.optStr(o.unprobeableReason, `${at}.unprobeableReason`);
+}
+
 function checkPath(c: Checker, v: unknown, at: string, version: number): void {
   const p = c.obj(v, at);
   c.str(p.id, `${at}.id`, true);
@@ -252,6 +337,7 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
     c.str(o.name, `${hat}.name`);
     c.str(o.routerId, `${hat}.routerId`);
     c.each(o.addresses, `${hat}.addresses`, (a, aat) => c.str(a, aat));
+    if (o.addresses6 !== undefined) c.each(o.addresses6, `${hat}.addresses6`, (a, aat) => c.str(a, aat));
   });
   c.each(p.links, `${at}.links`, (l, lat) => {
     const o = c.obj(l, lat);
@@ -261,6 +347,8 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
     c.num(o.metric, `${lat}.metric`);
     c.optStr(o.localAddress, `${lat}.localAddress`);
     c.optStr(o.remoteAddress, `${lat}.remoteAddress`);
+    c.optStr(o.localAddress6, `${lat}.localAddress6`);
+    c.optStr(o.remoteAddress6, `${lat}.remoteAddress6`);
     c.optStr(o.lan, `${lat}.lan`);
     if (o.parallel !== undefined) {
       if (version < 2) c.fail(`${lat}.parallel`, `parallel links need version 2, the document is version ${version}`);
@@ -269,27 +357,28 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
       if (ids.length < 2 || !ids.includes(o.id)) c.fail(`${lat}.parallel`, `expected at least 2 link ids, ${show(o.id)} among them, got ${ids.length}`);
     }
   });
-  for (const key of ["gre", "greReverse"] as const) {
-    c.each(p[key], `${at}.${key}`, (g, gat) => {
-      const o = c.obj(g, gat);
-      c.str(o.address, `${gat}.address`, true);
-      if (!GRE_SOURCES.includes(o.source as string)) c.fail(`${gat}.source`, `expected one of ${GRE_SOURCES.join(", ")}, got ${show(o.source)}`);
-      c.str(o.node, `${gat}.node`);
-      // Version 1 had no target: the source says it (an interface address pins the link).
-      if (version < 2) o.target = o.source === "interface" ? "interface" : "router";
-      else if (!TARGETS.includes(o.target as string)) c.fail(`${gat}.target`, `expected one of ${TARGETS.join(", ")}, got ${show(o.target)}`);
-    });
+  const links = (p.links as unknown[]).length;
+  checkLayers(c, p, at, links, version);
+  if (version < 3) {
+    // IPv4 only: the top-level layers are the IPv4 ones.
+    p.families = ["ipv4"];
+    p.targets = { ipv4: { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable, ...(p.unprobeableReason === undefined ? {} : { unprobeableReason: p.unprobeableReason }) } };
+  } else {
+    const families = checkFamilies(c, p.families, `${at}.families`);
+    const targets = c.obj(p.targets, `${at}.targets`);
+    for (const k of Object.keys(targets)) if (!families.includes(k as Family)) c.fail(`${at}.targets.${k}`, `expected targets only for the path's families (${families.join(", ")}), got ${show(k)}`);
+    for (const f of families) checkLayers(c, c.obj(targets[f], `${at}.targets.${f}`), `${at}.targets.${f}`, links, version, f);
+    if (!families.includes("ipv4") && p.probeable === true) c.fail(`${at}.probeable`, "a path not in IPv4 has no IPv4 layers: expected false");
   }
-  const probeable = c.bool(p.probeable, `${at}.probeable`);
-  if (probeable && (p.gre as unknown[]).length !== (p.links as unknown[]).length) c.fail(`${at}.gre`, `a probeable path needs one entry per link (${(p.links as unknown[]).length}), got ${(p.gre as unknown[]).length}`);
-  c.optStr(p.unprobeableReason, `${at}.unprobeableReason`);
   if (p.rate !== undefined) c.num(p.rate, `${at}.rate`, (n) => n > 0, "a rate > 0");
 }
 
-function checkPair(c: Checker, v: unknown, at: string): void {
+function checkPair(c: Checker, v: unknown, at: string, version: number): void {
   const p = c.obj(v, at);
   c.str(p.src, `${at}.src`);
   c.str(p.dst, `${at}.dst`);
+  if (version < 3) p.family = "ipv4";
+  else if (!FAMILIES.includes(p.family as Family)) c.fail(`${at}.family`, `expected "ipv4" or "ipv6", got ${show(p.family)}`);
   if (p.cost !== null) c.num(p.cost, `${at}.cost`);
   c.num(p.count, `${at}.count`, (n) => Number.isInteger(n) && n >= 0, "a count");
   c.each(p.paths, `${at}.paths`, (id, iat) => c.str(id, iat, true));
@@ -315,8 +404,9 @@ function checkPlan(c: Checker, v: unknown, at: string): void {
  * Validate a decoded path-set document: the envelope strictly (schema, version, generation)
  * and every value the prober reads, all of it, before the set may replace the one in force:
  * a `null` link deep inside must be refused here, not crash the prober later. Throws
- * PathSetError naming the key path. A version 1 document is upgraded in place to what
- * version 2 says of it (each gre/greReverse entry gets its `target`); `version` stays 1.
+ * PathSetError naming the key path. An older document is upgraded in place to what version 3
+ * says of it: version 1's gre/greReverse entries get their `target`; versions 1 and 2 become
+ * IPv4 only (families ["ipv4"], targets.ipv4, every pair's family "ipv4"); `version` stays.
  */
 export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   const c = new Checker(where);
@@ -331,7 +421,9 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   if (d.mode !== "all" && d.mode !== "cover" && d.mode !== "plan") c.fail("mode", `expected "all", "cover" or "plan", got ${show(d.mode)}`);
   const topo = c.obj(d.topology, "topology");
   c.str(topo.digest, "topology.digest");
-  c.each(d.pairs, "pairs", (p, at) => checkPair(c, p, at));
+  if (version < 3) d.families = ["ipv4"];
+  else checkFamilies(c, d.families, "families");
+  c.each(d.pairs, "pairs", (p, at) => checkPair(c, p, at, version));
   const ids = new Set<string>();
   c.each(d.paths, "paths", (p, at) => {
     checkPath(c, p, at, version);

@@ -6,8 +6,8 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LsprobeConfig } from
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { Lsdb, SNAPSHOT_PEER } from "../lsdb.js";
 import { loadSnapshot } from "../snapshot.js";
-import { buildTopologySteps, isIpv4 } from "../topology.js";
-import { buildPathSetSteps, directedPairs } from "../paths.js";
+import { isIpv4 } from "../topology.js";
+import { buildPathSetSteps, directedPairs, topologySteps } from "../paths.js";
 import { drain } from "../slice.js";
 import { planDecap, renderPlan } from "./plan.js";
 import type { Encap } from "./types.js";
@@ -81,10 +81,12 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
     return fail(`${stateFile}: cannot read the LSDB snapshot: ${why.startsWith(stateFile) ? why.slice(stateFile.length + 2) : why}`);
   }
   const pc = config.plugin;
-  const topo = drain(buildTopologySteps(db.entries.values(), pc.paths.metric));
+  const families = pc.paths.families ? { families: pc.paths.families } : {};
+  const topos = drain(topologySteps(() => db.entries.values(), families, pc.paths.metric));
+  const topo = topos[0];
   const body = drain(
     buildPathSetSteps(
-      topo,
+      topos,
       {
         pairs: directedPairs(pc.endpoints.pairs, pc.endpoints.groups),
         mode: pc.paths.mode,
@@ -94,6 +96,7 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
         // so those (not every interface) are what each router decapsulates.
         target: pc.paths.target,
         targetPerRouter: pc.paths.targetPerRouter,
+        ...families,
       },
       { peers: [], stale: db.countFor(SNAPSHOT_PEER) > 0, prefixes: db.counts().prefixes },
     ),

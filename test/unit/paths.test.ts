@@ -80,7 +80,7 @@ test("paths: the cap truncates and says so", () => {
     { src: "a", dst: "b", metric: 1 }, { src: "b", dst: "d", metric: 1 }, { src: "a", dst: "c", metric: 1 }, { src: "c", dst: "d", metric: 1 },
   ]);
   const set = build(topo, [["a", "d"]], "all", 1);
-  assert.deepEqual(set.pairs[0], { src: "a", dst: "d", cost: 2, count: 2, paths: [set.paths[0].id], truncated: true, ecmpLinks: 2 });
+  assert.deepEqual(set.pairs[0], { src: "a", dst: "d", family: "ipv4", cost: 2, count: 2, paths: [set.paths[0].id], truncated: true, ecmpLinks: 2 });
 });
 
 test("paths: directed pairs from pairs and groups, without repeats", () => {
