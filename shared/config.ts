@@ -615,7 +615,7 @@ function families(doc: string): Leaf<readonly Family[] | null> {
     parse(v, report) {
       if (v === null) return null;
       if (!Array.isArray(v) || v.length === 0) {
-        report(`expected a non-empty list of "ipv4" and "ipv6", or null, got ${show(v)}`);
+        report(`expected a non-empty list of "ipv4" and "ipv6", or null, got ${Array.isArray(v) ? "an empty list" : show(v)}`);
         return null;
       }
       v.forEach((f: unknown, i) => {
