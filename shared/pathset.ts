@@ -358,6 +358,7 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
     }
   });
   const links = (p.links as unknown[]).length;
+  if (version >= 3 && Array.isArray(p.families) && !p.families.includes("ipv4") && p.probeable === true) c.fail(`${at}.probeable`, "a path not in IPv4 has no IPv4 layers: expected false");
   checkLayers(c, p, at, links, version);
   if (version < 3) {
     // IPv4 only: the top-level layers are the IPv4 ones.
@@ -368,7 +369,6 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
     const targets = c.obj(p.targets, `${at}.targets`);
     for (const k of Object.keys(targets)) if (!families.includes(k as Family)) c.fail(`${at}.targets.${k}`, `expected targets only for the path's families (${families.join(", ")}), got ${show(k)}`);
     for (const f of families) checkLayers(c, c.obj(targets[f], `${at}.targets.${f}`), `${at}.targets.${f}`, links, version, f);
-    if (!families.includes("ipv4") && p.probeable === true) c.fail(`${at}.probeable`, "a path not in IPv4 has no IPv4 layers: expected false");
   }
   if (p.rate !== undefined) c.num(p.rate, `${at}.rate`, (n) => n > 0, "a rate > 0");
 }

@@ -95,6 +95,12 @@ export const OspfRouteType = {
   NSSA_2: 6,
 } as const;
 
+/** Multi-Topology IDs (RFC 5120 §7.5) the lab uses: the standard topology and IPv6 unicast. */
+export const MtId = {
+  STANDARD: 0,
+  IPV6_UNICAST: 2,
+} as const;
+
 /** §3.2: Identifier 0 is the default Layer 3 routing topology (ExaBGP: "l3-routing-topology"). */
 export const DEFAULT_IDENTIFIER = 0n;
 
@@ -112,6 +118,30 @@ export class LsWireError extends BgpError {
 
 function need(ok: boolean, message: string): asserts ok {
   if (!ok) throw new LsWireError(message);
+}
+
+/** An IPv6 address (RFC 4291 §2.2 text, "::" and a dotted-quad tail included) to 16 octets. */
+export function ipv6ToBytes(address: string): Buffer {
+  const bad = `not an IPv6 address: ${JSON.stringify(address)}`;
+  let s = address.toLowerCase();
+  const quad = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (quad) {
+    const v4 = ipv4ToBytes(quad[2]);
+    s = `${quad[1]}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
+  }
+  const halves = s.split("::");
+  need(halves.length <= 2 && s.includes(":"), bad);
+  const head = halves[0] === "" ? [] : halves[0].split(":");
+  const tail = halves.length === 2 && halves[1] !== "" ? halves[1].split(":") : [];
+  const fill = 8 - head.length - tail.length;
+  need(halves.length === 2 ? fill >= 1 : fill === 0, bad);
+  const groups = [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...tail];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => {
+    need(/^[0-9a-f]{1,4}$/.test(g), bad);
+    out.writeUInt16BE(parseInt(g, 16), 2 * i);
+  });
+  return out;
 }
 
 function uint(value: number, bits: 8 | 16 | 24 | 32, what: string): void {
@@ -277,12 +307,17 @@ export interface LinkNlri extends NlriCommon {
   interfaceAddress?: string;
   /** TLV 260: the remote end's address on this link. */
   neighborAddress?: string;
-  /** TLV 263: hangs ExaBGP 4.2.21 (FORMAT.md §8). Negative tests only. */
+  /** TLV 261 (RFC 6119 §4.2): the local end's IPv6 interface address. */
+  interfaceAddress6?: string;
+  /** TLV 262 (RFC 6119 §4.3): the remote end's IPv6 address on this link. */
+  neighborAddress6?: string;
+  /** TLV 263: IS-IS multi-topology (MtId). Hangs ExaBGP 4.2.21 (FORMAT.md §8): ExaBGP 5.0 only. */
   multiTopologyIds?: readonly number[];
 }
 
 //  §3.2.2 Link Descriptors, after the two node descriptor TLVs, in ascending order:
-//  258 Link Local/Remote Identifiers (4+4), 259 IPv4 interface (4), 260 IPv4 neighbor (4), 263 MT-ID.
+//  258 Link Local/Remote Identifiers (4+4), 259 IPv4 interface (4), 260 IPv4 neighbor (4),
+//  261 IPv6 interface (16), 262 IPv6 neighbor (16), 263 MT-ID.
 /** Link NLRI (type 2). */
 export function encodeLinkNlri(l: LinkNlri): Buffer {
   const tlvs = [
@@ -296,6 +331,8 @@ export function encodeLinkNlri(l: LinkNlri): Buffer {
   }
   if (l.interfaceAddress !== undefined) tlvs.push(encodeTlv(NlriTlv.IPV4_INTERFACE_ADDRESS, ipv4ToBytes(l.interfaceAddress)));
   if (l.neighborAddress !== undefined) tlvs.push(encodeTlv(NlriTlv.IPV4_NEIGHBOR_ADDRESS, ipv4ToBytes(l.neighborAddress)));
+  if (l.interfaceAddress6 !== undefined) tlvs.push(encodeTlv(NlriTlv.IPV6_INTERFACE_ADDRESS, ipv6ToBytes(l.interfaceAddress6)));
+  if (l.neighborAddress6 !== undefined) tlvs.push(encodeTlv(NlriTlv.IPV6_NEIGHBOR_ADDRESS, ipv6ToBytes(l.neighborAddress6)));
   if (l.multiTopologyIds !== undefined) tlvs.push(multiTopologyIdTlv(l.multiTopologyIds));
   return encodeNlri(NlriType.LINK, l, tlvs);
 }
@@ -329,8 +366,19 @@ export function parseIpv4Prefix(prefix: string): { address: Buffer; length: numb
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //  | Prefix Length | IP Prefix (variable: only the significant octets)
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/** Parses "x:y::/len" (IPv6); host bits must be zero. */
+export function parseIpv6Prefix(prefix: string): { address: Buffer; length: number } {
+  const m = /^([0-9A-Fa-f:.]+)\/(\d{1,3})$/.exec(prefix);
+  need(m !== null, `not an IPv6 prefix: ${JSON.stringify(prefix)}`);
+  const length = Number(m[2]);
+  need(length <= 128, `prefix length ${length} > 128 in ${prefix}`);
+  const address = ipv6ToBytes(m[1]);
+  for (let bit = length; bit < 128; bit++) need((address[bit >> 3] & (0x80 >> (bit & 7))) === 0, `host bits set in ${prefix}`);
+  return { address, length };
+}
+
 export function ipReachabilityTlv(prefix: string): Buffer {
-  const { address, length } = parseIpv4Prefix(prefix);
+  const { address, length } = prefix.includes(":") ? parseIpv6Prefix(prefix) : parseIpv4Prefix(prefix);
   const octets = Math.ceil(length / 8);
   return encodeTlv(NlriTlv.IP_REACHABILITY_INFORMATION, Buffer.concat([Buffer.from([length]), address.subarray(0, octets)]));
 }
@@ -338,17 +386,29 @@ export function ipReachabilityTlv(prefix: string): Buffer {
 export interface Ipv4PrefixNlri extends NlriCommon {
   /** The advertising router. */
   local: NodeDescriptor;
-  /** "198.19.0.1/32" */
+  /** "198.19.0.1/32" (encodeIpv6PrefixNlri: "2001:2:0:ffff::1/128") */
   prefix: string;
   /** TLV 264, OSPF only (OspfRouteType). */
   ospfRouteType?: number;
-  /** TLV 263: hangs ExaBGP 4.2.21. Negative tests only. */
+  /** TLV 263: IS-IS multi-topology. Hangs ExaBGP 4.2.21: ExaBGP 5.0 only. */
   multiTopologyIds?: readonly number[];
 }
 
 //  §3.2.3 Prefix Descriptors, ascending: 263 MT-ID, 264 OSPF Route Type (1), 265 IP Reachability.
 /** IPv4 Topology Prefix NLRI (type 3). */
 export function encodeIpv4PrefixNlri(p: Ipv4PrefixNlri): Buffer {
+  parseIpv4Prefix(p.prefix);
+  return encodePrefixNlri(NlriType.IPV4_PREFIX, p);
+}
+
+/** IPv6 Topology Prefix NLRI (type 4): the same descriptors, an IPv6 prefix in TLV 265
+ *  ("2001:2:0:ffff::1/128"); IS-IS multi-topology puts MT-ID 2 in TLV 263. */
+export function encodeIpv6PrefixNlri(p: Ipv4PrefixNlri): Buffer {
+  parseIpv6Prefix(p.prefix);
+  return encodePrefixNlri(NlriType.IPV6_PREFIX, p);
+}
+
+function encodePrefixNlri(type: number, p: Ipv4PrefixNlri): Buffer {
   const tlvs = [encodeNodeDescriptors(NlriTlv.LOCAL_NODE_DESCRIPTORS, p.local)];
   if (p.multiTopologyIds !== undefined) tlvs.push(multiTopologyIdTlv(p.multiTopologyIds));
   if (p.ospfRouteType !== undefined) {
@@ -356,7 +416,7 @@ export function encodeIpv4PrefixNlri(p: Ipv4PrefixNlri): Buffer {
     tlvs.push(encodeTlv(NlriTlv.OSPF_ROUTE_TYPE, Buffer.from([p.ospfRouteType])));
   }
   tlvs.push(ipReachabilityTlv(p.prefix));
-  return encodeNlri(NlriType.IPV4_PREFIX, p, tlvs);
+  return encodeNlri(type, p, tlvs);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -390,6 +450,16 @@ export function localTeRouterIdTlv(address: string): Buffer {
 /** TLV 1030 (§3.3.2.1, link attribute): the far end's IPv4 TE router id. */
 export function remoteTeRouterIdTlv(address: string): Buffer {
   return encodeTlv(AttrTlv.IPV4_REMOTE_TE_ROUTER_ID, ipv4ToBytes(address));
+}
+
+/** TLV 1029 (§3.3.1.4, node and link attribute; RFC 6119 §4.1): the router's IPv6 TE router id. */
+export function localTeRouterId6Tlv(address: string): Buffer {
+  return encodeTlv(AttrTlv.IPV6_LOCAL_TE_ROUTER_ID, ipv6ToBytes(address));
+}
+
+/** TLV 1031 (§3.3.2.1, link attribute): the far end's IPv6 TE router id. */
+export function remoteTeRouterId6Tlv(address: string): Buffer {
+  return encodeTlv(AttrTlv.IPV6_REMOTE_TE_ROUTER_ID, ipv6ToBytes(address));
 }
 
 /** §3.3.2.3 TE Default Metric: 4 octets. */

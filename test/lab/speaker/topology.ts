@@ -3,25 +3,33 @@
 //
 // Pure core apart from loadEdgeListFile(): the model is plain data, and nodeRoute / linkRoute /
 // prefixRoute turn one element into the NLRI and BGP-LS attribute a router would send for it.
-// They emit only what ExaBGP 4.2.21 digests (FORMAT.md §8): no MT-ID, no link name, no opaque
-// TLVs, node flags 0x00 or 0x80 only, node names in plain ASCII without `"` or `\`.
+// They emit only what ExaBGP 4.2.21 digests (FORMAT.md §8): no link name, no opaque TLVs, node
+// flags 0x00 or 0x80 only, node names in plain ASCII without `"` or `\`; and no MT-ID unless the
+// model asks for IS-IS multi-topology (`mtIds` on links and prefixes, `ipv6: "multi"`), which
+// hangs 4.2.21 and needs ExaBGP 5.0. IPv6 (interface/neighbor addresses 261/262, TE router ids
+// 1029/1031, IPv6 prefixes) 4.2.21 prints.
 import { readFileSync } from "node:fs";
 import {
+  MtId,
   NodeFlag,
   OspfRouteType,
   ProtocolId,
   encodeIpv4PrefixNlri,
+  encodeIpv6PrefixNlri,
   encodeLinkNlri,
   encodeNodeNlri,
   igpMetricTlv,
   igpMetricWidthFor,
   isisRouterId,
+  localTeRouterId6Tlv,
   localTeRouterIdTlv,
   nodeFlagsTlv,
   nodeNameTlv,
   ospfRouterId,
   parseIpv4Prefix,
+  parseIpv6Prefix,
   prefixMetricTlv,
+  remoteTeRouterId6Tlv,
   remoteTeRouterIdTlv,
   teDefaultMetricTlv,
   type NodeDescriptor,
@@ -38,6 +46,8 @@ export interface LsRouter {
   systemId: string;
   /** IPv4 TE router id and loopback (IGP router id for protocol "ospf"). */
   routerId: string;
+  /** IPv6 TE router id and loopback (TLV 1029), when the router runs IPv6. */
+  routerId6?: string;
   /** IS-IS overload bit: announced as node flag O. */
   overload?: boolean;
 }
@@ -52,13 +62,20 @@ export interface LsLink {
   teMetric?: number;
   localAddress?: string;
   remoteAddress?: string;
+  /** IPv6 interface (TLV 261) and neighbor (TLV 262) address. */
+  localAddress6?: string;
+  remoteAddress6?: string;
+  /** TLV 263 (MtId): absent for the standard topology; [2] for an IS-IS IPv6 (MT 2) adjacency. */
+  mtIds?: number[];
 }
 
 export interface LsPrefix {
   router: string;
-  /** "198.19.0.1/32" */
+  /** "198.19.0.1/32", or IPv6 "2001:2:0:ffff::1/128" (an IPv6 prefix NLRI). */
   prefix: string;
   metric: number;
+  /** TLV 263, as for links. */
+  mtIds?: number[];
 }
 
 export interface LsTopology {
@@ -92,6 +109,14 @@ export interface EdgeListOptions {
   loopbackMetric?: number;
   /** Also set the TE default metric of every link to its IGP metric (default false). */
   teMetrics?: boolean;
+  /**
+   * IPv6 (addresses from 2001:2::/48): "single" puts IPv6 addresses on the same links (IS-IS
+   * single topology: one link NLRI with both families); "multi" adds, per link, an MT-ID 2
+   * link NLRI with the IPv6 addresses and the same metric, and MT-ID 2 on the IPv6 loopbacks
+   * (IS-IS multi-topology: ExaBGP 5.0 only). Both give each router an IPv6 TE router id and
+   * loopback /128. Default: none (IPv4 only).
+   */
+  ipv6?: "none" | "single" | "multi";
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -111,6 +136,19 @@ function ipv4FromNumber(n: number): string {
 export function loopbackAddress(n: number): string {
   if (!Number.isInteger(n) || n < 1 || n > MAX_ROUTERS) throw new RangeError(`router number ${n} outside 1..${MAX_ROUTERS}`);
   return ipv4FromNumber(((198 << 24) >>> 0) + (19 << 16) + n);
+}
+
+/** Router number n (1-based) -> IPv6 loopback / TE router id 2001:2:0:ffff::n (RFC 5180 benchmarking space). */
+export function loopbackAddress6(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROUTERS) throw new RangeError(`router number ${n} outside 1..${MAX_ROUTERS}`);
+  return `2001:2:0:ffff::${n.toString(16)}`;
+}
+
+/** Edge k (0-based) -> its IPv6 subnet 2001:2:0:k::/64, addresses ::1 (src) and ::2 (never the
+ *  all-zero subnet-router anycast address, RFC 4291 §2.6.1). */
+export function edgeSubnet6(k: number): [string, string] {
+  if (!Number.isInteger(k) || k < 0 || k >= MAX_EDGES) throw new RangeError(`edge number ${k} outside 0..${MAX_EDGES - 1}`);
+  return [`2001:2:0:${k.toString(16)}::1`, `2001:2:0:${k.toString(16)}::2`];
 }
 
 /** Router number n (1-based) -> IS-IS system id "1980" + 8 hex digits (1980.0000.000n). */
@@ -139,12 +177,14 @@ export function topologyFromEdgeList(json: EdgeListJson, opts: EdgeListOptions =
   if (json.nodes.length > MAX_ROUTERS) throw new RangeError(`${json.nodes.length} nodes, at most ${MAX_ROUTERS}`);
   if (json.edges.length > MAX_EDGES) throw new RangeError(`${json.edges.length} edges, at most ${MAX_EDGES}`);
   const protocol = opts.protocol ?? "isis";
+  const ipv6 = opts.ipv6 ?? "none";
+  if (ipv6 !== "none" && protocol !== "isis") throw new RangeError(`ipv6: ${ipv6} needs protocol isis (OSPFv2 carries IPv4 only)`);
   const index = new Map<string, number>();
   const routers: LsRouter[] = json.nodes.map((name, i) => {
     if (typeof name !== "string" || name.length === 0) throw new TypeError(`nodes[${i}] must be a non-empty string`);
     if (index.has(name)) throw new TypeError(`nodes[${i}]: duplicate node ${JSON.stringify(name)}`);
     index.set(name, i);
-    return { name, systemId: systemIdFor(i + 1), routerId: loopbackAddress(i + 1) };
+    return { name, systemId: systemIdFor(i + 1), routerId: loopbackAddress(i + 1), ...(ipv6 !== "none" ? { routerId6: loopbackAddress6(i + 1) } : {}) };
   });
   const links: LsLink[] = [];
   json.edges.forEach((e, k) => {
@@ -154,11 +194,20 @@ export function topologyFromEdgeList(json: EdgeListJson, opts: EdgeListOptions =
     if (e.src === e.dst) throw new TypeError(`edges[${k}]: self-loop on ${JSON.stringify(e.src)}`);
     if (!Number.isInteger(e.metric) || e.metric < 0) throw new TypeError(`edges[${k}].metric must be a non-negative integer`);
     const [a, b] = edgeSubnet(k);
+    const [a6, b6] = edgeSubnet6(k);
     const te = opts.teMetrics ? { teMetric: e.metric } : {};
-    links.push({ from: e.src, to: e.dst, metric: e.metric, ...te, localAddress: a, remoteAddress: b });
-    if (json.undirected === true) links.push({ from: e.dst, to: e.src, metric: e.metric, ...te, localAddress: b, remoteAddress: a });
+    const one = (from: string, to: string, local: string, remote: string, local6: string, remote6: string): void => {
+      if (ipv6 === "single") links.push({ from, to, metric: e.metric, ...te, localAddress: local, remoteAddress: remote, localAddress6: local6, remoteAddress6: remote6 });
+      else links.push({ from, to, metric: e.metric, ...te, localAddress: local, remoteAddress: remote });
+      if (ipv6 === "multi") links.push({ from, to, metric: e.metric, ...te, localAddress6: local6, remoteAddress6: remote6, mtIds: [MtId.IPV6_UNICAST] });
+    };
+    one(e.src, e.dst, a, b, a6, b6);
+    if (json.undirected === true) one(e.dst, e.src, b, a, b6, a6);
   });
-  const prefixes = routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: opts.loopbackMetric ?? 0 }));
+  const prefixes: LsPrefix[] = routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: opts.loopbackMetric ?? 0 }));
+  if (ipv6 !== "none") {
+    for (const r of routers) prefixes.push({ router: r.name, prefix: `${r.routerId6}/128`, metric: opts.loopbackMetric ?? 0, ...(ipv6 === "multi" ? { mtIds: [MtId.IPV6_UNICAST] } : {}) });
+  }
   return { protocol, asn: opts.asn ?? 65001, bgpLsId: opts.bgpLsId ?? 0, routers, links, prefixes };
 }
 
@@ -223,7 +272,7 @@ function checkNodeName(name: string): void {
   }
 }
 
-/** Node NLRI + attribute: node flags (O when overloaded), node name, IPv4 TE router id. */
+/** Node NLRI + attribute: node flags (O when overloaded), node name, IPv4 TE router id (and IPv6, 1029). */
 export function nodeRoute(topo: LsTopology, r: LsRouter): LsRoute {
   checkNodeName(r.name);
   const common = { protocolId: protocolIdOf(topo), identifier: topo.identifier ?? 0 };
@@ -235,22 +284,27 @@ export function nodeRoute(topo: LsTopology, r: LsRouter): LsRoute {
       nodeFlagsTlv(r.overload ? NodeFlag.OVERLOAD : 0),
       nodeNameTlv(r.name),
       localTeRouterIdTlv(r.routerId),
+      ...(r.routerId6 !== undefined ? [localTeRouterId6Tlv(r.routerId6)] : []),
     ]),
   };
 }
 
-/** Link NLRI (descriptors of both ends, interface/neighbor address) + attribute: local and remote
- *  TE router ids, TE default metric (if any), IGP metric (3 octets IS-IS, 2 octets OSPF). */
+/** Link NLRI (descriptors of both ends, interface/neighbor addresses of each family, MT-ID) +
+ *  attribute: local and remote TE router ids (1028/1030; IPv6 1029/1031 on a link with IPv6
+ *  addresses), TE default metric (if any), IGP metric (3 octets IS-IS, 2 octets OSPF). */
 export function linkRoute(topo: LsTopology, l: LsLink): LsRoute {
   const from = routerByName(topo, l.from);
   const to = routerByName(topo, l.to);
   const protocolId = protocolIdOf(topo);
+  const six = l.localAddress6 !== undefined || l.remoteAddress6 !== undefined;
   const attribute = [localTeRouterIdTlv(from.routerId), remoteTeRouterIdTlv(to.routerId)];
+  if (six && from.routerId6 !== undefined) attribute.splice(1, 0, localTeRouterId6Tlv(from.routerId6));
+  if (six && to.routerId6 !== undefined) attribute.push(remoteTeRouterId6Tlv(to.routerId6));
   if (l.teMetric !== undefined) attribute.push(teDefaultMetricTlv(l.teMetric));
   attribute.push(igpMetricTlv(l.metric, igpMetricWidthFor(protocolId)));
   return {
     kind: "link",
-    label: `link ${l.from}->${l.to}`,
+    label: `link ${l.from}->${l.to}${l.mtIds?.length ? ` mt${l.mtIds.join(",")}` : ""}`,
     nlri: encodeLinkNlri({
       protocolId,
       identifier: topo.identifier ?? 0,
@@ -258,6 +312,9 @@ export function linkRoute(topo: LsTopology, l: LsLink): LsRoute {
       remote: nodeDescriptorOf(topo, to),
       interfaceAddress: l.localAddress,
       neighborAddress: l.remoteAddress,
+      interfaceAddress6: l.localAddress6,
+      neighborAddress6: l.remoteAddress6,
+      multiTopologyIds: l.mtIds,
     }),
     attribute: Buffer.concat(attribute),
   };
@@ -266,16 +323,19 @@ export function linkRoute(topo: LsTopology, l: LsLink): LsRoute {
 /** IPv4 prefix NLRI of the advertising router (+ OSPF route type intra-area) + prefix metric. */
 export function prefixRoute(topo: LsTopology, p: LsPrefix): LsRoute {
   const r = routerByName(topo, p.router);
-  parseIpv4Prefix(p.prefix);
+  const v6 = p.prefix.includes(":");
+  if (v6) parseIpv6Prefix(p.prefix);
+  else parseIpv4Prefix(p.prefix);
   return {
     kind: "prefix",
     label: `prefix ${p.router} ${p.prefix}`,
-    nlri: encodeIpv4PrefixNlri({
+    nlri: (v6 ? encodeIpv6PrefixNlri : encodeIpv4PrefixNlri)({
       protocolId: protocolIdOf(topo),
       identifier: topo.identifier ?? 0,
       local: nodeDescriptorOf(topo, r),
       prefix: p.prefix,
       ospfRouteType: topo.protocol === "ospf" ? OspfRouteType.INTRA_AREA : undefined,
+      multiTopologyIds: p.mtIds,
     }),
     attribute: prefixMetricTlv(p.metric),
   };
