@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findExabgp } from "./exabgp.js";
+import { exabgpPrograms, findExabgp } from "./exabgp.js";
+import { SHARED_DIR } from "../util/shared.js";
 import { renderScreen, timingsLine, type Snapshot } from "./demo.js";
 import type { ProberView } from "./stack.js";
 
@@ -24,26 +25,28 @@ const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.en
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-test("demo --no-tty tells the story, says its timings and verdict, and leaves nothing behind", { skip, timeout: 240_000 }, async () => {
-  const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-  assert.equal(code, 0, out);
-  assert.match(out, /^\[[ \d.]+s\] timings: the lab's prober runs with loss-window \S+ and timeout \S+ \(production defaults: \S+ and \S+\) so that /m);
-  assert.match(out, /DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: r1>r2>r4>r6\n/);
-  assert.match(out, /TRACE: trace r1>r2>r4>r6: loss starts at hop 2, r2 -> r4 /, "the pinned trace shows where the fault is");
-  assert.match(out, /^\[[ \d.]+s\] +2 +r2 -> r4 .*<- loss starts$/m);
-  assert.match(out, /RECOVERED: all paths up, no suspect link/);
-  assert.match(out, /DETECTED: path set generation \d+ has 3 paths \(was 4\); probes follow, none crosses r2-r4/);
-  assert.match(out, /RECOVERED: 4 paths again, all up/);
-  assert.match(out, /the story is told: healthy, gray failure named, repaired, control-plane failure followed, repaired\n/);
-  assert.match(out, /lab removed: no namespace, process or socket left/);
-  const ns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
-  // The demo's own namespaces (lsp-PID-...): other labs may be up on this machine.
-  assert.ok(!ns.split("\n").some((n) => n.startsWith(`lsp-${child.pid}-`)), ns);
-});
+for (const exabgp of exabgpPrograms(SHARED_DIR)) {
+  test(`demo --no-tty --exabgp ${exabgp.version} tells the story, says its timings and verdict, and leaves nothing behind`, { skip, timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3", "--exabgp", exabgp.version], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    assert.equal(code, 0, out);
+    assert.match(out, /^\[[ \d.]+s\] timings: the lab's prober runs with loss-window \S+ and timeout \S+ \(production defaults: \S+ and \S+\) so that /m);
+    assert.match(out, /DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: r1>r2>r4>r6\n/);
+    assert.match(out, /TRACE: trace r1>r2>r4>r6: loss starts at hop 2, r2 -> r4 /, "the pinned trace shows where the fault is");
+    assert.match(out, /^\[[ \d.]+s\] +2 +r2 -> r4 .*<- loss starts$/m);
+    assert.match(out, /RECOVERED: all paths up, no suspect link/);
+    assert.match(out, /DETECTED: path set generation \d+ has 3 paths \(was 4\); probes follow, none crosses r2-r4/);
+    assert.match(out, /RECOVERED: 4 paths again, all up/);
+    assert.match(out, /the story is told: healthy, gray failure named, repaired, control-plane failure followed, repaired\n/);
+    assert.match(out, /lab removed: no namespace, process or socket left/);
+    const ns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
+    // The demo's own namespaces (lsp-PID-...): other labs may be up on this machine.
+    assert.ok(!ns.split("\n").some((n) => n.startsWith(`lsp-${child.pid}-`)), ns);
+  });
+}
 
 const view: ProberView = {
   generation: 3,

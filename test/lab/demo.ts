@@ -17,6 +17,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabStack, type ProberView } from "./stack.js";
 import { Lab } from "./netns.js";
+import { exabgpPrograms, type ExabgpProgram } from "./exabgp.js";
+import { SHARED_DIR } from "../util/shared.js";
 import { loadLabTopology } from "./topology-file.js";
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { formatDuration, parseConfig, type ProberConfig } from "../../shared/config.js";
@@ -41,6 +43,7 @@ shrinks and the probes follow); repaired; teardown. Exits 0 when every step happ
     "no-tty": { type: "boolean", doc: "plain lines instead of the redrawn screen (the default when stdout is not a terminal)" },
     gray: { type: "string", arg: "SHARE", default: "0.2", doc: "share of packets the gray failure drops, in (0, 1]" },
     "phase-seconds": { type: "string", arg: "N", default: "6", doc: "seconds of the healthy phase" },
+    exabgp: { type: "string", arg: "VERSION", default: "4.2", doc: "the ExaBGP to run: 4.2 (Debian's) or 5.0 (5.0.13 from ../shared/tools/exabgp5)" },
   },
   epilog: `With --keep, faults from another shell (labctl --help for the list):
   sudo node dist/test/lab/labctl.js gray r2 r4 0.05
@@ -57,6 +60,7 @@ export interface DemoArgs {
   tty: boolean;
   gray: number;
   phaseSeconds: number;
+  exabgp: ExabgpProgram;
 }
 
 /** argv (without node and the script) to the demo's arguments, or how to exit (--help, --version, a bad argument). */
@@ -74,7 +78,10 @@ export function parseDemoArgs(argv: readonly string[], isTTY: boolean, io: CliSt
   if (!(Number.isFinite(phaseSeconds) && phaseSeconds >= 0)) return bad(`--phase-seconds: expected a number of seconds >= 0, got ${JSON.stringify(v["phase-seconds"])}`);
   const topology = path.resolve(typeof v.topology === "string" ? v.topology : path.join(REPO, DEFAULT_TOPOLOGY));
   if (!existsSync(topology)) return bad(`--topology: no such file ${topology}`);
-  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds } };
+  const programs = exabgpPrograms(SHARED_DIR);
+  const exabgp = programs.find((p) => p.version === v.exabgp);
+  if (!exabgp) return bad(`--exabgp: expected one of ${programs.map((p) => p.version).join(", ") || "(none installed)"}, got ${JSON.stringify(v.exabgp)}`);
+  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds, exabgp } };
 }
 
 // ---- the pure part: values in, lines out ----
@@ -293,8 +300,8 @@ async function main(): Promise<number> {
   const ticker = startTicker();
   const stale = await Lab.cleanupStale();
   if (stale.length) say(`removed a stale lab: ${stale.join(", ")}`);
-  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}`);
-  const stack = await LabStack.start(topo, { convergenceMs: 1000 });
+  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}, ExaBGP ${args.exabgp.version}`);
+  const stack = await LabStack.start(topo, { convergenceMs: 1000, exabgp: args.exabgp });
   stackNow = stack;
   let stopping = false;
   const stop = async (code: number, why?: string): Promise<never> => {
