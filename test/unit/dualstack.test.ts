@@ -453,3 +453,17 @@ test("topology: OSPFv3 links are IPv6, OSPFv2 links IPv4 (a table of one-link LS
     assert.deepEqual([v4.present!.at(-1) ?? "ipv4", v4.links.length / 2, v6.links.length / 2], [want[0] === "ipv6" ? "ipv6" : "ipv4", want[1], want[2]], `protocol ${proto}`);
   }
 });
+
+test("paths: modes cover and plan over both families (multi-topology): valid sets, IPv6 paths chosen on their own links", async () => {
+  for (const mode of ["cover", "plan"] as const) {
+    const set = await engineSet(five("nanog6-mt.ndjson"), { mode, plan: { budgetPps: 1000, alpha: 1, beta: 1, minLinkPps: 25 } });
+    parsePathSet(JSON.parse(JSON.stringify(set)), mode);
+    const six = set.pairs.filter((p) => p.family === "ipv6");
+    assert.equal(six.length, 2, mode);
+    // Every IPv6 pair's paths are IPv6 paths; mode plan may leave a pair none (out-and-back
+    // probes of the other direction cross its links), but never the family.
+    assert.ok(six.every((p) => (mode === "plan" || p.paths.length > 0) && p.paths.every((id) => set.paths.find((x) => x.id === id)!.families!.join() === "ipv6")), mode);
+    assert.ok(six.some((p) => p.paths.length > 0), mode);
+    if (mode === "plan") assert.ok(set.paths.every((p) => (p.rate ?? 0) > 0));
+  }
+});
