@@ -43,7 +43,7 @@ import {
   type DecodedOpen,
   type DecodedRouteRefresh,
 } from "./bgp.js";
-import { exabgp421Hazards } from "./bgpls.js";
+import { exabgp421Hazards, ipv6ToBytes } from "./bgpls.js";
 import {
   linkRoute,
   linksBetween,
@@ -109,7 +109,8 @@ export interface SpeakerOptions {
   routerId: string;
   /** Hold time we offer (default 90); the session uses min(ours, peer's), KEEPALIVE every third. */
   holdTime?: number;
-  /** MP_REACH_NLRI next hop, IPv4 (default routerId). */
+  /** MP_REACH_NLRI next hop, IPv4 or IPv6 (default routerId). An IPv6 one (16 octets) resets
+   *  ExaBGP 4.2.21's session (FORMAT.md §8): it needs allowUnsafe, and ExaBGP 5.0. */
   nextHop?: string;
   /** When set, an OPEN from another AS is refused with 2/2 Bad Peer AS. */
   peerAsn?: number;
@@ -216,7 +217,7 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
       allowUnsafe: options.allowUnsafe ?? false,
       family: options.family ?? "bgp-ls",
     };
-    ipv4ToBytes(this.opts.nextHop);
+    nextHopBytes(this.opts.nextHop);
     encodeOpen(this.openFields()); // validates asn / hold time now rather than at the first peer
     this.log = options.log ?? (() => {});
   }
@@ -394,7 +395,7 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
   announceRoutes(routes: readonly LsRoute[], opts: { unsafe?: boolean } = {}): void {
     if (!(opts.unsafe ?? this.opts.allowUnsafe)) {
       for (const r of routes) {
-        const hazards = exabgp421Hazards(r.nlri, r.attribute, ipv4ToBytes(this.opts.nextHop).length);
+        const hazards = exabgp421Hazards(r.nlri, r.attribute, nextHopBytes(this.opts.nextHop).length);
         if (hazards.length > 0) throw new RangeError(`${r.label}: ${hazards.join("; ")} (pass {unsafe: true} for negative tests)`);
       }
     }
@@ -471,7 +472,7 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
 
   private reachUpdate(s: Session, nlris: Buffer[], attribute: Buffer): Buffer {
     const attrs = this.baseAttributes(s);
-    attrs.push(encodeMpReachNlri(AFI_BGP_LS, SAFI_BGP_LS, ipv4ToBytes(this.opts.nextHop), nlris));
+    attrs.push(encodeMpReachNlri(AFI_BGP_LS, SAFI_BGP_LS, nextHopBytes(this.opts.nextHop), nlris));
     if (attribute.length > 0) attrs.push(encodeBgpLsAttribute(attribute));
     return encodeUpdate({ attributes: attrs });
   }
@@ -727,4 +728,9 @@ export class BgpLsSpeaker extends EventEmitter<SpeakerEvents> {
     this.log(`session down: ${reason}`);
     this.emit("down", { reason, wasEstablished });
   }
+}
+
+/** The next hop's octets: 4 for IPv4, 16 for IPv6 (RFC 4760 §3; RFC 9552 §5.5 allows either). */
+function nextHopBytes(address: string): Buffer {
+  return address.includes(":") ? ipv6ToBytes(address) : ipv4ToBytes(address);
 }
