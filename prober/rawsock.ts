@@ -73,6 +73,8 @@ export const IPPROTO_RAW = 255;
 export const SOL_IPV6 = 41;
 /** Header inclusion for an AF_INET6 raw socket of another protocol than IPPROTO_RAW (Linux >= 4.5). */
 export const IPV6_HDRINCL = 36;
+/** setsockopt SOL_SOCKET option (Linux asm-generic/socket.h); raw-socket does not export it. */
+export const SO_BINDTODEVICE = 25;
 
 /** The raw socket's address family: AF_INET (the default) or AF_INET6. */
 export type RawSocketFamily = "ipv4" | "ipv6";
@@ -90,6 +92,12 @@ export interface RawSocketOptions {
   receiveBufferSize?: number;
   /** SO_SNDBUF in bytes (kernel queue), when given. */
   sendBufferSize?: number;
+  /**
+   * SO_BINDTODEVICE: receive only what arrives over this interface (and send out of it). The lab's
+   * IPv6 decapsulator opens one socket per interface, the only way to learn the ingress link of
+   * what an AF_INET6 raw socket hands over without its IPv6 header.
+   */
+  device?: string;
 }
 
 export type SendCallback = (err?: RawSocketError, bytes?: number) => void;
@@ -131,6 +139,7 @@ interface NativeSocket {
   close(): unknown;
   pauseRecv(): unknown;
   setOption(level: number, option: number, value: number): void;
+  setOption(level: number, option: number, value: Buffer, length: number): void;
 }
 interface RawSocketModule {
   createSocket(opts: { addressFamily?: number; protocol?: number; bufferSize?: number }): NativeSocket;
@@ -230,6 +239,7 @@ export class RawSocket extends EventEmitter {
     if (!Number.isInteger(bufferSize) || bufferSize < 20 || bufferSize > 1 << 20) {
       throw new RangeError(`bufferSize ${bufferSize} is not an integer 20-1048576`);
     }
+    if (opts.device !== undefined && !/^[^\0/\s]{1,15}$/.test(opts.device)) throw new TypeError(`device ${JSON.stringify(opts.device)} is not an interface name (1-15 characters)`);
     const raw = loadAddon();
     let sock: NativeSocket;
     try {
@@ -254,6 +264,10 @@ export class RawSocket extends EventEmitter {
       }
       if (opts.receiveBufferSize !== undefined) sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_RCVBUF, opts.receiveBufferSize);
       if (opts.sendBufferSize !== undefined) sock.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_SNDBUF, opts.sendBufferSize);
+      if (opts.device !== undefined) {
+        const name = Buffer.from(`${opts.device}\0`);
+        sock.setOption(raw.SocketLevel.SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
+      }
     } catch (e) {
       sock.close();
       const msg = (e as Error).message;

@@ -20,6 +20,19 @@
 // Every namespace gets ip_forward (routers only), rp_filter=0 and accept_local=1 on all, default,
 // lo and every interface: a probe that comes back to its sender's own address is otherwise
 // dropped as a martian, and pinned paths are asymmetric by design.
+//
+// IPv6 (LabOptions.family "dual", the default, or "ipv6"; "ipv4" leaves IPv6 disabled, as before):
+// every address of the IPv4 plan has its counterpart in the benchmarking range 2001:2::/48
+// (RFC 5180), 198.B.C.D -> 2001:2:0:B::C:D with each octet's decimal digits written as hex
+// digits, so the IPv4 address reads off the IPv6 one: router loopback 198.19.0.6/32 ->
+// 2001:2:0:19::6/128; link /31 198.18.0.4/31 -> the /127 2001:2:0:18::4/127 (its a end ::4, b end
+// ::5: decimal even/odd pairs keep their last bit, so a /31 maps onto a /127, RFC 6164); host /31
+// 198.18.252.0/31 -> 2001:2:0:18::252:0/127. IPv6 forwarding on routers; accept_dad=0 and nodad
+// (addresses usable at once), accept_ra=0, router_solicitations=0, keep_addr_on_down=1 (a link
+// down keeps its addresses, as IPv4's do) on all, default, lo and every interface; the same
+// IGP-like ECMP routes as over IPv4 (`ip -6 route`, multipath), next hops the neighbours' global
+// addresses. "ipv6" configures no IPv4 address or route at all (the model still has the IPv4
+// plan: the IPv6 one derives from it).
 
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { once } from "node:events";
@@ -27,7 +40,8 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { readTopologyJson } from "../util/edgelist.js";
-import { decapSummary, detectKernelDecap, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
+import { bytesToIpv6, ipv6ToBytes } from "../../prober/packet/ipv6.js";
+import { KERNEL_DEVICES6, decapSummary, decapSummary6, detectKernelDecap, detectKernelDecap6, kernelDecap6Reason, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
 
 // ------------------------------------------------------------------------------------------------
 // Topology model
@@ -37,6 +51,8 @@ export interface LabRouter {
   name: string;
   /** 198.19.x.y, installed as /32 on lo. */
   loopback: string;
+  /** 2001:2:0:19::x:y (labIpv6For(loopback)), installed as /128 on lo when the lab has IPv6. */
+  loopback6: string;
 }
 
 export interface LabLink {
@@ -47,6 +63,9 @@ export interface LabLink {
   /** a's address on the link's /31 (the lower one). */
   aAddress: string;
   bAddress: string;
+  /** a's address on the link's /127 (the lower one; default labIpv6For(aAddress)). */
+  aAddress6: string;
+  bAddress6: string;
 }
 
 export interface LabHost {
@@ -56,6 +75,19 @@ export interface LabHost {
   address: string;
   /** The router's address on the host's /31. */
   routerAddress: string;
+  /** The host's IPv6 address on its /127 (labIpv6For(address)). */
+  address6: string;
+  /** The router's address on the host's /127. */
+  routerAddress6: string;
+}
+
+/** Which address families a lab runs: IPv4 only, dual stack (the default), or IPv6 only. */
+export type LabFamily = "ipv4" | "dual" | "ipv6";
+export type AddressFamily = "ipv4" | "ipv6";
+
+/** The address families of a LabFamily, IPv4 first. */
+export function familiesOf(f: LabFamily): AddressFamily[] {
+  return f === "dual" ? ["ipv4", "ipv6"] : [f];
 }
 
 export interface LabTopology {
@@ -84,6 +116,38 @@ function ipv4ToNumber(s: string): number {
   return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
 }
 
+/** 2001:2::/48, the IPv6 benchmarking range (RFC 5180 §5): its first 6 bytes. */
+const LAB_NET6 = [0x20, 0x01, 0x00, 0x02, 0x00, 0x00];
+
+/**
+ * The IPv6 counterpart of a lab IPv4 address (inside 198.18.0.0/15): 198.B.C.D ->
+ * 2001:2:0:B::C:D, each octet's decimal digits as hex digits (198.18.252.1 -> 2001:2:0:18::252:1,
+ * 198.19.0.6 -> 2001:2:0:19::6). Injective, and a /31 pair (even, odd) maps onto a /127 pair.
+ */
+export function labIpv6For(ipv4: string): string {
+  const n = ipv4ToNumber(ipv4);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ipv4) || n >>> 17 !== LAB_NET >>> 17) throw new RangeError(`${ipv4} is not inside 198.18.0.0/15: no lab IPv6 counterpart`);
+  const digits = (x: number): number => parseInt(String(x), 16);
+  const b = Buffer.alloc(16);
+  b.set(LAB_NET6);
+  b.writeUInt16BE(digits((n >>> 16) & 255), 6);
+  b.writeUInt16BE(digits((n >>> 8) & 255), 12);
+  b.writeUInt16BE(digits(n & 255), 14);
+  return bytesToIpv6(b);
+}
+
+/** The canonical (RFC 5952) form of an IPv6 address; throws TypeError on a malformed one. */
+export function canonicalIpv6(a: string): string {
+  return bytesToIpv6(ipv6ToBytes(a));
+}
+
+/** The /127 holding an IPv6 address, as "prefix/127". */
+function subnet127(a: string): string {
+  const b = ipv6ToBytes(a);
+  b[15] &= 0xfe;
+  return `${bytesToIpv6(b)}/127`;
+}
+
 /** Router number n (1-based) -> 198.19.hi.lo. */
 export function loopbackAddress(n: number): string {
   if (!Number.isInteger(n) || n < 1 || n > MAX_ROUTERS) throw new RangeError(`router number ${n} outside 1..${MAX_ROUTERS}`);
@@ -106,14 +170,17 @@ export function hostSubnet(j: number): [string, string] {
 
 /** The lab form of an edge list (/work/shared/topologies format), with hosts attached to routers. */
 export function labFromEdgeList(json: EdgeList, hosts: Array<{ name: string; router: string }> = []): LabTopology {
-  const routers = json.nodes.map((name, i) => ({ name, loopback: loopbackAddress(i + 1) }));
+  const routers = json.nodes.map((name, i) => {
+    const loopback = loopbackAddress(i + 1);
+    return { name, loopback, loopback6: labIpv6For(loopback) };
+  });
   const links = json.edges.map((e, k) => {
     const [aAddress, bAddress] = edgeSubnet(k);
-    return { a: e.src, b: e.dst, metric: e.metric, aAddress, bAddress };
+    return { a: e.src, b: e.dst, metric: e.metric, aAddress, bAddress, aAddress6: labIpv6For(aAddress), bAddress6: labIpv6For(bAddress) };
   });
   const labHosts = hosts.map((h, j) => {
     const [routerAddress, address] = hostSubnet(j);
-    return { name: h.name, router: h.router, address, routerAddress };
+    return { name: h.name, router: h.router, address, routerAddress, address6: labIpv6For(address), routerAddress6: labIpv6For(routerAddress) };
   });
   const topo = { routers, links, hosts: labHosts };
   validateTopology(topo);
@@ -146,7 +213,28 @@ export function validateTopology(t: LabTopology): void {
     if (addrs.has(a)) throw new RangeError(`${what}: ${a} used twice`);
     addrs.add(a);
   };
-  for (const r of t.routers) addr(r.loopback, `router ${r.name} loopback`);
+  const addrs6 = new Set<string>();
+  const addr6 = (a: string, what: string): Uint8Array => {
+    let b: Uint8Array;
+    try {
+      b = ipv6ToBytes(a);
+    } catch (e) {
+      throw new RangeError(`${what}: ${(e as Error).message}`);
+    }
+    if (bytesToIpv6(b) !== a) throw new RangeError(`${what}: ${a} is not in canonical form (RFC 5952: ${bytesToIpv6(b)})`);
+    if (!LAB_NET6.every((x, i) => b[i] === x)) throw new RangeError(`${what}: ${a} is not inside 2001:2::/48`);
+    if (addrs6.has(a)) throw new RangeError(`${what}: ${a} used twice`);
+    addrs6.add(a);
+    return b;
+  };
+  const pair127 = (x: string, y: string, what: string): void => {
+    const [bx, by] = [addr6(x, what), addr6(y, what)];
+    if (!bx.every((v, i) => (i === 15 ? (v ^ by[i]) === 1 : v === by[i]))) throw new RangeError(`${what}: ${x} and ${y} are not one /127`);
+  };
+  for (const r of t.routers) {
+    addr(r.loopback, `router ${r.name} loopback`);
+    addr6(r.loopback6, `router ${r.name} loopback6`);
+  }
   t.links.forEach((l, i) => {
     if (!routers.has(l.a) || !routers.has(l.b)) throw new TypeError(`links[${i}]: ${l.a}-${l.b} names an unknown router`);
     if (l.a === l.b) throw new TypeError(`links[${i}]: self-loop on ${l.a}`);
@@ -154,12 +242,14 @@ export function validateTopology(t: LabTopology): void {
     if ((ipv4ToNumber(l.aAddress) ^ ipv4ToNumber(l.bAddress)) !== 1) throw new RangeError(`links[${i}]: ${l.aAddress} and ${l.bAddress} are not one /31`);
     addr(l.aAddress, `links[${i}]`);
     addr(l.bAddress, `links[${i}]`);
+    pair127(l.aAddress6, l.bAddress6, `links[${i}]`);
   });
   t.hosts.forEach((h, j) => {
     if (!routers.has(h.router)) throw new TypeError(`hosts[${j}]: ${h.name} hangs off unknown router ${h.router}`);
     if ((ipv4ToNumber(h.address) ^ ipv4ToNumber(h.routerAddress)) !== 1) throw new RangeError(`hosts[${j}]: ${h.address} and ${h.routerAddress} are not one /31`);
     addr(h.address, `hosts[${j}]`);
     addr(h.routerAddress, `hosts[${j}]`);
+    pair127(h.routerAddress6, h.address6, `hosts[${j}]`);
   });
 }
 
@@ -175,6 +265,8 @@ interface Port {
   ifname: string;
   address: string;
   peerAddress: string;
+  address6: string;
+  peerAddress6: string;
   metric: number;
 }
 
@@ -191,12 +283,12 @@ function ports(t: LabTopology): Map<string, Port[]> {
   const m = new Map<string, Port[]>();
   for (const n of [...t.routers.map((r) => r.name), ...t.hosts.map((h) => h.name)]) m.set(n, []);
   t.links.forEach((l, i) => {
-    m.get(l.a)!.push({ link: i, node: l.a, peer: l.b, ifname: ifName(`e${i}-${l.b}`), address: l.aAddress, peerAddress: l.bAddress, metric: l.metric });
-    m.get(l.b)!.push({ link: i, node: l.b, peer: l.a, ifname: ifName(`e${i}-${l.a}`), address: l.bAddress, peerAddress: l.aAddress, metric: l.metric });
+    m.get(l.a)!.push({ link: i, node: l.a, peer: l.b, ifname: ifName(`e${i}-${l.b}`), address: l.aAddress, peerAddress: l.bAddress, address6: l.aAddress6, peerAddress6: l.bAddress6, metric: l.metric });
+    m.get(l.b)!.push({ link: i, node: l.b, peer: l.a, ifname: ifName(`e${i}-${l.a}`), address: l.bAddress, peerAddress: l.aAddress, address6: l.bAddress6, peerAddress6: l.aAddress6, metric: l.metric });
   });
   t.hosts.forEach((h, j) => {
-    m.get(h.router)!.push({ link: -1 - j, node: h.router, peer: h.name, ifname: ifName(`h${j}-${h.name}`), address: h.routerAddress, peerAddress: h.address, metric: 0 });
-    m.get(h.name)!.push({ link: -1 - j, node: h.name, peer: h.router, ifname: "eth0", address: h.address, peerAddress: h.routerAddress, metric: 0 });
+    m.get(h.router)!.push({ link: -1 - j, node: h.router, peer: h.name, ifname: ifName(`h${j}-${h.name}`), address: h.routerAddress, peerAddress: h.address, address6: h.routerAddress6, peerAddress6: h.address6, metric: 0 });
+    m.get(h.name)!.push({ link: -1 - j, node: h.name, peer: h.router, ifname: "eth0", address: h.address, peerAddress: h.routerAddress, address6: h.address6, peerAddress6: h.routerAddress6, metric: 0 });
   });
   return m;
 }
@@ -210,9 +302,11 @@ function subnet31(a: string): string {
  * neither `down` nor `excluded`, every equal-cost first hop. Destinations: loopbacks, host
  * subnets, and link subnets whose interfaces are up (a down link's /31 is advertised by nobody;
  * an excluded but up link's is still reachable). Directly connected prefixes are left to the
- * kernel. Hosts only get a default route via their router.
+ * kernel. Hosts only get a default route via their router. `family` "ipv6": the same shortest
+ * paths, over the IPv6 plan (loopback /128s, link and host /127s, next hops' IPv6 addresses).
  */
-export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, excluded: ReadonlySet<number>): Map<string, LabRoute[]> {
+export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, excluded: ReadonlySet<number>, family: AddressFamily = "ipv4"): Map<string, LabRoute[]> {
+  const v6 = family === "ipv6";
   const idx = new Map(t.routers.map((r, i) => [r.name, i]));
   const n = t.routers.length;
   const adj: Array<Array<{ to: number; port: Port }>> = t.routers.map(() => []);
@@ -240,11 +334,11 @@ export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, exclude
   }
   // Prefixes and the routers that advertise them.
   const prefixes: Array<{ prefix: string; owners: number[] }> = [];
-  t.routers.forEach((r, i) => prefixes.push({ prefix: `${r.loopback}/32`, owners: [i] }));
+  t.routers.forEach((r, i) => prefixes.push({ prefix: v6 ? `${r.loopback6}/128` : `${r.loopback}/32`, owners: [i] }));
   t.links.forEach((l, i) => {
-    if (!down.has(i)) prefixes.push({ prefix: subnet31(l.aAddress), owners: [idx.get(l.a)!, idx.get(l.b)!] });
+    if (!down.has(i)) prefixes.push({ prefix: v6 ? subnet127(l.aAddress6) : subnet31(l.aAddress), owners: [idx.get(l.a)!, idx.get(l.b)!] });
   });
-  t.hosts.forEach((h) => prefixes.push({ prefix: subnet31(h.address), owners: [idx.get(h.router)!] }));
+  t.hosts.forEach((h) => prefixes.push({ prefix: v6 ? subnet127(h.address6) : subnet31(h.address), owners: [idx.get(h.router)!] }));
 
   const out = new Map<string, LabRoute[]>();
   t.routers.forEach((r, s) => {
@@ -257,14 +351,15 @@ export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, exclude
       const nexthops: LabRoute["nexthops"] = [];
       for (const e of adj[s]) {
         if (owners.some((o) => dist[s][o] === cost && e.port.metric + dist[e.to][o] === cost)) {
-          if (!nexthops.some((h) => h.via === e.port.peerAddress)) nexthops.push({ via: e.port.peerAddress, dev: e.port.ifname });
+          const via = v6 ? e.port.peerAddress6 : e.port.peerAddress;
+          if (!nexthops.some((h) => h.via === via)) nexthops.push({ via, dev: e.port.ifname });
         }
       }
       routes.push({ prefix, nexthops });
     }
     out.set(r.name, routes);
   });
-  for (const h of t.hosts) out.set(h.name, [{ prefix: "default", nexthops: [{ via: h.routerAddress, dev: "eth0" }] }]);
+  for (const h of t.hosts) out.set(h.name, [{ prefix: "default", nexthops: [{ via: v6 ? h.routerAddress6 : h.routerAddress, dev: "eth0" }] }]);
   return out;
 }
 
@@ -281,6 +376,12 @@ export interface ExecResult {
 }
 
 const ROUTE_PROTO = "200"; // marks the lab's routes in `ip route` output
+// setFamilyDrop's policy rules in a router: keep (IPv6 link-local, multicast), drop, then the
+// local table, moved there from preference 0 so that the drop also hits what is addressed to
+// the router (tunnel packets, pings).
+const RULE_PREF_KEEP = 100;
+const RULE_PREF_DROP = 101;
+const RULE_PREF_LOCAL = 200;
 
 function collect(child: ChildProcess, input?: string | Buffer, timeoutMs = 30_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -398,6 +499,13 @@ export interface LabOptions {
   decap?: DecapMode;
   /** For the kernel's config: prober sources, endpoint pairs, encap (defaults: every host, first-last router, gre). */
   kernel?: KernelDecapOptions;
+  /**
+   * Address families: "dual" (default: IPv4 and IPv6 on every link, loopback and host), "ipv4"
+   * (IPv6 disabled in every namespace) or "ipv6" (no IPv4 address or route). Decapsulation
+   * follows per family: IPv6 through the kernel's ip6gre0/ip6tnl0 where the kernel has ip6_gre
+   * and ip6_tunnel (with `decap` auto or kernel), else the userspace helper.
+   */
+  family?: LabFamily;
 }
 
 export interface DecapCounters {
@@ -405,6 +513,8 @@ export interface DecapCounters {
   forwarded: number;
   /** By reason (see decap.ts DROP_REASONS, plus send-<ERRNO>). */
   dropped: Record<string, number>;
+  /** Of received and forwarded, those that came in with an outer IPv6 header (labs with IPv6). */
+  ipv6?: { received: number; forwarded: number };
 }
 
 interface Helper {
@@ -440,9 +550,21 @@ export class Lab {
   readonly topology: LabTopology;
   /** This lab's namespace prefix, e.g. "lsp-4242-0-". */
   readonly prefix: string;
+  /** The address families the lab runs (LabOptions.family). */
+  family: LabFamily = "dual";
+  /** IPv4's decapsulation (in an IPv6-only lab: IPv6's). */
   decapMode: "userspace" | "kernel" | "none" = "none";
-  /** One line: which decapsulation runs, and why (e.g. "decap: userspace helper (kernel has no GRE: ...)"). */
+  /** IPv6's decapsulation ("none" in an IPv4-only lab). */
+  decapMode6: "userspace" | "kernel" | "none" = "none";
+  /**
+   * One line: which decapsulation runs, and why (e.g. "decap: userspace helper (kernel has no
+   * GRE: ...)"; with IPv6, "; IPv6: userspace helper (kernel has no GRE over IPv6 ...)" after it).
+   */
   decapSummary = "decap: none";
+  /** Family drops in place (setFamilyDrop): "family router ifname". */
+  private readonly familyDrops = new Set<string>();
+  /** Routers whose `lookup local` rule was moved after the family-drop rules: "family router". */
+  private readonly localRuleMoved = new Set<string>();
   private kernelOpts: KernelDecapOptions = {};
   /** Kernel mode: gray loss per router, per ingress interface (an nft rule; see setFault). */
   private readonly kernelLoss = new Map<string, Map<string, number>>();
@@ -474,15 +596,33 @@ export class Lab {
     live.add(lab);
     installProcessHandlers();
     try {
-      let mode = opts.decap ?? "auto";
+      const family = opts.family ?? "dual";
+      if (family !== "ipv4" && family !== "dual" && family !== "ipv6") throw new TypeError(`lab family ${JSON.stringify(family)}: expected "ipv4", "dual" or "ipv6"`);
+      lab.family = family;
+      const asked = opts.decap ?? "auto";
       lab.kernelOpts = opts.kernel ?? {};
       const encap = lab.kernelOpts.encap ?? "gre";
-      let k: KernelDecapSupport | undefined;
-      if (mode === "auto" || mode === "kernel") k = await detectKernelDecap(base);
-      if (mode === "auto") mode = k![encap].ok ? "kernel" : "userspace";
-      if (mode === "kernel" && !k![encap].ok) throw new Error(`lab: decap "kernel" asked for, but ${k![encap].reason}`);
-      lab.decapMode = mode;
-      lab.decapSummary = decapSummary(mode, { encaps: [encap], why: k === undefined ? "asked for" : k[encap].reason });
+      const lines: string[] = [];
+      if (family !== "ipv6") {
+        let mode = asked;
+        let k: KernelDecapSupport | undefined;
+        if (mode === "auto" || mode === "kernel") k = await detectKernelDecap(base);
+        if (mode === "auto") mode = k![encap].ok ? "kernel" : "userspace";
+        if (mode === "kernel" && !k![encap].ok) throw new Error(`lab: decap "kernel" asked for, but ${k![encap].reason}`);
+        lab.decapMode = mode;
+        lines.push(decapSummary(mode, { encaps: [encap], why: k === undefined ? "asked for" : k[encap].reason }));
+      }
+      if (family !== "ipv4") {
+        let mode = asked;
+        let why: string | undefined;
+        if (mode === "auto" || mode === "kernel") why = kernelDecap6Reason(await detectKernelDecap6(base));
+        if (mode === "auto") mode = why === undefined ? "kernel" : "userspace";
+        if (mode === "kernel" && why !== undefined) throw new Error(`lab: decap "kernel" asked for, but ${why}`);
+        lab.decapMode6 = mode;
+        if (family === "ipv6") lab.decapMode = mode;
+        lines.push(decapSummary6(mode, { why: why ?? "asked for" }));
+      }
+      lab.decapSummary = family === "ipv6" ? `decap: ${lines[0]}` : lines.join("; ");
       await lab.build();
       return lab;
     } catch (e) {
@@ -512,6 +652,18 @@ export class Lab {
     const port = this.ports.get(node)?.find((p) => p.peer === peer);
     if (!port) throw new TypeError(`lab: no link between ${node} and ${peer}`);
     return port.address;
+  }
+
+  /** addressOn() in the IPv6 plan: `node`'s IPv6 address on its (first) link to `peer`. */
+  addressOn6(node: string, peer: string): string {
+    const port = this.ports.get(node)?.find((p) => p.peer === peer);
+    if (!port) throw new TypeError(`lab: no link between ${node} and ${peer}`);
+    return port.address6;
+  }
+
+  /** The address families this lab runs, IPv4 first. */
+  families(): AddressFamily[] {
+    return familiesOf(this.family);
   }
 
   /** `node`'s interface name towards `peer`. */
@@ -550,37 +702,95 @@ export class Lab {
    * Data-plane fault on the link a -> b (that direction only), invisible to the control plane:
    * drop a `loss` share of what crosses it and delay the rest by `delayMs`. Emulated in b's
    * decapsulator (this kernel has no netem and no tc drop action), so it hits GRE probes only.
-   * { loss: 0, delayMs: 0 } repairs it.
+   * { loss: 0, delayMs: 0 } repairs it. `family`: what arrives in IPv4 or IPv6 tunnels only
+   * (default: every family the lab runs); the IPv6 one is keyed by b's interface from a.
    */
-  setFault(a: string, b: string, f: { loss?: number; delayMs?: number }): void {
+  setFault(a: string, b: string, f: { loss?: number; delayMs?: number; family?: AddressFamily }): void {
     const loss = f.loss ?? 0;
     const delayMs = f.delayMs ?? 0;
     if (!(loss >= 0 && loss <= 1) || !(delayMs >= 0)) throw new RangeError(`lab: fault ${a}->${b}: loss must be 0..1 and delayMs >= 0`);
-    if (this.decapMode === "kernel") return this.setKernelLoss(a, b, loss, delayMs);
-    if (this.decapMode !== "userspace") throw new Error("lab: data-plane faults need a decapsulator");
-    const helper = this.helpers.get(b);
-    if (!helper) throw new TypeError(`lab: ${b} is not a router with a decapsulator`);
-    for (const l of this.linksBetween(a, b)) {
-      const addr = l.a === b ? l.aAddress : l.bAddress;
-      helper.child.stdin!.write(`fault ${addr} ${loss} ${delayMs}\n`);
+    const fams = this.checkFamily(f.family);
+    if (this.linksBetween(a, b).length === 0) throw new TypeError(`lab: no link between ${a} and ${b}`);
+    for (const fam of fams) {
+      const mode = fam === "ipv4" ? this.decapMode : this.decapMode6;
+      if (mode === "kernel") {
+        this.setKernelLoss(a, b, loss, delayMs, fam);
+        continue;
+      }
+      if (mode !== "userspace") throw new Error("lab: data-plane faults need a decapsulator");
+      const helper = this.helpers.get(b);
+      if (!helper) throw new TypeError(`lab: ${b} is not a router with a decapsulator`);
+      for (const l of this.linksBetween(a, b)) {
+        if (fam === "ipv4") helper.child.stdin!.write(`fault ${l.a === b ? l.aAddress : l.bAddress} ${loss} ${delayMs}\n`);
+        else helper.child.stdin!.write(`fault6 ${this.portOf(b, this.topology.links.indexOf(l)).ifname} ${loss} ${delayMs}\n`);
+      }
     }
   }
 
   /**
    * Router `router`'s decapsulator stops (false) or resumes (true) decapsulating: what reaches
    * it encapsulated is dropped, as by a router without decapsulation configured (userspace only).
+   * `family`: tunnels with that outer family only (default: all).
    */
-  setDecap(router: string, on: boolean): void {
-    if (this.decapMode !== "userspace") throw new Error("lab: turning decapsulation off needs the userspace decapsulator");
+  setDecap(router: string, on: boolean, family?: AddressFamily): void {
+    for (const fam of this.checkFamily(family)) {
+      if ((fam === "ipv4" ? this.decapMode : this.decapMode6) !== "userspace") throw new Error("lab: turning decapsulation off needs the userspace decapsulator");
+    }
     const helper = this.helpers.get(router);
     if (!helper) throw new TypeError(`lab: ${router} is not a router with a decapsulator`);
-    helper.child.stdin!.write(`decap ${on ? "on" : "off"}\n`);
+    helper.child.stdin!.write(`decap ${on ? "on" : "off"}${family ? ` ${family}` : ""}\n`);
   }
 
-  /** Remove every data-plane fault. */
+  /**
+   * Data-plane failure of one address family on the link a -> b (that direction only; the other
+   * family and the control plane see nothing): every packet of `family` arriving at b over the
+   * link from a is dropped by b's kernel, probes, pings and UDP alike, whatever the decapsulation.
+   * A policy rule in b (`ip -4|-6 rule add iif DEV blackhole`, ahead of the local table, which
+   * setFamilyDrop moves behind it once); for IPv6, link-local and multicast destinations are left
+   * through (neighbour discovery keeps working in the other direction). `drop: false` repairs it.
+   */
+  setFamilyDrop(a: string, b: string, family: AddressFamily, drop = true): void {
+    this.checkFamily(family);
+    const links = this.linksBetween(a, b);
+    if (links.length === 0) throw new TypeError(`lab: no link between ${a} and ${b}`);
+    const ns = this.ns(b);
+    const f = family === "ipv4" ? "-4" : "-6";
+    const ip = (batch: string): void => {
+      execFileSync("ip", [f, "-n", ns, "-batch", "-"], { input: batch, stdio: ["pipe", "ignore", "pipe"] });
+    };
+    if (drop && !this.localRuleMoved.has(`${family} ${b}`)) {
+      ip(`rule add pref ${RULE_PREF_LOCAL} lookup local\nrule del pref 0 lookup local\n`);
+      this.localRuleMoved.add(`${family} ${b}`);
+    }
+    for (const l of links) {
+      const dev = this.portOf(b, this.topology.links.indexOf(l)).ifname;
+      const key = `${family} ${b} ${dev}`;
+      if (drop === this.familyDrops.has(key)) continue;
+      const op = drop ? "add" : "del";
+      const keep = family === "ipv6" ? ["fe80::/10", "ff00::/8"].map((p) => `rule ${op} pref ${RULE_PREF_KEEP} iif ${dev} to ${p} lookup local\n`).join("") : "";
+      ip(`${keep}rule ${op} pref ${RULE_PREF_DROP} iif ${dev} blackhole\n`);
+      if (drop) this.familyDrops.add(key);
+      else this.familyDrops.delete(key);
+    }
+  }
+
+  /** Remove every data-plane fault (setFault, setFamilyDrop). */
   clearFaults(): void {
     for (const h of this.helpers.values()) h.child.stdin!.write("clear\n");
-    for (const [router, m] of this.kernelLoss) if (m.size > 0) (m.clear(), this.applyKernelLoss(router));
+    for (const [key, m] of this.kernelLoss) if (m.size > 0) (m.clear(), this.applyKernelLoss(key.split(" ")[1], key.split(" ")[0] as AddressFamily));
+    for (const key of [...this.familyDrops]) {
+      const [family, router, dev] = key.split(" ") as [AddressFamily, string, string];
+      const port = this.ports.get(router)!.find((p) => p.ifname === dev)!;
+      this.setFamilyDrop(port.peer, router, family, false);
+    }
+  }
+
+  /** The families a fault applies to: `family`, which the lab must run, or all of the lab's. */
+  private checkFamily(family: AddressFamily | undefined): AddressFamily[] {
+    if (family === undefined) return this.families();
+    if (family !== "ipv4" && family !== "ipv6") throw new TypeError(`lab: family ${JSON.stringify(family)}: expected "ipv4" or "ipv6"`);
+    if (!this.families().includes(family)) throw new TypeError(`lab: this lab (family ${this.family}) has no ${family}`);
+    return [family];
   }
 
   /**
@@ -589,23 +799,26 @@ export class Lab {
    * generated config needs it). Delay has no nft equivalent (and this lab assumes no netem).
    * Not run on this project's machine (no GRE there): see kernel-decap.ts.
    */
-  private setKernelLoss(a: string, b: string, loss: number, delayMs: number): void {
+  private setKernelLoss(a: string, b: string, loss: number, delayMs: number, family: AddressFamily = "ipv4"): void {
     if (delayMs > 0) throw new Error("lab: delay faults need the userspace decapsulator (this lab runs kernel decap: start it with decap \"userspace\")");
-    const m = this.kernelLoss.get(b) ?? new Map<string, number>();
-    this.kernelLoss.set(b, m);
+    const key = `${family} ${b}`;
+    const m = this.kernelLoss.get(key) ?? new Map<string, number>();
+    this.kernelLoss.set(key, m);
     for (const l of this.linksBetween(a, b)) {
       const dev = this.portOf(b, this.topology.links.indexOf(l)).ifname;
       if (loss > 0) m.set(dev, loss);
       else m.delete(dev);
     }
-    this.applyKernelLoss(b);
+    this.applyKernelLoss(b, family);
   }
 
-  private applyKernelLoss(router: string): void {
-    const rules = [...(this.kernelLoss.get(router) ?? new Map<string, number>())].map(
-      ([dev, loss]) => `    iifname "${dev}" ip protocol { 4, 47 } numgen random mod 1000000 < ${Math.round(loss * 1e6)} drop`,
+  /** The nft table of kernel-mode gray loss in `router`: IPv4 tunnels (4, 47), or IPv6 ones (4, 41, 47; never run here). */
+  private applyKernelLoss(router: string, family: AddressFamily = "ipv4"): void {
+    const [table, match] = family === "ipv4" ? ["ip lsprobe_lab_faults", "ip protocol { 4, 47 }"] : ["ip6 lsprobe_lab_faults6", "meta l4proto { 4, 41, 47 }"];
+    const rules = [...(this.kernelLoss.get(`${family} ${router}`) ?? new Map<string, number>())].map(
+      ([dev, loss]) => `    iifname "${dev}" ${match} numgen random mod 1000000 < ${Math.round(loss * 1e6)} drop`,
     );
-    const text = ["table ip lsprobe_lab_faults", "flush table ip lsprobe_lab_faults", "table ip lsprobe_lab_faults {", "  chain pre {", "    type filter hook prerouting priority raw; policy accept;", ...rules, "  }", "}", ""].join("\n");
+    const text = [`table ${table}`, `flush table ${table}`, `table ${table} {`, "  chain pre {", "    type filter hook prerouting priority raw; policy accept;", ...rules, "  }", "}", ""].join("\n");
     execFileSync("ip", ["netns", "exec", this.ns(router), "nft", "-f", "-"], { input: text, stdio: ["pipe", "ignore", "pipe"] });
   }
 
@@ -638,15 +851,21 @@ export class Lab {
       if (idx.length === 0) throw new TypeError(`lab: installRoutes exclude: no link between ${a} and ${b}`);
       for (const i of idx) excluded.add(i);
     }
-    const routes = computeRoutes(this.topology, this.downLinks, excluded);
+    await Promise.all(this.families().map((family) => this.installRoutesOf(family, excluded)));
+  }
+
+  private async installRoutesOf(family: AddressFamily, excluded: ReadonlySet<number>): Promise<void> {
+    const routes = computeRoutes(this.topology, this.downLinks, excluded, family);
+    const f = family === "ipv4" ? "-4" : "-6";
     await Promise.all(
       [...routes].map(async ([node, list]) => {
         const ns = this.ns(node);
-        const before = this.installed.get(node) ?? new Set<string>();
+        const key = `${family} ${node}`;
+        const before = this.installed.get(key) ?? new Set<string>();
         const now = new Set(list.map((r) => r.prefix));
         const stale = [...before].filter((p) => !now.has(p));
         // Routes the kernel already flushed (device down) make `route del` fail: ignore those.
-        if (stale.length > 0) await run(["ip", "-n", ns, "-force", "-batch", "-"], stale.map((p) => `route del ${p} proto ${ROUTE_PROTO}\n`).join(""));
+        if (stale.length > 0) await run(["ip", f, "-n", ns, "-force", "-batch", "-"], stale.map((p) => `route del ${p} proto ${ROUTE_PROTO}\n`).join(""));
         const batch = list
           .map((r) =>
             r.nexthops.length === 1
@@ -654,17 +873,20 @@ export class Lab {
               : `route replace ${r.prefix} proto ${ROUTE_PROTO} ${r.nexthops.map((h) => `nexthop via ${h.via} dev ${h.dev}`).join(" ")}\n`,
           )
           .join("");
-        if (batch) await runOk(["ip", "-n", ns, "-batch", "-"], batch);
-        this.installed.set(node, now);
+        if (batch) await runOk(["ip", f, "-n", ns, "-batch", "-"], batch);
+        this.installed.set(key, now);
       }),
     );
   }
 
-  /** Counters of every router's decap helper (userspace), or of its GRE device (kernel: rx only). */
+  /**
+   * Counters of every router's decap helper (userspace), or of its tunnel devices (kernel: rx
+   * only), both families together (`ipv6`: the IPv6 share).
+   */
   async decapCounters(): Promise<Record<string, DecapCounters>> {
     const got: Record<string, DecapCounters> = {};
     const out: Record<string, DecapCounters> = {};
-    if (this.decapMode === "userspace") {
+    if (this.helpers.size > 0) {
       await Promise.all(
         [...this.helpers.values()].map(async (h) => {
           got[h.router] = await new Promise<DecapCounters>((resolve, reject) => {
@@ -677,12 +899,25 @@ export class Lab {
           });
         }),
       );
-    } else if (this.decapMode === "kernel") {
+    }
+    const kernelDevs = [...(this.family !== "ipv6" && this.decapMode === "kernel" ? [["gre0", "ipv4"]] : []), ...(this.decapMode6 === "kernel" ? KERNEL_DEVICES6.map((d) => [d, "ipv6"]) : [])];
+    if (kernelDevs.length > 0) {
       await Promise.all(
         this.topology.routers.map(async (r) => {
-          const res = await runOk(["ip", "-n", this.ns(r.name), "-s", "-j", "link", "show", "dev", "gre0"]);
-          const rx = (JSON.parse(res.stdout) as Array<{ stats64?: { rx?: { packets?: number; dropped?: number } } }>)[0]?.stats64?.rx;
-          got[r.name] = { received: rx?.packets ?? 0, forwarded: rx?.packets ?? 0, dropped: rx?.dropped ? { kernel: rx.dropped } : {} };
+          const c: DecapCounters = got[r.name] ?? { received: 0, forwarded: 0, dropped: {} };
+          for (const [dev, fam] of kernelDevs) {
+            const res = await runOk(["ip", "-n", this.ns(r.name), "-s", "-j", "link", "show", "dev", dev]);
+            const rx = (JSON.parse(res.stdout) as Array<{ stats64?: { rx?: { packets?: number; dropped?: number } } }>)[0]?.stats64?.rx;
+            c.received += rx?.packets ?? 0;
+            c.forwarded += rx?.packets ?? 0;
+            if (rx?.dropped) c.dropped.kernel = (c.dropped.kernel ?? 0) + rx.dropped;
+            if (fam === "ipv6") {
+              c.ipv6 ??= { received: 0, forwarded: 0 };
+              c.ipv6.received += rx?.packets ?? 0;
+              c.ipv6.forwarded += rx?.packets ?? 0;
+            }
+          }
+          got[r.name] = c;
         }),
       );
     }
@@ -719,17 +954,33 @@ export class Lab {
 
     // 2. per namespace, in parallel: sysctls, then addresses and links up in one `ip -batch`.
     const routerNames = new Set(t.routers.map((r) => r.name));
+    const [v4, v6] = [this.family !== "ipv6", this.family !== "ipv4"];
     await Promise.all(
       [...this.ports].map(async ([node, ports]) => {
         const isRouter = routerNames.has(node);
+        const router = t.routers.find((r) => r.name === node);
         const ifs = ["all", "default", "lo", ...ports.map((p) => p.ifname)];
         const sysctls = [`net.ipv4.ip_forward=${isRouter ? 1 : 0}`, ...ifs.flatMap((i) => [`net.ipv4.conf.${i}.rp_filter=0`, `net.ipv4.conf.${i}.accept_local=1`])];
+        if (v6) {
+          // Addresses usable at once (no DAD), no autoconfiguration from anyone's RAs, addresses
+          // kept over a link down (as IPv4's); set before any link is up, so link-locals are not
+          // tentative either.
+          sysctls.push("net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", `net.ipv6.conf.all.forwarding=${isRouter ? 1 : 0}`);
+          for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.accept_dad=0`, `net.ipv6.conf.${i}.dad_transmits=0`, `net.ipv6.conf.${i}.accept_ra=0`, `net.ipv6.conf.${i}.router_solicitations=0`, `net.ipv6.conf.${i}.keep_addr_on_down=1`);
+        } else {
+          // IPv6 off: no router solicitations, DAD or MLD chatter on the lab links (-e: a kernel
+          // without IPv6 has no such key).
+          sysctls.push("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+        }
         let batch = "link set lo up\n";
-        if (isRouter) batch += `addr add ${t.routers.find((r) => r.name === node)!.loopback}/32 dev lo\n`;
-        for (const p of ports) batch += `addr add ${p.address}/31 dev ${p.ifname}\nlink set ${p.ifname} up\n`;
-        // IPv6 off: no router solicitations, DAD or MLD chatter on the lab links (-e: a kernel
-        // without IPv6 has no such key).
-        await runOk(["ip", "netns", "exec", this.ns(node), "sh", "-c", 'sysctl -q -e -w "$@" >/dev/null && exec ip -batch -', "sh", ...sysctls, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"], batch);
+        if (router && v4) batch += `addr add ${router.loopback}/32 dev lo\n`;
+        if (router && v6) batch += `addr add ${router.loopback6}/128 dev lo nodad\n`;
+        for (const p of ports) {
+          if (v4) batch += `addr add ${p.address}/31 dev ${p.ifname}\n`;
+          if (v6) batch += `addr add ${p.address6}/127 dev ${p.ifname} nodad\n`;
+          batch += `link set ${p.ifname} up\n`;
+        }
+        await runOk(["ip", "netns", "exec", this.ns(node), "sh", "-c", 'sysctl -q -e -w "$@" >/dev/null && exec ip -batch -', "sh", ...sysctls], batch);
       }),
     );
 
@@ -742,7 +993,19 @@ export class Lab {
   }
 
   private async startDecap(): Promise<void> {
-    if (this.decapMode === "kernel") {
+    if (this.decapMode6 === "kernel") {
+      // The kernel's IPv6 fallback tunnels (kernel-decap.ts: detected in a new namespace), up:
+      // decapsulated packets are routed on the inner header. Not run here (no ip6_gre/ip6_tunnel).
+      await Promise.all(this.topology.routers.map((r) => runOk(["ip", "-n", this.ns(r.name), "-batch", "-"], KERNEL_DEVICES6.map((d) => `link set ${d} up\n`).join(""))));
+    }
+    // One helper per router for the families the kernel does not decapsulate.
+    const helperFamilies = [...(this.family !== "ipv6" && this.decapMode === "userspace" ? ["ipv4"] : []), ...(this.decapMode6 === "userspace" ? ["ipv6"] : [])];
+    const family = helperFamilies.length === 2 ? "dual" : helperFamilies[0];
+    await Promise.all([this.startKernelDecap4(), ...(family === undefined ? [] : this.topology.routers.map((r) => this.startHelper(r.name, family)))]);
+  }
+
+  private async startKernelDecap4(): Promise<void> {
+    if (this.family !== "ipv6" && this.decapMode === "kernel") {
       // What `lsprobe-plugin routers --vendor linux` prints for this lab, run command by command
       // in each router's namespace: modprobe, the fallback device (gre0 / tunl0: local any,
       // remote any, no key, it takes every tunnel packet for the namespace; decapsulated packets
@@ -764,14 +1027,13 @@ export class Lab {
           }
         }),
       );
-      return;
     }
-    if (this.decapMode !== "userspace") return;
-    await Promise.all(this.topology.routers.map((r) => this.startHelper(r.name)));
   }
 
-  private startHelper(router: string): Promise<void> {
-    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router], { stdio: ["pipe", "pipe", "pipe"] });
+  private startHelper(router: string, family: string): Promise<void> {
+    // IPv6: one socket per interface (decap-main.ts), lo for what the router sends itself.
+    const devs = family === "ipv4" ? [] : ["lo", ...this.ports.get(router)!.map((p) => p.ifname)].flatMap((d) => ["--dev", d]);
+    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router, "--family", family, ...devs], { stdio: ["pipe", "pipe", "pipe"] });
     const helper: Helper = { router, child, waiters: [] };
     this.helpers.set(router, helper);
     child.stdin!.on("error", () => {});
@@ -780,7 +1042,7 @@ export class Lab {
       if (line.startsWith("{")) {
         try {
           const c = JSON.parse(line) as DecapCounters & { decap?: string };
-          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped };
+          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped, ...(c.ipv6 ? { ipv6: c.ipv6 } : {}) };
         } catch {
           /* not ours */
         }
@@ -791,7 +1053,7 @@ export class Lab {
       let ready = false;
       const timer = setTimeout(() => reject(new Error(`lab: decap helper of ${router} not ready after 15 s: ${stderr}`)), 15_000);
       createInterface({ input: child.stdout! }).on("line", (line) => {
-        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number> };
+        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number>; ipv6?: { received: number; forwarded: number } };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -802,7 +1064,7 @@ export class Lab {
           clearTimeout(timer);
           resolve();
         } else if (msg.received !== undefined) {
-          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {} });
+          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {}, ...(msg.ipv6 ? { ipv6: msg.ipv6 } : {}) });
         }
       });
       child.on("exit", (code, signal) => {

@@ -1,14 +1,14 @@
 // A lab topology from a file: the lab's YAML (routers, links with metrics and optional
-// addresses, hosts) or one of ../shared/topologies' edge lists (JSON). And the same topology as
+// addresses, IPv4 and IPv6, hosts) or one of ../shared/topologies' edge lists (JSON). And the same topology as
 // the BGP-LS speaker announces it, with the lab's own addresses, so the plugin's GRE hops are
 // the lab's interfaces.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { edgeSubnet, hostSubnet, loopbackAddress, validateTopology, type LabTopology } from "./netns.js";
+import { canonicalIpv6, edgeSubnet, hostSubnet, labIpv6For, loopbackAddress, validateTopology, type LabTopology } from "./netns.js";
 import type { LsTopology } from "./speaker/topology.js";
 
-type RawRouter = string | { name: string; loopback?: string };
-type RawLink = [string, string, number?] | { a: string; b: string; metric?: number; "a-address"?: string; "b-address"?: string };
+type RawRouter = string | { name: string; loopback?: string; loopback6?: string };
+type RawLink = [string, string, number?] | { a: string; b: string; metric?: number; "a-address"?: string; "b-address"?: string; "a-address6"?: string; "b-address6"?: string };
 
 export function labTopologyFromText(text: string, file: string): LabTopology {
   const doc = (file.endsWith(".json") ? JSON.parse(text) : parse(text)) as Record<string, unknown>;
@@ -22,18 +22,31 @@ export function labTopologyFromText(text: string, file: string): LabTopology {
     return build(nodes.map((n) => n), edges.map((e) => [e.src, e.dst, e.metric] as RawLink), [{ name: "h1", router: nodes[0] }], fail);
   }
   if (!Array.isArray(doc.routers)) fail("routers: expected a list of router names or {name, loopback}");
-  if (!Array.isArray(doc.links)) fail("links: expected a list of [a, b, metric] or {a, b, metric, a-address, b-address}");
+  if (!Array.isArray(doc.links)) fail("links: expected a list of [a, b, metric] or {a, b, metric, a-address, b-address, a-address6, b-address6}");
   const hosts = (doc.hosts ?? [{ name: "h1", router: nameOf((doc.routers as RawRouter[])[0]) }]) as Array<{ name: string; router: string }>;
   return build(doc.routers as RawRouter[], doc.links as RawLink[], hosts, fail);
 }
 
 const nameOf = (r: RawRouter): string => (typeof r === "string" ? r : r.name);
 
+/**
+ * An IPv6 address of the file (canonicalised), or the counterpart of the IPv4 one (netns.ts
+ * labIpv6For: 198.B.C.D -> 2001:2:0:B::C:D) when the file gives none.
+ */
+function ipv6Of(given: string | undefined, ipv4: string, what: string, fail: (m: string) => never): string {
+  try {
+    return given !== undefined ? canonicalIpv6(String(given)) : labIpv6For(ipv4);
+  } catch (e) {
+    return fail(`${what}: ${(e as Error).message}${given === undefined ? " (give it an IPv6 address of 2001:2::/48)" : ""}`);
+  }
+}
+
 function build(rawRouters: RawRouter[], rawLinks: RawLink[], rawHosts: Array<{ name: string; router: string }>, fail: (m: string) => never): LabTopology {
   const routers = rawRouters.map((r, i) => {
     const name = nameOf(r);
     if (typeof name !== "string" || !/^[a-z][a-z0-9]{0,7}$/i.test(name)) fail(`routers[${i}]: expected a short name (letters and digits, at most 8), got ${JSON.stringify(name)}`);
-    return { name, loopback: (typeof r === "object" && r.loopback) || loopbackAddress(i + 1) };
+    const loopback = (typeof r === "object" && r.loopback) || loopbackAddress(i + 1);
+    return { name, loopback, loopback6: ipv6Of(typeof r === "object" ? r.loopback6 : undefined, loopback, `routers[${i}].loopback6`, fail) };
   });
   const links = rawLinks.map((l, k) => {
     const [a, b, metric] = Array.isArray(l) ? [l[0], l[1], l[2] ?? 10] : [l.a, l.b, l.metric ?? 10];
@@ -41,11 +54,13 @@ function build(rawRouters: RawRouter[], rawLinks: RawLink[], rawHosts: Array<{ n
     const aAddress = (!Array.isArray(l) && l["a-address"]) || da;
     const bAddress = (!Array.isArray(l) && l["b-address"]) || db;
     if (!Number.isInteger(metric) || metric < 1 || metric > 16777214) fail(`links[${k}]: metric must be an integer 1..16777214, got ${JSON.stringify(metric)}`);
-    return { a, b, metric, aAddress, bAddress };
+    const aAddress6 = ipv6Of(Array.isArray(l) ? undefined : l["a-address6"], aAddress, `links[${k}].a-address6`, fail);
+    const bAddress6 = ipv6Of(Array.isArray(l) ? undefined : l["b-address6"], bAddress, `links[${k}].b-address6`, fail);
+    return { a, b, metric, aAddress, bAddress, aAddress6, bAddress6 };
   });
   const hosts = rawHosts.map((h, j) => {
     const [routerAddress, address] = hostSubnet(j);
-    return { name: h.name, router: h.router, address, routerAddress };
+    return { name: h.name, router: h.router, address, routerAddress, address6: labIpv6For(address), routerAddress6: labIpv6For(routerAddress) };
   });
   const topo = { routers, links, hosts };
   try {
@@ -60,7 +75,11 @@ export function loadLabTopology(file: string): LabTopology {
   return labTopologyFromText(readFileSync(file, "utf8"), file);
 }
 
-/** The lab as IS-IS would report it over BGP-LS: same names, loopbacks and link addresses. */
+/**
+ * The lab as IS-IS would report it over BGP-LS: same names, loopbacks and link addresses (IPv4:
+ * the speaker's model has no IPv6 fields yet; the lab's IPv6 plan is in LabRouter.loopback6,
+ * LabLink.aAddress6/bAddress6 and LabHost.address6/routerAddress6 for it to announce).
+ */
 export function lsTopologyFromLab(lab: LabTopology, asn = 65001): LsTopology {
   const routers = lab.routers.map((r, i) => ({ name: r.name, systemId: (0x198000000000 + i + 1).toString(16).padStart(12, "0"), routerId: r.loopback }));
   const links = lab.links.flatMap((l) => [
