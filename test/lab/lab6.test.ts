@@ -391,6 +391,16 @@ describe("lab, dual stack: NANOG 6 routers with IPv6 from 2001:2::/48", { skip }
       // The reverse direction r4 -> r2 is another link direction: not dropped.
       const back = await lab.exec("r4", [NODE, "--input-type=module", "-e", PING6_SCRIPT, lab.addressOn6("r2", "r4"), "1", RAWSOCK]);
       assert.deepEqual(JSON.parse(back.stdout), { replies: 0, from: lab.addressOn6("r2", "r4") }, "r2's echo reply crosses r2 -> r4: lost");
+      // Neighbour discovery survives the drop: r4 forgets r2, then forwards a probe to r2 over the
+      // link (r4 -> r2, not dropped): r4's solicitation goes out from its link-local address and
+      // r2's advertisement, crossing r2 -> r4 to that link-local address, is let through.
+      const flush = await lab.exec("r4", ["ip", "-6", "neigh", "flush", "dev", lab.ifname("r4", "r2")]);
+      assert.equal(flush.code, 0, flush.stderr);
+      const hops = [lab.addressOn6("r3", "r1"), lab.addressOn6("r4", "r3"), lab.addressOn6("r2", "r4"), lab.addressOn6("r1", "r2")];
+      const { packet, payload } = probe6(P6, hops, "gre");
+      const around = await roundTrip(packet, hops[0], payload, recv6, P6, 3000);
+      assert.ok(around.arrived, "r1 > r3 > r4 > r2 > r1 (crossing r4 -> r2 only) did not come back");
+      assert.deepEqual(around.forwarded6, { r1: 1, r2: 1, r3: 1, r4: 1, r5: 0, r6: 0 });
     } finally {
       lab.setFamilyDrop("r2", "r4", "ipv6", false);
     }
