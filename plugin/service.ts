@@ -20,6 +20,7 @@ import { MAX_LINE } from "./exabgp/decode.js";
 import { LineSplitter } from "./exabgp/lines.js";
 import { writeFileAtomicSync } from "./publish/file.js";
 import { FileOutput, SocketOutput, type OutputContext, type OutputHealth } from "./publish/outputs.js";
+import { PathServer, registerServeMetrics } from "./publish/http.js";
 import { PluginMetrics } from "./metrics.js";
 import { listen, type HttpHandle } from "../shared/http.js";
 import { retryUntil } from "../shared/retry.js";
@@ -71,6 +72,8 @@ export class PluginService {
   private file?: FileOutput;
   private socket?: SocketOutput;
   private state?: FileOutput;
+  /** plugin.serve: the path sets over HTTP(S). */
+  private serve?: PathServer;
   private readonly users: UserDb = readUserDb();
   private readonly who: Identity = currentIdentity(this.users);
   private lineNo = 0;
@@ -96,9 +99,10 @@ export class PluginService {
           channel.send(line);
         },
         now: () => new Date(),
-        publish: async (_set, text) => {
+        publish: async (set, text) => {
           // Independent: a full disk must not keep the generation from the socket's subscribers.
           self.socket?.publish(text);
+          self.serve?.publish(set, text);
           await self.file?.write(text + "\n");
         },
         saveSnapshot: async (text) => {
@@ -113,10 +117,11 @@ export class PluginService {
       configOk: () => this.configOk,
       internalErrors: () => this.internalErrors,
     });
+    registerServeMetrics(this.metrics.registry, () => this.serve);
   }
 
   outputs(): OutputHealth[] {
-    return [this.file, this.socket, this.state].filter((o) => o !== undefined).map((o) => o.health());
+    return [this.file, this.socket, this.state, this.serve].filter((o) => o !== undefined).map((o) => o.health());
   }
 
   get subscribers(): number {
@@ -133,6 +138,7 @@ export class PluginService {
     });
     process.on("SIGHUP", () => {
       for (const o of [this.file, this.socket, this.state]) void o?.retryNow();
+      void this.serve?.reload(); // certificates, keys and tokens are read again
       void this.reload("SIGHUP");
     });
   }
@@ -172,6 +178,7 @@ export class PluginService {
       mode: next.plugin.paths.mode,
       file: next.plugin.output.file,
       socket: next.plugin.output.socket ?? "off",
+      serve: next.plugin.serve.listen ?? "off",
       user: this.who.name,
     });
   }
@@ -196,6 +203,12 @@ export class PluginService {
       if (current !== undefined) this.socket?.publish(current);
       await this.socket?.start();
     }
+    if (!prev || !isDeepStrictEqual(prev.plugin.serve, pc.serve)) {
+      await this.serve?.close();
+      this.serve = pc.serve.listen !== null ? new PathServer(pc.serve, ctx) : undefined;
+      if (this.engine.current && current !== undefined) this.serve?.publish(this.engine.current, current);
+      void this.serve?.start(); // retried in the background: never blocks stdin
+    } else void this.serve?.reload();
     if (this.state?.path !== (pc.stateFile ?? undefined)) {
       this.state?.close();
       this.state = pc.stateFile ? new FileOutput("state-file", pc.stateFile, ctx) : undefined;
@@ -306,6 +319,7 @@ export class PluginService {
     this.file?.close();
     this.state?.close();
     await this.socket?.close();
+    await this.serve?.close();
     await this.http?.close();
     this.log.info("exiting", { reason: why, lines: this.engine.stats.lines, malformed: this.engine.stats.malformed, generation: this.engine.generation });
     process.exit(0);

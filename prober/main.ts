@@ -242,7 +242,18 @@ async function main(): Promise<number> {
       return undefined;
     }
   };
-  const source = new PathSource({ socket: cfg.paths.socket, file: cfg.paths.file });
+  const source = new PathSource({
+    socket: cfg.paths.socket,
+    file: cfg.paths.file,
+    url: cfg.paths.url,
+    id: cfg.id,
+    router: cfg.router,
+    tokenFile: cfg.paths.tokenFile,
+    caFile: cfg.paths.caFile,
+    certFile: cfg.paths.certFile,
+    keyFile: cfg.paths.keyFile,
+    waitMs: cfg.paths.wait,
+  });
   let confirmedAt = Date.now();
   const makeProber = (c: ProberConfig, k: Buffer | undefined, nonce: number): Prober => {
     const p = new Prober(c, { send: (pkt, dst) => raw.send(pkt, dst, onSent), nowNs, log, replyDrops }, nonce, k);
@@ -274,11 +285,12 @@ async function main(): Promise<number> {
     apply(set, from);
   });
   source.on("invalid", (e, from) => log.warn("path set rejected; the last good one stays in force", { from, error: e.message }));
-  source.on("connected", () => log.info("subscribed to the plugin's socket", { socket: cfg.paths.socket }));
+  source.on("connected", (via) => log.info(via === "http" ? "fetching path sets from the plugin's service" : "subscribed to the plugin's socket", via === "http" ? { url: cfg.paths.url } : { socket: cfg.paths.socket }));
   source.on("disconnected", (why) => {
     confirmedAt = Date.now();
-    log.warn("plugin socket lost; probing the last path set", { reason: why });
+    log.warn("plugin socket or service lost; probing the last path set", { reason: why });
   });
+  source.on("unreachable", (why) => log.warn("path-set service unavailable; probing the last path set, retrying with backoff", { reason: why }));
 
   // Replies with the kernel's receive time (prober/udprx.ts: recvmmsg batches, one call from C
   // per batch). Junk is rejected with the least work (Prober.onReply), and floods are told apart

@@ -1,16 +1,50 @@
 // Where the prober gets its path sets: the plugin's Unix socket (NDJSON, one document per
-// generation), with reconnection and exponential backoff; the path-set file at start, and
-// again whenever the socket is unavailable (the plugin restarting or gone). The last good set
-// stays in force whatever happens here; a document that fails validation is reported and
-// ignored. Emits "pathset" only for a generation newer than the one in force.
+// generation), with reconnection and exponential backoff; the plugin's path-set service over
+// HTTP(S) (prober.paths.url, plugin.serve), long-polled with the same backoff; and the path-set
+// file at start, and again whenever the socket or the service is unavailable (the plugin
+// restarting or gone). The last good set stays in force whatever happens here; a document that
+// fails validation is reported and ignored. Emits "pathset" only for a generation newer than
+// the one in force, whichever channel brought it.
+//
+// Over HTTP each request is GET url?prober=ID[&router=R]&wait=W with If-None-Match naming the
+// generation in force: the plugin answers 200 with a newer set as soon as there is one, else
+// 304 once W is over, and the next request goes out at once. A failure (connection refused,
+// TLS, 401, a 5xx, no answer within W + 15 s) is reported once per distinct reason
+// ("unreachable"), the file is read, and the request retried after the backoff (200 ms
+// doubling to 10 s). The token file, CA, client certificate and key are read at each request,
+// so a rotated file takes effect without a restart.
 import { EventEmitter } from "node:events";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
 import net from "node:net";
+import { hostname } from "node:os";
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { gunzip as gunzipCb } from "node:zlib";
 import { parsePathSet, type PathSet } from "../shared/pathset.js";
+
+const gunzip = promisify(gunzipCb);
+
+export type PathSourceChannel = "socket" | "file" | "http";
 
 export interface PathSourceOptions {
   socket: string | null;
   file: string | null;
+  /** The plugin's path-set service, http:// or https:// (prober.paths.url); absent or null: not used. */
+  url?: string | null;
+  /** Sent as ?prober= (prober.id; default: the host name). */
+  id?: string | null;
+  /** Sent as ?router=: the plugin answers with the slice of the paths starting there (prober.router). */
+  router?: string | null;
+  /** Bearer token: the file's first line (prober.paths.token-file). */
+  tokenFile?: string | null;
+  /** CA certificates to check the plugin's with; absent: the system's. */
+  caFile?: string | null;
+  /** Client certificate and key (PEM). */
+  certFile?: string | null;
+  keyFile?: string | null;
+  /** Long-poll length asked for, ms (default 30 s). */
+  waitMs?: number;
   /** Backoff bounds in ms. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -19,37 +53,65 @@ export interface PathSourceOptions {
 }
 
 export interface PathSourceEvents {
-  pathset: [set: PathSet, from: "socket" | "file"];
-  invalid: [error: Error, from: "socket" | "file"];
-  connected: [];
+  pathset: [set: PathSet, from: PathSourceChannel];
+  invalid: [error: Error, from: PathSourceChannel];
+  connected: [via: "socket" | "http"];
   disconnected: [reason: string];
+  /** The service cannot be used (once per distinct reason until it works again). */
+  unreachable: [reason: string];
 }
+
+/** A request failure as the log shows it, e.g. "https://c:9471/v1/paths: 401 the bearer token is not accepted". */
+class FetchFailure extends Error {}
 
 export class PathSource extends EventEmitter<PathSourceEvents> {
   current?: PathSet;
   /** When the set in force was received (ms since epoch). */
   receivedAt = 0;
-  connected = false;
+  /** When a live channel last confirmed the set in force (a set, a 304, a connection), or the last one was lost. */
+  confirmedAt = 0;
+  private socketUp = false;
+  private httpUp = false;
   private sock?: net.Socket;
   private timer?: NodeJS.Timeout;
+  private httpTimer?: NodeJS.Timeout;
   private backoff: number;
+  private httpBackoff: number;
   private closed = false;
+  private request?: http.ClientRequest;
+  private agent?: http.Agent;
+  /** The ETag of the service's last answer (it may name a set older than the one in force). */
+  private lastEtag?: string;
+  private lastFailure?: string;
 
   constructor(private readonly o: PathSourceOptions) {
     super();
     this.backoff = o.minBackoffMs ?? 200;
+    this.httpBackoff = o.minBackoffMs ?? 200;
+  }
+
+  /** A live channel (the socket, or the service answering) is up. */
+  get connected(): boolean {
+    return this.socketUp || this.httpUp;
+  }
+
+  /** Seconds the set in force has gone unconfirmed: 0 while a live channel is up. */
+  pathsetAge(now = Date.now()): number {
+    return this.connected ? 0 : Math.max(0, (now - this.confirmedAt) / 1000);
   }
 
   async start(): Promise<void> {
     await this.readFile();
     this.connect();
+    this.poll();
   }
 
   /** Offer a document; it wins if its generation is newer than the one in force. */
-  offer(doc: unknown, from: "socket" | "file"): boolean {
+  offer(doc: unknown, from: PathSourceChannel): boolean {
     let set: PathSet;
+    const where = from === "file" ? (this.o.file ?? "file") : from === "http" ? (this.o.url ?? "http") : (this.o.socket ?? "socket");
     try {
-      set = parsePathSet(doc, from === "file" ? (this.o.file ?? "file") : (this.o.socket ?? "socket"));
+      set = parsePathSet(doc, where);
     } catch (e) {
       this.emit("invalid", e as Error, from);
       return false;
@@ -57,6 +119,7 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     if (this.current && set.generation <= this.current.generation) return false;
     this.current = set;
     this.receivedAt = Date.now();
+    this.confirmedAt = this.receivedAt;
     this.emit("pathset", set, from);
     return true;
   }
@@ -84,9 +147,10 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     const max = this.o.maxLine ?? 256 << 20;
     sock.setEncoding("utf8");
     sock.on("connect", () => {
-      this.connected = true;
+      this.socketUp = true;
+      this.confirmedAt = Date.now();
       this.backoff = this.o.minBackoffMs ?? 200;
-      this.emit("connected");
+      this.emit("connected", "socket");
     });
     sock.on("data", (chunk: string) => {
       buf += chunk;
@@ -107,11 +171,14 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     });
     sock.on("error", () => {}); // "close" follows
     sock.on("close", () => {
-      const was = this.connected;
-      this.connected = false;
+      const was = this.socketUp;
+      this.socketUp = false;
       this.sock = undefined;
       if (this.closed) return;
-      if (was) this.emit("disconnected", "socket closed");
+      if (was) {
+        this.confirmedAt = Date.now();
+        this.emit("disconnected", "socket closed");
+      }
       // The plugin may have written a newer file before going away.
       void this.readFile();
       this.timer = setTimeout(() => this.connect(), this.backoff);
@@ -120,9 +187,152 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     });
   }
 
+  // ---- the path-set service (prober.paths.url) ----
+
+  /** The URL of the next request: the service's, with prober, router and wait. */
+  requestUrl(): URL {
+    const u = new URL(this.o.url!);
+    u.searchParams.set("prober", this.o.id ?? hostname());
+    if (this.o.router) u.searchParams.set("router", this.o.router);
+    u.searchParams.set("wait", `${this.o.waitMs ?? 30_000}ms`);
+    return u;
+  }
+
+  private poll(delayMs = 0): void {
+    if (this.closed || !this.o.url) return;
+    const run = (): void => {
+      this.httpTimer = undefined;
+      if (this.closed) return;
+      const started = Date.now();
+      this.fetchOnce().then(
+        (fresh) => {
+          this.markUp();
+          // Nothing new, and sooner than a long-poll would end: the plugin could not hold the
+          // request (max-waiting reached, or it ignores wait). Do not hammer it.
+          const quick = !fresh && Date.now() - started < (this.o.waitMs ?? 30_000) / 2;
+          this.poll(quick ? (this.o.minBackoffMs ?? 200) : 0);
+        },
+        (e: unknown) => {
+          if (this.closed) return;
+          const reason = e instanceof FetchFailure ? e.message : `${this.o.url}: ${(e as Error).message}`;
+          if (this.httpUp) {
+            this.httpUp = false;
+            this.confirmedAt = Date.now();
+            this.emit("disconnected", reason);
+          }
+          if (reason !== this.lastFailure) this.emit("unreachable", reason);
+          this.lastFailure = reason;
+          void this.readFile();
+          const wait = this.httpBackoff;
+          this.httpBackoff = Math.min(this.httpBackoff * 2, this.o.maxBackoffMs ?? 10_000);
+          this.poll(wait);
+        },
+      );
+    };
+    if (delayMs === 0) setImmediate(run);
+    else {
+      this.httpTimer = setTimeout(run, delayMs);
+      this.httpTimer.unref();
+    }
+  }
+
+  /** The service answered (200 or 304): up, backoff reset, the set in force confirmed. */
+  private markUp(): void {
+    this.httpBackoff = this.o.minBackoffMs ?? 200;
+    this.lastFailure = undefined;
+    this.confirmedAt = Date.now();
+    if (this.httpUp) return;
+    this.httpUp = true;
+    this.emit("connected", "http");
+  }
+
+  private async readOption(key: string, file: string | null | undefined): Promise<Buffer | undefined> {
+    if (!file) return undefined;
+    try {
+      return await readFile(file);
+    } catch (e) {
+      throw new FetchFailure(`prober.paths.${key} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); fix: make it readable by the prober's user, or correct prober.paths.${key}`);
+    }
+  }
+
+  /** One request. Resolves true when it brought a newer set, false for nothing new; rejects on failure. */
+  private async fetchOnce(): Promise<boolean> {
+    const url = this.requestUrl();
+    const tls = url.protocol === "https:";
+    const [token, ca, cert, key] = await Promise.all([
+      this.readOption("token-file", this.o.tokenFile),
+      this.readOption("ca-file", this.o.caFile),
+      this.readOption("cert-file", this.o.certFile),
+      this.readOption("key-file", this.o.keyFile),
+    ]);
+    const bearer = token?.toString("utf8").split(/\r?\n/)[0].trim();
+    if (token !== undefined && !bearer) throw new FetchFailure(`prober.paths.token-file ${this.o.tokenFile}: the first line is empty; fix: write the token there`);
+    const tags = [...new Set([this.current ? `"${this.current.generation}"` : undefined, this.lastEtag].filter((t): t is string => t !== undefined))];
+    const headers: Record<string, string> = { accept: "application/json", "accept-encoding": "gzip" };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (tags.length) headers["if-none-match"] = tags.join(", ");
+    this.agent ??= tls ? new https.Agent({ keepAlive: true, maxSockets: 1 }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const waitMs = this.o.waitMs ?? 30_000;
+    const where = this.o.url!;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const opts: https.RequestOptions = { method: "GET", headers, agent: this.agent, ...(tls ? { ca, cert, key } : {}) };
+      const req = (tls ? https : http).request(url, opts, resolve);
+      this.request = req;
+      req.setTimeout(waitMs + 15_000, () => req.destroy(new Error(`no answer within ${Math.round((waitMs + 15_000) / 1000)} s`)));
+      req.on("error", (e) => reject(new FetchFailure(`${where}: ${e.message}${(e as NodeJS.ErrnoException).code && !e.message.includes((e as NodeJS.ErrnoException).code!) ? ` (${(e as NodeJS.ErrnoException).code})` : ""}`)));
+      req.end();
+    });
+    const body = await this.readBody(res, where);
+    this.request = undefined;
+    if (res.statusCode === 304) return false;
+    if (res.statusCode === 200) this.markUp();
+    else {
+      const text = body.toString("utf8").split("\n")[0].replace(/^lsprobe-plugin: /, "").slice(0, 200);
+      const hint = res.statusCode === 401 ? (bearer ? "; fix: put a token the plugin accepts (plugin.serve.token-file) in prober.paths.token-file" : "; fix: set prober.paths.token-file") : "";
+      throw new FetchFailure(`${where}: ${res.statusCode} ${text}${hint}`);
+    }
+    const etag = res.headers.etag;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body.toString("utf8"));
+    } catch (e) {
+      this.emit("invalid", new Error(`${where}: ${(e as Error).message}`), "http");
+      return false;
+    }
+    const fresh = this.offer(doc, "http");
+    if (etag !== undefined) this.lastEtag = etag;
+    return fresh;
+  }
+
+  private async readBody(res: IncomingMessage, where: string): Promise<Buffer> {
+    const max = this.o.maxLine ?? 256 << 20;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    await new Promise<void>((resolve, reject) => {
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > max) res.destroy(new Error(`document over ${max} bytes`));
+        else chunks.push(c);
+      });
+      res.on("end", resolve);
+      res.on("error", (e) => reject(new FetchFailure(`${where}: ${e.message}`)));
+      res.on("aborted", () => reject(new FetchFailure(`${where}: the answer was cut short`)));
+    });
+    const raw = Buffer.concat(chunks);
+    if (res.headers["content-encoding"] !== "gzip") return raw;
+    try {
+      return await gunzip(raw, { maxOutputLength: max });
+    } catch (e) {
+      throw new FetchFailure(`${where}: bad gzip answer (${(e as Error).message})`);
+    }
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.httpTimer) clearTimeout(this.httpTimer);
     this.sock?.destroy();
+    this.request?.destroy();
+    this.agent?.destroy();
   }
 }

@@ -76,6 +76,30 @@ export interface PluginConfig {
   readonly routeRefresh: boolean;
   /** host:port of the plugin's HTTP server (/metrics, /healthz); null: none. */
   readonly listen: string | null;
+  /** Path sets over the network (plugin/publish/http.ts). */
+  readonly serve: ServeConfig;
+}
+
+/** How `plugin.serve` authenticates a fetch: a bearer token, a client certificate, or nobody (loopback only). */
+export type ServeAuth = "token" | "client-cert" | "none";
+
+/** plugin.serve: GET /v1/paths over HTTP or HTTPS. */
+export interface ServeConfig {
+  /** host:port; null: not served. */
+  readonly listen: string | null;
+  readonly auth: ServeAuth;
+  /** Accepted bearer tokens, one a line (auth: token). */
+  readonly tokenFile: string | null;
+  /** TLS certificate chain and key (PEM); both null: plain HTTP. */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  /** CA whose client certificates are accepted (auth: client-cert). */
+  readonly clientCaFile: string | null;
+  readonly maxConnections: number;
+  /** Long-polls held at once; past it a poll is answered at once. */
+  readonly maxWaiting: number;
+  /** Longest long-poll, ms (a longer `wait` is cut to it). */
+  readonly maxWait: number;
 }
 
 export interface LogConfig {
@@ -104,6 +128,17 @@ export interface ProberPathsConfig {
   readonly socket: string | null;
   /** null: no file fallback. */
   readonly file: string | null;
+  /** The plugin's path-set service (http:// or https://...), e.g. https://collector:9471/v1/paths; null: not used. */
+  readonly url: string | null;
+  /** Bearer token for `url` (the file's first line). */
+  readonly tokenFile: string | null;
+  /** CA to check the plugin's certificate with; null: the system's. */
+  readonly caFile: string | null;
+  /** Client certificate and key (PEM) for `url`. */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  /** Long-poll length asked of the plugin, ms. */
+  readonly wait: number;
 }
 
 export interface ProberConfig {
@@ -141,6 +176,8 @@ export interface ProberConfig {
   readonly listen: string;
   /** User to switch to once the sockets are open; null: stay. */
   readonly user: string | null;
+  /** The id this prober fetches its path sets under (plugin.serve); null: the host name. */
+  readonly id: string | null;
 }
 
 export interface LsprobeConfig {
@@ -655,6 +692,70 @@ function probeClasses(doc: string): Leaf<readonly ProbeClass[]> {
   };
 }
 
+/** An absolute path, or null (the default: off). */
+function nullPath(doc: string): Leaf<string | null> {
+  return { ...optionalPath("", doc), default: null, shownDefault: "null" };
+}
+
+/** prober.paths.url: an http:// or https:// URL without credentials or fragment; null: off. */
+function serviceUrl(doc: string): Leaf<string | null> {
+  return {
+    kind: "leaf",
+    type: "http:// or https:// URL, or null",
+    default: null,
+    shownDefault: "null",
+    doc,
+    parse(v, report) {
+      if (v === null || v === "") return null;
+      let u: URL | undefined;
+      try {
+        u = typeof v === "string" ? new URL(v) : undefined;
+      } catch {
+        u = undefined;
+      }
+      if (u === undefined || (u.protocol !== "http:" && u.protocol !== "https:")) report(`expected an http:// or https:// URL such as "https://collector.example:9471/v1/paths", got ${show(v)}`);
+      else if (u.username !== "" || u.password !== "") report("expected a URL without user or password (the token goes in paths.token-file)");
+      else if (u.hash !== "") report(`expected a URL without a #fragment, got ${show(v)}`);
+      return v as string;
+    },
+  };
+}
+
+/** Is the host of a listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const SERVE_AUTHS = ["token", "client-cert", "none"] as const satisfies readonly ServeAuth[];
+
+const SERVE = section<ServeConfig>(
+  {
+    listen: optionalHostPort("Serve the path sets over HTTP(S) on this address, e.g. 0.0.0.0:9471: GET /v1/paths (whole set or a prober's slice, ETag = generation, long-poll with ?wait=); null: not served."),
+    auth: oneOf(SERVE_AUTHS, "token", "token: a bearer token from `token-file`; client-cert: a TLS client certificate signed by `client-ca-file`; none: anyone who can connect (allowed on a loopback address only)."),
+    tokenFile: nullPath("Accepted bearer tokens, one a line (# comments and blank lines ignored; several for rotation); re-read on SIGHUP. Keep it mode 0640 or stricter."),
+    certFile: nullPath("TLS certificate (PEM, chain after it); with `key-file` the service is HTTPS; re-read on SIGHUP."),
+    keyFile: nullPath("TLS private key (PEM) of `cert-file`."),
+    clientCaFile: nullPath("CA certificates (PEM) that sign the probers' client certificates (auth: client-cert)."),
+    maxConnections: integer(1, 100_000, 1024, "Connections held at most; past it the oldest idle one is closed (long-polls are not idle)."),
+    maxWaiting: integer(0, 100_000, 1000, "Long-polls held at once; past it a poll is answered at once (200 or 304)."),
+    maxWait: duration(1_000, 600_000, "60s", "Longest long-poll; a longer `wait` is cut to it."),
+  },
+  (s, report) => {
+    if (s.listen === null) return;
+    if ((s.certFile === null) !== (s.keyFile === null)) report(`expected both cert-file and key-file, or neither, got only ${s.certFile === null ? "key-file" : "cert-file"}`, [s.certFile === null ? "key-file" : "cert-file"]);
+    if (s.auth === "token" && s.tokenFile === null) report("expected token-file with auth: token (or auth: client-cert, or auth: none on a loopback address), got none", ["auth"]);
+    if (s.auth === "client-cert") {
+      if (s.clientCaFile === null) report("expected client-ca-file with auth: client-cert, got none", ["auth"]);
+      if (s.certFile === null) report("expected cert-file and key-file with auth: client-cert (client certificates need TLS), got none", ["auth"]);
+    }
+    const host = s.listen.slice(0, s.listen.lastIndexOf(":"));
+    if (s.auth === "none" && !isLoopbackHost(host))
+      report(`expected a loopback listen address with auth: none (anyone who can connect would get the path sets), got ${show(s.listen)}; fix: auth: token with a token-file, or auth: client-cert`, ["listen"]);
+    if (s.maxWaiting >= s.maxConnections) report(`expected max-waiting below max-connections (${s.maxConnections}), got ${s.maxWaiting}`, ["max-waiting"]);
+  },
+);
+
 // ---- the schema ----
 
 const PATH_MODES = ["all", "cover", "plan"] as const satisfies readonly PathMode[];
@@ -718,6 +819,7 @@ const PLUGIN = section<PluginConfig>({
   staleTimeout: duration(1_000, 7 * 86_400_000, "120s", "How long snapshot entries survive without a refresh from BGP."),
   routeRefresh: boolean(true, "Ask ExaBGP for a route refresh at start (the neighbor needs `capability { route-refresh; }`)."),
   listen: optionalHostPort("HTTP listen address for the plugin's /metrics and /healthz (say 127.0.0.1:9468); null: no HTTP server."),
+  serve: SERVE,
 });
 
 const LOG = section<LogConfig>({
@@ -736,6 +838,18 @@ const PROBER: Section<ProberConfig> = {
       paths: section<ProberPathsConfig>({
         socket: optionalPath("/run/lsprobe/paths.sock", "The plugin's path-set socket; \"\" or null: do not subscribe.", true),
         file: optionalPath("/var/lib/lsprobe/paths.json", "The plugin's path-set file, read at start and while the socket is unavailable."),
+        url: serviceUrl("The plugin's path-set service (plugin.serve), e.g. https://collector:9471/v1/paths: long-polled for each new generation, beside the socket and the file; null: not used."),
+        tokenFile: nullPath("File whose first line is the bearer token for `url` (read at each request)."),
+        caFile: nullPath("CA certificates (PEM) to check the plugin's certificate with; null: the system's CAs."),
+        certFile: nullPath("Client certificate (PEM) for `url` (plugin.serve.auth: client-cert)."),
+        keyFile: nullPath("Private key (PEM) of `cert-file`."),
+        wait: duration(1_000, 600_000, "30s", "How long each request to `url` waits for a newer generation (long-poll); the plugin caps it at its serve.max-wait."),
+      }, (p, report) => {
+        if ((p.certFile === null) !== (p.keyFile === null)) report(`expected both cert-file and key-file, or neither, got only ${p.certFile === null ? "key-file" : "cert-file"}`, [p.certFile === null ? "key-file" : "cert-file"]);
+        if (p.url === null) {
+          const given = (["tokenFile", "caFile", "certFile"] as const).find((k) => p[k] !== null);
+          if (given) report(`expected url with ${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}, got none`, ["url"]);
+        }
       }),
       return: oneOf(RETURN_MODES, "reverse", "reverse: the way back is pinned to the same links too; routed: the last router routes the probe home."),
       encap: oneOf(ENCAPS, "gre", "Tunnel header of each probe layer: gre (RFC 2784, 24 bytes a layer with its IPv4 header) or ipip (IP-in-IP, IP protocol 4, RFC 2003, 20 bytes); the router that decapsulates a layer must accept it."),
@@ -762,9 +876,10 @@ const PROBER: Section<ProberConfig> = {
       lossyAbove: ratio(0.01, "A link whose loss, inferred over the loss window from every path's counts, is at least this, and significantly above the healthy background, is a suspect."),
       listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),
+      id: optionalString("The id this prober fetches its path sets under (`?prober=` of paths.url, the plugin's per-prober metrics); null: the host name."),
     },
     (p, report) => {
-      if (p.paths.socket === null && p.paths.file === null) report("expected paths.socket or paths.file, got neither");
+      if (p.paths.socket === null && p.paths.file === null && p.paths.url === null) report("expected paths.socket, paths.file or paths.url, got none");
       if (p.srcPort + p.srcPortRange - 1 > 65535) report(`expected src-port + src-port-range - 1 <= 65535, got ${p.srcPort + p.srcPortRange - 1}`);
     },
   ),

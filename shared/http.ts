@@ -12,7 +12,14 @@
 // scrape gets in at once however many slow sockets are open, and the process never runs out of
 // file descriptors (which is how ~1,000 slow connections made /metrics unreachable: accept()
 // failed with EMFILE). Only when every socket is busy with a request is the new one refused.
+//
+// With `tls` it serves HTTPS (node:https) under the same limits, the TLS handshake within
+// headersTimeout too; its certificate can be replaced while it runs (setSecureContext). An
+// `authorize` hook answers every request it refuses (401, 403) before any route, the landing
+// page and the 404 included.
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
+import type { SecureContextOptions } from "node:tls";
 import type { Socket } from "node:net";
 import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
@@ -66,6 +73,15 @@ export interface HttpOptions {
   keepAliveTimeoutMs?: number;
   /** ms of silence after which any socket is closed (default 30 s). */
   idleTimeoutMs?: number;
+  /** Serve HTTPS with this key and certificate (and, for client certificates, ca + requestCert + rejectUnauthorized). */
+  tls?: TlsOptions;
+  /** Runs before routing: a reply refuses the request (401 with WWW-Authenticate, 403), undefined lets it through. */
+  authorize?: (req: IncomingMessage) => BodyReply | undefined;
+}
+
+export interface TlsOptions extends SecureContextOptions {
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
 }
 
 export interface HttpStats {
@@ -77,6 +93,8 @@ export interface HttpStats {
   evicted: number;
   /** New sockets closed at once because every open one was busy. */
   refused: number;
+  /** TLS handshakes that failed (no or a bad client certificate, a plain-HTTP client, a timeout). */
+  tlsErrors: number;
 }
 
 export interface HttpHandle {
@@ -85,6 +103,8 @@ export interface HttpHandle {
   readonly port: number;
   /** Replace the route table (a program can listen early, e.g. before dropping privileges). */
   setRoutes(routes: readonly Route[]): void;
+  /** HTTPS only: the key and certificate (and CA) for new connections; open ones keep theirs. */
+  setSecureContext(tls: SecureContextOptions): void;
   stats(): HttpStats;
   /** Stop listening and close every socket. */
   close(): Promise<void>;
@@ -153,13 +173,14 @@ const isStream = (r: Reply): r is StreamReply => typeof (r as StreamReply).strea
 export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpHandle> {
   const { host, port } = parseHostPort(hostPort);
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
-  const server = http.createServer({
+  const serverOptions: http.ServerOptions = {
     headersTimeout,
     requestTimeout: Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout),
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5_000,
     // How often node checks the two timeouts above (default 30 s would stretch them).
     connectionsCheckingInterval: Math.min(1000, headersTimeout),
-  });
+  };
+  const server: http.Server = opts.tls ? https.createServer({ ...serverOptions, ...opts.tls, handshakeTimeout: headersTimeout }) : http.createServer(serverOptions);
   server.setTimeout(opts.idleTimeoutMs ?? 30_000); // no 'timeout' listener: the socket is destroyed
   const max = Math.max(1, opts.maxConnections ?? 128);
   let routes = new Map<string, Route>();
@@ -173,7 +194,12 @@ export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpH
   // Every open socket, oldest first (a Set keeps insertion order); those with a request in progress.
   const sockets = new Set<Socket>();
   const busy = new Set<Socket>();
-  const stats = { evicted: 0, refused: 0 };
+  const stats = { evicted: 0, refused: 0, tlsErrors: 0 };
+  // A request's socket is the TLS socket over the one "connection" gave (HTTPS): both have the
+  // same peer address and port, which name the TCP connection.
+  const byPeer = new Map<string, Socket>();
+  const peer = (s: Socket): string => `${s.remoteAddress}|${s.remotePort}`;
+  server.on("tlsClientError", () => stats.tlsErrors++);
   server.on("connection", (socket: Socket) => {
     if (sockets.size >= max) {
       let victim: Socket | undefined;
@@ -194,9 +220,12 @@ export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpH
       victim.destroy();
     }
     sockets.add(socket);
+    const key = peer(socket);
+    byPeer.set(key, socket);
     socket.once("close", () => {
       sockets.delete(socket);
       busy.delete(socket);
+      if (byPeer.get(key) === socket) byPeer.delete(key);
     });
   });
 
@@ -214,6 +243,8 @@ export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpH
     const route: Route | undefined =
       routes.get(path) ??
       (path === "/" ? { path: "/", help: "this page", handler: () => ({ type: "text/html; charset=utf-8", body: landingPage(opts.program, opts.about, routeList) }) } : undefined);
+    const refusal = opts.authorize?.(req);
+    if (refusal !== undefined) return send(req, res, refusal.status ?? 401, { "content-type": refusal.type ?? "text/plain; charset=utf-8", ...refusal.headers }, refusal.body);
     if (route === undefined) return text(req, res, 404, `${opts.program}: not found; endpoints: ${endpoints()}\n`);
     if (req.method !== "GET" && req.method !== "HEAD") return text(req, res, 405, `${opts.program}: method ${req.method} not allowed; use ${ALLOWED_METHODS}\n`, { allow: ALLOWED_METHODS });
     const reply = await route.handler(req);
@@ -231,7 +262,7 @@ export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpH
   };
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
+    const socket = byPeer.get(peer(req.socket)) ?? req.socket;
     busy.add(socket);
     res.once("close", () => busy.delete(socket));
     handle(req, res).catch((e: unknown) => {
@@ -256,6 +287,10 @@ export async function listen(hostPort: string, opts: HttpOptions): Promise<HttpH
     host: bound.host,
     port: bound.port,
     setRoutes,
+    setSecureContext: (tls: SecureContextOptions) => {
+      if (!(server instanceof https.Server)) throw new Error("setSecureContext: not an HTTPS server");
+      server.setSecureContext(tls);
+    },
     stats: () => ({ connections: sockets.size, busy: busy.size, ...stats }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -10,7 +10,8 @@ import type { Identity, UserDb } from "../../shared/users.js";
 import { makeDirs, removeStaleTemps, writeFileAtomic } from "./file.js";
 import { SocketPublisher } from "./socket.js";
 
-export type OutputName = "file" | "socket" | "state-file";
+/** "http": the path-set service (plugin.serve, publish/http.ts). */
+export type OutputName = "file" | "socket" | "state-file" | "http";
 
 /** What /metrics and /healthz read of an output. */
 export interface OutputHealth {
@@ -31,7 +32,7 @@ export interface OutputContext {
 }
 
 /** Shared by both outputs: failure state, the once-per-failure log line, the retry timer. */
-abstract class RetryingOutput implements OutputHealth {
+export abstract class RetryingOutput implements OutputHealth {
   ok = true;
   errors = 0;
   lastError?: string;
@@ -49,7 +50,11 @@ abstract class RetryingOutput implements OutputHealth {
 
   protected failed(e: unknown, action: string): void {
     const err = e as NodeJS.ErrnoException;
-    const message = err.code ? describeFsError(err, action, this.path, this.ctx.who, this.ctx.users) : `cannot ${action} ${this.path}: ${err.message}`;
+    this.report(err.code ? describeFsError(err, action, this.path, this.ctx.who, this.ctx.users) : `cannot ${action} ${this.path}: ${err.message}`);
+  }
+
+  /** A failure already described as one sentence with its fix: logged once, counted, retried. */
+  protected report(message: string): void {
     this.errors++;
     // One line per failure, not per retry: a new line only when the reason changes.
     if (this.ok || message !== this.lastError) this.ctx.log().error(`${this.output}: ${message}; retrying until it works`, { output: this.output, path: this.path, user: this.ctx.who.name });

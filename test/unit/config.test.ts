@@ -31,6 +31,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
     staleTimeout: 120_000,
     routeRefresh: true,
     listen: null,
+    serve: { listen: null, auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 1024, maxWaiting: 1000, maxWait: 60_000 },
   },
   prober: null,
   log: { level: "info", format: "text" },
@@ -40,7 +41,7 @@ const PROBER_DEFAULTS = {
   source: "198.18.100.2",
   router: null,
   port: 9470,
-  paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json" },
+  paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json", url: null, tokenFile: null, caFile: null, certFile: null, keyFile: null, wait: 30_000 },
   return: "reverse",
   encap: "gre",
   encapPerRouter: [],
@@ -60,6 +61,7 @@ const PROBER_DEFAULTS = {
   lossyAbove: 0.01,
   listen: "127.0.0.1:9469",
   user: null,
+  id: null,
 };
 
 /** Every key, each set to its default (plus the endpoints, which have none). */
@@ -88,6 +90,16 @@ const EVERY_DEFAULT = `plugin:
   stale-timeout: 120s
   route-refresh: true
   listen: null
+  serve:
+    listen: null
+    auth: token
+    token-file: null
+    cert-file: null
+    key-file: null
+    client-ca-file: null
+    max-connections: 1024
+    max-waiting: 1000
+    max-wait: 60s
 prober:
   source: 198.18.100.2
   router: null
@@ -95,6 +107,12 @@ prober:
   paths:
     socket: /run/lsprobe/paths.sock
     file: /var/lib/lsprobe/paths.json
+    url: null
+    token-file: null
+    ca-file: null
+    cert-file: null
+    key-file: null
+    wait: 30s
   return: reverse
   encap: gre
   encap-per-router: {}
@@ -114,6 +132,7 @@ prober:
   lossy-above: 0.01
   listen: 127.0.0.1:9469
   user: null
+  id: null
 log:
   level: info
   format: text
@@ -132,7 +151,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 46);
+  assert.equal(keys.length, 62);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -171,6 +190,7 @@ log: {level: debug, format: json}
       staleTimeout: 90_000,
       routeRefresh: false,
       listen: null,
+      serve: MINIMAL_PARSED.plugin.serve,
     },
     prober: null,
     log: { level: "debug", format: "json" },
@@ -405,7 +425,7 @@ Object.assign(invalid, {
   "a YAML alias bomb, reported at its key (was 1:1, no key)": {
     yaml: `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nlog:\n  level: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n`,
     error: [
-      `lsprobe.yaml:4:3: plugin.x: unknown key (expected one of: endpoints, paths, plan, output, state-file, debounce, stale-timeout, route-refresh, listen)`,
+      `lsprobe.yaml:4:3: plugin.x: unknown key (expected one of: endpoints, paths, plan, output, state-file, debounce, stale-timeout, route-refresh, listen, serve)`,
       `lsprobe.yaml:6:13: log.level: expected a value without runaway aliases (Excessive alias count indicates a resource exhaustion attack)`,
     ].join("\n"),
   },

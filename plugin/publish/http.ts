@@ -1,0 +1,439 @@
+// Path sets over the network (plugin.serve): GET /v1/paths over HTTP or HTTPS.
+//
+//   GET /v1/paths[?prober=ID][&router=R][&wait=30s]
+//     200: the path set in force (application/json; gzip when accepted), or with `router` the
+//          slice of the prober hanging off R (pathslice.ts); ETag "<generation>".
+//     304: If-None-Match names the generation in force. With `wait` the answer is held until a
+//          generation with another ETag is published (then 200), or `wait` (cut to
+//          serve.max-wait) ends (then 304): a long-poll, as Cloudprober's probers pull their
+//          targets with if_modified_since.
+//     400 a bad query; 401 no or a wrong bearer token (WWW-Authenticate: Bearer, RFC 6750);
+//     403 a TLS client without an accepted certificate; 503 no path set yet (Retry-After).
+//
+// Authentication is never off by accident (shared/config.ts): `auth: token` (default) takes
+// bearer tokens from token-file, compared in constant time (SHA-256 digests, every token
+// compared); `auth: client-cert` needs TLS and a client certificate signed by client-ca-file
+// (requestCert + rejectUnauthorized: the handshake fails without one); `auth: none` is accepted
+// on a loopback address only. TLS comes from cert-file and key-file. Every file is read at
+// start, on SIGHUP and on a configuration reload; a file that cannot be used is logged once as
+// one line naming the key, the file and the fix, exposed (lsprobe_plugin_output_ok{output=
+// "http"}, /healthz) and retried (1 s doubling to 30 s), and a server already running keeps the
+// files it had. Nothing here ever ends the process.
+//
+// Bounded: max-connections sockets (shared/http.ts closes the oldest idle one past it),
+// headers and the TLS handshake within 10 s, at most max-waiting long-polls held (past it a
+// poll is answered at once), a long-poll at most max-wait, `prober` ids counted under at most
+// MAX_PROBER_IDS labels.
+import { createHash, createPrivateKey, timingSafeEqual, X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createSecureContext, type TLSSocket } from "node:tls";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { parseDuration, type ServeConfig } from "../../shared/config.js";
+import { listen, type BodyReply, type HttpHandle, type Reply, type Route, type TlsOptions } from "../../shared/http.js";
+import type { PathSet } from "../../shared/pathset.js";
+import { groupName, type Identity, type UserDb } from "../../shared/users.js";
+import { RetryingOutput, type OutputContext } from "./outputs.js";
+import { pathSlice } from "./pathslice.js";
+
+export const PATHS_ROUTE = "/v1/paths";
+/** Distinct `prober` label values at most; later ids are counted as "other". */
+export const MAX_PROBER_IDS = 1000;
+/** Slices kept per generation (one per router asked for). */
+const MAX_CACHED_SLICES = 4096;
+const REALM = 'Bearer realm="lsprobe"';
+const PROBER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** The ETag of a generation. */
+export const etagOf = (generation: number): string => `"${generation}"`;
+
+/** Does an If-None-Match header name `etag` (RFC 9110 13.1.2: a list, weak tags compared weakly, or *)? */
+export function ifNoneMatch(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const tags = (Array.isArray(header) ? header.join(",") : header).split(",").map((t) => t.trim().replace(/^W\//, ""));
+  return tags.includes("*") || tags.includes(etag);
+}
+
+/** The tokens of a token file: one a line, blank lines and # comments skipped. */
+export function parseTokens(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
+
+/** Is `presented` one of `accepted` (SHA-256 digests)? Every one is compared: no early exit. */
+export function tokenAccepted(presented: string, accepted: readonly Buffer[]): boolean {
+  const d = digest(presented);
+  let ok = false;
+  for (const a of accepted) ok = timingSafeEqual(d, a) || ok;
+  return ok;
+}
+
+type FileKey = "token-file" | "cert-file" | "key-file" | "client-ca-file";
+
+/** A file of plugin.serve that cannot be used, described with its fix. */
+export class ServeFileError extends Error {
+  override name = "ServeFileError";
+}
+
+/** One sentence naming the key, the file, what is wrong and the fix, for a read error. */
+export function describeReadError(e: NodeJS.ErrnoException, key: FileKey, file: string, who: Identity, users: UserDb): string {
+  const at = `plugin.serve.${key} ${file}`;
+  switch (e.code) {
+    case "ENOENT":
+      return `${at} does not exist; fix: put the file there, or correct plugin.serve.${key}`;
+    case "EACCES":
+    case "EPERM":
+      return `${at}: permission denied as user ${who.name} (uid ${who.uid}); fix: chgrp ${groupName(users, who.gid)} ${file} && chmod 0640 ${file} (readable by the plugin's user and group only), and let ${who.name} search its directories`;
+    case "EISDIR":
+      return `${at} is a directory; fix: give the path of the file itself`;
+    default:
+      return `${at}: cannot read it: ${e.message}${e.code ? ` (${e.code})` : ""}`;
+  }
+}
+
+async function readServeFile(key: FileKey, file: string, ctx: OutputContext): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new ServeFileError(describeReadError(e as NodeJS.ErrnoException, key, file, ctx.who, ctx.users));
+  }
+}
+
+/** The certificate file's first certificate, or why it is not one. */
+function checkCertificate(key: FileKey, file: string, pem: Buffer): void {
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ServeFileError(`plugin.serve.${key} ${file}: no PEM certificate in it (no "-----BEGIN CERTIFICATE-----" line); fix: give the PEM file (openssl x509 -in ${file} -noout -text shows what is there; DER converts with openssl x509 -inform der -in FILE -out ${file})`);
+  try {
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new ServeFileError(`plugin.serve.${key} ${file}: the certificate does not parse (${(e as Error).message}); fix: replace it with a valid PEM certificate (check with openssl x509 -in ${file} -noout -text)`);
+  }
+}
+
+export interface ServeFiles {
+  /** SHA-256 digests of the accepted tokens (auth: token). */
+  tokens: Buffer[];
+  /** HTTPS when set. */
+  tls?: TlsOptions;
+}
+
+/** Read and check every file `cfg` names; throws ServeFileError with the fix. */
+export async function readServeFiles(cfg: ServeConfig, ctx: OutputContext): Promise<ServeFiles> {
+  const tokens: Buffer[] = [];
+  if (cfg.auth === "token" && cfg.tokenFile !== null) {
+    const list = parseTokens((await readServeFile("token-file", cfg.tokenFile, ctx)).toString("utf8"));
+    if (list.length === 0) throw new ServeFileError(`plugin.serve.token-file ${cfg.tokenFile} holds no token; fix: write one token a line, e.g. openssl rand -hex 32 > ${cfg.tokenFile}`);
+    tokens.push(...list.map(digest));
+  }
+  if (cfg.certFile === null || cfg.keyFile === null) return { tokens };
+  const cert = await readServeFile("cert-file", cfg.certFile, ctx);
+  checkCertificate("cert-file", cfg.certFile, cert);
+  const key = await readServeFile("key-file", cfg.keyFile, ctx);
+  try {
+    createPrivateKey(key);
+  } catch (e) {
+    throw new ServeFileError(`plugin.serve.key-file ${cfg.keyFile}: not a private key the plugin can read (${(e as Error).message}); fix: give the unencrypted PEM key of cert-file (check with openssl pkey -in ${cfg.keyFile} -noout; a passphrase-protected key: openssl pkey -in KEY -out ${cfg.keyFile})`);
+  }
+  const tls: TlsOptions = { cert, key };
+  if (cfg.auth === "client-cert" && cfg.clientCaFile !== null) {
+    const ca = await readServeFile("client-ca-file", cfg.clientCaFile, ctx);
+    checkCertificate("client-ca-file", cfg.clientCaFile, ca);
+    Object.assign(tls, { ca, requestCert: true, rejectUnauthorized: true });
+  }
+  try {
+    createSecureContext(tls);
+  } catch (e) {
+    const mismatch = /mismatch/i.test((e as Error).message);
+    throw new ServeFileError(
+      mismatch
+        ? `plugin.serve.key-file ${cfg.keyFile} is not the key of plugin.serve.cert-file ${cfg.certFile} (${(e as Error).message}); fix: give the key the certificate was issued for (openssl x509 -in ${cfg.certFile} -noout -pubkey and openssl pkey -in ${cfg.keyFile} -pubout must print the same key)`
+        : `plugin.serve.cert-file ${cfg.certFile} and key-file ${cfg.keyFile}: TLS refuses them (${(e as Error).message}); fix: replace them with a valid PEM certificate and its key`,
+    );
+  }
+  return { tokens, tls };
+}
+
+interface Current {
+  set: PathSet;
+  etag: string;
+  /** The whole set's text, and each router's slice as asked for. */
+  whole: string;
+  slices: Map<string, string>;
+}
+
+interface Waiter {
+  etag: string;
+  wake(): void;
+}
+
+/** What /metrics reads of the service. */
+export interface ServeStats {
+  requests: ReadonlyMap<number, number>;
+  fetches: ReadonlyMap<string, number>;
+  waiting: number;
+  connections: number;
+  tlsErrors: number;
+}
+
+/** The path-set service: an output like the file and the socket (retried, never fatal). */
+export class PathServer extends RetryingOutput {
+  private handle?: HttpHandle;
+  private current?: Current;
+  private files: ServeFiles = { tokens: [] };
+  private readonly waiters = new Set<Waiter>();
+  private readonly requests = new Map<number, number>();
+  private readonly fetches = new Map<string, number>();
+  private trying?: Promise<void>;
+  /** Files to read again even when the server runs (SIGHUP). */
+  private reread = true;
+
+  constructor(
+    readonly cfg: ServeConfig,
+    ctx: OutputContext,
+  ) {
+    super("http", cfg.listen ?? "", ctx);
+  }
+
+  /** host:port bound (port resolved), once listening. */
+  get address(): { host: string; port: number } | undefined {
+    return this.handle ? { host: this.handle.host, port: this.handle.port } : undefined;
+  }
+
+  get scheme(): "http" | "https" {
+    return this.cfg.certFile !== null ? "https" : "http";
+  }
+
+  /** Read the files and listen (retried in the background until it works). */
+  start(): Promise<void> {
+    return this.attempt();
+  }
+
+  /** Read every file again (SIGHUP, a configuration reload): a new certificate or token takes effect for new requests. */
+  reload(): Promise<void> {
+    this.reread = true;
+    return this.ok ? this.attempt() : this.retryNow();
+  }
+
+  /** A new generation: served from now on, and every long-poll waiting on another ETag is answered. */
+  publish(set: PathSet, text: string): void {
+    this.current = { set, etag: etagOf(set.generation), whole: text, slices: new Map() };
+    for (const w of [...this.waiters]) if (w.etag !== this.current.etag) w.wake();
+  }
+
+  stats(): ServeStats {
+    const h = this.handle?.stats();
+    return { requests: this.requests, fetches: this.fetches, waiting: this.waiters.size, connections: h?.connections ?? 0, tlsErrors: h?.tlsErrors ?? 0 };
+  }
+
+  protected attempt(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.trying ??= this.setUp().finally(() => (this.trying = undefined));
+    return this.trying;
+  }
+
+  private async setUp(): Promise<void> {
+    if (!this.reread && this.handle) return;
+    let files: ServeFiles;
+    try {
+      files = await readServeFiles(this.cfg, this.ctx);
+    } catch (e) {
+      if (!(e instanceof ServeFileError)) throw e;
+      this.report(this.handle ? `${e.message} (still serving with the files read before)` : e.message);
+      return;
+    }
+    if (this.closed) return;
+    if (this.handle) {
+      if (files.tls) this.handle.setSecureContext(files.tls);
+    } else {
+      try {
+        this.handle = await listen(this.path, {
+          program: "lsprobe-plugin",
+          routes: [this.route()],
+          log: () => this.ctx.log(),
+          tls: files.tls,
+          authorize: (req) => this.authorize(req),
+          maxConnections: this.cfg.maxConnections,
+          // A long-poll is a request in progress with a silent socket: the idle and request
+          // timeouts must outlast the longest one.
+          idleTimeoutMs: this.cfg.maxWait + 30_000,
+          requestTimeoutMs: this.cfg.maxWait + 30_000,
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const fix =
+          err.code === "EADDRINUSE"
+            ? "stop what holds the port (a second plugin?), or change plugin.serve.listen"
+            : err.code === "EADDRNOTAVAIL"
+              ? "the address is not one of this host's; change plugin.serve.listen"
+              : err.code === "EACCES"
+                ? "ports below 1024 need privileges the plugin should not have; use a port above 1024"
+                : "check plugin.serve.listen";
+        this.report(`cannot listen on ${this.path}: ${err.message}; fix: ${fix}`);
+        return;
+      }
+      if (this.closed) return void this.handle.close();
+      this.ctx.log().info("serving path sets", { listen: `${this.handle.host}:${this.handle.port}`, scheme: this.scheme, auth: this.cfg.auth, endpoint: PATHS_ROUTE });
+    }
+    this.files = files;
+    this.reread = false;
+    this.succeeded(this.handle ? "serving" : "listening");
+  }
+
+  private count(code: number): void {
+    this.requests.set(code, (this.requests.get(code) ?? 0) + 1);
+  }
+
+  private refuse(status: number, body: string, headers: Record<string, string> = {}): BodyReply {
+    this.count(status);
+    return { status, body: `lsprobe-plugin: ${body}\n`, headers };
+  }
+
+  private authorize(req: IncomingMessage): BodyReply | undefined {
+    const socket = req.socket as Partial<TLSSocket>;
+    if (this.cfg.auth === "client-cert") {
+      // The handshake already refused a client without an accepted certificate; this is the belt.
+      return socket.authorized === true ? undefined : this.refuse(403, "a client certificate signed by plugin.serve.client-ca-file is required");
+    }
+    if (this.cfg.auth === "none") return undefined;
+    const header = req.headers.authorization;
+    if (header === undefined) return this.refuse(401, "a bearer token is required (Authorization: Bearer TOKEN)", { "www-authenticate": REALM });
+    const m = /^Bearer +([!-~]+) *$/i.exec(header);
+    if (m === null || !tokenAccepted(m[1], this.files.tokens))
+      return this.refuse(401, "the bearer token is not accepted", { "www-authenticate": `${REALM}, error="invalid_token"` });
+    return undefined;
+  }
+
+  private route(): Route {
+    return {
+      path: PATHS_ROUTE,
+      help: "the path set in force (?router=R: the slice of R's prober; ?prober=ID names the asker), ETag = generation; If-None-Match + ?wait=30s: long-poll for the next generation",
+      gzip: true,
+      handler: (req) => this.serve(req),
+    };
+  }
+
+  private serve(req: IncomingMessage): Reply | Promise<Reply> {
+    const q = new URL(req.url ?? "/", "http://x").searchParams;
+    const prober = q.get("prober");
+    if (prober !== null && !PROBER_ID.test(prober)) return this.refuse(400, `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got ${JSON.stringify(prober.slice(0, 40))}`);
+    const router = q.get("router");
+    if (router !== null && router === "") return this.refuse(400, "router: expected a router name, got an empty one");
+    let waitMs = 0;
+    const wait = q.get("wait");
+    if (wait !== null) {
+      try {
+        waitMs = Math.min(parseDuration(/^\d+(\.\d+)?$/.test(wait) ? Number(wait) : wait), this.cfg.maxWait);
+      } catch {
+        return this.refuse(400, `wait: expected a duration such as "30s", got ${JSON.stringify(wait.slice(0, 40))}`);
+      }
+    }
+    const answer = (): Reply => this.answer(req, prober, router);
+    const cur = this.current;
+    const fresh = cur !== undefined && !ifNoneMatch(req.headers["if-none-match"], cur.etag);
+    if (fresh || waitMs === 0 || this.waiters.size >= this.cfg.maxWaiting) return answer();
+    // Hold until another generation is published, the wait ends, or the client goes.
+    return new Promise<Reply>((resolve) => {
+      const socket = req.socket;
+      const done = (): void => {
+        clearTimeout(timer);
+        socket.off("close", done);
+        this.waiters.delete(w);
+        resolve(answer());
+      };
+      const w: Waiter = { etag: cur?.etag ?? "", wake: done };
+      const timer = setTimeout(done, waitMs);
+      timer.unref();
+      socket.once("close", done);
+      this.waiters.add(w);
+    });
+  }
+
+  private answer(req: IncomingMessage, prober: string | null, router: string | null): Reply {
+    const cur = this.current;
+    if (cur === undefined) return this.refuse(503, "no path set yet (the plugin has not computed one); retry", { "retry-after": "1" });
+    if (prober !== null) {
+      const id = this.fetches.has(prober) || this.fetches.size < MAX_PROBER_IDS ? prober : "other";
+      this.fetches.set(id, (this.fetches.get(id) ?? 0) + 1);
+    }
+    const headers = { etag: cur.etag, "cache-control": "no-cache" };
+    if (ifNoneMatch(req.headers["if-none-match"], cur.etag)) {
+      this.count(304);
+      // Written here: a 304 has no body, and the gzip of an empty one would still be 20 bytes.
+      return { stream: (res: ServerResponse) => void res.writeHead(304, headers).end() };
+    }
+    this.count(200);
+    return { type: "application/json", headers, body: this.text(cur, router) };
+  }
+
+  private text(cur: Current, router: string | null): string {
+    if (router === null) return cur.whole;
+    let t = cur.slices.get(router);
+    if (t === undefined) {
+      t = JSON.stringify(pathSlice(cur.set, router));
+      if (cur.slices.size < MAX_CACHED_SLICES) cur.slices.set(router, t);
+    }
+    return t;
+  }
+
+  override close(): Promise<void> {
+    super.close();
+    for (const w of [...this.waiters]) w.wake();
+    const h = this.handle;
+    this.handle = undefined;
+    return h?.close() ?? Promise.resolve();
+  }
+}
+
+/** The service's metrics on the plugin's /metrics (plugin.listen); read at scrape time. */
+export function registerServeMetrics(registry: Registry, server: () => PathServer | undefined): void {
+  const r = [registry];
+  const stats = (): ServeStats | undefined => server()?.stats();
+  new Counter({
+    name: "lsprobe_plugin_serve_requests_total",
+    help: "Answers of the path-set service (plugin.serve) by HTTP status: 200 a set, 304 not modified (long-polls that timed out included), 400, 401 no or a wrong token, 403 no client certificate, 503 no set yet.",
+    labelNames: ["code"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [code, n] of stats()?.requests ?? []) this.inc({ code: String(code) }, n);
+    },
+  });
+  new Counter({
+    name: "lsprobe_plugin_serve_fetches_total",
+    help: `Path sets answered (200 or 304) per prober id (?prober=); past ${MAX_PROBER_IDS} ids the rest count as "other".`,
+    labelNames: ["prober"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const [prober, n] of stats()?.fetches ?? []) this.inc({ prober }, n);
+    },
+  });
+  new Gauge({
+    name: "lsprobe_plugin_serve_waiting",
+    help: "Long-polls of the path-set service waiting for the next generation.",
+    registers: r,
+    collect() {
+      this.set(stats()?.waiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: "lsprobe_plugin_serve_connections",
+    help: "Connections open to the path-set service.",
+    registers: r,
+    collect() {
+      this.set(stats()?.connections ?? 0);
+    },
+  });
+  new Counter({
+    name: "lsprobe_plugin_serve_tls_errors_total",
+    help: "TLS handshakes the path-set service failed (no or an unaccepted client certificate, a plain-HTTP client, a timeout).",
+    registers: r,
+    collect() {
+      this.reset();
+      this.inc(stats()?.tlsErrors ?? 0);
+    },
+  });
+}
