@@ -4,7 +4,7 @@
 // the lab's interfaces.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { canonicalIpv6, edgeSubnet, hostSubnet, labIpv6For, loopbackAddress, validateTopology, type LabTopology } from "./netns.js";
+import { canonicalIpv6, edgeSubnet, hostSubnet, labIpv6For, loopbackAddress, validateTopology, type LabFamily, type LabTopology } from "./netns.js";
 import type { LsTopology } from "./speaker/topology.js";
 
 type RawRouter = string | { name: string; loopback?: string; loopback6?: string };
@@ -76,19 +76,37 @@ export function loadLabTopology(file: string): LabTopology {
 }
 
 /**
- * The lab as IS-IS would report it over BGP-LS: same names, loopbacks and link addresses (IPv4:
- * the speaker's model has no IPv6 fields yet; the lab's IPv6 plan is in LabRouter.loopback6,
- * LabLink.aAddress6/bAddress6 and LabHost.address6/routerAddress6 for it to announce).
+ * The lab as IS-IS would report it over BGP-LS: same names, loopbacks and link addresses, for the
+ * families the lab's prober probes (`family`, default "ipv4"). "dual" is IS-IS single topology:
+ * one link NLRI with both families' addresses (TLVs 259/260 and 261/262), IPv4 and IPv6 TE router
+ * ids (1028/1029), /32 and /128 loopbacks. "ipv6" leaves every IPv4 address and prefix out, as an
+ * IPv6-only underlay has none (the IPv4 TE router id stays: IS-IS and TE need a 32-bit id).
  */
-export function lsTopologyFromLab(lab: LabTopology, asn = 65001): LsTopology {
-  const routers = lab.routers.map((r, i) => ({ name: r.name, systemId: (0x198000000000 + i + 1).toString(16).padStart(12, "0"), routerId: r.loopback }));
+export function lsTopologyFromLab(lab: LabTopology, asn = 65001, family: LabFamily = "ipv4"): LsTopology {
+  const v4 = family !== "ipv6";
+  const v6 = family !== "ipv4";
+  const routers = lab.routers.map((r, i) => ({
+    name: r.name,
+    systemId: (0x198000000000 + i + 1).toString(16).padStart(12, "0"),
+    routerId: r.loopback,
+    ...(v6 ? { routerId6: r.loopback6 } : {}),
+  }));
+  const side = (local: string, remote: string, local6: string, remote6: string) => ({
+    ...(v4 ? { localAddress: local, remoteAddress: remote } : {}),
+    ...(v6 ? { localAddress6: local6, remoteAddress6: remote6 } : {}),
+  });
   const links = lab.links.flatMap((l) => [
-    { from: l.a, to: l.b, metric: l.metric, localAddress: l.aAddress, remoteAddress: l.bAddress },
-    { from: l.b, to: l.a, metric: l.metric, localAddress: l.bAddress, remoteAddress: l.aAddress },
+    { from: l.a, to: l.b, metric: l.metric, ...side(l.aAddress, l.bAddress, l.aAddress6, l.bAddress6) },
+    { from: l.b, to: l.a, metric: l.metric, ...side(l.bAddress, l.aAddress, l.bAddress6, l.aAddress6) },
   ]);
+  // A host's subnet: its router's address with the last bit cleared (the /31's and, through the
+  // lab's IPv6 plan, the /127's first address).
+  const hostBase = (h: LabTopology["hosts"][number]): string => h.routerAddress.replace(/\d+$/, (x) => String(Number(x) & ~1));
   const prefixes = [
-    ...routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: 0 })),
-    ...lab.hosts.map((h) => ({ router: h.router, prefix: `${h.routerAddress.replace(/\d+$/, (x) => String(Number(x) & ~1))}/31`, metric: 10 })),
+    ...(v4 ? routers.map((r) => ({ router: r.name, prefix: `${r.routerId}/32`, metric: 0 })) : []),
+    ...(v4 ? lab.hosts.map((h) => ({ router: h.router, prefix: `${hostBase(h)}/31`, metric: 10 })) : []),
+    ...(v6 ? lab.routers.map((r) => ({ router: r.name, prefix: `${r.loopback6}/128`, metric: 0 })) : []),
+    ...(v6 ? lab.hosts.map((h) => ({ router: h.router, prefix: `${labIpv6For(hostBase(h))}/127`, metric: 10 })) : []),
   ];
   return { protocol: "isis", asn, bgpLsId: 0, routers, links, prefixes };
 }

@@ -2,7 +2,8 @@
 // the IPv4 plan, validation, and IPv6 ECMP routes computed as the IPv4 ones. Pure: no namespaces.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { computeRoutes, familiesOf, labIpv6For, nanogLab, validateTopology, type LabTopology } from "../lab/netns.js";
+import { computeRoutes, familiesOf, labIpv6For, nanogLab, validateTopology, type LabFamily, type LabTopology } from "../lab/netns.js";
+import { labPathSet } from "../lab/pathset.js";
 import { labTopologyFromText } from "../lab/topology-file.js";
 
 const plan: Record<string, [string, string]> = {
@@ -110,4 +111,37 @@ test("topology file: loopback6, a-address6, b-address6 given (canonicalised) or 
     ["2001:2:0:18::2", "2001:2:0:18::3"],
   ]);
   assert.throws(() => labTopologyFromText("routers: [a, b]\nlinks:\n  - { a: a, b: b, a-address6: 'fe80::1', b-address6: 'fe80::' }\n", "bad.yaml"), /bad\.yaml: links\[0\]: fe80::1 is not inside 2001:2::\/48/);
+});
+
+// What the lab reports over BGP-LS for each family (lsTopologyFromLab, in ExaBGP 4.2.21's
+// dual-stack form: duplicate address keys, cumulative TE router id lists), through the plugin:
+// each family's layers are the lab's own addresses of that family.
+test("lab path set per family: the plugin's layers are the lab's IPv4, IPv6 or both addresses", async () => {
+  const topo = nanogLab();
+  const far = new Map(topo.links.flatMap((l) => [[`${l.a}>${l.b}`, [l.bAddress, l.bAddress6]], [`${l.b}>${l.a}`, [l.aAddress, l.aAddress6]]] as const));
+  const rows: Array<[LabFamily, string[]]> = [
+    ["ipv4", ["ipv4"]],
+    ["dual", ["ipv4", "ipv6"]],
+    ["ipv6", ["ipv6"]],
+  ];
+  for (const [family, want] of rows) {
+    const set = await labPathSet(topo, [["r1", "r6"]], {}, family);
+    assert.deepEqual(set.families, want, family);
+    const paths = set.paths.filter((p) => p.src === "r1");
+    assert.deepEqual(paths.map((p) => p.hops.map((h) => h.name).join(">")).sort(), ["r1>r2>r4>r6", "r1>r2>r5>r6", "r1>r3>r4>r6", "r1>r3>r5>r6"], family);
+    for (const p of paths) {
+      assert.deepEqual(p.families, want, `${family}: ${p.id}`);
+      const names = p.hops.map((h) => h.name);
+      for (const f of want) {
+        const t = p.targets?.[f as "ipv4" | "ipv6"];
+        assert.ok(t?.probeable, `${family}: ${p.id} probeable in ${f}`);
+        // Layer k goes to the far end of hop k's link, in that family.
+        assert.deepEqual(
+          t.gre.map((g) => g.address),
+          names.slice(1).map((n, k) => far.get(`${names[k]}>${n}`)![f === "ipv4" ? 0 : 1]),
+          `${family}: ${p.id} ${f}`,
+        );
+      }
+    }
+  }
 });

@@ -67,14 +67,19 @@ export class ExabgpLines {
   }
 
   private linkNlri(l: LineLink): string {
-    const ifa = l.localAddress ? `{ "interface-address": "${l.localAddress}" }` : "{  }";
-    const nba = l.remoteAddress ? `{ "neighbor-address": "${l.remoteAddress}" }` : "{  }";
+    // TLVs 259 and 261 (260 and 262) land in one object: a dual-stack link gives duplicate keys.
+    const wrap = (key: string, list: Array<string | undefined>): string => {
+      const present = list.filter((a): a is string => a !== undefined);
+      return present.length ? `{ ${present.map((a) => `"${key}": "${a}"`).join(", ")} }` : "{  }";
+    };
+    const ifa = wrap("interface-address", [l.localAddress, l.localAddress6]);
+    const nba = wrap("neighbor-address", [l.remoteAddress, l.remoteAddress6]);
     return `{ "ls-nlri-type": "bgpls-link", "l3-routing-topology": 0, "protocol-id": 2, "local-node-descriptors": ${this.desc(l.from)}, "remote-node-descriptors": ${this.desc(l.to)}, "interface-address": ${ifa}, "neighbor-address": ${nba} }`;
   }
 
   private prefixNlri(p: LinePrefix, withdrawn: boolean): string {
     const addr = p.prefix.split("/")[0];
-    return `{ "ls-nlri-type": "bgpls-prefix-v4", "l3-routing-topology": 0, "protocol-id": 2, "node-descriptors": ${this.desc(p.router)}, "ip-reachability-tlv": "${addr}", "ip-reach-prefix": "${p.prefix}", "nexthop": "${withdrawn ? "None" : this.nextHop}" }`;
+    return `{ "ls-nlri-type": "bgpls-prefix-v${p.prefix.includes(":") ? 6 : 4}", "l3-routing-topology": 0, "protocol-id": 2, "node-descriptors": ${this.desc(p.router)}, "ip-reachability-tlv": "${addr}", "ip-reach-prefix": "${p.prefix}", "nexthop": "${withdrawn ? "None" : this.nextHop}" }`;
   }
 
   private attr(bgpls: string): string {
@@ -84,7 +89,7 @@ export class ExabgpLines {
   announceNode(r: LineRouter): string {
     const o = r.overload ? 1 : 0;
     return this.update(
-      `${this.attr(`"node-flags": {"O": ${o}, "T": 0, "E": 0, "B": 0, "R": 0, "V": 0, "RSV": 0}, "node-name": "${r.name}", "area-id": "490001", "local-te-router-ids": ["${r.routerId}"]`)}, "announce": { "bgp-ls bgp-ls": { "${this.nextHop}": [ ${this.nodeNlri(r, false)} ] } }`,
+      `${this.attr(`"node-flags": {"O": ${o}, "T": 0, "E": 0, "B": 0, "R": 0, "V": 0, "RSV": 0}, "node-name": "${r.name}", "area-id": "490001", ${teRouterIds(r)}`)}, "announce": { "bgp-ls bgp-ls": { "${this.nextHop}": [ ${this.nodeNlri(r, false)} ] } }`,
     );
   }
 
@@ -151,3 +156,8 @@ export function lineTopology(nodes: string[], edges: Array<{ src: string; dst: s
   return { asn, routers, links, prefixes };
 }
 
+/** TLVs 1028 and 1029 as 4.2.21 prints them: one key per TLV, each list cumulative (qa07). */
+function teRouterIds(r: LineRouter): string {
+  const ids = [r.routerId, ...(r.routerId6 !== undefined ? [r.routerId6] : [])];
+  return ids.map((_, i) => `"local-te-router-ids": [${ids.slice(0, i + 1).map((a) => `"${a}"`).join(", ")}]`).join(", ");
+}
