@@ -4,10 +4,13 @@
 //   node dist/bench/prober-rate.js [--seconds S] [--entries N] [--window W] [--batch B]
 //                                  [--steps 50000,100000,...] [--cpu-prof DIR] [--skip-send-idiom]
 //
-// Topology (bench/lib/vethpair.ts): namespaces A (198.18.200.0) and B (198.18.200.1) joined by a
-// veth. Every sender runs in A pinned to CPU 0; in B, pinned to CPU 1, bench/c/lsp_decap.c (a
-// batched C GRE decapsulator) strips the one GRE layer of each probe and sends the inner packet
-// (198.18.200.0 -> 198.18.200.0, UDP) back. Probes are lsprobe 1-hop probes: hops [B], 96 bytes.
+// Topology (bench/lib/vethpair.ts): namespaces A (198.18.200.0, 2001:2:0:200::a) and B
+// (198.18.200.1, 2001:2:0:200::b) joined by a veth. Every sender runs in A pinned to CPU 0; in B,
+// pinned to CPU 1, bench/c/lsp_decap.c (a batched C GRE decapsulator, one process per family)
+// strips the one GRE layer of each probe and sends the inner packet (A -> A, UDP) back. Probes
+// are lsprobe 1-hop probes: hops [B], 96 bytes over IPv4; over IPv6 (GRE over IPv6, RFC 7676,
+// ProbeTemplate6 through an AF_INET6 IPPROTO_RAW socket, replies on a udp6 socket) 136 bytes.
+// The lsprobe rows run in both families, IPv6 after IPv4; the C loop and scapy are IPv4.
 //
 // Rows (each its own process, one after the other; CPU = user + system of that process):
 //   lsprobe daemon loop   the real Prober wired as prober/main.ts wires it: RawSocket (IPPROTO_RAW)
@@ -47,13 +50,14 @@ import { fileURLToPath } from "node:url";
 import { availableParallelism, cpus } from "node:os";
 import { readFileSync } from "node:fs";
 import { CurrentProber, Prober, type ProberIo } from "../prober/prober.js";
-import { udpSocketDrops } from "../prober/sockdrops.js";
+import { udp6SocketDrops, udpSocketDrops } from "../prober/sockdrops.js";
 import { ProberMetrics } from "../prober/metrics.js";
 import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
+import { ProbeTemplate6 } from "../prober/packet/template6.js";
 import type { ProberConfig } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
-import { benchMain, ADDR_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
+import { benchMain, ADDR_A, ADDR6_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
 import { PORT, SRC_PORT, benchConfig, benchPathSet } from "./lib/benchset.js";
 import { mdTable } from "./lib/table.js";
 
@@ -67,6 +71,8 @@ const PYTHON = "/usr/bin/python3";
 
 interface WorkerArgs {
   mode: "daemon" | "hot";
+  /** The probes' family: the source, sockets and path set (IPv6: GRE over IPv6 to B's IPv6 address). */
+  family: "ipv4" | "ipv6";
   seconds: number;
   entries: number;
   window: number;
@@ -103,17 +109,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function worker(a: WorkerArgs): Promise<void> {
   const log = createLogger({ name: "bench", level: "error" });
-  const raw = RawSocket.open({ protocol: IPPROTO_RAW });
-  const udp = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+  const v6 = a.family === "ipv6";
+  const raw = RawSocket.open({ family: a.family, protocol: IPPROTO_RAW });
+  const udp = dgram.createSocket({ type: v6 ? "udp6" : "udp4", recvBufferSize: 4 << 20 });
   await new Promise<void>((resolve, reject) => {
     udp.once("error", reject);
-    udp.bind(PORT, ADDR_A, () => resolve());
+    udp.bind(PORT, v6 ? ADDR6_A : ADDR_A, () => resolve());
   });
   let sendErrors = 0;
   const onSent = (err?: Error): void => {
     if (err) sendErrors++;
   };
-  const set = benchPathSet(a.entries);
+  const set = benchPathSet(a.entries, a.family);
   let rtts = 0;
 
   // As main.ts: one metrics object reading whichever prober is current. The RTT histogram is
@@ -125,11 +132,11 @@ async function worker(a: WorkerArgs): Promise<void> {
       log,
       onRtt: () => void rtts++,
       // As main.ts: the reply socket's drop counter, so the daemon slows down while it drops.
-      replyDrops: () => udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), PORT, ADDR_A),
+      replyDrops: () => (v6 ? udp6SocketDrops(readFileSync("/proc/self/net/udp6", "utf8"), PORT, ADDR6_A) : udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), PORT, ADDR_A)),
     };
     return new Prober(cfg, io, randomInt(0, 2 ** 32));
   };
-  const current = new CurrentProber(makeProber(benchConfig(1)));
+  const current = new CurrentProber(makeProber(benchConfig(1, 10_000, "200ms", a.family)));
   // The daemon has its metrics registered (they cost nothing until scraped, as in main.ts).
   if (a.mode === "daemon") new ProberMetrics(current);
   udp.on("message", (msg) => current.prober.onReply(msg));
@@ -152,7 +159,7 @@ async function worker(a: WorkerArgs): Promise<void> {
   const results: RunResult[] = [];
   if (a.mode === "daemon") {
     const runStep = async (maxPps: number, seconds: number, label: string): Promise<RunResult> => {
-      const p = makeProber(benchConfig(maxPps));
+      const p = makeProber(benchConfig(maxPps, 10_000, "200ms", a.family));
       current.prober = p;
       p.setPathSet(set);
       rtts = 0;
@@ -194,14 +201,14 @@ async function worker(a: WorkerArgs): Promise<void> {
       const r = await runStep(step, a.seconds, `daemon ${step}`);
       r.ok = r.sent / r.wallS >= 0.97 * step && r.matched >= 0.999 * r.sent && r.rejected === 0;
       results.push(r);
-      process.stderr.write(`  daemon max-pps ${step}: sent ${(r.sent / r.wallS).toFixed(0)}/s matched ${(r.matched / r.wallS).toFixed(0)}/s lost ${r.lost} (receive buffer full: ${r.rcvbufErrors}) cpu ${((100 * r.cpuS) / r.wallS).toFixed(0)}%\n`);
+      process.stderr.write(`  daemon ${a.family} max-pps ${step}: sent ${(r.sent / r.wallS).toFixed(0)}/s matched ${(r.matched / r.wallS).toFixed(0)}/s lost ${r.lost} (receive buffer full: ${r.rcvbufErrors}) cpu ${((100 * r.cpuS) / r.wallS).toFixed(0)}%\n`);
       failures = r.ok ? 0 : failures + 1;
       if (failures >= 2) break;
     }
     // Overdriven for three times as long: its first second drops replies, then it slows itself.
     const over = await runStep(10_000_000, 3 * a.seconds, "daemon overdriven");
     results.push(over);
-    process.stderr.write(`  daemon max-pps 10M: sent ${(over.sent / over.wallS).toFixed(0)}/s matched ${(over.matched / over.wallS).toFixed(0)}/s lost ${over.lost} (receive buffer full: ${over.rcvbufErrors}) skipped ${over.skipped}\n`);
+    process.stderr.write(`  daemon ${a.family} max-pps 10M: sent ${(over.sent / over.wallS).toFixed(0)}/s matched ${(over.matched / over.wallS).toFixed(0)}/s lost ${over.lost} (receive buffer full: ${over.rcvbufErrors}) skipped ${over.skipped}\n`);
   } else {
     const p = current.prober;
     p.setPathSet(set);
@@ -338,7 +345,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const warnings: string[] = [];
   const busyBefore = await machineBusyPct(1000);
   if (busyBefore > 10) warnings.push(`the machine was ${busyBefore.toFixed(0)}% busy (all CPUs) before the run: other load skews every row`);
-  const pair = VethPair.create(["lsp_decap", "lsp_rawloop"]);
+  const pair = VethPair.create(["lsp_decap", "lsp_rawloop"], { ipv6: true });
   const monitor = (pair.monitor = new LoadMonitor());
   /** Other processes' CPU (% of one CPU) during each row. */
   const otherLoad: Record<string, number> = {};
@@ -352,20 +359,26 @@ async function orchestrate(argv: string[]): Promise<number> {
   };
   try {
     const decap = pair.spawnIn(pair.b, [pair.bin("lsp_decap"), "300"], cpu.reflector);
+    const decap6 = pair.spawnIn(pair.b, [pair.bin("lsp_decap"), "300", "6"], cpu.reflector);
     await decap.firstLine;
+    await decap6.firstLine;
     const nodeWorker = async (args: WorkerArgs): Promise<RunResult[]> => {
       const prof = profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-name", `prober-rate-${args.mode}.cpuprofile`] : [];
       const w = pair.spawnIn(pair.a, [process.execPath, ...prof, SCRIPT, "--worker", JSON.stringify(args)], cpu.measured);
       const r = await w.done;
       process.stderr.write(r.stderr);
-      if (r.code !== 0) throw new Error(`bench: lsprobe ${args.mode} worker failed (${r.code ?? r.signal})`);
-      return lastJson<{ results: RunResult[] }>(r.stdout, `lsprobe ${args.mode} worker`).results;
+      if (r.code !== 0) throw new Error(`bench: lsprobe ${args.mode} ${args.family} worker failed (${r.code ?? r.signal})`);
+      return lastJson<{ results: RunResult[] }>(r.stdout, `lsprobe ${args.mode} ${args.family} worker`).results;
     };
     process.stderr.write(`prober-rate: ${cpus()[0]?.model ?? "?"} x${availableParallelism()}, node ${process.version}; senders on CPU ${cpu.measured ?? "any"}, decap on CPU ${cpu.reflector ?? "any"}\n`);
     process.stderr.write("lsprobe daemon loop (max-pps sweep):\n");
-    const daemon = await measured("daemon", () => nodeWorker({ mode: "daemon", seconds: stepSeconds, entries, window, batch, steps, cpu: cpu.measured }));
+    const daemon = await measured("daemon", () => nodeWorker({ mode: "daemon", family: "ipv4", seconds: stepSeconds, entries, window, batch, steps, cpu: cpu.measured }));
     process.stderr.write("lsprobe hot path...\n");
-    const [hot] = await measured("hot", () => nodeWorker({ mode: "hot", seconds, entries, window, batch, steps: [], cpu: cpu.measured }));
+    const [hot] = await measured("hot", () => nodeWorker({ mode: "hot", family: "ipv4", seconds, entries, window, batch, steps: [], cpu: cpu.measured }));
+    process.stderr.write("lsprobe daemon loop over IPv6 (max-pps sweep):\n");
+    const daemon6 = await measured("daemon6", () => nodeWorker({ mode: "daemon", family: "ipv6", seconds: stepSeconds, entries, window, batch, steps, cpu: cpu.measured }));
+    process.stderr.write("lsprobe hot path over IPv6...\n");
+    const [hot6] = await measured("hot6", () => nodeWorker({ mode: "hot", family: "ipv6", seconds, entries, window, batch, steps: [], cpu: cpu.measured }));
 
     // C ceiling: the same probe bytes as the prober's first entry would carry.
     const nonce = randomInt(0, 2 ** 32);
@@ -393,6 +406,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     const scSend = skipSend ? undefined : await scapy("send", 5_000, Math.min(seconds, 3));
 
     const dc = lastJson<DecapCounters>((await pair.stop(decap)).stdout, "lsp_decap");
+    const dc6 = lastJson<DecapCounters>((await pair.stop(decap6)).stdout, "lsp_decap 6");
     const busyAfter = await machineBusyPct(1000);
     if (busyAfter > 10) warnings.push(`the machine was ${busyAfter.toFixed(0)}% busy (all CPUs) right after the run: other load skews every row`);
 
@@ -403,6 +417,13 @@ async function orchestrate(argv: string[]): Promise<number> {
     if (!sustained) problems.push("lsprobe daemon loop: no max-pps step was sustained (>= 97% of target sent, >= 99.9% matched)");
     for (const r of [...steps_, over, hot]) if (r.rejected > 0) problems.push(`lsprobe ${r.label}: ${r.rejected} replies rejected ${JSON.stringify(r.rejectedBy)}`);
     if (hot.matched < 0.999 * hot.sent) problems.push(`lsprobe hot path: only ${hot.matched} of ${hot.sent} matched`);
+    const steps6 = daemon6.filter((r) => r.label.startsWith("daemon ") && r.label !== "daemon overdriven");
+    const over6 = daemon6.find((r) => r.label === "daemon overdriven")!;
+    const sustained6 = steps6.filter((r) => r.ok).sort((x, y) => y.matched / y.wallS - x.matched / x.wallS)[0];
+    if (!sustained6) problems.push("lsprobe daemon loop over IPv6: no max-pps step was sustained (>= 97% of target sent, >= 99.9% matched)");
+    for (const r of [...steps6, over6, hot6]) if (r.rejected > 0) problems.push(`lsprobe IPv6 ${r.label}: ${r.rejected} replies rejected ${JSON.stringify(r.rejectedBy)}`);
+    if (hot6.matched < 0.999 * hot6.sent) problems.push(`lsprobe hot path over IPv6: only ${hot6.matched} of ${hot6.sent} matched`);
+    if (dc6.dropped > 0 || dc6.sendErrors > 0 || dc6.forwarded !== dc6.received) problems.push(`IPv6 decapsulator: ${JSON.stringify(dc6)}`);
     if (c.matched < 0.999 * c.sent) problems.push(`C raw loop: only ${c.matched} of ${c.sent} matched`);
     for (const s of [sc, scSend]) if (s && s.matched < 0.99 * s.sent) problems.push(`scapy ${s.mode}: only ${s.matched} of ${s.sent} matched`);
     if (dc.dropped > 0 || dc.sendErrors > 0 || dc.forwarded !== dc.received) problems.push(`decapsulator: ${JSON.stringify(dc)}`);
@@ -431,13 +452,16 @@ async function orchestrate(argv: string[]): Promise<number> {
     if (sustained) rows.push(row(`lsprobe daemon loop (sustained, max-pps ${sustained.target})`, "daemon", sustained));
     rows.push(row("lsprobe daemon loop (overdriven, max-pps 10M)", "daemon", over));
     rows.push(row("lsprobe hot path", "hot", hot));
+    if (sustained6) rows.push(row(`lsprobe daemon loop, IPv6 (sustained, max-pps ${sustained6.target})`, "daemon6", sustained6));
+    rows.push(row("lsprobe daemon loop, IPv6 (overdriven, max-pps 10M)", "daemon6", over6));
+    rows.push(row("lsprobe hot path, IPv6", "hot6", hot6));
     rows.push(row(`scapy ${sc.scapy} (one ${sc.l3socket})`, "scapy-l3socket", sc));
     if (scSend) rows.push(row(`scapy ${scSend.scapy} (send() per probe)`, "scapy-send", scSend));
     rows.push(row("C raw loop (sendto + recv)", "c", c));
     for (const [k, v] of Object.entries(otherLoad)) if (v > 5) warnings.push(`other processes used ${v.toFixed(0)}% of a CPU during the ${k} row: its figures are skewed`);
     const f0 = (x: number): string => Math.round(x).toLocaleString("en-US");
     const out: string[] = [];
-    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes) A -> decap in B -> A over one veth; ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
+    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes; IPv6 rows: GRE over IPv6, ${ProbeTemplate6.minimumSize(1)} bytes) A -> decap in B -> A over one veth; ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
     out.push("");
     out.push(
       mdTable(
@@ -453,8 +477,8 @@ async function orchestrate(argv: string[]): Promise<number> {
     out.push(
       mdTable(
         ["max-pps", "sent/s", "matched/s", "lost", "rcvbuf", "backlog", "CPU %", "CPU0 busy %", ""],
-        [...steps_, over].map((r) => [
-          String(r.target),
+        [...steps_, over, ...steps6, over6].map((r) => [
+          `${daemon6.includes(r) ? "IPv6 " : ""}${r.target}`,
           f0(rate(r.sent, r.wallS)),
           f0(rate(r.matched, r.wallS)),
           String(r.lost),
@@ -485,7 +509,10 @@ async function orchestrate(argv: string[]): Promise<number> {
       `C/lsprobe per CPU-second: daemon ${sustained ? (perCpu(c) / perCpu(sustained)).toFixed(2) : "-"}x, hot path ${(perCpu(c) / perCpu(hot)).toFixed(2)}x   (the hot path spins while its window is full: its CPU is an upper bound)`,
     );
     out.push(`lsprobe probes/s: daemon ${f0(lsDaemon)}, hot path ${f0(lsHot)}   (target >= 100,000)`);
-    out.push(`decap in B: ${JSON.stringify(dc)}`);
+    const ls6Daemon = sustained6 ? rate(sustained6.matched, sustained6.wallS) : 0;
+    const ls6Hot = rate(hot6.matched, hot6.wallS);
+    out.push(`lsprobe IPv6 probes/s: daemon ${f0(ls6Daemon)}, hot path ${f0(ls6Hot)}; IPv6/IPv4: daemon ${lsDaemon > 0 ? (ls6Daemon / lsDaemon).toFixed(2) : "-"}x, hot path ${(ls6Hot / lsHot).toFixed(2)}x; C (IPv4)/lsprobe IPv6: daemon ${ls6Daemon > 0 ? (cR / ls6Daemon).toFixed(2) : "-"}x, hot path ${(cR / ls6Hot).toFixed(2)}x`);
+    out.push(`decap in B: ${JSON.stringify(dc)}; IPv6: ${JSON.stringify(dc6)}`);
     for (const w of warnings) out.push(`WARNING: ${w}`);
     for (const p of problems) out.push(`PROBLEM: ${p}`);
     process.stdout.write(out.join("\n") + "\n");
@@ -508,6 +535,14 @@ async function orchestrate(argv: string[]): Promise<number> {
         lsprobeOverdrivenLostPct: r2(row("", "daemon", over).lostPct),
         lsprobeHotPps: r0(lsHot),
         lsprobeHotCpuBusyPct: hot.cpuBusyPct === undefined ? null : r2(hot.cpuBusyPct),
+        lsprobe6DaemonPps: r0(ls6Daemon),
+        lsprobe6DaemonMaxPps: sustained6?.target ?? null,
+        lsprobe6OverdrivenPps: r0(rate(over6.matched, over6.wallS)),
+        lsprobe6HotPps: r0(ls6Hot),
+        ratio6Over4Daemon: lsDaemon > 0 ? r2(ls6Daemon / lsDaemon) : null,
+        ratio6Over4Hot: r2(ls6Hot / lsHot),
+        ratioCOverDaemon6: ls6Daemon > 0 ? r2(cR / ls6Daemon) : null,
+        ratioCOverHot6: r2(cR / ls6Hot),
         scapyPps: r0(scR),
         scapySendPps: scSend ? r0(rate(scSend.matched, scSend.wallS)) : null,
         cPps: r0(cR),
@@ -521,8 +556,9 @@ async function orchestrate(argv: string[]): Promise<number> {
         machineBusyPctAfter: r2(busyAfter),
         warnings,
         rows: rows.map((r) => ({ name: r.name, sentPps: r0(r.sent), matchedPps: r0(r.matched), lostPct: r2(r.lostPct), cpuPct: r2(r.cpuPct), matchedPerCpuS: r0(r.perCpuS), otherLoadPct: r2(r.otherPct) })),
-        sweep: [...steps_, over].map((r) => ({ maxPps: r.target, sent: r.sent, matched: r.matched, lost: r.lost, rcvbufErrors: r.rcvbufErrors, softnetDrops: r.softnetDrops, cpuBusyPct: r.cpuBusyPct === undefined ? null : r2(r.cpuBusyPct), skipped: r.skipped, wallS: r2(r.wallS), cpuS: r2(r.cpuS), ok: r.ok ?? false })),
+        sweep: [...steps_, over, ...steps6, over6].map((r) => ({ family: daemon6.includes(r) ? "ipv6" : "ipv4", maxPps: r.target, sent: r.sent, matched: r.matched, lost: r.lost, rcvbufErrors: r.rcvbufErrors, softnetDrops: r.softnetDrops, cpuBusyPct: r.cpuBusyPct === undefined ? null : r2(r.cpuBusyPct), skipped: r.skipped, wallS: r2(r.wallS), cpuS: r2(r.cpuS), ok: r.ok ?? false })),
         decap: dc,
+        decap6: dc6,
         scapy: sc.scapy,
         python: sc.python,
         problems,

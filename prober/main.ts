@@ -2,7 +2,6 @@
 // lsprobe-prober: GRE-stacked probes down every path of the plugin's path sets, with
 // Prometheus metrics. The shell: argv, config, sockets, privileges, timers, HTTP, signals.
 import { readFileSync, unwatchFile, watchFile } from "node:fs";
-import { isIPv4 } from "node:net";
 import { randomInt } from "node:crypto";
 import { ConfigError, DEFAULT_CONFIG_PATH, describeConfig, loadConfig, type LsprobeConfig, type ProberConfig } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/log.js";
@@ -15,7 +14,8 @@ import { ProberMetrics } from "./metrics.js";
 import { PathSource } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { ReplySocket } from "./udprx.js";
-import { receiveBufferCap, udpSocketDrops } from "./sockdrops.js";
+import { receiveBufferCap, udp6SocketDrops, udpSocketDrops } from "./sockdrops.js";
+import type { Family } from "../shared/pathset.js";
 import { retryUntil } from "../shared/retry.js";
 import { listen, metricsRoute } from "../shared/http.js";
 import { versionLine } from "../shared/buildinfo.js";
@@ -92,7 +92,7 @@ function checkConfig(configPath: string, cfg: ProberConfig, asUser: string | und
   const problems = proberProblems(cfg, who, db, networkInterfaces());
   for (const p of problems) process.stderr.write(`${configPath}: ${p.key}: ${p.message}\n`);
   if (problems.length > 0) return 1;
-  process.stderr.write(`${configPath}: OK for user ${who.name} (source ${cfg.source}, ${cfg.rate} probes/s per path, return ${cfg.return})\n`);
+  process.stderr.write(`${configPath}: OK for user ${who.name} (${sourcesText(cfg)}, ${cfg.rate} probes/s per path, return ${cfg.return})\n`);
   return 0;
 }
 
@@ -147,19 +147,29 @@ function loadWaiting(load: () => Loaded, configPath: string, log: () => Logger):
  */
 const REPLY_RCVBUF = 8 << 20;
 
-/** A UDP socket bound to the probe port; a new socket each attempt (a failed bind spoils one). */
-/** The reply socket, bound; a bind error (EADDRNOTAVAIL until the address is up) is retried. */
+/** The reply socket of one source, bound; a bind error (EADDRNOTAVAIL until the address is up) is retried. */
 async function bindReplies(source: string, port: number): Promise<ReplySocket> {
   return ReplySocket.open(source, port, { recvBufferSize: REPLY_RCVBUF });
 }
 
-function udpBindProblem(e: unknown, cfg: ProberConfig): string {
+/** "source 198.18.100.2", "sources 198.18.100.2 and 2001:2::100:2": for messages. */
+function sourcesText(cfg: ProberConfig): string {
+  const list = [cfg.sources.ipv4, cfg.sources.ipv6].filter((a): a is string => a !== null);
+  return list.length === 1 ? `source ${list[0]}` : `sources ${list.join(" and ")}`;
+}
+
+function udpBindProblem(e: unknown, source: string, af: Family, port: number): string {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === "EADDRNOTAVAIL") return `prober.source ${cfg.source} is not assigned to any interface here (yet?); fix: assign it (ip address add ${cfg.source}/32 dev IFACE) or change prober.source`;
-  if (code === "EADDRINUSE") return `UDP port ${cfg.port} on ${cfg.source} is in use (another prober?); fix: stop it or change prober.port`;
-  if (code === "EACCES") return `UDP port ${cfg.port} needs CAP_NET_BIND_SERVICE; fix: choose prober.port >= 1024`;
+  if (code === "EADDRNOTAVAIL")
+    return af === "ipv6"
+      ? `prober.source ${source} is not assigned to any interface here (yet?, or still tentative: IPv6 duplicate address detection holds a new address for a second or two); fix: assign it (ip address add ${source}/128 dev IFACE; add nodad to skip the wait) or change prober.source`
+      : `prober.source ${source} is not assigned to any interface here (yet?); fix: assign it (ip address add ${source}/32 dev IFACE) or change prober.source`;
+  if (code === "EADDRINUSE") return `UDP port ${port} on ${source} is in use (another prober?); fix: stop it or change prober.port`;
+  if (code === "EACCES") return `UDP port ${port} needs CAP_NET_BIND_SERVICE; fix: choose prober.port >= 1024`;
   return (e as Error).message;
 }
+
+const sameSources = (a: ProberConfig, b: ProberConfig): boolean => a.sources.ipv4 === b.sources.ipv4 && a.sources.ipv6 === b.sources.ipv6;
 
 async function main(): Promise<number> {
   if (process.argv[2] === "trace") return traceCommand(process.argv.slice(3));
@@ -199,21 +209,36 @@ async function main(): Promise<number> {
   process.on("SIGINT", early);
   let { all, cfg, key } = await loadWaiting(load, configPath, () => log);
   log = createLogger({ name: CLI.program, level: all.log.level, format: all.log.format });
-  if (isIPv4(cfg.source) && cfg.source.startsWith("127.")) log.warn("prober.source is a loopback address: probes leave with a martian source (lsprobe-prober --check-config refuses it)", { source: cfg.source });
+  const families = (["ipv4", "ipv6"] as const).filter((af) => cfg.sources[af] !== null);
+  for (const af of families) {
+    const a = cfg.sources[af]!;
+    if (a.startsWith("127.") || a === "::1") log.warn("prober.source is a loopback address: probes leave with a martian source (lsprobe-prober --check-config refuses it)", { source: a });
+  }
 
-  // Sockets first, as root; then drop privileges.
-  let raw: RawSocket;
+  // Sockets first, as root; then drop privileges. One raw send socket and one reply socket per
+  // family with a source (dual stack: both), on the same port.
+  const raws: Partial<Record<Family, RawSocket>> = {};
   try {
-    raw = RawSocket.open({ protocol: IPPROTO_RAW });
+    for (const af of families) raws[af] = RawSocket.open({ family: af, protocol: IPPROTO_RAW });
   } catch (e) {
+    for (const r of Object.values(raws)) r.close();
     process.stderr.write(`lsprobe-prober: ${(e as Error).message}\n`);
     return e instanceof RawSocketPermissionError ? 77 : 1;
   }
-  const udp = await retryUntil(() => bindReplies(cfg.source, cfg.port), { what: `binding the probe port ${cfg.source}:${cfg.port}`, log: () => log, describe: (e) => udpBindProblem(e, cfg) });
-  if (stopping) return 0;
-  const rcvbuf = receiveBufferCap(REPLY_RCVBUF, udp.getRecvBufferSize(), readText("/proc/sys/net/core/rmem_max"));
-  if (rcvbuf)
-    log.info("the reply socket's receive buffer is capped by net.core.rmem_max: fewer replies survive a stall or a flood (raise it: sysctl -w net.core.rmem_max=" + REPLY_RCVBUF + ")", rcvbuf);
+  const udps: Partial<Record<Family, ReplySocket>> = {};
+  for (const af of families) {
+    const a = cfg.sources[af]!;
+    const where = af === "ipv6" ? `[${a}]:${cfg.port}` : `${a}:${cfg.port}`;
+    udps[af] = await retryUntil(() => bindReplies(a, cfg.port), { what: `binding the probe port ${where}`, log: () => log, describe: (e) => udpBindProblem(e, a, af, cfg.port) });
+    if (stopping) return 0;
+  }
+  for (const udp of Object.values(udps)) {
+    const rcvbuf = receiveBufferCap(REPLY_RCVBUF, udp.getRecvBufferSize(), readText("/proc/sys/net/core/rmem_max"));
+    if (rcvbuf) {
+      log.info("the reply socket's receive buffer is capped by net.core.rmem_max: fewer replies survive a stall or a flood (raise it: sysctl -w net.core.rmem_max=" + REPLY_RCVBUF + ")", rcvbuf);
+      break;
+    }
+  }
   // Listening as root (prober.listen may be below 1024); the routes are set once the prober exists.
   const server = await retryUntil(
     () => listen(cfg.listen, { program: CLI.program, about: versionLine(CLI.program), log: () => log }),
@@ -233,15 +258,29 @@ async function main(): Promise<number> {
       log.once(`send:${(err as { code?: string }).code}`, "warn", "probe send failed (counted; logged once per error kind)", { error: err.message });
     }
   };
-  // The reply socket's drop counter (read by roll(), once a second): a full buffer means the
-  // prober itself is too slow, and it slows down. `source` and `port` need a restart, so fixed.
+  // The reply sockets' drop counters (read by roll(), once a second; both families' summed): a
+  // full buffer means the prober itself is too slow, and it slows down. `source` and `port`
+  // need a restart, so fixed.
+  const v4 = cfg.sources.ipv4;
+  const v6 = cfg.sources.ipv6;
+  const port = cfg.port;
   const replyDrops = (): number | undefined => {
     try {
-      return udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), cfg.port, cfg.source);
+      let drops: number | undefined;
+      if (v4 !== null) drops = udpSocketDrops(readFileSync("/proc/self/net/udp", "utf8"), port, v4);
+      if (v6 !== null) {
+        const d6 = udp6SocketDrops(readFileSync("/proc/self/net/udp6", "utf8"), port, v6);
+        if (d6 !== undefined) drops = (drops ?? 0) + d6;
+      }
+      return drops;
     } catch {
       return undefined;
     }
   };
+  const raw4 = raws.ipv4;
+  const raw6 = raws.ipv6;
+  // Entries exist only for families with a source, so each send has its socket.
+  const send = (pkt: Buffer, dst: string, af: Family): void => void (af === "ipv6" ? raw6 : raw4)?.send(pkt, dst, onSent);
   const source = new PathSource({
     socket: cfg.paths.socket,
     file: cfg.paths.file,
@@ -256,7 +295,7 @@ async function main(): Promise<number> {
   });
   let confirmedAt = Date.now();
   const makeProber = (c: ProberConfig, k: Buffer | undefined, nonce: number): Prober => {
-    const p = new Prober(c, { send: (pkt, dst) => raw.send(pkt, dst, onSent), nowNs, log, replyDrops }, nonce, k);
+    const p = new Prober(c, { send, nowNs, log, replyDrops }, nonce, k);
     p.pathsetAge = () => (source.connected ? 0 : (Date.now() - confirmedAt) / 1000);
     return p;
   };
@@ -277,7 +316,10 @@ async function main(): Promise<number> {
   const apply = (set: Parameters<Prober["setPathSet"]>[0], from: string): void => {
     const r = current.prober.setPathSet(set);
     log.info("path set in force", { generation: set.generation, from, added: r.added, removed: r.removed, kept: r.kept, refused: r.refused.length, rate: current.prober.schedule.rate });
-    for (const x of r.refused) log.once(`refused:${x.path}:${x.reason}`, "warn", "path not probed", x);
+    for (const x of r.refused) log.once(`refused:${x.path}:${x.af}:${x.reason}`, "warn", "path not probed", x);
+    for (const af of ["ipv4", "ipv6"] as const)
+      if (r.noSource[af] > 0)
+        log.once(`no-source:${af}`, "warn", `the path set has ${af === "ipv6" ? "IPv6" : "IPv4"} paths and prober.source has no ${af === "ipv6" ? "IPv6" : "IPv4"} address: they are not probed in ${af} (give prober.source a list of one IPv4 and one IPv6 address to probe both)`, { paths: r.noSource[af], af });
     if (current.prober.schedule.capped) log.once("capped", "warn", "max-pps caps the probe rate: every path is probed below its rate (the plan's, or prober.rate)", { maxPps: cfg.maxPps });
   };
   source.on("pathset", (set, from) => {
@@ -295,8 +337,10 @@ async function main(): Promise<number> {
   // Replies with the kernel's receive time (prober/udprx.ts: recvmmsg batches, one call from C
   // per batch). Junk is rejected with the least work (Prober.onReply), and floods are told apart
   // from the prober's own overload (flood.ts).
-  udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
-  udp.on("error", (e) => log.warn("UDP receive error", { error: e.message }));
+  for (const [af, udp] of Object.entries(udps)) {
+    udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
+    udp.on("error", (e) => log.warn("UDP receive error", { af, error: e.message }));
+  }
 
   // The send loop: a timer aimed at the next due probe (1 ms resolution; faster rates send
   // several per tick, evenly on average).
@@ -343,7 +387,7 @@ async function main(): Promise<number> {
   process.on("SIGHUP", () => {
     try {
       const next = load();
-      if (next.cfg.source !== cfg.source || next.cfg.port !== cfg.port || next.cfg.listen !== cfg.listen)
+      if (!sameSources(next.cfg, cfg) || next.cfg.port !== cfg.port || next.cfg.listen !== cfg.listen)
         throw new Error("prober.source, prober.port and prober.listen need a restart");
       const k = readKey(next.cfg.hmacKeyFile);
       const p = makeProber(next.cfg, k, current.prober.nonce);
@@ -362,8 +406,8 @@ async function main(): Promise<number> {
     if (timer) clearTimeout(timer);
     clearInterval(roller);
     source.close();
-    raw.close();
-    udp.close();
+    for (const r of Object.values(raws)) r.close();
+    for (const u of Object.values(udps)) u.close();
     void server.close();
     process.exit(0);
   };
@@ -373,7 +417,7 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => stop("SIGINT"));
 
   await source.start();
-  log.info("started", { source: cfg.source, port: cfg.port, listen: cfg.listen, rate: cfg.rate, return: cfg.return, classes: cfg.classes.map((c) => c.name).join(",") });
+  log.info("started", { ...(v4 !== null ? { source: v4 } : {}), ...(v6 !== null ? { source6: v6 } : {}), port: cfg.port, listen: cfg.listen, rate: cfg.rate, return: cfg.return, classes: cfg.classes.map((c) => c.name).join(",") });
   loop();
   return new Promise<number>(() => {});
 }

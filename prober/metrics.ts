@@ -14,7 +14,10 @@ import type { TraceResult } from "./trace.js";
 
 export { rttBuckets } from "./rtthist.js";
 
-export const PATH_LABELS = ["path", "src", "dst", "hops", "class"] as const;
+/** Every per-path series: `af` is the family of its probes, "ipv4" or "ipv6" (a dual-stack path has one entry a family). */
+export const PATH_LABELS = ["path", "src", "dst", "hops", "class", "af"] as const;
+/** Every per-link series: `af`, the family whose probes it was inferred from (each family's links apart). */
+export const LINK_LABELS = ["link", "from", "to", "af"] as const;
 export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
 
 /** Reasons a reply is rejected (the `reason` label of lsprobe_probes_rejected_total). */
@@ -26,6 +29,7 @@ export interface LinkView {
   link: string;
   from: string;
   to: string;
+  af: string;
   suspect: boolean;
   loss: number;
   identifiable: boolean;
@@ -41,6 +45,8 @@ export interface MetricEntry {
   pathUp?(): boolean | null;
   /** Probes not back that may be a reply flood's, not the network's: counted apart from the lost ones. */
   unknownProbes?(): number;
+  /** The links its probes cross (lsprobe_plan_unidentifiable_link's af). */
+  links?: ReadonlyArray<{ id: string; parallel?: string[] }>;
 }
 
 export interface ProberState {
@@ -62,10 +68,12 @@ export interface ProberState {
   suspects(): Iterable<LinkView>;
   /** The probe plan of the path set in force (plugin mode `plan`), if any. */
   plan(): ProbePlan | undefined;
+  /** The families of the path set in force (version 3 `families`). */
+  families?(): readonly string[];
   /** The last pinned trace of each probed path (trace.ts). */
   traces?(): Iterable<TraceResult>;
   /** Every router on a probed path: false when judged not decapsulating (trace.ts judgeDecap). */
-  routerDecap?(): Iterable<{ router: string; ok: boolean }>;
+  routerDecap?(): Iterable<{ router: string; ok: boolean; af?: string }>;
   /** Traces started, by trigger (down, suspect, demand). */
   tracesStarted?(): Record<string, number>;
 }
@@ -239,11 +247,11 @@ export class ProberMetrics {
       new Gauge({
         name,
         help,
-        labelNames: ["link", "from", "to"],
+        labelNames: LINK_LABELS,
         registers: r,
         collect() {
           this.reset();
-          for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to }, read(s));
+          for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to, af: s.af }, read(s));
         },
       });
     };
@@ -266,17 +274,32 @@ export class ProberMetrics {
     }
     new Gauge({
       name: "lsprobe_plan_unidentifiable_link",
-      help: "1 for a link the probe plan cannot tell apart from others (cause same-paths: always crossed together, e.g. in series or both directions out and back) or cannot see (budget).",
-      labelNames: ["link", "from", "to", "cause"],
+      help: "1 for a link the probe plan cannot tell apart from others (cause same-paths: always crossed together, e.g. in series or both directions out and back) or cannot see (budget); af: each family whose probed paths cross it (the path set's families when none does).",
+      labelNames: [...LINK_LABELS, "cause"],
       registers: r,
       collect() {
         this.reset();
-        for (const u of state.plan()?.unidentifiable ?? []) for (const l of u.links) this.set({ link: l.id, from: l.from, to: l.to, cause: u.cause }, 1);
+        const unidentifiable = state.plan()?.unidentifiable ?? [];
+        if (unidentifiable.length === 0) return;
+        // The plan names link ids; a link of one graph serving both families is probed in each.
+        const probedIn = new Map<string, Set<string>>();
+        for (const e of state.entries())
+          for (const l of e.links ?? []) {
+            const ids = l.parallel ?? [l.id];
+            for (const id of ids) {
+              let s = probedIn.get(id);
+              if (!s) probedIn.set(id, (s = new Set()));
+              s.add(String(e.labels.af));
+            }
+          }
+        const fallback = state.families?.() ?? ["ipv4"];
+        for (const u of unidentifiable)
+          for (const l of u.links) for (const af of probedIn.get(l.id) ?? fallback) this.set({ link: l.id, from: l.from, to: l.to, af, cause: u.cause }, 1);
       },
     });
     perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));
     // Pinned traces (trace.ts): the last trace of each path, per hop; the routers judged from them.
-    const TRACE_LABELS = ["path", "class", "hops"] as const;
+    const TRACE_LABELS = ["path", "class", "hops", "af"] as const;
     const HOP_LABELS = [...TRACE_LABELS, "hop", "from", "to"] as const;
     const perTrace = (name: string, help: string, read: (t: TraceResult) => number): void => {
       new Gauge({
@@ -286,7 +309,7 @@ export class ProberMetrics {
         registers: r,
         collect() {
           this.reset();
-          for (const t of state.traces?.() ?? []) this.set({ path: t.path, class: t.class, hops: t.hops }, read(t));
+          for (const t of state.traces?.() ?? []) this.set({ path: t.path, class: t.class, hops: t.hops, af: t.af }, read(t));
         },
       });
     };
@@ -299,7 +322,7 @@ export class ProberMetrics {
         collect() {
           this.reset();
           for (const t of state.traces?.() ?? [])
-            for (const h of t.perHop) this.set({ path: t.path, class: t.class, hops: t.hops, hop: String(h.k), from: h.from, to: h.to }, read(h));
+            for (const h of t.perHop) this.set({ path: t.path, class: t.class, hops: t.hops, af: t.af, hop: String(h.k), from: h.from, to: h.to }, read(h));
         },
       });
     };
@@ -320,12 +343,12 @@ export class ProberMetrics {
     });
     new Gauge({
       name: "lsprobe_router_decap_ok",
-      help: "0 when the router is judged not decapsulating the probes' tunnel layers (every trace that reaches it stops right before it, from at least two directions, while other paths work: a configuration problem; its links raise no link alert), else 1. Every router on a probed path.",
-      labelNames: ["router"],
+      help: "0 when the router is judged not decapsulating the probes' tunnel layers of family af (every trace that reaches it stops right before it, from at least two directions, while other paths work: a configuration problem; its links raise no link alert in that family), else 1. Every router on a probed path, per family probed.",
+      labelNames: ["router", "af"],
       registers: r,
       collect() {
         this.reset();
-        for (const d of state.routerDecap?.() ?? []) this.set({ router: d.router }, d.ok ? 1 : 0);
+        for (const d of state.routerDecap?.() ?? []) this.set({ router: d.router, af: d.af ?? "ipv4" }, d.ok ? 1 : 0);
       },
     });
     // process_*, nodejs_* (lint-clean: promtool check metrics) and lsprobe_build_info.

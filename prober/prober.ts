@@ -1,14 +1,20 @@
 // The prober's core: path sets in, probes out, replies in, state for the metrics.
 //
-// Each (path, class) is an entry with a stable index (carried in the probe payload), a
-// prebuilt packet template and a tracker. A new path set is swapped in without a gap: entries
+// Each (path, class, family) is an entry with a stable index (carried in the probe payload), a
+// prebuilt packet template and a tracker. A path has an entry in every family it has (path set
+// version 3: `families`, each with its layers in `targets`) for which the prober has a source
+// (prober.source): an IPv4 one (ProbeTemplate) and an IPv6 one (ProbeTemplate6), sent on the
+// socket of its family. The two families of one path are tracked, inferred and reported apart:
+// a fault of one family's data plane (say a router that decapsulates IPv4 GRE only) shows in
+// that family alone. A new path set is swapped in without a gap: entries
 // whose path id and class survive keep their index, template, tracker and series; new ones are
 // added; gone ones are removed (and their series with them). Sockets, timers and HTTP are the
 // shell's (main.ts): this class gets a send function and a clock.
 import type { Logger } from "../shared/log.js";
 import type { ProberConfig } from "../shared/config.js";
-import { parallelGroupId, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
-import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError } from "./packet/template.js";
+import { parallelGroupId, type Family, type FamilyTargets, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
+import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError, type ProbeTemplateBase } from "./packet/template.js";
+import { ProbeTemplate6 } from "./packet/template6.js";
 import { EncapChooser, type Encap } from "./packet/encap.js";
 import { PayloadMac, payloadHasMac, payloadPathIndex, payloadSeq, screenPayload } from "./packet/payload.js";
 import { PathTracker, type Transition } from "./tracker.js";
@@ -21,11 +27,16 @@ import { TRACE_DEFAULTS, Tracer, isTracePayload, judgeDecap, traceHops, truncate
 import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
 
 export interface Entry extends MetricEntry {
+  /** `${path id}/${class}/${family}`. */
   key: string;
   index: number;
   path: Path;
   className: string;
-  template: ProbeTemplate;
+  /** The family of its probes (the `af` label). */
+  af: Family;
+  /** The path's layers in that family (path set version 3 `targets[af]`). */
+  targets: FamilyTargets;
+  template: ProbeTemplateBase;
   /** Destination of the outermost layer. */
   firstHop: string;
   window: LossWindow;
@@ -56,11 +67,19 @@ export interface Entry extends MetricEntry {
 
 const RTT_RING = 256;
 
-/** What the last inference says of a link (metrics, /paths). */
+/** A device suspect's log fields, from its key `${af}/${node}`. */
+function deviceFields(key: string): { node: string; af: string } {
+  const i = key.indexOf("/");
+  return { node: key.slice(i + 1), af: key.slice(0, i) };
+}
+
+/** What the last inference says of a link in one family (metrics, /paths). */
 export interface LinkState {
   link: string;
   from: string;
   to: string;
+  /** The family whose probes it was inferred from: each family's links are inferred apart. */
+  af: Family;
   suspect: boolean;
   /** Estimated loss ratio over the window (NaN when no probe crossed it). */
   loss: number;
@@ -77,22 +96,39 @@ export interface LinkState {
 const linkElement = (l: PathLink): Entry["links"][number] =>
   l.parallel ? { id: parallelGroupId(l.parallel), from: l.from, to: l.to, parallel: [...l.parallel] } : { id: l.id, from: l.from, to: l.to };
 
+/** The families of a path: version 3's `families`; a hand-made path without them is IPv4. */
+export const familiesOf = (path: Path): readonly Family[] => path.families ?? ["ipv4"];
+
+/** A path's layers in family `af` (targets[af]; IPv4 falls back to the top-level fields), if it has that family. */
+export function targetsOf(path: Path, af: Family): FamilyTargets | undefined {
+  if (!familiesOf(path).includes(af)) return undefined;
+  const t = path.targets?.[af];
+  if (t) return t;
+  return af === "ipv4" ? { gre: path.gre, greReverse: path.greReverse, probeable: path.probeable, ...(path.unprobeableReason !== undefined ? { unprobeableReason: path.unprobeableReason } : {}) } : undefined;
+}
+
 /**
- * The path back over the same links: among the paths through the same routers in reverse, the
- * one whose links mirror this one's (addresses swapped), else the first. (Parallel links pinned
- * by interface targets give several paths through the same routers.)
+ * The path back over the same links, in family `af`: among the paths of that family through the
+ * same routers in reverse, the one whose links mirror this one's (that family's addresses
+ * swapped), else the first. (Parallel links pinned by interface targets give several paths
+ * through the same routers; with IS-IS multi-topology the IPv6 paths are other entries.)
  */
-function mirrorOf(path: Path, mirrors: Map<string, Path[]>): Path | undefined {
-  const list = mirrors.get([...path.hops].reverse().map((h) => h.node).join(">"));
+function mirrorOf(path: Path, mirrors: Map<string, Path[]>, af: Family): Path | undefined {
+  const list = mirrors.get([...path.hops].reverse().map((h) => h.node).join(">"))?.filter((m) => familiesOf(m).includes(af));
   if (!list || list.length < 2) return list?.[0];
   const n = path.links.length;
+  const local = (l: PathLink): string | undefined => (af === "ipv6" ? l.localAddress6 : l.localAddress);
+  const remote = (l: PathLink): string | undefined => (af === "ipv6" ? l.remoteAddress6 : l.remoteAddress);
   const mirrored = (m: Path): boolean =>
     m.links.every((l, j) => {
       const o = path.links[n - 1 - j];
-      return o !== undefined && l.localAddress === o.remoteAddress && l.remoteAddress === o.localAddress;
+      return o !== undefined && local(l) === remote(o) && remote(l) === local(o);
     });
   return list.find(mirrored) ?? list[0];
 }
+
+/** The key of a link of family `af` in the suspect state: each family's links are their own elements. */
+const linkKey = (af: Family, link: string): string => `${af}/${link}`;
 
 /** Quantile q of the recorded RTTs (nearest rank); null when none. */
 function rttQuantile(e: Entry, q: number): number | null {
@@ -103,7 +139,8 @@ function rttQuantile(e: Entry, q: number): number | null {
 }
 
 export interface ProberIo {
-  send(packet: Buffer, dst: string): void;
+  /** Sends a whole packet of family `af` (its own IP header first) towards `dst`, its outermost destination. */
+  send(packet: Buffer, dst: string, af: Family): void;
   /** Monotonic nanoseconds (as a Number: 2^53 ns is 104 days of uptime). */
   nowNs(): number;
   log: Logger;
@@ -117,7 +154,9 @@ export interface SwapResult {
   added: number;
   removed: number;
   kept: number;
-  refused: Array<{ path: string; reason: string }>;
+  refused: Array<{ path: string; af: Family; reason: string }>;
+  /** Paths of a family the prober has no source for (prober.source), by family: not probed in it. */
+  noSource: Record<Family, number>;
 }
 
 /** The lowest the prober's own limit goes (probes per second). */
@@ -139,6 +178,7 @@ export class Prober implements ProberState {
   private readonly scheduler: Scheduler;
   private readonly mac?: PayloadMac;
   private set?: PathSet;
+  /** Keyed by linkKey(af, link). */
   private suspectState = new Map<string, LinkState>();
   private deviceSuspects = new Set<string>();
   /** Seconds (rolls) until the next inference (roll() paces it), and how many ran. */
@@ -202,6 +242,11 @@ export class Prober implements ProberState {
     return this.set?.plan;
   }
 
+  /** The families of the path set in force (older documents: IPv4). */
+  families(): readonly Family[] {
+    return this.set?.families ?? ["ipv4"];
+  }
+
   get pathSet(): PathSet | undefined {
     return this.set;
   }
@@ -212,16 +257,23 @@ export class Prober implements ProberState {
 
   /** Swap in a new path set. Probing of kept entries continues without a gap. */
   setPathSet(set: PathSet): SwapResult {
-    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [] };
-    const want = new Map<string, { path: Path; cls: { name: string; dscp: number } }>();
+    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 } };
+    const want = new Map<string, { path: Path; cls: { name: string; dscp: number }; af: Family; targets: FamilyTargets }>();
     const fresh = new Set<number>();
     for (const path of set.paths) {
-      if (!path.probeable) {
-        result.refused.push({ path: path.id, reason: path.unprobeableReason ?? "unprobeable" });
-        continue;
-      }
       if (this.cfg.router !== null && path.src !== this.cfg.router) continue; // another prober's (or the mirror of ours)
-      for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}`, { path, cls });
+      for (const af of familiesOf(path)) {
+        const targets = targetsOf(path, af);
+        if (this.cfg.sources[af] === null) {
+          result.noSource[af]++;
+          continue;
+        }
+        if (!targets || !targets.probeable) {
+          result.refused.push({ path: path.id, af, reason: targets?.unprobeableReason ?? (targets ? "unprobeable" : `no ${af} layers in the path set`) });
+          continue;
+        }
+        for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}/${af}`, { path, cls, af, targets });
+      }
     }
     const mirrors = new Map<string, Path[]>();
     for (const p of set.paths) {
@@ -235,10 +287,11 @@ export class Prober implements ProberState {
       this.freeIndexes.push(e.index);
       result.removed++;
     }
-    for (const [key, { path, cls }] of want) {
+    for (const [key, { path, cls, af, targets }] of want) {
       const old = this.byKey.get(key);
       if (old) {
         old.path = path; // same links; names or addresses may have been refreshed
+        old.targets = targets;
         old.slots = Math.max(old.slots, this.trackerWindow(path));
         old.tracker.grow(old.slots); // its rate may have gone up
         result.kept++;
@@ -246,14 +299,14 @@ export class Prober implements ProberState {
       }
       const index = this.freeIndexes.pop() ?? this.byIndex.length;
       try {
-        const e = this.makeEntry(key, index, path, cls, mirrors);
+        const e = this.makeEntry(key, index, path, cls, af, targets, mirrors);
         this.byKey.set(key, e);
         this.byIndex[index] = e;
         fresh.add(index);
         result.added++;
       } catch (err) {
         this.freeIndexes.push(index);
-        if (err instanceof PacketTooLargeError || err instanceof ProbeTemplateError) result.refused.push({ path: path.id, reason: err.message });
+        if (err instanceof PacketTooLargeError || err instanceof ProbeTemplateError) result.refused.push({ path: path.id, af, reason: err.message });
         else throw err;
       }
     }
@@ -266,7 +319,7 @@ export class Prober implements ProberState {
     for (const e of this.order) rates[e.index] = this.rateOf(e.path);
     this.scheduler.setEntries(rates, this.io.nowNs(), fresh);
     // Links that no longer exist go away with them.
-    const live = new Set(this.order.flatMap((e) => e.links.map((l) => l.id)));
+    const live = new Set(this.order.flatMap((e) => e.links.map((l) => linkKey(e.af, l.id))));
     for (const id of [...this.suspectState.keys()]) if (!live.has(id)) this.suspectState.delete(id);
     return result;
   }
@@ -348,33 +401,44 @@ export class Prober implements ProberState {
     return Math.max(64, Math.ceil(Math.max(this.cfg.rate, this.rateOf(path)) * (this.cfg.timeout / 1000) * 4) + 16);
   }
 
-  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, mirrors: Map<string, Path[]>): Entry {
-    const reverse = this.cfg.return === "reverse" && path.greReverse.length === path.gre.length && path.gre.length > 0;
-    if (this.cfg.return === "reverse" && !reverse)
-      this.io.log.once(`routed-fallback:${path.id}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id });
-    const layers = [...path.gre, ...(reverse ? path.greReverse : [])];
-    const hops = layers.map((g) => g.address);
-    const template = new ProbeTemplate({
-      src: this.cfg.source,
-      hops,
+  /**
+   * The probe of family `af` through `layers` (the path's own, or a trace's truncated stack):
+   * ProbeTemplate or ProbeTemplate6 from that family's source, each layer encapsulated as its
+   * router takes it (an ipip layer is IP-in-IP over IPv4, IPv6-in-IPv6 over IPv6). The MTU
+   * check is the template's, per family (20- or 40-byte headers).
+   */
+  private template(af: Family, path: Path, layers: readonly { address: string; node: string }[], dscp: number, pathIndex: number): ProbeTemplateBase {
+    const common = {
+      hops: layers.map((g) => g.address),
       encaps: this.encapsOf(path, layers),
       dstPort: this.cfg.port,
       srcPortBase: this.cfg.srcPort,
       srcPortRange: this.cfg.srcPortRange,
-      ttl: this.cfg.ttl,
-      dscp: cls.dscp,
+      dscp,
       size: this.cfg.size,
       mtu: this.cfg.mtu,
-      pathIndex: index,
+      pathIndex,
       nonce: this.nonce,
       key: this.mac?.key,
-    });
+    };
+    const src = this.cfg.sources[af];
+    if (src === null) throw new ProbeTemplateError("src", `no ${af} source (prober.source)`);
+    if (af === "ipv6") return new ProbeTemplate6({ ...common, src, hopLimit: this.cfg.hopLimit, flowLabelBase: this.cfg.srcPort, flowLabelRange: this.cfg.flowLabelRange ?? this.cfg.srcPortRange });
+    return new ProbeTemplate({ ...common, src, ttl: this.cfg.ttl });
+  }
+
+  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, af: Family, targets: FamilyTargets, mirrors: Map<string, Path[]>): Entry {
+    const reverse = this.cfg.return === "reverse" && targets.greReverse.length === targets.gre.length && targets.gre.length > 0;
+    if (this.cfg.return === "reverse" && !reverse)
+      this.io.log.once(`routed-fallback:${path.id}:${af}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id, af });
+    const layers = [...targets.gre, ...(reverse ? targets.greReverse : [])];
+    const template = this.template(af, path, layers, cls.dscp, index);
     const links = path.links.map(linkElement);
     if (reverse) {
-      const mirror = mirrorOf(path, mirrors);
+      const mirror = mirrorOf(path, mirrors, af);
       if (mirror) links.push(...mirror.links.map(linkElement));
     }
-    const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name };
+    const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name, af };
     const slots = this.trackerWindow(path);
     const tracker = new PathTracker(index, {
       window: slots,
@@ -389,8 +453,10 @@ export class Prober implements ProberState {
       index,
       path,
       className: cls.name,
+      af,
+      targets,
       template,
-      firstHop: hops[0],
+      firstHop: layers[0].address,
       tracker,
       window,
       links,
@@ -443,7 +509,7 @@ export class Prober implements ProberState {
       const seq = e.tracker.send(now);
       const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
       e.tracker.sentNow(seq, this.io.nowNs());
-      this.io.send(pkt, e.firstHop);
+      this.io.send(pkt, e.firstHop, e.af);
       sent++;
     }
     this.sentTotal += sent;
@@ -547,7 +613,7 @@ export class Prober implements ProberState {
       e.held = false; // a held down undone: nothing was reported
       if (e.up === true) return;
       e.up = true;
-      this.io.log.info("path up", { path: e.path.id, hops: e.labels.hops, class: e.className });
+      this.io.log.info("path up", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af });
       return;
     }
     if (this.flood.suspected(this.io.nowNs(), this.rejectedTotal, this.acceptedTotal)) {
@@ -561,7 +627,7 @@ export class Prober implements ProberState {
     e.held = false;
     if (e.up === false) return;
     e.up = false;
-    this.io.log.warn("path down", { path: e.path.id, hops: e.labels.hops, class: e.className, ...(wasHeld ? { heldForFlood: true } : {}) });
+    this.io.log.warn("path down", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af, ...(wasHeld ? { heldForFlood: true } : {}) });
     this.requestTrace(e, "down");
   }
 
@@ -596,7 +662,7 @@ export class Prober implements ProberState {
    * routers estimated from every path's counts in the window). Returns links that changed
    * suspect state, and logs each change.
    */
-  roll(): Array<{ link: string; suspect: boolean }> {
+  roll(): Array<{ link: string; af: Family; suspect: boolean }> {
     const now = this.io.nowNs();
     this.watchReplySocket(now);
     // Probes finalized since the last roll were sent from `since` on, and their replies could
@@ -630,26 +696,45 @@ export class Prober implements ProberState {
     return changed;
   }
 
-  private infer(): Array<{ link: string; suspect: boolean }> {
+  /**
+   * The inference, once per family: each family's entries and links alone (an IPv6-only fault
+   * is named in IPv6 only, and a link both families cross is two elements, one a family).
+   */
+  private infer(): Array<{ link: string; af: Family; suspect: boolean }> {
+    const changed: Array<{ link: string; af: Family; suspect: boolean }> = [];
+    const seen = new Set<string>();
+    const devices = new Set<string>();
+    for (const af of ["ipv4", "ipv6"] as const) {
+      const entries = this.order.filter((e) => e.af === af);
+      if (entries.length > 0) this.inferFamily(af, entries, changed, seen, devices);
+    }
+    for (const id of [...this.suspectState.keys()]) if (!seen.has(id)) this.suspectState.delete(id);
+    for (const d of devices) if (!this.deviceSuspects.has(d)) this.io.log.warn("router suspect: every probed link of it loses", deviceFields(d));
+    for (const d of this.deviceSuspects) if (!devices.has(d)) this.io.log.info("router cleared", deviceFields(d));
+    this.deviceSuspects = devices;
+    return changed;
+  }
+
+  private inferFamily(af: Family, entries: readonly Entry[], changed: Array<{ link: string; af: Family; suspect: boolean }>, seen: Set<string>, devices: Set<string>): void {
     const obs: Array<{ links: Array<string | string[]>; sent: number; lost: number }> = [];
     const ends = new Map<string, LinkEnds>();
-    for (const e of this.order) {
+    for (const e of entries) {
       const w = e.window.counts();
       if (w.done > 0) obs.push({ links: e.links.map((l) => l.parallel ?? l.id), sent: w.done, lost: w.lost });
       for (const l of e.links) ends.set(l.id, { from: l.from, to: l.to });
     }
     const inf = inferLinkLoss(obs, { suspectAbove: this.cfg.lossyAbove }, ends);
-    const changed: Array<{ link: string; suspect: boolean }> = [];
-    const seen = new Set<string>();
     for (const est of inf.links) {
       const l = ends.get(est.link);
       if (!l) continue;
-      seen.add(est.link);
-      const prev = this.suspectState.get(est.link);
+      const key = linkKey(af, est.link);
+      seen.add(key);
+      const prev = this.suspectState.get(key);
       const state: LinkState = {
         link: est.link,
         from: l.from,
         to: l.to,
+        af,
         suspect: est.suspect,
         loss: est.loss,
         low: est.low,
@@ -661,28 +746,24 @@ export class Prober implements ProberState {
         }),
         ...(est.parallel ? { parallel: est.parallel } : {}),
       };
-      this.suspectState.set(est.link, state);
+      this.suspectState.set(key, state);
       if ((prev?.suspect ?? false) !== est.suspect) {
-        changed.push({ link: est.link, suspect: est.suspect });
+        changed.push({ link: est.link, af, suspect: est.suspect });
         this.io.log[est.suspect ? "warn" : "info"](est.suspect ? "link suspect" : "link cleared", {
           link: est.link,
           from: l.from,
           to: l.to,
+          af,
           ...(est.suspect ? { loss: Number(est.loss.toFixed(4)), identifiable: est.identifiable, ...(state.group ? { group: state.group.join(",") } : {}), ...(state.parallel ? { parallel: state.parallel.join(",") } : {}) } : {}),
         });
       }
     }
-    for (const id of [...this.suspectState.keys()]) if (!seen.has(id)) this.suspectState.delete(id);
-    const devices = new Set(inf.devices.filter((d) => d.suspect).map((d) => d.node));
-    for (const d of devices) if (!this.deviceSuspects.has(d)) this.io.log.warn("router suspect: every probed link of it loses", { node: d });
-    for (const d of this.deviceSuspects) if (!devices.has(d)) this.io.log.info("router cleared", { node: d });
-    this.deviceSuspects = devices;
-    return changed;
+    for (const d of inf.devices) if (d.suspect) devices.add(`${af}/${d.node}`);
   }
 
   /** Suspect links, the lossiest first (for /paths and tests). */
   rankedSuspects(): LinkState[] {
-    return [...this.suspectState.values()].filter((s) => s.suspect).sort((a, b) => b.loss - a.loss || (a.link < b.link ? -1 : a.link > b.link ? 1 : 0));
+    return [...this.suspectState.values()].filter((s) => s.suspect).sort((a, b) => b.loss - a.loss || (a.link < b.link ? -1 : a.link > b.link ? 1 : 0) || (a.af < b.af ? -1 : a.af > b.af ? 1 : 0));
   }
 
   /** For /paths: each entry's state. */
@@ -690,6 +771,7 @@ export class Prober implements ProberState {
     return this.order.map((e) => ({
       path: e.path.id,
       class: e.className,
+      af: e.af,
       src: e.path.src,
       dst: e.path.dst,
       hops: e.labels.hops,
@@ -714,7 +796,8 @@ export class Prober implements ProberState {
   private readonly tracer: Tracer;
   /** The trace pace the scheduler's cap was last lowered by. */
   private traceCapApplied = 0;
-  private decapState = new Map<string, RouterDecap>();
+  /** Keyed by `${af}/${router}`. */
+  private decapState = new Map<string, RouterDecap & { af: Family }>();
 
   private makeTracer(): Tracer {
     return new Tracer(
@@ -761,50 +844,41 @@ export class Prober implements ProberState {
         key: e.key,
         path: e.path.id,
         class: e.className,
+        af: e.af,
         hops: String(e.labels.hops),
         returns: e.returns,
-        hopInfo: traceHops(e.path),
+        hopInfo: traceHops({ hops: e.path.hops, links: e.path.links, gre: e.targets.gre }),
         template: (k, pathIndex) => this.traceTemplate(e, k, pathIndex),
       }),
       trigger,
       now,
     );
-    if (r.state === "started" || r.state === "queued") this.io.log.info("trace started", { path: e.path.id, hops: e.labels.hops, class: e.className, trigger, id: r.id, queued: r.state === "queued" });
+    if (r.state === "started" || r.state === "queued") this.io.log.info("trace started", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af, trigger, id: r.id, queued: r.state === "queued" });
     if (this.tracer.pps !== this.traceCapApplied) this.applySendCap(now);
     return r;
   }
 
-  /** The entry of a path id or its hops ("r1>r2>r4>r6"), in `className` (default: the first class). */
-  entryFor(path: string, className?: string): Entry | undefined {
-    return this.order.find((e) => (e.path.id === path || e.labels.hops === path) && (className === undefined || e.className === className));
+  /**
+   * The entry of a path id or its hops ("r1>r2>r4>r6"), in `className` (default: the first
+   * class) and family `af` (default: IPv4 when probed in it, else IPv6).
+   */
+  entryFor(path: string, className?: string, af?: Family): Entry | undefined {
+    const match = (e: Entry): boolean => (e.path.id === path || e.labels.hops === path) && (className === undefined || e.className === className) && (af === undefined || e.af === af);
+    return this.order.find((e) => match(e) && (af !== undefined || e.af === "ipv4")) ?? this.order.find(match);
   }
 
-  /** The probe of hop k of a trace of `e`: its truncated stack, built as the entry's own (trace.ts truncatedStack). */
-  private traceTemplate(e: Entry, k: number, pathIndex: number): ProbeTemplate {
-    const layers = truncatedStack(e.path, k, e.returns);
+  /** The probe of hop k of a trace of `e`: its truncated stack, built as the entry's own (trace.ts truncatedStack), in its family. */
+  private traceTemplate(e: Entry, k: number, pathIndex: number): ProbeTemplateBase {
+    const layers = truncatedStack(e.targets, k, e.returns);
     const dscp = this.cfg.classes.find((c) => c.name === e.className)?.dscp ?? 0;
-    return new ProbeTemplate({
-      src: this.cfg.source,
-      hops: layers.map((g) => g.address),
-      encaps: this.encapsOf(e.path, layers),
-      dstPort: this.cfg.port,
-      srcPortBase: this.cfg.srcPort,
-      srcPortRange: this.cfg.srcPortRange,
-      ttl: this.cfg.ttl,
-      dscp,
-      size: this.cfg.size,
-      mtu: this.cfg.mtu,
-      pathIndex,
-      nonce: this.nonce,
-      key: this.mac?.key,
-    });
+    return this.template(e.af, e.path, layers, dscp, pathIndex);
   }
 
   /** Sends the trace probes due now and reports the traces that finished: beside tick(), from the same loop. */
   traceTick(): number {
     const now = this.io.nowNs();
     const before = this.tracer.sent;
-    const done = this.tracer.tick(now, (pkt, dst) => this.io.send(pkt, dst));
+    const done = this.tracer.tick(now, (pkt, dst, af) => this.io.send(pkt, dst, af));
     for (const r of done) this.logTrace(r);
     if (done.length > 0) this.judgeRouters();
     if (this.tracer.pps !== this.traceCapApplied) this.applySendCap(now);
@@ -816,6 +890,7 @@ export class Prober implements ProberState {
       path: r.path,
       hops: r.hops,
       class: r.class,
+      af: r.af,
       trigger: r.trigger,
       perHop: r.perHop.map((h) => `${h.k}:${h.from}->${h.to}:${h.received}/${h.sent}`).join(","),
       ...(r.failing ? { failingHop: r.failing.k, from: r.failing.from, to: r.failing.to } : {}),
@@ -825,41 +900,51 @@ export class Prober implements ProberState {
   }
 
   /** After each inference: trace the paths across links that just became suspect; forget gone paths' traces; judge the routers. */
-  private afterInference(changed: ReadonlyArray<{ link: string; suspect: boolean }>): void {
+  private afterInference(changed: ReadonlyArray<{ link: string; af: Family; suspect: boolean }>): void {
     for (const c of changed) {
       if (!c.suspect) continue;
-      for (const e of this.order) if (e.links.some((l) => l.id === c.link)) this.requestTrace(e, "suspect");
+      for (const e of this.order) if (e.af === c.af && e.links.some((l) => l.id === c.link)) this.requestTrace(e, "suspect");
     }
     this.tracer.retain((key) => this.byKey.has(key));
     this.judgeRouters();
   }
 
-  /** Which routers decapsulate (trace.ts judgeDecap), from every entry's state and last trace; changes logged. */
+  /**
+   * Which routers decapsulate (trace.ts judgeDecap), from every entry's state and last trace,
+   * per family (a router may strip IPv4 GRE and not IPv6's); changes logged.
+   */
   private judgeRouters(): void {
-    const judged = judgeDecap(
-      this.order.map((e) => ({
-        hops: e.path.hops.map((h) => h.name),
-        addresses: e.path.gre.map((g) => g.address),
-        up: e.held ? null : e.up,
-        trace: this.tracer.lastOf(e.key)?.perHop,
-      })),
-    );
+    const judged: Array<RouterDecap & { af: Family }> = [];
+    for (const af of ["ipv4", "ipv6"] as const) {
+      const entries = this.order.filter((e) => e.af === af);
+      if (entries.length === 0) continue;
+      const verdicts = judgeDecap(
+        entries.map((e) => ({
+          hops: e.path.hops.map((h) => h.name),
+          addresses: e.targets.gre.map((g) => g.address),
+          up: e.held ? null : e.up,
+          trace: this.tracer.lastOf(e.key)?.perHop,
+        })),
+      );
+      for (const r of verdicts) judged.push({ ...r, af });
+    }
     for (const r of judged) {
-      const was = this.decapState.get(r.router)?.ok ?? true;
+      const was = this.decapState.get(`${r.af}/${r.router}`)?.ok ?? true;
       if (was && !r.ok)
         this.io.log.error("router does not decapsulate: a configuration problem, not a link failure (every trace that reaches it stops right before it, from every direction, and other paths work); its links raise no link alert", {
           router: r.router,
+          af: r.af,
           addresses: r.failingAddresses.join(","),
           from: r.from.join(","),
-          fix: "configure decapsulation of the probes' tunnel layers on it, from the prober's address (lsprobe-plugin routers --vendor VENDOR --router NAME; docs/routers.md)",
+          fix: `configure decapsulation of the probes' ${r.af === "ipv6" ? "IPv6 " : ""}tunnel layers on it, from the prober's address (lsprobe-plugin routers --vendor VENDOR --router NAME; docs/routers.md)`,
         });
-      else if (!was && r.ok) this.io.log.info("router decapsulates again", { router: r.router });
+      else if (!was && r.ok) this.io.log.info("router decapsulates again", { router: r.router, af: r.af });
     }
-    this.decapState = new Map(judged.map((r) => [r.router, r]));
+    this.decapState = new Map(judged.map((r) => [`${r.af}/${r.router}`, r]));
   }
 
-  /** Every router on a probed path: decapsulating (ok) or not, for /paths and lsprobe_router_decap_ok. */
-  routerDecap(): RouterDecap[] {
+  /** Every router on a probed path, per family: decapsulating (ok) or not, for /paths and lsprobe_router_decap_ok. */
+  routerDecap(): Array<RouterDecap & { af: Family }> {
     return [...this.decapState.values()];
   }
 
@@ -909,13 +994,16 @@ export class CurrentProber implements ProberState {
   plan(): ReturnType<ProberState["plan"]> {
     return this.prober.plan();
   }
+  families(): readonly Family[] {
+    return this.prober.families();
+  }
   suspects(): ReturnType<ProberState["suspects"]> {
     return this.prober.suspects();
   }
   traces(): TraceResult[] {
     return this.prober.traces();
   }
-  routerDecap(): RouterDecap[] {
+  routerDecap(): Array<RouterDecap & { af: Family }> {
     return this.prober.routerDecap();
   }
   tracesStarted(): Record<TraceTrigger, number> {

@@ -5,6 +5,8 @@
 // network namespace). Node's dgram does not expose SO_RXQ_OVFL, so the table is read instead,
 // once a second. The parser is pure; the shell reads the file.
 
+import { ipv6ToBytes } from "./packet/ipv6.js";
+
 /**
  * The drop counter of the IPv4 UDP socket bound to `port` (and to `address`, or the wildcard)
  * in /proc/net/udp text, or undefined when no such socket is listed.
@@ -22,6 +24,34 @@ export function udpSocketDrops(table: string, port: number, address: string): nu
     if (Number.isFinite(d)) drops = (drops ?? 0) + d;
   }
   return drops;
+}
+
+/**
+ * The drop counter of the IPv6 UDP socket bound to `port` (and to `address`, or the wildcard)
+ * in /proc/net/udp6 text (the same columns; addresses as 32 hex digits, each 32-bit word in host
+ * order), or undefined when no such socket is listed.
+ */
+export function udp6SocketDrops(table: string, port: number, address: string): number | undefined {
+  const want = hexAddress6(address);
+  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
+  let drops: number | undefined;
+  for (const line of table.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    const [addr, p] = f[1].split(":");
+    if (p !== portHex || (addr !== want && addr !== "0".repeat(32))) continue;
+    const d = Number(f[f.length - 1]);
+    if (Number.isFinite(d)) drops = (drops ?? 0) + d;
+  }
+  return drops;
+}
+
+/** 2001:2::1 -> "02000120000000000000000001000000": each 32-bit word little-endian, as the kernel prints it (x86, arm64). */
+function hexAddress6(address: string): string {
+  const b = ipv6ToBytes(address);
+  let out = "";
+  for (let w = 0; w < 16; w += 4) for (let i = 3; i >= 0; i--) out += b[w + i].toString(16).toUpperCase().padStart(2, "0");
+  return out;
 }
 
 /** 198.18.0.1 -> "010012C6": the kernel prints the address in host (little-endian) order. */

@@ -7,7 +7,7 @@ import { formatTrace, type TraceRequestState, type TraceResult } from "./trace.j
 
 /** What the route needs of the prober in force (a reload replaces it). */
 export interface Traceable<E> {
-  entryFor(path: string, className?: string): E | undefined;
+  entryFor(path: string, className?: string, af?: "ipv4" | "ipv6"): E | undefined;
   requestTrace(e: E, trigger: "demand"): { state: TraceRequestState; id?: number };
   traceResult(id: number): TraceResult | undefined;
 }
@@ -18,23 +18,25 @@ export const TRACE_WAIT_MS = 150_000;
 const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, type: "application/json", body: JSON.stringify(body) + "\n", ...(headers ? { headers } : {}) });
 
 /**
- * GET /trace?path=ID[&class=NAME][&wait=0]: starts a trace of the path (its id, or its hops
- * "r1>r2>r4>r6"; the first class unless named), or joins the one running, and answers with the
+ * GET /trace?path=ID[&class=NAME][&af=ipv4|ipv6][&wait=0]: starts a trace of the path (its id, or its hops
+ * "r1>r2>r4>r6"; the first class unless named; IPv4 when probed in it unless af says), or joins the one running, and answers with the
  * result once it is done (200, {state, id, trace}); wait=0 answers at once (202, {state, id}).
  * 400 without path, 404 for a path not probed, 429 (Retry-After) when traces are at their budget.
  */
 export function traceRoute<E>(prober: () => Traceable<E>, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Route {
   return {
     path: "/trace",
-    help: "GET /trace?path=ID (or hops r1>r2>r4>r6)[&class=NAME][&wait=0]: a pinned trace of the path, out to each hop and back (JSON)",
+    help: "GET /trace?path=ID (or hops r1>r2>r4>r6)[&class=NAME][&af=ipv4|ipv6][&wait=0]: a pinned trace of the path, out to each hop and back (JSON)",
     handler: async (req: IncomingMessage): Promise<Reply> => {
       const q = new URL(req.url ?? "/", "http://x").searchParams;
       const path = q.get("path");
       if (!path) return json(400, { error: "missing ?path=ID (a path id or its hops, e.g. r1>r2>r4>r6; GET /paths lists them)" });
       const className = q.get("class") ?? undefined;
+      const afParam = q.get("af") ?? undefined;
+      if (afParam !== undefined && afParam !== "ipv4" && afParam !== "ipv6") return json(400, { error: `af must be ipv4 or ipv6, got ${JSON.stringify(afParam)}` });
       const p = prober();
-      const e = p.entryFor(path, className);
-      if (!e) return json(404, { error: `no probed path ${JSON.stringify(path)}${className ? ` in class ${JSON.stringify(className)}` : ""} (GET /paths lists them)` });
+      const e = p.entryFor(path, className, afParam);
+      if (!e) return json(404, { error: `no probed path ${JSON.stringify(path)}${className ? ` in class ${JSON.stringify(className)}` : ""}${afParam ? ` in ${afParam}` : ""} (GET /paths lists them)` });
       const r = p.requestTrace(e, "demand");
       if (r.id === undefined) return json(429, { error: "traces are at their budget (at most 4 at once, 16 waiting): try again shortly", state: r.state }, { "Retry-After": "5" });
       if (q.get("wait") === "0") return json(202, { state: r.state, id: r.id });

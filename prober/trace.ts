@@ -49,7 +49,8 @@ import {
   PAYLOAD_VERSION,
   type PayloadMac,
 } from "./packet/payload.js";
-import type { ProbeTemplate } from "./packet/template.js";
+import type { ProbeTemplateBase, AddressFamily } from "./packet/template.js";
+import { IPV6_OFF_DST, bytesToIpv6 } from "./packet/ipv6.js";
 
 // ---- identity ----
 
@@ -189,10 +190,12 @@ export interface TraceHopResult extends TraceHopInfo {
 /** A finished trace: what /paths, the log, the metrics, the CLI and the demo show. */
 export interface TraceResult {
   id: number;
-  /** The entry's key (path id / class). */
+  /** The entry's key (path id / class / family). */
   key: string;
   path: string;
   class: string;
+  /** The family of the traced entry (its probes'). */
+  af: AddressFamily;
   /** The path's hops, "r1>r2>r4>r6". */
   hops: string;
   trigger: TraceTrigger;
@@ -333,11 +336,12 @@ export interface TraceTarget {
   key: string;
   path: string;
   class: string;
+  af: AddressFamily;
   hops: string;
   returns: TraceReturn;
   hopInfo: TraceHopInfo[];
   /** Builds the probe of hop k (1..n) with this path index. */
-  template(k: number, pathIndex: number): ProbeTemplate;
+  template(k: number, pathIndex: number): ProbeTemplateBase;
 }
 
 export type TraceRequestState = "started" | "queued" | "running" | "cooldown" | "busy";
@@ -351,7 +355,7 @@ interface Run {
   target: TraceTarget;
   trigger: TraceTrigger;
   n: number;
-  templates: ProbeTemplate[];
+  templates: ProbeTemplateBase[];
   firstHops: string[];
   /** Per probe j = i * n + (k - 1): send time (ns) and RTT (NaN: not back). */
   sentAt: Float64Array;
@@ -434,7 +438,7 @@ export class Tracer {
   private start(w: Waiting, nowNs: number): void {
     const n = w.target.hopInfo.length;
     const slot = w.id % TRACE_SLOTS;
-    const templates: ProbeTemplate[] = [];
+    const templates: ProbeTemplateBase[] = [];
     for (let k = 1; k <= n; k++) templates.push(w.target.template(k, traceIndex(slot, k)));
     const total = n * this.o.probesPerHop;
     if (this.running.size === 0) {
@@ -448,7 +452,7 @@ export class Tracer {
       trigger: w.trigger,
       n,
       templates,
-      firstHops: templates.map((t) => ipv4Dst(t.buffer)),
+      firstHops: templates.map((t) => outerDst(t)),
       sentAt: new Float64Array(total),
       rtt: new Float64Array(total).fill(NaN),
       next: 0,
@@ -470,7 +474,7 @@ export class Tracer {
    * backlog of more than 10 ms is forgiven, not sent as a burst), then finishes the traces whose
    * last probe has been waited for. Returns the traces finished now.
    */
-  tick(nowNs: number, send: (packet: Buffer, dst: string) => void): TraceResult[] {
+  tick(nowNs: number, send: (packet: Buffer, dst: string, af: AddressFamily) => void): TraceResult[] {
     if (this.running.size > 0) {
       let due = Math.floor(((nowNs - this.paceStartNs) / 1e9) * this.o.pps) - this.issued;
       const cap = Math.max(1, Math.ceil(this.o.pps * 0.01));
@@ -491,7 +495,7 @@ export class Tracer {
         const seq = Math.floor(j / r.n);
         r.sentAt[j] = nowNs;
         r.lastSentNs = nowNs;
-        send(r.templates[k - 1].patch(seq, BigInt(Math.round(nowNs))), r.firstHops[k - 1]);
+        send(r.templates[k - 1].patch(seq, BigInt(Math.round(nowNs))), r.firstHops[k - 1], r.target.af);
         this.sent++;
         this.issued++;
         due--;
@@ -567,6 +571,7 @@ export class Tracer {
       key: r.target.key,
       path: r.target.path,
       class: r.target.class,
+      af: r.target.af,
       hops: r.target.hops,
       trigger: r.trigger,
       returns: r.target.returns,
@@ -610,7 +615,8 @@ export class Tracer {
   }
 }
 
-/** The outermost destination of a built packet (its IPv4 header at offset 0). */
-function ipv4Dst(b: Buffer): string {
-  return `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
+/** The outermost destination of a built packet (its IPv4 or IPv6 header at offset 0). */
+function outerDst(t: ProbeTemplateBase): string {
+  const b = t.buffer;
+  return t.family === "ipv6" ? bytesToIpv6(b, IPV6_OFF_DST) : `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
 }

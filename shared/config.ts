@@ -9,6 +9,7 @@
 // file:line:col of the YAML node, and thrown as one ConfigError.
 
 import { readFileSync } from "node:fs";
+import { isIPv4, isIPv6 } from "node:net";
 import { isAlias, isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from "yaml";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import type { Family, PathMode, PathTarget } from "./pathset.js";
@@ -141,9 +142,21 @@ export interface ProberPathsConfig {
   readonly wait: number;
 }
 
+/** The prober's address per family (prober.source): null where it has none. */
+export interface ProberSources {
+  readonly ipv4: string | null;
+  /** Canonical form (lower case, zeros compressed: what os.networkInterfaces() shows). */
+  readonly ipv6: string | null;
+}
+
 export interface ProberConfig {
-  /** The prober's IPv4 address: source of every layer, destination of the innermost one. */
+  /**
+   * The first address of prober.source as written (the only one in a single-family config):
+   * for messages. The probes of each family use `sources`.
+   */
   readonly source: string;
+  /** The source of each family's probes (every layer's source, the innermost one's destination). */
+  readonly sources: ProberSources;
   /** Name of the router the prober hangs off: only paths starting there are probed; null: all. */
   readonly router: string | null;
   readonly port: number;
@@ -159,6 +172,10 @@ export interface ProberConfig {
   /** Milliseconds. */
   readonly timeout: number;
   readonly ttl: number;
+  /** Hop limit of every IPv6 layer. */
+  readonly hopLimit: number;
+  /** IPv6 flow labels rotate over srcPort .. srcPort + flowLabelRange - 1; null: srcPortRange. */
+  readonly flowLabelRange: number | null;
   /** Outermost packet size in bytes; 0: the smallest the stack allows. */
   readonly size: number;
   readonly mtu: number;
@@ -290,16 +307,24 @@ interface Section<T> {
   kind: "section";
   /** An absent optional section is null in the config. */
   optional?: boolean;
-  fields: { readonly [K in keyof T]-?: Spec<NonNullable<T[K]>> | Spec<T[K]> };
+  fields: { readonly [K in keyof T]-?: Spec<NonNullable<T[K]>> | Spec<T[K]> | Derived };
   /** Cross-field rules; runs only when every field of the section parsed cleanly. */
   check?(value: T, report: Report): void;
   /** The check applies only to this program's reading. */
   checkFor?: ConfigProgram;
+  /** Computes the `derived` fields from the others once they parsed. */
+  derive?(value: T): void;
 }
+
+/** A field computed from others (Section.derive), not a key of the file. */
+interface Derived {
+  kind: "derived";
+}
+const derived = (): Derived => ({ kind: "derived" });
 
 type Spec<T> = Leaf<T> | Section<T>;
 type AnySection = Section<Record<string, unknown>>;
-type AnySpec = Leaf<unknown> | AnySection;
+type AnySpec = Leaf<unknown> | AnySection | Derived;
 
 const section = <T>(fields: Section<T>["fields"], check?: Section<T>["check"], checkFor?: ConfigProgram): Section<T> => ({
   kind: "section",
@@ -515,18 +540,80 @@ function required<T>(leaf: Leaf<T>, program?: ConfigProgram): Leaf<T> {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-function ipv4(doc: string): Leaf<string> {
+/** An IPv6 address in canonical form (lower case, the longest run of zeros compressed), or undefined. */
+export function canonicalIpv6(a: string): string | undefined {
+  if (!isIPv6(a) || a.includes("%")) return undefined;
+  try {
+    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why `a` cannot be the prober's source of its family (undefined: it can). Loopback is --check-config's. */
+function sourceAddressProblem(a: string): string | undefined {
+  if (isIPv4(a)) {
+    if (!IPV4.test(a)) return "expected an IPv4 address in dotted-quad form";
+    if (a === "0.0.0.0" || a.startsWith("255.")) return `expected an address of this host, got ${show(a)} (not a unicast address)`;
+    if (Number(a.split(".")[0]) >= 224) return `expected a unicast address, got ${show(a)} (multicast or reserved)`;
+    return undefined;
+  }
+  const c = canonicalIpv6(a);
+  if (c === undefined) return undefined; // not an address: the caller says so
+  if (c === "::") return `expected an address of this host, got ${show(a)} (the unspecified address)`;
+  if (c.startsWith("::ffff:")) return `expected an IPv6 address, got the IPv4-mapped ${show(a)}: give the IPv4 address itself`;
+  if (/^ff/.test(c)) return `expected a unicast address, got ${show(a)} (multicast)`;
+  if (/^fe[89ab]/.test(c)) return `expected a global (or unique local) IPv6 address, got the link-local ${show(a)}: probes are routed, and a link-local source is not`;
+  return undefined;
+}
+
+/**
+ * prober.source: one address (IPv4 or IPv6), or a list of one IPv4 and one IPv6 address (dual
+ * stack). Parsed as given (a string or a list); the section's derive() sets `sources`.
+ */
+function proberSource(doc: string): Leaf<string> {
+  const example = `such as "198.18.100.2" or "2001:2::100:2", or a list of one of each`;
   return {
     kind: "leaf",
-    type: "IPv4 address",
+    type: "IPv4 or IPv6 address, or a list of one of each",
     default: "",
     shownDefault: "",
     doc,
     parse(v, report) {
-      if (typeof v !== "string" || !IPV4.test(v)) report(`expected an IPv4 address such as "198.18.100.2", got ${show(v)}`);
-      return v as string;
+      const one = (a: unknown, sub: SubPath): Family | undefined => {
+        if (typeof a !== "string" || (!isIPv4(a) && canonicalIpv6(a) === undefined)) {
+          report(`expected an IPv4 or IPv6 address ${example}, got ${show(a)}`, sub);
+          return undefined;
+        }
+        const bad = sourceAddressProblem(a);
+        if (bad) {
+          report(bad, sub);
+          return undefined;
+        }
+        return isIPv4(a) ? "ipv4" : "ipv6";
+      };
+      if (!Array.isArray(v)) {
+        one(v, []);
+        return v as string;
+      }
+      if (v.length < 1 || v.length > 2) {
+        report(`expected one address, or a list of one IPv4 and one IPv6 address, got ${members(v.length)}`);
+        return v as unknown as string;
+      }
+      const fams = v.map((a: unknown, i) => one(a, [i]));
+      if (fams.length === 2 && fams[0] !== undefined && fams[0] === fams[1])
+        report(`expected one IPv4 and one IPv6 address, got two ${fams[0] === "ipv4" ? "IPv4" : "IPv6"} addresses (${show(v[0])} and ${show(v[1])}): the prober has one source per family`, [1]);
+      return v as unknown as string;
     },
   };
+}
+
+/** prober.source as parsed (a string or a list of them): the address of each family. */
+function sourcesOf(source: unknown): ProberSources {
+  const list = (Array.isArray(source) ? source : [source]).filter((a): a is string => typeof a === "string");
+  const v4 = list.find((a) => isIPv4(a));
+  const v6 = list.map((a) => canonicalIpv6(a)).find((a) => a !== undefined);
+  return { ipv4: v4 ?? null, ipv6: v6 ?? null };
 }
 
 function hostPort(def: string, doc: string): Leaf<string> {
@@ -832,7 +919,13 @@ const RETURN_MODES = ["reverse", "routed"] as const satisfies readonly ReturnMod
 const PROBER: Section<ProberConfig> = {
   ...section<ProberConfig>(
     {
-      source: required(ipv4("The prober's IPv4 address, assigned to one of this host's interfaces: the source of every layer and the destination of the innermost one."), "prober"),
+      source: required(
+        proberSource(
+          "The prober's address, assigned to one of this host's interfaces: the source of every layer and the destination of the innermost one. An IPv4 address probes the IPv4 paths, an IPv6 address the IPv6 ones (GRE over IPv6 or IPv6-in-IPv6); a list of one of each, e.g. [198.18.100.2, \"2001:2::100:2\"], probes both (dual stack: every path in each family it has, its series told apart by the `af` label).",
+        ),
+        "prober",
+      ),
+      sources: derived(),
       router: optionalString("Name of the router the prober hangs off: only paths that start there are probed (in reverse mode they test the way back too); null: every path."),
       port: integer(1, 65535, 9470, "UDP port the probes come back to."),
       paths: section<ProberPathsConfig>({
@@ -860,6 +953,18 @@ const PROBER: Section<ProberConfig> = {
       maxPps: integer(1, 10_000_000, 100_000, "Global cap on probes per second; every path is slowed down evenly when hit."),
       timeout: duration(1, 60_000, "1s", "A probe not back by then counts as missing (for up/down); back later it is late."),
       ttl: integer(1, 255, 64, "TTL of every IPv4 layer."),
+      hopLimit: integer(1, 255, 64, "Hop limit of every IPv6 layer."),
+      flowLabelRange: {
+        ...integer(1, 1 << 20, 64, "IPv6 flow labels rotate over src-port .. src-port + flow-label-range - 1 (ECMP entropy for routers that hash the flow label, RFC 6438: the tunnel layers carry no ports); null: follow src-port-range, so each probe's flow label equals its UDP source port."),
+        type: `integer 1..${1 << 20}, or null`,
+        default: null,
+        shownDefault: "null",
+        parse(v, report) {
+          if (v === null) return null;
+          if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 1 << 20) report(`expected an integer from 1 to ${1 << 20}, or null, got ${show(v)}`);
+          return v as number;
+        },
+      } as Leaf<number | null>,
       size: integer(0, 65535, 0, "Outermost packet size in bytes (padding); 0: the smallest the stack allows."),
       mtu: integer(68, 65535, 1500, "Largest packet to send; a longer stack is refused with an error."),
       srcPort: integer(1024, 65535, 49152, "First UDP source port of the probes."),
@@ -881,8 +986,17 @@ const PROBER: Section<ProberConfig> = {
     (p, report) => {
       if (p.paths.socket === null && p.paths.file === null && p.paths.url === null) report("expected paths.socket, paths.file or paths.url, got none");
       if (p.srcPort + p.srcPortRange - 1 > 65535) report(`expected src-port + src-port-range - 1 <= 65535, got ${p.srcPort + p.srcPortRange - 1}`);
+      const v6 = sourcesOf(p.source).ipv6 !== null;
+      if (v6 && p.mtu < 1280) report(`expected at least 1280 with an IPv6 source (the IPv6 minimum MTU, RFC 8200 §5), got ${p.mtu}`, ["mtu"]);
+      if (p.flowLabelRange !== null && p.srcPort + p.flowLabelRange - 1 > 0xfffff)
+        report(`expected src-port + flow-label-range - 1 <= ${0xfffff} (a flow label has 20 bits), got ${p.srcPort + p.flowLabelRange - 1}`, ["flow-label-range"]);
     },
   ),
+  derive(p) {
+    const sources = sourcesOf(p.source);
+    (p as { sources: ProberSources }).sources = sources;
+    (p as { source: string }).source = (Array.isArray(p.source) ? (p.source as string[])[0] : p.source) ?? "";
+  },
   optional: true,
 };
 
@@ -949,7 +1063,7 @@ function readSection(
 ): Record<string, unknown> {
   const node = isAlias(value) ? value.resolve(r.doc) : value;
   const fields = spec.fields as Record<string, AnySpec>;
-  const byKey = new Map(Object.keys(fields).map((prop) => [kebab(prop), prop]));
+  const byKey = new Map(Object.keys(fields).filter((prop) => fields[prop].kind !== "derived").map((prop) => [kebab(prop), prop]));
   const present = new Map<string, Pair>();
   if (isMap(node)) {
     for (const pair of node.items) {
@@ -970,6 +1084,7 @@ function readSection(
     const field = fields[prop];
     const pair = present.get(key);
     const at = pair ? (offsetOf(pair.key) ?? offset) : offset;
+    if (field.kind === "derived") continue;
     if (field.kind === "section" && field.optional && (pair === undefined || isNull(pair.value))) out[prop] = null;
     else if (field.kind === "section") out[prop] = readSection(r, field, pair?.value, join(path, key), at, checks);
     else if (pair === undefined) {
@@ -981,6 +1096,7 @@ function readSection(
   if (spec.check && checks && r.found.length === before && appliesTo(r, spec.checkFor)) {
     spec.check(out, (message, sub = []) => add(r, path + subPath(sub), locate(node, sub) ?? offset, message));
   }
+  spec.derive?.(out);
   return out;
 }
 
@@ -1090,6 +1206,7 @@ export function describeConfig(): string {
     for (const [prop, field] of Object.entries(spec.fields as Record<string, AnySpec>)) {
       const key = join(path, kebab(prop));
       if (field.kind === "section") walk(field, key);
+      else if (field.kind === "derived") continue;
       else rows.push(`| \`${key}\` | ${cell(field.type)} | \`${cell(field.shownDefault)}\` | ${cell(field.doc)} |`);
     }
   };

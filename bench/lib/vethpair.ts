@@ -12,7 +12,11 @@
 //
 // A gets rp_filter=0 and accept_local=1: a probe comes back with the prober's own address as its
 // source (the innermost packet is prober -> prober), which is otherwise dropped as a martian.
-// IPv6 is off in both so nothing but the bench's packets (and ARP) crosses the veth.
+// IPv6 is off in both so nothing but the bench's packets (and ARP) crosses the veth, unless
+// create() is asked for it ({ ipv6: true }, bench/prober-rate's IPv6 rows): then A and B also get
+// 2001:2:0:200::a/64 and ::b/64 (RFC 5180's benchmarking range), without duplicate address
+// detection (nodad: usable at once) and without router solicitations or autoconfiguration, so
+// that only neighbour discovery adds to the bench's packets.
 
 import { spawn, execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, readFileSync } from "node:fs";
@@ -25,6 +29,9 @@ import { alive } from "../../test/lab/netns.js";
 
 export const ADDR_A = "198.18.200.0";
 export const ADDR_B = "198.18.200.1";
+/** With create({ ipv6: true }): the IPv6 addresses of A and B, in 2001:2::/48. */
+export const ADDR6_A = "2001:2:0:200::a";
+export const ADDR6_B = "2001:2:0:200::b";
 const PREFIX = "lspb-";
 
 /** bench/c/ in the source tree (from dist/bench/lib/). */
@@ -113,7 +120,7 @@ export class VethPair {
   }
 
   /** Builds the pair and compiles `programs` (names of bench/c/*.c without .c) into binDir. */
-  static create(programs: string[]): VethPair {
+  static create(programs: string[], o: { ipv6?: boolean } = {}): VethPair {
     cleanupStale();
     const p = new VethPair();
     process.on("exit", p.onExit);
@@ -126,14 +133,18 @@ export class VethPair {
       ip(["netns", "add", p.a]);
       ip(["netns", "add", p.b]);
       ip(["-n", p.a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", p.b]);
-      for (const [ns, dev, addr] of [
-        [p.a, "va", `${ADDR_A}/31`],
-        [p.b, "vb", `${ADDR_B}/31`],
+      for (const [ns, dev, addr, addr6] of [
+        [p.a, "va", `${ADDR_A}/31`, `${ADDR6_A}/64`],
+        [p.b, "vb", `${ADDR_B}/31`, `${ADDR6_B}/64`],
       ] as const) {
-        const sysctls = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"];
+        const v6 = o.ipv6
+          ? ["net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=0", "net.ipv6.conf.default.router_solicitations=0", "net.ipv6.conf.default.autoconf=0"]
+          : ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"];
+        const sysctls = [...v6, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"];
         if (ns === p.a) sysctls.push("net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.default.accept_local=1", `net.ipv4.conf.${dev}.accept_local=1`, `net.ipv4.conf.${dev}.rp_filter=0`);
         ip(["netns", "exec", ns, "sysctl", "-q", "-w", ...sysctls]);
         ip(["-n", ns, "addr", "add", addr, "dev", dev]);
+        if (o.ipv6) ip(["-n", ns, "addr", "add", addr6, "dev", dev, "nodad"]);
         ip(["-n", ns, "link", "set", "lo", "up"]);
         ip(["-n", ns, "link", "set", dev, "up"]);
       }

@@ -98,8 +98,8 @@ test("trace in the lab: a gray 10% loss on r2 -> r4: the trace of r1>r2>r4>r6 sa
   assert.equal(d.paths.find((p) => p.hops === "r1>r2>r4>r6")?.trace?.firstLoss, 2);
   assert.match(s.stderr(), /loss starts at hop 2, r2 -> r4/);
   const metrics = await s.get("/metrics");
-  assert.match(metrics, /^lsprobe_trace_first_failing_hop\{path="[^"]+",class="default",hops="r1>r2>r4>r6"\} 2$/m);
-  assert.match(metrics, /^lsprobe_trace_hop_loss_ratio\{path="[^"]+",class="default",hops="r1>r2>r4>r6",hop="1",from="r1",to="r2"\} 0$/m);
+  assert.match(metrics, /^lsprobe_trace_first_failing_hop\{path="[^"]+",class="default",hops="r1>r2>r4>r6",af="ipv4"\} 2$/m);
+  assert.match(metrics, /^lsprobe_trace_hop_loss_ratio\{path="[^"]+",class="default",hops="r1>r2>r4>r6",af="ipv4",hop="1",from="r1",to="r2"\} 0$/m);
   // A gray link is no decap problem.
   assert.ok(d.routers.every((r) => r.ok), JSON.stringify(d.routers));
 });
@@ -124,8 +124,8 @@ test("trace in the lab: r4 not decapsulating is reported as such, and no link al
   // for a link into or out of r4, whatever the inference blames; LsprobeRouterNotDecapsulating's
   // expression is r4.
   const metrics = await s.get("/metrics");
-  assert.match(metrics, /^lsprobe_router_decap_ok\{router="r4"\} 0$/m);
-  for (const r of ["r1", "r2", "r3", "r5", "r6"]) assert.match(metrics, new RegExp(`^lsprobe_router_decap_ok\\{router="${r}"\\} 1$`, "m"));
+  assert.match(metrics, /^lsprobe_router_decap_ok\{router="r4",af="ipv4"\} 0$/m);
+  for (const r of ["r1", "r2", "r3", "r5", "r6"]) assert.match(metrics, new RegExp(`^lsprobe_router_decap_ok\\{router="${r}",af="ipv4"\\} 1$`, "m"));
   const series = metrics.split("\n").filter((l) => /^lsprobe_(link_suspect|router_decap_ok)\{/.test(l));
   const suspects = series.filter((l) => l.startsWith("lsprobe_link_suspect{") && l.endsWith(" 1"));
   t.diagnostic(`links the prober suspects: ${suspects.map((l) => /from="(\w+)",to="(\w+)"/.exec(l)!.slice(1).join(" -> ")).join(", ") || "none"}`);
@@ -150,7 +150,7 @@ test("trace in the lab: r4 not decapsulating is reported as such, and no link al
           }),
           promql_expr_test: [
             { expr: expr("LsprobeLinkSuspect"), eval_time: "30s", exp_samples: [] },
-            { expr: expr("LsprobeRouterNotDecapsulating"), eval_time: "30s", exp_samples: [{ labels: `lsprobe_router_decap_ok{${inst},router="r4"}`, value: 0 }] },
+            { expr: expr("LsprobeRouterNotDecapsulating"), eval_time: "30s", exp_samples: [{ labels: `lsprobe_router_decap_ok{${inst},router="r4",af="ipv4"}`, value: 0 }] },
           ],
         },
       ],

@@ -39,6 +39,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
 
 const PROBER_DEFAULTS = {
   source: "198.18.100.2",
+  sources: { ipv4: "198.18.100.2", ipv6: null },
   router: null,
   port: 9470,
   paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json", url: null, tokenFile: null, caFile: null, certFile: null, keyFile: null, wait: 30_000 },
@@ -49,6 +50,8 @@ const PROBER_DEFAULTS = {
   maxPps: 100000,
   timeout: 1000,
   ttl: 64,
+  hopLimit: 64,
+  flowLabelRange: null,
   size: 0,
   mtu: 1500,
   srcPort: 49152,
@@ -120,6 +123,8 @@ prober:
   max-pps: 100000
   timeout: 1s
   ttl: 64
+  hop-limit: 64
+  flow-label-range: null
   size: 0
   mtu: 1500
   src-port: 49152
@@ -151,7 +156,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 62);
+  assert.equal(keys.length, 64);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -243,7 +248,7 @@ prober:
   classes: [{name: ef, dscp: 46}, {name: ef, dscp: 99}]
 `,
     error: [
-      `lsprobe.yaml:5:3: prober.source: expected an IPv4 address such as "198.18.100.2", got "198.18.300.1"`,
+      `lsprobe.yaml:5:3: prober.source: expected an IPv4 or IPv6 address such as "198.18.100.2" or "2001:2::100:2", or a list of one of each, got "198.18.300.1"`,
       `lsprobe.yaml:6:42: prober.classes[1].name: expected distinct class names, got "ef" twice`,
       `lsprobe.yaml:6:52: prober.classes[1].dscp: expected a DSCP from 0 to 63, got 99`,
     ].join("\n"),

@@ -16,7 +16,7 @@ function state(entries: MetricEntry[]): ProberState {
     replyDrops: () => 5,
     plan: () => ({ budgetPps: 100, alpha: 2, beta: 1, chosen: 4, candidates: 8, budgetLimited: false, unidentifiable: [{ links: [{ id: "l-1", from: "r2", to: "r4" }, { id: "l-2", from: "r4", to: "r2" }], cause: "same-paths", reason: "always crossed together" }] }),
     pathsetAge: () => 0,
-    suspects: () => [{ link: "l-1", from: "r2", to: "r4", suspect: true, loss: 0.03, identifiable: false }],
+    suspects: () => [{ link: "l-1", from: "r2", to: "r4", af: "ipv4", suspect: true, loss: 0.03, identifiable: false }],
   };
 }
 
@@ -26,7 +26,7 @@ const entry = (id: string): MetricEntry & { key: string } => {
   tracker.send(1);
   const rtt = new RttHistogram();
   rtt.observe(0.002);
-  return { key: id, labels: { path: id, src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default" }, tracker, rtt, lossRatio: () => 0.25 };
+  return { key: id, labels: { path: id, src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default", af: "ipv4" }, tracker, rtt, lossRatio: () => 0.25 };
 };
 
 test("metrics: Prometheus names, units and labels; series follow the paths", async () => {
@@ -34,7 +34,7 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
   const entries: MetricEntry[] = [e];
   const m = new ProberMetrics(state(entries));
   let text = await m.registry.metrics();
-  const labels = 'path="p-1",src="r1",dst="r6",hops="r1>r2>r4>r6",class="default"';
+  const labels = 'path="p-1",src="r1",dst="r6",hops="r1>r2>r4>r6",class="default",af="ipv4"';
   for (const line of [
     `# TYPE lsprobe_probes_sent_total counter`,
     `lsprobe_probes_sent_total{${labels}} 2`,
@@ -54,12 +54,12 @@ test("metrics: Prometheus names, units and labels; series follow the paths", asy
     `lsprobe_paths 1`,
     `lsprobe_pathset_generation 7`,
     `lsprobe_pathset_age_seconds 0`,
-    `lsprobe_link_suspect{link="l-1",from="r2",to="r4"} 1`,
-    `lsprobe_link_loss_ratio{link="l-1",from="r2",to="r4"} 0.03`,
-    `lsprobe_link_identifiable{link="l-1",from="r2",to="r4"} 0`,
+    `lsprobe_link_suspect{link="l-1",from="r2",to="r4",af="ipv4"} 1`,
+    `lsprobe_link_loss_ratio{link="l-1",from="r2",to="r4",af="ipv4"} 0.03`,
+    `lsprobe_link_identifiable{link="l-1",from="r2",to="r4",af="ipv4"} 0`,
     `lsprobe_plan_chosen_paths 4`,
     `lsprobe_plan_candidate_paths 8`,
-    `lsprobe_plan_unidentifiable_link{link="l-2",from="r4",to="r2",cause="same-paths"} 1`,
+    `lsprobe_plan_unidentifiable_link{link="l-2",from="r4",to="r2",af="ipv4",cause="same-paths"} 1`,
   ]) assert.ok(text.includes(line), `missing: ${line}`);
   assert.match(text, /^process_cpu_seconds_total /m, "default process metrics");
   assert.ok(text.includes(`lsprobe_build_info{version="${buildInfo().version}",revision="${buildInfo().revision}",nodejs="${process.version}"} 1\n`), "build info");

@@ -127,8 +127,8 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const link = alerts.find((r) => r.alert === "LsprobeLinkSuspect")!;
   assert.match(link.annotations.summary, /Link \{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
   // A router the traces find not decapsulating raises no alert for its links (at either end).
-  assert.match(link.expr, /unless on \(job, instance, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
-  assert.match(link.expr, /unless on \(job, instance, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
+  assert.match(link.expr, /unless on \(job, instance, af, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
+  assert.match(link.expr, /unless on \(job, instance, af, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
 
   const firing = new Map<string, number>();
   const silent = new Map<string, number>();
@@ -237,6 +237,8 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   assert.equal(dsVar.query, "prometheus");
   const hops = vars.find((v) => v.name === "hops")!;
   assert.match(hops.query.query, /^label_values\(lsprobe_path_up\b.*, hops\)$/);
+  const af = vars.find((v) => v.name === "af");
+  assert.ok(af && af.multi && af.includeAll && /, af\)$/.test(af.query.query), "an af (address family) variable");
   for (const v of vars.filter((x) => x.type === "query")) assert.equal(v.datasource.uid, "${datasource}", `variable ${v.name}`);
 
   const all: Json[] = [];
@@ -257,7 +259,7 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   assert.ok(has("timeseries", /lsprobe:path_rtt_seconds:p99_rate1m/), "RTT quantiles");
   assert.ok(has("timeseries", /lsprobe:path_loss_ratio:rate1m/), "loss ratio");
   assert.ok(has("state-timeline", /^lsprobe_path_up\{/), "up/down state timeline");
-  assert.ok(has("state-timeline", /^lsprobe_link_suspect\{/, (_p, t) => t.legendFormat === "{{from}} -> {{to}}"), "suspect links timeline");
+  assert.ok(has("state-timeline", /^lsprobe_link_suspect\{/, (_p, t) => t.legendFormat === "{{from}} -> {{to}} ({{af}})"), "suspect links timeline");
   assert.ok(has("table", /lsprobe_link_suspect\{.*\} == 1$/), "suspect links table");
   assert.ok(has("timeseries", /lsprobe_probes_sent_total/) && has("timeseries", /lsprobe_probes_rejected_total/), "probe rates and rejections");
   const ann = (d.annotations.list as Json[]).find((a) => typeof a.expr === "string")!;
@@ -312,7 +314,7 @@ test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe
   }
   run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=default", "alertname=NodeDown"]);
   const am = readYaml(AM_FILE);
-  for (const r of am.route.routes as Json[]) assert.deepEqual(r.group_by, ["alertname", "link", "hops"]);
+  for (const r of am.route.routes as Json[]) assert.deepEqual(r.group_by, ["alertname", "link", "hops", "af"]);
 });
 
 async function freePort(): Promise<number> {

@@ -498,8 +498,8 @@ test("prober: a flood of forged replies that makes the socket drop 43% marks no 
   // The probes the socket lost count as unknown, not lost: no loss, no suspect link.
   let unknown = 0;
   for (const e of h.prober.entries()) {
-    const lost = metricValue(m, `lsprobe_probes_lost_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}"}`);
-    unknown += metricValue(m, `lsprobe_probes_unknown_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}"}`);
+    const lost = metricValue(m, `lsprobe_probes_lost_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}",af="${e.labels.af}"}`);
+    unknown += metricValue(m, `lsprobe_probes_unknown_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}",af="${e.labels.af}"}`);
     assert.equal(lost, 0, `${e.labels.hops}: no probe counted lost`);
     assert.equal(e.lossRatio(), 0, `${e.labels.hops}: loss ratio`);
   }

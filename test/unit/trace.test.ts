@@ -317,12 +317,12 @@ test("prober trace: a gray 10% loss on r2 -> r4: the trace of r1>r2>r4>r6 says t
   assert.match(t.summary, /loss starts at hop 2, r2 -> r4/);
   // Metrics: per hop and the first failing hop.
   const text = await new ProberMetrics(new CurrentProber(s.prober)).registry.metrics();
-  const lbl = `path="${t.path}",class="default",hops="r1>r2>r4>r6"`;
+  const lbl = `path="${t.path}",class="default",hops="r1>r2>r4>r6",af="ipv4"`;
   assert.ok(text.includes(`lsprobe_trace_first_failing_hop{${lbl}} 2\n`), text.match(/^lsprobe_trace.*$/gm)?.join("\n"));
   assert.ok(text.includes(`lsprobe_trace_hop_loss_ratio{${lbl},hop="1",from="r1",to="r2"} 0\n`));
   assert.match(text, new RegExp(`^lsprobe_trace_hop_loss_ratio\\{${lbl.replace(/[>]/g, "\\$&")},hop="2",from="r2",to="r4"\\} 0\\.\\d+$`, "m"));
   assert.match(text, new RegExp(`^lsprobe_traces_total\\{trigger="${t.trigger}"\\} [1-9]$`, "m"));
-  assert.ok(text.includes(`lsprobe_router_decap_ok{router="r4"} 1\n`));
+  assert.ok(text.includes(`lsprobe_router_decap_ok{router="r4",af="ipv4"} 1\n`));
   // The table the CLI and the demo print.
   const lines = formatTrace(t);
   assert.match(lines[2], /^1 +r1 -> r2 +100 +100 +0\.0%/);
@@ -347,8 +347,8 @@ test("prober trace: r4 not decapsulating: traces from r2 and r3 stop right befor
   for (const hops of ["r1>r2>r4>r6", "r1>r3>r4>r6"]) assert.equal(lastTrace(s.prober, hops)?.stopsAt, 2, hops);
   assert.ok(s.logs.some((l) => /router does not decapsulate/.test(l) && l.includes("r4")));
   const text = await new ProberMetrics(new CurrentProber(s.prober)).registry.metrics();
-  assert.ok(text.includes(`lsprobe_router_decap_ok{router="r4"} 0\n`));
-  for (const r of ["r1", "r2", "r3", "r5", "r6"]) assert.ok(text.includes(`lsprobe_router_decap_ok{router="${r}"} 1\n`), r);
+  assert.ok(text.includes(`lsprobe_router_decap_ok{router="r4",af="ipv4"} 0\n`));
+  for (const r of ["r1", "r2", "r3", "r5", "r6"]) assert.ok(text.includes(`lsprobe_router_decap_ok{router="${r}",af="ipv4"} 1\n`), r);
   // Fixed: the paths come back up and r4 is ok again.
   s.loss.clear();
   assert.ok(s.runUntil(() => s.prober.routerDecap().every((r) => r.ok)));
@@ -475,9 +475,10 @@ test("GET /trace: runs a trace on demand and answers with it; 400, 404, wait=0",
 
 const RESULT = (firstLoss: number | null): TraceResult => ({
   id: 3,
-  key: "p-1/default",
+  key: "p-1/default/ipv4",
   path: "p-1",
   class: "default",
+  af: "ipv4",
   hops: "r1>r2>r4>r6",
   trigger: "demand",
   returns: "reverse",
