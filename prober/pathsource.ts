@@ -291,7 +291,8 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
       const hint = res.statusCode === 401 ? (bearer ? "; fix: put a token the plugin accepts (plugin.serve.token-file) in prober.paths.token-file" : "; fix: set prober.paths.token-file") : "";
       throw new FetchFailure(`${where}: ${res.statusCode} ${text}${hint}`);
     }
-    const etag = res.headers.etag;
+    // Remembered even for a document refused below: the next request waits for another one.
+    if (res.headers.etag !== undefined) this.lastEtag = res.headers.etag;
     let doc: unknown;
     try {
       doc = JSON.parse(body.toString("utf8"));
@@ -299,9 +300,7 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
       this.emit("invalid", new Error(`${where}: ${(e as Error).message}`), "http");
       return false;
     }
-    const fresh = this.offer(doc, "http");
-    if (etag !== undefined) this.lastEtag = etag;
-    return fresh;
+    return this.offer(doc, "http");
   }
 
   private async readBody(res: IncomingMessage, where: string): Promise<Buffer> {

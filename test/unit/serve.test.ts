@@ -491,3 +491,24 @@ test("PathSource: a token the plugin refuses is reported once with the status an
   writeFileSync(tokenFile, "right\n");
   await until("generation 8", () => src.current?.generation === 8);
 });
+
+test("PathSource: a document the service sends that fails validation is refused, the set in force stays, and the next request waits for another generation", async (t) => {
+  const { server, base } = await startServer(t, { auth: "none" });
+  server.publish(await generation(1), JSON.stringify(await generation(1)));
+  const src = new PathSource({ socket: null, file: null, url: base, waitMs: 60_000, minBackoffMs: 20, maxBackoffMs: 40 });
+  t.after(() => src.close());
+  const invalid: string[] = [];
+  src.on("invalid", (e, from) => invalid.push(`${from}: ${e.message}`));
+  await src.start();
+  await until("generation 1", () => src.current?.generation === 1);
+  const broken = JSON.parse(JSON.stringify(await generation(2)));
+  broken.paths[0].links[0] = null;
+  server.publish(await generation(2), JSON.stringify(broken));
+  await until("refused", () => invalid.length === 1);
+  assert.match(invalid[0], /^http: .*paths\[0\]\.links\[0\]: expected an object, got null$/);
+  assert.equal(src.current!.generation, 1);
+  await until("the next poll held (not a loop on the bad document)", () => server.stats().waiting === 1);
+  server.publish(await generation(3), JSON.stringify(await generation(3)));
+  await until("generation 3", () => src.current?.generation === 3);
+  assert.equal(invalid.length, 1);
+});
