@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync 
 import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
-import { parsePathSet, type PathSet } from "../../shared/pathset.js";
+import { PATHSET_VERSION, parsePathSet, type PathSet } from "../../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
 import { checkMetrics, SKIP_NO_PROMTOOL } from "../util/promtool.js";
@@ -367,7 +367,7 @@ test("plugin process: outputs under /proc (mkdir -p never returns there in node)
   assert.equal(await p.exited, 0);
 });
 
-test("plugin process: plugin.paths.target router writes version 2 with every layer to a TE router id; a reload to interface moves them back", async (t) => {
+test("plugin process: plugin.paths.target router writes the current version with every layer to a TE router id; a reload to interface moves them back", async (t) => {
   const ws = workspace("  paths:\n    target: router\n");
   const p = startPlugin(ws.config);
   t.after(() => {
@@ -376,7 +376,7 @@ test("plugin process: plugin.paths.target router writes version 2 with every lay
   });
   p.proc.stdin.write(nanogLines().fullTable().join("\n") + "\n");
   const set = await until("path-set file", () => readSet(ws.file));
-  assert.equal(set.version, 2);
+  assert.equal(set.version, PATHSET_VERSION);
   const out = set.paths.filter((x) => x.src === "r1");
   assert.equal(out.length, 4);
   for (const x of out) for (const g of [...x.gre, ...x.greReverse]) assert.deepEqual([g.target, g.source, g.address.startsWith("198.19.")], ["router", "te-router-id", true], JSON.stringify(g));

@@ -54,6 +54,7 @@ const view: ProberView = {
   paths: ["r1>r2>r4>r6", "r1>r3>r5>r6"].map((hops) => ({
     path: hops,
     hops,
+    af: "ipv4",
     ratePps: 25,
     state: "up",
     lastRttSeconds: 0.0004,
@@ -66,7 +67,7 @@ const view: ProberView = {
     lost: hops === "r1>r2>r4>r6" ? 20 : 0,
     inFlight: 0,
   })),
-  suspects: [{ link: "r2>r4", from: "r2", to: "r4", loss: 0.05, identifiable: false }],
+  suspects: [{ link: "r2>r4", from: "r2", to: "r4", af: "ipv4", loss: 0.05, identifiable: false }],
 };
 const snap: Snapshot = { elapsedS: 42.5, phase: "the story is told", router: "r1", generation: 3, pathsFromRouter: 2, view };
 const story = Array.from({ length: 30 }, (_, i) => `[${String(i).padStart(5)}.0s] event ${i}`).concat([

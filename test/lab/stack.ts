@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import net from "node:net";
 import type { ChildProcess } from "node:child_process";
-import { Lab, type LabTopology } from "./netns.js";
+import { Lab, type AddressFamily, type LabFamily, type LabTopology } from "./netns.js";
 import { BgpLsSpeaker } from "./speaker/speaker.js";
 import type { LsTopology } from "./speaker/topology.js";
 import { findExabgp, startExabgp, type ExabgpHandle, type ExabgpProgram } from "./exabgp.js";
@@ -42,6 +42,12 @@ export interface StackOptions {
   onLog?: (line: string) => void;
   /** The ExaBGP to run (exabgpPrograms()); default Debian's 4.2. */
   exabgp?: ExabgpProgram;
+  /**
+   * What BGP-LS reports and the prober probes (default "ipv4"): "dual" gives the prober both of
+   * h1's addresses and the plugin both families; "ipv6" an IPv6-only lab (no IPv4 address
+   * anywhere), the plugin computing IPv6 only. The lab itself is dual stack unless "ipv6".
+   */
+  family?: LabFamily;
   /** Load these Prometheus rule files, and send alerts to an Alertmanager run in h1 with this config (none: Prometheus evaluates the rules, ALERTS shows them, nothing is sent). */
   alerting?: { ruleFiles: string[]; alertmanagerConfig?: string };
 }
@@ -53,6 +59,8 @@ export interface ProberView {
   paths: Array<{
     path: string;
     hops: string;
+    /** The address family probed ("ipv4", "ipv6"). */
+    af: string;
     /** Probes per second this path asks for (its plan rate, else prober.rate; max-pps may slow it). */
     ratePps: number;
     state: string;
@@ -67,13 +75,13 @@ export interface ProberView {
     inFlight: number;
   }>;
   /** Suspect links, lossiest first (prober/prober.ts LinkState). */
-  suspects: Array<{ link: string; from: string; to: string; loss: number; identifiable: boolean; group?: string[] }>;
+  suspects: Array<{ link: string; from: string; to: string; af: string; loss: number; identifiable: boolean; group?: string[] }>;
 }
 
 export class LabStack {
   readonly dir: string;
   readonly ls: LsTopology;
-  readonly host: { name: string; router: string; address: string };
+  readonly host: LabTopology["hosts"][number];
   private speakers: BgpLsSpeaker[] = [];
   private exabgp?: ExabgpHandle;
   private prober?: ChildProcess;
@@ -94,7 +102,7 @@ export class LabStack {
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), "lsprobe-stack-"));
     chmodSync(this.dir, 0o755);
-    this.ls = lsTopologyFromLab(topology);
+    this.ls = lsTopologyFromLab(topology, 65001, this.family);
     const h = topology.hosts[0];
     if (!h) throw new Error("lab: the topology needs a host for the prober");
     this.host = h;
@@ -105,7 +113,7 @@ export class LabStack {
   static async start(topology: LabTopology, o: StackOptions = {}): Promise<LabStack> {
     if (o.exabgp === undefined && findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
     // Kernel decap where the kernel has it, configured for the plugin's pairs and this prober's source.
-    const lab = await Lab.create(topology, { kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined } });
+    const lab = await Lab.create(topology, { family: o.family === "ipv6" ? "ipv6" : "dual", kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined } });
     const s = new LabStack(lab, topology, o);
     try {
       await s.startAll();
@@ -118,6 +126,17 @@ export class LabStack {
 
   private log(component: string, line: string): void {
     this.o.onLog?.(`${component}: ${line}`);
+  }
+
+  /** The families BGP-LS reports and the prober probes (StackOptions.family). */
+  get family(): LabFamily {
+    return this.o.family ?? "ipv4";
+  }
+
+  /** prober.source: h1's address of each family probed. */
+  private proberSource(): string {
+    const h = this.host;
+    return this.family === "ipv4" ? h.address : this.family === "ipv6" ? h.address6 : `[${h.address}, ${h.address6}]`;
   }
 
   get pathsFile(): string {
@@ -138,8 +157,9 @@ export class LabStack {
         `    file: ${this.pathsFile}`,
         `    socket: ${path.join(this.dir, "paths.sock")}`,
         `  state-file: ${path.join(this.dir, "lsdb.json")}`,
+        ...(this.family === "ipv6" ? ["  paths:", "    families: [ipv6]"] : []),
         "prober:",
-        `  source: ${this.host.address}`,
+        `  source: ${this.proberSource()}`,
         `  router: ${this.host.router}`,
         "  paths:",
         `    socket: ${path.join(this.dir, "paths.sock")}`,
@@ -252,9 +272,14 @@ export class LabStack {
     this.reconverge();
   }
 
-  /** The data plane drops `share` of what crosses a -> b; the control plane sees nothing. */
-  gray(a: string, b: string, share: number): void {
-    this.lab.setFault(a, b, { loss: share });
+  /** The data plane drops `share` of what crosses a -> b (of one family, or both); the control plane sees nothing. */
+  gray(a: string, b: string, share: number, family?: AddressFamily): void {
+    this.lab.setFault(a, b, { loss: share, ...(family ? { family } : {}) });
+  }
+
+  /** The data plane drops all of one family's traffic a -> b (the other family and BGP-LS see nothing). */
+  dropFamily(a: string, b: string, family: AddressFamily, drop = true): void {
+    this.lab.setFamilyDrop(a, b, family, drop);
   }
 
   /** The data plane delays what crosses a -> b by `ms`. */
