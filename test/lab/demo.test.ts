@@ -25,16 +25,26 @@ const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.en
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-for (const exabgp of exabgpPrograms(SHARED_DIR)) {
-  test(`demo --no-tty --exabgp ${exabgp.version} tells the story, says its timings and verdict, and leaves nothing behind`, { skip, timeout: 240_000 }, async () => {
-    const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3", "--exabgp", exabgp.version], { stdio: ["ignore", "pipe", "pipe"] });
+// IPv4 under each ExaBGP; the same story IPv6 only (under the newest) and dual stack (under the
+// first): the failing path's entries of every family probed are named.
+const programs = exabgpPrograms(SHARED_DIR);
+const runs = [
+  ...programs.map((exabgp) => ({ exabgp, family: "ipv4" })),
+  ...programs.slice(-1).map((exabgp) => ({ exabgp, family: "ipv6" })),
+  ...programs.slice(0, 1).map((exabgp) => ({ exabgp, family: "dual" })),
+];
+for (const { exabgp, family } of runs) {
+  test(`demo --no-tty --exabgp ${exabgp.version} --family ${family} tells the story, says its timings and verdict, and leaves nothing behind`, { skip, timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3", "--exabgp", exabgp.version, "--family", family], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     assert.equal(code, 0, out);
     assert.match(out, /^\[[ \d.]+s\] timings: the lab's prober runs with loss-window \S+ and timeout \S+ \(production defaults: \S+ and \S+\) so that /m);
-    assert.match(out, /DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: r1>r2>r4>r6\n/);
+    const failing = family === "dual" ? "r1>r2>r4>r6 ipv4, r1>r2>r4>r6 ipv6" : "r1>r2>r4>r6";
+    assert.match(out, new RegExp(`DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: ${failing}\n`));
+    assert.match(out, new RegExp(`prober in h1, ExaBGP ${exabgp.version.replace(".", "\\.")}, ${{ ipv4: "IPv4", ipv6: "IPv6 only", dual: "dual stack" }[family]}\n`));
     assert.match(out, /TRACE: trace r1>r2>r4>r6: loss starts at hop 2, r2 -> r4 /, "the pinned trace shows where the fault is");
     assert.match(out, /^\[[ \d.]+s\] +2 +r2 -> r4 .*<- loss starts$/m);
     assert.match(out, /RECOVERED: all paths up, no suspect link/);

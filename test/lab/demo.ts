@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabStack, type ProberView } from "./stack.js";
-import { Lab } from "./netns.js";
+import { Lab, type LabFamily } from "./netns.js";
 import { exabgpPrograms, type ExabgpProgram } from "./exabgp.js";
 import { SHARED_DIR } from "../util/shared.js";
 import { loadLabTopology } from "./topology-file.js";
@@ -43,6 +43,7 @@ shrinks and the probes follow); repaired; teardown. Exits 0 when every step happ
     "no-tty": { type: "boolean", doc: "plain lines instead of the redrawn screen (the default when stdout is not a terminal)" },
     gray: { type: "string", arg: "SHARE", default: "0.2", doc: "share of packets the gray failure drops, in (0, 1]" },
     "phase-seconds": { type: "string", arg: "N", default: "6", doc: "seconds of the healthy phase" },
+    family: { type: "string", arg: "FAMILY", default: "ipv4", doc: "what the lab's BGP-LS reports and the prober probes: ipv4, ipv6 (an IPv6-only lab) or dual" },
     exabgp: { type: "string", arg: "VERSION", default: "4.2", doc: "the ExaBGP to run: 4.2 (Debian's) or 5.0 (5.0.13 from ../shared/tools/exabgp5)" },
   },
   epilog: `With --keep, faults from another shell (labctl --help for the list):
@@ -61,6 +62,7 @@ export interface DemoArgs {
   gray: number;
   phaseSeconds: number;
   exabgp: ExabgpProgram;
+  family: LabFamily;
 }
 
 /** argv (without node and the script) to the demo's arguments, or how to exit (--help, --version, a bad argument). */
@@ -81,7 +83,9 @@ export function parseDemoArgs(argv: readonly string[], isTTY: boolean, io: CliSt
   const programs = exabgpPrograms(SHARED_DIR);
   const exabgp = programs.find((p) => p.version === v.exabgp);
   if (!exabgp) return bad(`--exabgp: expected one of ${programs.map((p) => p.version).join(", ") || "(none installed)"}, got ${JSON.stringify(v.exabgp)}`);
-  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds, exabgp } };
+  const family = v.family as LabFamily;
+  if (family !== "ipv4" && family !== "ipv6" && family !== "dual") return bad(`--family: expected ipv4, ipv6 or dual, got ${JSON.stringify(v.family)}`);
+  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds, exabgp, family } };
 }
 
 // ---- the pure part: values in, lines out ----
@@ -113,10 +117,13 @@ export function renderTable(s: Snapshot): string[] {
     "",
     `${"PATH".padEnd(24)} ${"STATE".padEnd(7)} ${"RTT p50".padStart(10)} ${"RTT p99".padStart(10)} ${"LOSS".padStart(7)} ${"SENT".padStart(7)} ${"LOST".padStart(6)}`,
   ];
+  // Dual stack: each path is probed once per family, so the rows and suspects say which.
+  const dual = new Set((v?.paths ?? []).map((p) => p.af)).size > 1;
+  const fam = (af: string): string => (dual ? ` ${af}` : "");
   for (const p of v?.paths ?? [])
-    lines.push(`${p.hops.padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
+    lines.push(`${(p.hops + fam(p.af)).padEnd(24)} ${p.state.padEnd(7)} ${ms(p.rttP50Seconds).padStart(10)} ${ms(p.rttP99Seconds).padStart(10)} ${pct(p.lossRatio).padStart(7)} ${String(p.sent).padStart(7)} ${String(p.lost).padStart(6)}`);
   const sus = v?.suspects ?? [];
-  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((x) => `${x.from} -> ${x.to} (loss ${pct(x.loss)}${x.identifiable ? "" : ", not told apart from its group"})`).join(", ")}`);
+  lines.push("", `suspect links: ${sus.length === 0 ? "none" : sus.map((x) => `${x.from} -> ${x.to}${fam(x.af)} (loss ${pct(x.loss)}${x.identifiable ? "" : ", not told apart from its group"})`).join(", ")}`);
   return lines;
 }
 
@@ -300,8 +307,8 @@ async function main(): Promise<number> {
   const ticker = startTicker();
   const stale = await Lab.cleanupStale();
   if (stale.length) say(`removed a stale lab: ${stale.join(", ")}`);
-  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}, ExaBGP ${args.exabgp.version}`);
-  const stack = await LabStack.start(topo, { convergenceMs: 1000, exabgp: args.exabgp });
+  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}, ExaBGP ${args.exabgp.version}, ${args.family === "dual" ? "dual stack" : args.family === "ipv6" ? "IPv6 only" : "IPv4"}`);
+  const stack = await LabStack.start(topo, { convergenceMs: 1000, exabgp: args.exabgp, family: args.family });
   stackNow = stack;
   let stopping = false;
   const stop = async (code: number, why?: string): Promise<never> => {
@@ -332,6 +339,8 @@ async function main(): Promise<number> {
   const named = (v: ProberView): boolean => v.suspects.length > 0 && [v.suspects[0].from, v.suspects[0].to].sort().join() === [a, b].sort().join();
   const allUp = (v: ProberView): boolean => v.paths.length > 0 && v.paths.every((p) => p.state === "up") && v.suspects.length === 0;
   const before = first ? stack.pathSet()!.paths.filter((p) => p.src === stack.host.router).length : 0;
+  // Entries the prober probes per path: one per family (dual stack: two).
+  const perPath = stack.family === "dual" ? 2 : 1;
   let ok = true;
 
   ok = (await phase(stack, "1/5 healthy: every equal-cost path probed out and back", allUp, 30, args.phaseSeconds)) && ok;
@@ -340,7 +349,7 @@ async function main(): Promise<number> {
   say(`gray failure: ${a} -> ${b} drops ${Math.round(args.gray * 100)}% of packets one way; BGP-LS sees nothing`);
   if (await phase(stack, `2/5 gray failure on ${a} -> ${b}`, named, 30)) {
     const v = stack.view!;
-    say(`DETECTED: link ${v.suspects[0].from} -> ${v.suspects[0].to} suspected; failing: ${v.paths.filter((p) => p.state !== "up" || (p.lossRatio ?? 0) > 0.02).map((p) => p.hops).join(", ")}`);
+    say(`DETECTED: link ${v.suspects[0].from} -> ${v.suspects[0].to} suspected; failing: ${v.paths.filter((p) => p.state !== "up" || (p.lossRatio ?? 0) > 0.02).map((p) => (stack.family === "dual" ? `${p.hops} ${p.af}` : p.hops)).join(", ")}`);
     await traceStory(stack, first.hops.map((h) => h.name).join(">"));
   } else ok = false;
 
@@ -355,7 +364,7 @@ async function main(): Promise<number> {
   const shrunk = (): boolean => {
     const s = stack.pathSet()!;
     const n = s.paths.filter((p) => p.src === stack.host.router).length;
-    return s.generation > gen && n < before && (stack.view?.paths.length ?? 0) === n;
+    return s.generation > gen && n < before && (stack.view?.paths.length ?? 0) === n * perPath;
   };
   if (await phase(stack, `4/5 control-plane failure of ${a}-${b}`, (v) => shrunk() && v.paths.every((p) => p.state === "up"), 30)) {
     const s = stack.pathSet()!;
@@ -364,7 +373,7 @@ async function main(): Promise<number> {
 
   await stack.linkUp(a, b);
   say(`repaired ${a}-${b}: announced again`);
-  const restored = (v: ProberView): boolean => stack.pathSet()!.paths.filter((p) => p.src === stack.host.router).length === before && v.paths.length === before && allUp(v);
+  const restored = (v: ProberView): boolean => stack.pathSet()!.paths.filter((p) => p.src === stack.host.router).length === before && v.paths.length === before * perPath && allUp(v);
   if (await phase(stack, "5/5 repaired", restored, 30)) say(`RECOVERED: ${before} paths again, all up`);
   else ok = false;
 
