@@ -37,6 +37,23 @@
 //           (one outer family, or both): every such tunnel packet for the router is then dropped
 //           and counted ("decap-off"), as by a router without decapsulation configured. "ok".
 //   SIGTERM, SIGINT: print the counters on stderr (one JSON line) and exit 0
+//
+// SR-MPLS (--mpls JSON, a MplsRouterConfig from netns.ts: the router's Adj-SIDs and addresses):
+// the userspace label switcher of mpls.ts. MPLS-in-UDP (RFC 7510: one UDP socket on port 6635 per
+// router address, so the socket says the link direction, as the outer destination does for GRE)
+// and MPLS-in-GRE (GRE protocol 0x8847, plain 4-byte GRE, over IPv4 or IPv6: the GRE raw sockets
+// above) addressed to the router: the top label popped (switchInto), the packet forwarded on the
+// adjacency the label names. The rest of the stack goes to the neighbour's address on that link
+// in the encapsulation and family it came in (UDP: from the router's own link address, port
+// 6635 both ends; GRE: an outer header written in front of the stack, TTL 64); an inner IP packet
+// (bottom of stack) goes out through an IPPROTO_RAW socket bound to the adjacency's interface
+// (SO_BINDTODEVICE), which a policy rule of netns.ts (`oif DEV lookup TABLE`: a default route via
+// the neighbour) sends to that neighbour whatever the inner destination. Faults apply as to the
+// tunnels: "fault ADDR" to what arrives for that IPv4 address, "fault6 DEV" to what arrives for
+// the router's IPv6 address on DEV (UDP) or over DEV (GRE). Counters: "mpls": {"received",
+// "forwarded"} beside the decapsulator's (which MPLS packets do not touch), drops by
+// MPLS_DROP_REASONS (plus "mpls-no-ipv4"/"mpls-no-ipv6": an inner family the router has no
+// adjacency address for) in "dropped".
 // Per packet, this file and decap.ts allocate nothing (one reused slot, caches of destination
 // strings, pre-bound send callbacks and per-socket listeners, counters in typed arrays);
 // raw-socket itself still makes a Buffer view and a source-address string for every packet it
@@ -47,11 +64,13 @@
 // Reasons from DROP_REASONS plus "send-<ERRNO>" when the kernel refuses the inner packet (e.g.
 // send-ENETUNREACH when the router has no route for it).
 
+import dgram from "node:dgram";
 import { createInterface } from "node:readline";
 import { RawSocket, IPPROTO_GRE, IPPROTO_RAW, RawSocketError } from "../../prober/rawsock.js";
 import { IPPROTO_IPIP, IPPROTO_IPV6 } from "../../prober/packet/ipv4.js";
-import { IPV6_ADDRESS_LENGTH, bytesToIpv6 } from "../../prober/packet/ipv6.js";
+import { IPV6_ADDRESS_LENGTH, bytesToIpv6, ipv6ToBytes } from "../../prober/packet/ipv6.js";
 import { DROP_REASONS, decap6Into, decapInto, ipv4ToString, newDecap6Slot, newDecapSlot } from "./decap.js";
+import { GRE_PROTOCOL_MPLS, MPLS_DROP_REASONS, MPLS_UDP_PORT, labelTable, newMplsSlot, switchInto, type MplsRouterConfig } from "./mpls.js";
 
 interface Counters {
   decap: string;
@@ -60,6 +79,7 @@ interface Counters {
   dropped: Record<string, number>;
   delayed: number;
   ipv6?: { received: number; forwarded: number };
+  mpls?: { received: number; forwarded: number };
 }
 
 function argValue(flag: string): string | undefined {
@@ -73,13 +93,26 @@ function argValues(flag: string): string[] {
 
 const name = argValue("--name") ?? `pid-${process.pid}`;
 const family = argValue("--family") ?? "ipv4";
-if (family !== "ipv4" && family !== "ipv6" && family !== "dual") {
-  process.stderr.write(`decap ${name}: --family ${family}: expected ipv4, ipv6 or dual\n`);
+if (family !== "ipv4" && family !== "ipv6" && family !== "dual" && family !== "none") {
+  process.stderr.write(`decap ${name}: --family ${family}: expected ipv4, ipv6, dual or none (MPLS only)\n`);
   process.exit(2);
 }
-const v4 = family !== "ipv6";
-const v6 = family !== "ipv4";
+const v4 = family === "ipv4" || family === "dual";
+const v6 = family === "ipv6" || family === "dual";
 const devices = argValues("--dev");
+let mpls: MplsRouterConfig | undefined;
+let labels = new Map<number, number>();
+try {
+  const m = argValue("--mpls");
+  if (m !== undefined) {
+    mpls = JSON.parse(m) as MplsRouterConfig;
+    labels = labelTable(mpls);
+    for (const l of mpls.listen6) if (!devices.includes(l.dev)) throw new Error(`listen6 ${l.address}: its interface ${l.dev} is not one of the --dev interfaces`);
+  }
+} catch (e) {
+  process.stderr.write(`decap ${name}: --mpls: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 if (v6 && devices.length === 0) {
   process.stderr.write(`decap ${name}: IPv6 needs the interfaces to receive on (--dev NAME, repeated)\n`);
   process.exit(2);
@@ -92,6 +125,9 @@ const inbound: RawSocket[] = [];
 const inbound6: Array<{ sock: RawSocket; dev: number; protocol: number }> = [];
 let outbound: RawSocket;
 let outbound6: RawSocket | undefined;
+/** MPLS bottom of stack: per adjacency, IPPROTO_RAW sockets bound to its interface. */
+const bos4: Array<RawSocket | undefined> = [];
+const bos6: Array<RawSocket | undefined> = [];
 try {
   if (v4) {
     inbound.push(RawSocket.open({ protocol: IPPROTO_GRE, bufferSize: 65535, receiveBufferSize: 1 << 20 }));
@@ -104,6 +140,15 @@ try {
       for (const protocol of PROTOCOLS6) inbound6.push({ sock: RawSocket.open({ family: "ipv6", protocol, device, bufferSize: 65535, receiveBufferSize: 1 << 19 }), dev, protocol });
     });
     outbound6 = RawSocket.open({ family: "ipv6", protocol: IPPROTO_RAW, sendBufferSize: 1 << 20 });
+  }
+  if (mpls !== undefined) {
+    // Bottom-of-stack sends, one per adjacency and family, bound to the adjacency's interface.
+    for (const a of mpls.adjacencies) {
+      bos4.push(mpls.listen.length > 0 ? RawSocket.open({ protocol: IPPROTO_RAW, device: a.dev, sendBufferSize: 1 << 19 }) : undefined);
+      bos6.push(mpls.listen6.length > 0 ? RawSocket.open({ family: "ipv6", protocol: IPPROTO_RAW, device: a.dev, sendBufferSize: 1 << 19 }) : undefined);
+    }
+    // MPLS-in-GRE over IPv6 is sent through outbound6, IPv6 GRE needs no inbound socket of its own.
+    if (outbound6 === undefined && mpls.listen6.length > 0) outbound6 = RawSocket.open({ family: "ipv6", protocol: IPPROTO_RAW, sendBufferSize: 1 << 20 });
   }
 } catch (e) {
   process.stderr.write(`decap ${name}: ${(e as Error).message}\n`);
@@ -170,6 +215,7 @@ let decapOffDropped = 0;
 let delayed = 0;
 
 function onPacket(buf: Buffer): void {
+  if (mpls !== undefined && isMplsGre4(buf)) return onMplsGre4(buf);
   received++;
   if (decapOff) {
     decapOffDropped++;
@@ -206,6 +252,7 @@ function send6(buf: Buffer): void {
 }
 
 function onPacket6(buf: Buffer, protocol: number, dev: number): void {
+  if (mpls !== undefined && protocol === IPPROTO_GRE && buf.length >= GRE_HEADER && buf.readUInt16BE(0) === 0 && buf.readUInt16BE(2) === GRE_PROTOCOL_MPLS) return onMplsGre6(buf, dev);
   received++;
   received6++;
   if (decapOff6) {
@@ -234,6 +281,221 @@ function onPacket6(buf: Buffer, protocol: number, dev: number): void {
   send6(buf);
 }
 
+// ---- SR-MPLS label switching (mpls.ts); per packet: no allocation but dgram's own ----
+const GRE_HEADER = 4;
+let mplsReceived = 0;
+let mplsForwarded = 0;
+const mplsDrops = new Float64Array(MPLS_DROP_REASONS.length);
+let mplsNoFamily4 = 0;
+let mplsNoFamily6 = 0;
+const mslot = newMplsSlot();
+/** Per adjacency: the UDP sockets bound to the router's own address on the link (send side). */
+const udp4: Array<dgram.Socket | undefined> = [];
+const udp6: Array<dgram.Socket | undefined> = [];
+/** Per adjacency: addresses as uint32 / 16 bytes, for the GRE headers written in front of a stack. */
+const local4: number[] = [];
+const nexthop4: number[] = [];
+const local6: Buffer[] = [];
+const nexthop6: Buffer[] = [];
+/** IPv6 GRE out: IPv6 header + GRE + the rest of the stack, written here (the raw socket's buffer has no room in front). */
+const scratch6 = Buffer.allocUnsafe(65536 + 44);
+
+function onMplsSent(err?: Error | null | RawSocketError): void {
+  if (err) countSendError(err as RawSocketError);
+  else mplsForwarded++;
+}
+
+function isMplsGre4(buf: Buffer): boolean {
+  if (buf.length < 28 || buf[9] !== IPPROTO_GRE || buf[0] >>> 4 !== 4) return false;
+  const ihl = (buf[0] & 0x0f) * 4;
+  return ihl >= 20 && buf.length >= ihl + GRE_HEADER && buf.readUInt16BE(ihl) === 0 && buf.readUInt16BE(ihl + 2) === GRE_PROTOCOL_MPLS;
+}
+
+type Fault = { loss: number; delayMs: number } | undefined;
+
+/** Whether a fault drops the packet; counts it. */
+function faultDrops(f: Fault): boolean {
+  if (f !== undefined && f.loss > 0 && Math.random() < f.loss) {
+    faultDropped++;
+    return true;
+  }
+  return false;
+}
+
+/** The inner IP packet of a bottom-of-stack pop, out on the adjacency's interface. */
+function sendBos(buf: Buffer, offset: number, length: number, fam: number, adjacency: number, dst: string): void {
+  const sock = fam === 4 ? bos4[adjacency] : bos6[adjacency];
+  if (sock === undefined) {
+    if (fam === 4) mplsNoFamily4++;
+    else mplsNoFamily6++;
+    return;
+  }
+  sock.sendFrom(buf, offset, length, dst, onMplsSent);
+}
+
+function bosDst(buf: Buffer): string {
+  return mslot.family === 4 ? dstString(mslot.dst) : dst6String(buf, mslot.dst6);
+}
+
+/** MPLS-in-UDP arriving on the socket for one router address (fault key: IPv4 address or IPv6 interface index). */
+function onMplsUdp(msg: Buffer, is6: boolean, key: number): void {
+  mplsReceived++;
+  const code = switchInto(msg, labels, mslot);
+  if (code !== 0) {
+    mplsDrops[code]++;
+    return;
+  }
+  const f = is6 ? faults6[key] : faults.get(key);
+  if (faultDrops(f)) return;
+  const { adjacency, offset, length } = mslot;
+  if (mslot.bos) {
+    const [fam, dst] = [mslot.family, bosDst(msg)];
+    if (f !== undefined && f.delayMs > 0) {
+      delayed++;
+      setTimeout(() => sendBos(msg, offset, length, fam, adjacency, dst), f.delayMs);
+    } else sendBos(msg, offset, length, fam, adjacency, dst);
+    return;
+  }
+  const sock = is6 ? udp6[adjacency] : udp4[adjacency];
+  const a = mpls!.adjacencies[adjacency];
+  if (sock === undefined) {
+    if (is6) mplsNoFamily6++;
+    else mplsNoFamily4++;
+    return;
+  }
+  const send = (): void => sock.send(msg, offset, length, MPLS_UDP_PORT, is6 ? a.nexthop6 : a.nexthop, onMplsSent);
+  if (f !== undefined && f.delayMs > 0) {
+    delayed++;
+    setTimeout(send, f.delayMs);
+  } else send();
+}
+
+/** The rest of the stack at buf[off, off + len) out as MPLS-in-GRE over IPv4, the outer header written in front of it (off >= 24). */
+function sendGre4(buf: Buffer, off: number, len: number, adjacency: number): void {
+  const h = off - 24;
+  buf[h] = 0x45;
+  buf[h + 1] = 0;
+  buf.writeUInt16BE(24 + len, h + 2);
+  buf.writeUInt32BE(0, h + 4); // id 0, no flags: the lab's links have room
+  buf[h + 8] = 64;
+  buf[h + 9] = IPPROTO_GRE;
+  buf.writeUInt16BE(0, h + 10);
+  buf.writeUInt32BE(local4[adjacency], h + 12);
+  buf.writeUInt32BE(nexthop4[adjacency], h + 16);
+  let sum = 0;
+  for (let i = h; i < h + 20; i += 2) sum += buf.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  buf.writeUInt16BE(~sum & 0xffff, h + 10);
+  buf.writeUInt16BE(0, h + 20);
+  buf.writeUInt16BE(GRE_PROTOCOL_MPLS, h + 22);
+  outbound.sendFrom(buf, h, 24 + len, mpls!.adjacencies[adjacency].nexthop, onMplsSent);
+}
+
+function onMplsGre4(buf: Buffer): void {
+  mplsReceived++;
+  const ihl = (buf[0] & 0x0f) * 4;
+  const total = Math.min(buf.readUInt16BE(2), buf.length);
+  const code = switchInto(buf, labels, mslot, ihl + GRE_HEADER, total);
+  if (code !== 0) {
+    mplsDrops[code]++;
+    return;
+  }
+  const f = faults.get(buf.readUInt32BE(16)); // outer IPv4 destination: the link direction
+  if (faultDrops(f)) return;
+  const { adjacency, offset, length, bos } = mslot;
+  const dst = bos ? bosDst(buf) : "";
+  const fam = mslot.family;
+  const go = (b: Buffer, o: number): void => (bos ? sendBos(b, o, length, fam, adjacency, dst) : local4.length > 0 && mpls!.listen.length > 0 ? sendGre4(b, o, length, adjacency) : void mplsNoFamily4++);
+  if (f !== undefined && f.delayMs > 0) {
+    // The raw socket's buffer is reused: keep a copy with room for the outer header.
+    const copy = Buffer.alloc(24 + length);
+    buf.copy(copy, 24, offset, offset + length);
+    delayed++;
+    setTimeout(() => go(copy, 24), f.delayMs);
+  } else go(buf, offset);
+}
+
+/** The rest of the stack out as MPLS-in-GRE over IPv6 (built in scratch6). */
+function sendGre6(buf: Buffer, off: number, len: number, adjacency: number): void {
+  if (outbound6 === undefined) {
+    mplsNoFamily6++;
+    return;
+  }
+  scratch6.writeUInt32BE(0x60000000, 0);
+  scratch6.writeUInt16BE(GRE_HEADER + len, 4);
+  scratch6[6] = IPPROTO_GRE;
+  scratch6[7] = 64;
+  local6[adjacency].copy(scratch6, 8);
+  nexthop6[adjacency].copy(scratch6, 24);
+  scratch6.writeUInt16BE(0, 40);
+  scratch6.writeUInt16BE(GRE_PROTOCOL_MPLS, 42);
+  buf.copy(scratch6, 44, off, off + len);
+  outbound6.sendFrom(scratch6, 0, 44 + len, mpls!.adjacencies[adjacency].nexthop6, onMplsSent);
+}
+
+/** MPLS-in-GRE over IPv6 (buf starts at the GRE header), received over interface `dev`. */
+function onMplsGre6(buf: Buffer, dev: number): void {
+  mplsReceived++;
+  const code = switchInto(buf, labels, mslot, GRE_HEADER, buf.length);
+  if (code !== 0) {
+    mplsDrops[code]++;
+    return;
+  }
+  const f = faults6[dev];
+  if (faultDrops(f)) return;
+  const { adjacency, offset, length, bos } = mslot;
+  const dst = bos ? bosDst(buf) : "";
+  const fam = mslot.family;
+  const go = (b: Buffer, o: number): void => (bos ? sendBos(b, o, length, fam, adjacency, dst) : sendGre6(b, o, length, adjacency));
+  if (f !== undefined && f.delayMs > 0) {
+    const copy = Buffer.from(buf.subarray(offset, offset + length));
+    delayed++;
+    setTimeout(() => go(copy, 0), f.delayMs);
+  } else go(buf, offset);
+}
+
+/** Opens the MPLS-in-UDP sockets; resolves when all are bound. */
+function openMpls(c: MplsRouterConfig): Promise<void> {
+  const waits: Array<Promise<void>> = [];
+  const bind = (type: "udp4" | "udp6", address: string, onMsg: (m: Buffer) => void): dgram.Socket => {
+    const s = dgram.createSocket({ type, reuseAddr: false });
+    s.on("message", onMsg);
+    s.on("error", (e: NodeJS.ErrnoException) => sendErrors.set(`udp-${e.code ?? "error"}`, (sendErrors.get(`udp-${e.code ?? "error"}`) ?? 0) + 1));
+    waits.push(
+      new Promise((resolve, reject) => {
+        const fail = (e: Error): void => reject(new Error(`bind ${address} port ${MPLS_UDP_PORT}: ${e.message}`));
+        s.once("error", fail);
+        s.bind({ address, port: MPLS_UDP_PORT, exclusive: true }, () => {
+          s.removeListener("error", fail);
+          resolve();
+        });
+      }),
+    );
+    mplsSockets.push(s);
+    return s;
+  };
+  const by4 = new Map<string, dgram.Socket>();
+  const by6 = new Map<string, dgram.Socket>();
+  for (const address of c.listen) {
+    const key = ipv4ToU32(address);
+    by4.set(address, bind("udp4", address, (m) => onMplsUdp(m, false, key)));
+  }
+  for (const { address, dev } of c.listen6) {
+    const key = devices.indexOf(dev);
+    by6.set(address, bind("udp6", address, (m) => onMplsUdp(m, true, key)));
+  }
+  for (const a of c.adjacencies) {
+    udp4.push(by4.get(a.local));
+    udp6.push(by6.get(a.local6));
+    local4.push(c.listen.length > 0 ? ipv4ToU32(a.local) : 0);
+    nexthop4.push(c.listen.length > 0 ? ipv4ToU32(a.nexthop) : 0);
+    local6.push(Buffer.from(ipv6ToBytes(a.local6)));
+    nexthop6.push(Buffer.from(ipv6ToBytes(a.nexthop6)));
+  }
+  return Promise.all(waits).then(() => undefined);
+}
+const mplsSockets: dgram.Socket[] = [];
+
 function onReceiveError(err: RawSocketError): void {
   sendErrors.set(`recv-${err.code}`, (sendErrors.get(`recv-${err.code}`) ?? 0) + 1);
 }
@@ -253,8 +515,12 @@ function counters(): Counters {
   for (const [code, n] of sendErrors) dropped[code.startsWith("recv-") ? code : `send-${code}`] = n;
   if (faultDropped > 0) dropped.fault = faultDropped;
   if (decapOffDropped > 0) dropped["decap-off"] = decapOffDropped;
+  for (let i = 1; i < MPLS_DROP_REASONS.length; i++) if (mplsDrops[i] > 0) dropped[MPLS_DROP_REASONS[i]] = mplsDrops[i];
+  if (mplsNoFamily4 > 0) dropped["mpls-no-ipv4"] = mplsNoFamily4;
+  if (mplsNoFamily6 > 0) dropped["mpls-no-ipv6"] = mplsNoFamily6;
   const c: Counters = { decap: name, received, forwarded, dropped, delayed };
   if (v6) c.ipv6 = { received: received6, forwarded: forwarded6 };
+  if (mpls !== undefined) c.mpls = { received: mplsReceived, forwarded: mplsForwarded };
   return c;
 }
 
@@ -266,6 +532,8 @@ function finish(why: string): void {
   for (const { sock } of inbound6) sock.close();
   outbound.close();
   outbound6?.close();
+  for (const x of [...bos4, ...bos6]) x?.close();
+  for (const x of mplsSockets) x.close();
   process.stderr.write(`${JSON.stringify({ ...counters(), exit: why })}\n`);
   process.exit(0);
 }
@@ -307,4 +575,12 @@ rl.on("line", (line) => {
 });
 rl.on("close", () => finish("stdin closed"));
 
-process.stdout.write(`${JSON.stringify({ ready: true, decap: name, pid: process.pid, family, devices: v6 ? devices : [] })}\n`);
+function ready(): void {
+  process.stdout.write(`${JSON.stringify({ ready: true, decap: name, pid: process.pid, family, devices: v6 || mpls ? devices : [], ...(mpls ? { mpls: mpls.adjacencies.map((a) => a.label) } : {}) })}\n`);
+}
+if (mpls === undefined) ready();
+else
+  openMpls(mpls).then(ready, (e: Error) => {
+    process.stderr.write(`decap ${name}: MPLS: ${e.message}\n`);
+    process.exit(1);
+  });

@@ -277,3 +277,44 @@ export function decapSummary(mode: "userspace" | "kernel" | "none", o: { encaps?
   if (mode === "none") return "decap: none";
   return `decap: userspace helper (${o.why ?? "asked for"})`;
 }
+
+// ---- MPLS ----
+//
+// SR-MPLS on the kernel would need its MPLS forwarding (mpls_router: the net.mpls sysctls, `ip -f
+// mpls route`) and, for what the prober sends to the first router, MPLS-in-UDP reception (fou:
+// `ip fou add port 6635 ipproto 137`) into an MPLS-in-IP tunnel (ipip mode mplsip). This
+// project's kernel has MPLS but not its routing (CONFIG_MPLS_ROUTING unset: no net.mpls in any
+// namespace) and no fou, so the lab runs the userspace label switcher (mpls.ts) and says why.
+
+/**
+ * Whether the kernel can forward MPLS for the lab: modprobe mpls_router, mpls_iptunnel and fou
+ * where modprobe exists, then, in a throwaway namespace, net.mpls.platform_labels, `ip fou add
+ * port 6635 ipproto 137` and an `ipip mode mplsip` device. Cached per process.
+ */
+export function detectKernelMpls(prefix = "lsp-"): Promise<EncapSupport> {
+  detectedMpls ??= (async () => {
+    const ns = `${prefix}${process.pid}-mplschk`;
+    const add = await run(["ip", "netns", "add", ns]);
+    if (add.code !== 0) return { ok: false, reason: `cannot make a scratch namespace: ${oneLine(add.stderr)}` };
+    try {
+      let mod = "";
+      if (onPath("modprobe")) {
+        for (const m of ["mpls_router", "mpls_iptunnel", "fou"]) {
+          const r = await run(["modprobe", m]);
+          if (r.code !== 0) mod += `; modprobe ${m}: ${oneLine(r.stderr)}`;
+        }
+      }
+      const sysctl = await run(["ip", "netns", "exec", ns, "sysctl", "-n", "net.mpls.platform_labels"]);
+      if (sysctl.code !== 0) return { ok: false, reason: `kernel has no MPLS forwarding (mpls_router: no net.mpls.platform_labels)${mod}` };
+      const fou = await run(["ip", "-n", ns, "fou", "add", "port", "6635", "ipproto", "137"]);
+      if (fou.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding but no MPLS-in-UDP reception: ip fou add: ${oneLine(fou.stderr)}${mod}` };
+      const tun = await run(["ip", "-n", ns, "link", "add", "lspchk-mpls", "type", "ipip", "mode", "mplsip", "local", "198.18.255.1", "remote", "198.18.255.2"]);
+      if (tun.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding and fou but no MPLS-in-IP tunnel: ip link add type ipip mode mplsip: ${oneLine(tun.stderr)}${mod}` };
+      return { ok: true };
+    } finally {
+      await run(["ip", "netns", "del", ns]);
+    }
+  })();
+  return detectedMpls;
+}
+let detectedMpls: Promise<EncapSupport> | undefined;

@@ -33,6 +33,21 @@
 // IGP-like ECMP routes as over IPv4 (`ip -6 route`, multipath), next hops the neighbours' global
 // addresses. "ipv6" configures no IPv4 address or route at all (the model still has the IPv4
 // plan: the IPv6 one derives from it).
+//
+// Segment routing (issue 15; the plan, locators, End.X SIDs and Adj-SID labels, is sr.ts's):
+// LabOptions.srv6 puts SRv6 on the kernel's own data plane, no userspace helper in its path: in
+// every router one `seg6local action End.X nh6 <neighbour's link IPv6> dev <link>` route per
+// adjacency (its SID /128, proto 200, gone while the link is down, back with installRoutes), every
+// router's locator /64 routed along the IGP's ECMP routes as its loopback is, and
+// net.ipv6.conf.{all,default,lo,<every interface>}.seg6_enabled=1 in every namespace, hosts too
+// (the kernel drops a packet with a segment routing header, even one with segments left 0, where
+// seg6_enabled is 0 on `all` or on the interface it came in on: ipv6_srh_rcv). LabOptions.mpls runs
+// SR-MPLS on the userspace label switcher (mpls.ts, hosted by each router's decap helper:
+// MPLS-in-UDP on port 6635 at every router address, MPLS-in-GRE 0x8847), since this kernel has no
+// MPLS forwarding (kernel-decap.ts detectKernelMpls says why); for each adjacency a policy rule
+// `oif <link> lookup <1000 + adjacency index>` (pref 300) whose table holds a default route via the
+// neighbour, so that an inner packet the switcher sends out of the link (bottom of stack) goes to
+// that neighbour whatever its destination.
 
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { once } from "node:events";
@@ -41,7 +56,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { readTopologyJson } from "../util/edgelist.js";
 import { bytesToIpv6, ipv6ToBytes } from "../../prober/packet/ipv6.js";
-import { KERNEL_DEVICES6, decapSummary, decapSummary6, detectKernelDecap, detectKernelDecap6, kernelDecap6Reason, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
+import { KERNEL_DEVICES6, decapSummary, decapSummary6, detectKernelDecap, detectKernelDecap6, detectKernelMpls, kernelDecap6Reason, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
+import type { MplsRouterConfig } from "./mpls.js";
+import { adjacencyOf, srPlan, type SrAdjacency, type SrPlan } from "./sr.js";
 
 // ------------------------------------------------------------------------------------------------
 // Topology model
@@ -305,7 +322,7 @@ function subnet31(a: string): string {
  * kernel. Hosts only get a default route via their router. `family` "ipv6": the same shortest
  * paths, over the IPv6 plan (loopback /128s, link and host /127s, next hops' IPv6 addresses).
  */
-export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, excluded: ReadonlySet<number>, family: AddressFamily = "ipv4"): Map<string, LabRoute[]> {
+export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, excluded: ReadonlySet<number>, family: AddressFamily = "ipv4", opts: { srv6?: SrPlan } = {}): Map<string, LabRoute[]> {
   const v6 = family === "ipv6";
   const idx = new Map(t.routers.map((r, i) => [r.name, i]));
   const n = t.routers.length;
@@ -339,6 +356,8 @@ export function computeRoutes(t: LabTopology, down: ReadonlySet<number>, exclude
     if (!down.has(i)) prefixes.push({ prefix: v6 ? subnet127(l.aAddress6) : subnet31(l.aAddress), owners: [idx.get(l.a)!, idx.get(l.b)!] });
   });
   t.hosts.forEach((h) => prefixes.push({ prefix: v6 ? subnet127(h.address6) : subnet31(h.address), owners: [idx.get(h.router)!] }));
+  // SRv6 locators, routed as the loopbacks are (`opts.srv6`: the lab's SR plan; IPv6 only).
+  if (v6 && opts.srv6) opts.srv6.routers.forEach((r) => prefixes.push({ prefix: r.locator, owners: [idx.get(r.name)!] }));
 
   const out = new Map<string, LabRoute[]>();
   t.routers.forEach((r, s) => {
@@ -382,6 +401,10 @@ const ROUTE_PROTO = "200"; // marks the lab's routes in `ip route` output
 const RULE_PREF_KEEP = 100;
 const RULE_PREF_DROP = 101;
 const RULE_PREF_LOCAL = 200;
+// The label switcher's per-adjacency tables (MPLS_TABLE_BASE + adjacency index), chosen by the
+// interface the switcher sends on, after the local table wherever setFamilyDrop put it.
+const RULE_PREF_MPLS = 300;
+const MPLS_TABLE_BASE = 1000;
 
 function collect(child: ChildProcess, input?: string | Buffer, timeoutMs = 30_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -506,6 +529,17 @@ export interface LabOptions {
    * and ip6_tunnel (with `decap` auto or kernel), else the userspace helper.
    */
   family?: LabFamily;
+  /**
+   * SRv6 on the kernel's data plane (sr.ts plan: locators, End.X SIDs as seg6local routes, locator
+   * routes, seg6_enabled). Needs IPv6 (family "dual" or "ipv6").
+   */
+  srv6?: boolean;
+  /**
+   * SR-MPLS Adj-SIDs (sr.ts plan): "userspace" the label switcher in each router's decap helper
+   * (mpls.ts, decap-main.ts), "kernel" the kernel's MPLS forwarding, "auto" the kernel where
+   * detectKernelMpls finds it usable, else userspace; "none" (default) no MPLS.
+   */
+  mpls?: "auto" | "userspace" | "kernel" | "none";
 }
 
 export interface DecapCounters {
@@ -515,6 +549,8 @@ export interface DecapCounters {
   dropped: Record<string, number>;
   /** Of received and forwarded, those that came in with an outer IPv6 header (labs with IPv6). */
   ipv6?: { received: number; forwarded: number };
+  /** SR-MPLS packets the label switcher received and forwarded (labs with LabOptions.mpls). */
+  mpls?: { received: number; forwarded: number };
 }
 
 interface Helper {
@@ -561,6 +597,13 @@ export class Lab {
    * GRE: ...)"; with IPv6, "; IPv6: userspace helper (kernel has no GRE over IPv6 ...)" after it).
    */
   decapSummary = "decap: none";
+  /** SRv6 End.X SIDs installed (LabOptions.srv6). */
+  srv6 = false;
+  /** SR-MPLS forwarding (LabOptions.mpls). */
+  mplsMode: "userspace" | "kernel" | "none" = "none";
+  /** One line on segment routing: "sr: SRv6 kernel seg6local End.X; SR-MPLS userspace label switcher (why)", or "sr: none". */
+  srSummary = "sr: none";
+  private srPlanCache?: SrPlan;
   /** Family drops in place (setFamilyDrop): "family router ifname". */
   private readonly familyDrops = new Set<string>();
   /** Routers whose `lookup local` rule was moved after the family-drop rules: "family router". */
@@ -623,6 +666,24 @@ export class Lab {
         lines.push(decapSummary6(mode, { why: why ?? "asked for" }));
       }
       lab.decapSummary = family === "ipv6" ? `decap: ${lines[0]}` : lines.join("; ");
+      const sr: string[] = [];
+      if (opts.srv6) {
+        if (family === "ipv4") throw new TypeError('lab: srv6 needs IPv6 (family "dual" or "ipv6")');
+        lab.srv6 = true;
+        lab.sr; // the plan: throws on a topology it cannot number
+        sr.push("SRv6 kernel seg6local End.X");
+      }
+      const mpls = opts.mpls ?? "none";
+      if (!["auto", "userspace", "kernel", "none"].includes(mpls)) throw new TypeError(`lab mpls ${JSON.stringify(mpls)}: expected "auto", "userspace", "kernel" or "none"`);
+      if (mpls !== "none") {
+        lab.sr;
+        const k = mpls === "userspace" ? undefined : await detectKernelMpls(base);
+        if (mpls === "kernel" && !k!.ok) throw new Error(`lab: mpls "kernel" asked for, but ${k!.reason}`);
+        if (k?.ok) throw new Error("lab: the kernel has MPLS forwarding here, but the lab's kernel MPLS config is not written yet: start it with mpls \"userspace\"");
+        lab.mplsMode = "userspace";
+        sr.push(`SR-MPLS userspace label switcher (${k === undefined ? "asked for" : k.reason})`);
+      }
+      lab.srSummary = `sr: ${sr.length > 0 ? sr.join("; ") : "none"}`;
       await lab.build();
       return lab;
     } catch (e) {
@@ -664,6 +725,34 @@ export class Lab {
   /** The address families this lab runs, IPv4 first. */
   families(): AddressFamily[] {
     return familiesOf(this.family);
+  }
+
+  /** The lab's segment-routing plan (sr.ts): locators, End.X SIDs, Adj-SID labels, whether or not it runs SR. */
+  get sr(): SrPlan {
+    this.srPlanCache ??= srPlan(this.topology);
+    return this.srPlanCache;
+  }
+
+  /** `router`'s adjacency to `peer` (the first link between them, or links[link]) in the SR plan. */
+  srAdjacency(router: string, peer: string, link?: number): SrAdjacency {
+    return adjacencyOf(this.sr, router, peer, link);
+  }
+
+  /** The End.X SID `router` has for its adjacency to `peer` (what a SRv6 probe lists to cross router -> peer). */
+  endX(router: string, peer: string, link?: number): string {
+    return this.srAdjacency(router, peer, link).endX;
+  }
+
+  /** The Adj-SID label `router` has for its adjacency to `peer`. */
+  adjSid(router: string, peer: string, link?: number): number {
+    return this.srAdjacency(router, peer, link).label;
+  }
+
+  /** `router`'s SRv6 locator ("2001:2:0:80NN::/64"). */
+  locator(router: string): string {
+    const r = this.sr.routers.find((x) => x.name === router);
+    if (r === undefined) throw new TypeError(`lab has no router ${JSON.stringify(router)}`);
+    return r.locator;
   }
 
   /** `node`'s interface name towards `peer`. */
@@ -855,14 +944,16 @@ export class Lab {
   }
 
   private async installRoutesOf(family: AddressFamily, excluded: ReadonlySet<number>): Promise<void> {
-    const routes = computeRoutes(this.topology, this.downLinks, excluded, family);
+    const routes = computeRoutes(this.topology, this.downLinks, excluded, family, this.srv6 ? { srv6: this.sr } : {});
     const f = family === "ipv4" ? "-4" : "-6";
+    const sids = family === "ipv6" && this.srv6 ? this.endXRoutes() : new Map<string, string[]>();
+    const tables = this.mplsMode === "userspace" ? this.mplsTableRoutes(family) : new Map<string, string>();
     await Promise.all(
       [...routes].map(async ([node, list]) => {
         const ns = this.ns(node);
         const key = `${family} ${node}`;
         const before = this.installed.get(key) ?? new Set<string>();
-        const now = new Set(list.map((r) => r.prefix));
+        const now = new Set([...list.map((r) => r.prefix), ...(sids.get(node) ?? []).map((l) => l.split(" ")[2])]);
         const stale = [...before].filter((p) => !now.has(p));
         // Routes the kernel already flushed (device down) make `route del` fail: ignore those.
         if (stale.length > 0) await run(["ip", f, "-n", ns, "-force", "-batch", "-"], stale.map((p) => `route del ${p} proto ${ROUTE_PROTO}\n`).join(""));
@@ -872,11 +963,49 @@ export class Lab {
               ? `route replace ${r.prefix} proto ${ROUTE_PROTO} via ${r.nexthops[0].via} dev ${r.nexthops[0].dev}\n`
               : `route replace ${r.prefix} proto ${ROUTE_PROTO} ${r.nexthops.map((h) => `nexthop via ${h.via} dev ${h.dev}`).join(" ")}\n`,
           )
-          .join("");
+          .join("") + (sids.get(node) ?? []).join("") + (tables.get(node) ?? "");
         if (batch) await runOk(["ip", f, "-n", ns, "-batch", "-"], batch);
         this.installed.set(key, now);
       }),
     );
+  }
+
+  /**
+   * Per router, its End.X SID routes (`route replace SID/128 ... encap seg6local action End.X nh6
+   * NEIGHBOUR dev LINK` lines) for the adjacencies whose link is up.
+   */
+  private endXRoutes(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const a of this.sr.adjacencies) {
+      if (this.downLinks.has(a.link)) continue;
+      const line = `route replace ${a.endX}/128 proto ${ROUTE_PROTO} encap seg6local action End.X nh6 ${a.nexthop6} dev ${this.portOf(a.router, a.link).ifname}\n`;
+      m.set(a.router, [...(m.get(a.router) ?? []), line]);
+    }
+    return m;
+  }
+
+  /** Per router, the default routes of its per-adjacency tables (MPLS bottom of stack), links up only. */
+  private mplsTableRoutes(family: AddressFamily): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const a of this.sr.adjacencies) {
+      if (this.downLinks.has(a.link)) continue;
+      const line = `route replace default via ${family === "ipv4" ? a.nexthop : a.nexthop6} dev ${this.portOf(a.router, a.link).ifname} onlink table ${MPLS_TABLE_BASE + a.index} proto ${ROUTE_PROTO}\n`;
+      m.set(a.router, (m.get(a.router) ?? "") + line);
+    }
+    return m;
+  }
+
+  /** The label switcher's config for one router: its adjacencies (sr.ts), the addresses it listens on. */
+  private mplsConfig(router: string): MplsRouterConfig {
+    const plan = this.sr.routers.find((r) => r.name === router)!;
+    const ports = this.ports.get(router)!;
+    const r = this.topology.routers.find((x) => x.name === router)!;
+    const [v4, v6] = [this.family !== "ipv6", this.family !== "ipv4"];
+    return {
+      adjacencies: plan.adjacencies.map((a) => ({ label: a.label, dev: this.portOf(router, a.link).ifname, local: a.local, nexthop: a.nexthop, local6: a.local6, nexthop6: a.nexthop6 })),
+      listen: v4 ? [r.loopback, ...ports.map((p) => p.address)] : [],
+      listen6: v6 ? [{ address: r.loopback6, dev: "lo" }, ...ports.map((p) => ({ address: p.address6, dev: p.ifname }))] : [],
+    };
   }
 
   /**
@@ -967,6 +1096,8 @@ export class Lab {
           // tentative either.
           sysctls.push("net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", `net.ipv6.conf.all.forwarding=${isRouter ? 1 : 0}`);
           for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.accept_dad=0`, `net.ipv6.conf.${i}.dad_transmits=0`, `net.ipv6.conf.${i}.accept_ra=0`, `net.ipv6.conf.${i}.router_solicitations=0`, `net.ipv6.conf.${i}.keep_addr_on_down=1`);
+          // SRv6: segment routing headers accepted (ipv6_srh_rcv checks `all` and the ingress interface).
+          if (this.srv6) for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.seg6_enabled=1`);
         } else {
           // IPv6 off: no router solicitations, DAD or MLD chatter on the lab links (-e: a kernel
           // without IPv6 has no such key).
@@ -980,7 +1111,14 @@ export class Lab {
           if (v6) batch += `addr add ${p.address6}/127 dev ${p.ifname} nodad\n`;
           batch += `link set ${p.ifname} up\n`;
         }
+        // SR-MPLS bottom of stack: what the switcher sends out of a link goes to that link's neighbour.
+        let rules = "";
+        if (isRouter && this.mplsMode === "userspace") {
+          for (const a of this.sr.routers.find((r) => r.name === node)!.adjacencies) rules += `rule add pref ${RULE_PREF_MPLS} oif ${this.portOf(node, a.link).ifname} lookup ${MPLS_TABLE_BASE + a.index}\n`;
+        }
         await runOk(["ip", "netns", "exec", this.ns(node), "sh", "-c", 'sysctl -q -e -w "$@" >/dev/null && exec ip -batch -', "sh", ...sysctls], batch);
+        if (rules && v4) await runOk(["ip", "-4", "-n", this.ns(node), "-batch", "-"], rules);
+        if (rules && v6) await runOk(["ip", "-6", "-n", this.ns(node), "-batch", "-"], rules);
       }),
     );
 
@@ -1000,7 +1138,9 @@ export class Lab {
     }
     // One helper per router for the families the kernel does not decapsulate.
     const helperFamilies = [...(this.family !== "ipv6" && this.decapMode === "userspace" ? ["ipv4"] : []), ...(this.decapMode6 === "userspace" ? ["ipv6"] : [])];
-    const family = helperFamilies.length === 2 ? "dual" : helperFamilies[0];
+    // The label switcher lives in the helper: with kernel decapsulation of both families, a
+    // helper that only switches labels (family none).
+    const family = helperFamilies.length === 2 ? "dual" : (helperFamilies[0] ?? (this.mplsMode === "userspace" ? "none" : undefined));
     await Promise.all([this.startKernelDecap4(), ...(family === undefined ? [] : this.topology.routers.map((r) => this.startHelper(r.name, family)))]);
   }
 
@@ -1031,9 +1171,11 @@ export class Lab {
   }
 
   private startHelper(router: string, family: string): Promise<void> {
-    // IPv6: one socket per interface (decap-main.ts), lo for what the router sends itself.
-    const devs = family === "ipv4" ? [] : ["lo", ...this.ports.get(router)!.map((p) => p.ifname)].flatMap((d) => ["--dev", d]);
-    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router, "--family", family, ...devs], { stdio: ["pipe", "pipe", "pipe"] });
+    // IPv6: one socket per interface (decap-main.ts), lo for what the router sends itself; the
+    // label switcher's IPv6 faults are keyed by those interfaces too.
+    const mpls = this.mplsMode === "userspace" ? this.mplsConfig(router) : undefined;
+    const devs = family === "ipv4" && !(mpls && mpls.listen6.length > 0) ? [] : ["lo", ...this.ports.get(router)!.map((p) => p.ifname)].flatMap((d) => ["--dev", d]);
+    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router, "--family", family, ...devs, ...(mpls ? ["--mpls", JSON.stringify(mpls)] : [])], { stdio: ["pipe", "pipe", "pipe"] });
     const helper: Helper = { router, child, waiters: [] };
     this.helpers.set(router, helper);
     child.stdin!.on("error", () => {});
@@ -1042,7 +1184,7 @@ export class Lab {
       if (line.startsWith("{")) {
         try {
           const c = JSON.parse(line) as DecapCounters & { decap?: string };
-          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped, ...(c.ipv6 ? { ipv6: c.ipv6 } : {}) };
+          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped, ...(c.ipv6 ? { ipv6: c.ipv6 } : {}), ...(c.mpls ? { mpls: c.mpls } : {}) };
         } catch {
           /* not ours */
         }
@@ -1053,7 +1195,7 @@ export class Lab {
       let ready = false;
       const timer = setTimeout(() => reject(new Error(`lab: decap helper of ${router} not ready after 15 s: ${stderr}`)), 15_000);
       createInterface({ input: child.stdout! }).on("line", (line) => {
-        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number>; ipv6?: { received: number; forwarded: number } };
+        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number>; ipv6?: { received: number; forwarded: number }; mpls?: { received: number; forwarded: number } };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -1064,7 +1206,7 @@ export class Lab {
           clearTimeout(timer);
           resolve();
         } else if (msg.received !== undefined) {
-          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {}, ...(msg.ipv6 ? { ipv6: msg.ipv6 } : {}) });
+          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {}, ...(msg.ipv6 ? { ipv6: msg.ipv6 } : {}), ...(msg.mpls ? { mpls: msg.mpls } : {}) });
         }
       });
       child.on("exit", (code, signal) => {
