@@ -63,7 +63,10 @@ export function diffTopology(prev: TopoSummary, next: TopoSummary): TopoChange {
   }
   for (const [id, old] of prev.links) {
     const now = next.links.get(id);
-    if (now === undefined || now.metric > old.metric) {
+    // Changed SIDs (either direction's) change what the paths across the link carry: recomputed
+    // as if heavier. The LSDB keeps an unchanged attribute's object, so identity tells.
+    const sidsChanged = now !== undefined && (now.sids?.adj !== old.sids?.adj || now.sids?.endX !== old.sids?.endX || now.reverseSids?.adj !== old.reverseSids?.adj || now.reverseSids?.endX !== old.reverseSids?.endX);
+    if (now === undefined || now.metric > old.metric || sidsChanged) {
       change.worse.push(old);
       change.worseIds.add(id);
     }

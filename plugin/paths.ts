@@ -2,13 +2,18 @@
 // best paths (or a covering subset of them), each path with stable ids and the GRE hop list the
 // prober needs. Pure: the caller supplies generation and time.
 //
+// Segment routing (path set version 4): each link carries the SIDs both ends advertise for it,
+// and each family's targets the SIDs a probe pinned by SR uses (srMpls; ipv6 also srv6), or why
+// none (sr.ts chooses: unprotected, persistent where offered, the configured algorithm).
+//
 // Address families (path set version 3): each family is computed on its topology (topology.ts:
 // with IS-IS multi-topology the IPv6 one has its own links and metrics). Families one graph
 // serves (single topology) are computed together: each path then carries the layers of both.
 // Paths of separate graphs are separate entries; a path found in several (the same link ids in
 // the same order) is one entry listing every family it is a best path in.
 import { createHash } from "node:crypto";
-import type { FamilyTargets, GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet, PathTarget } from "../shared/pathset.js";
+import type { AdjSidInfo, EndXInfo, FamilyTargets, GreHop, Hop, PairResult, Path, PathLink, PathMode, PathSet, PathTarget, SrMplsSegment, SrMplsTargets, Srv6Segment, SrTargets } from "../shared/pathset.js";
+import { adjFlagsObject, chooseAdjSid, chooseEndX, endxFlagsObject, type AdjSid, type EndXSid } from "./bgpls/sr.js";
 import { FAMILIES, parallelGroupId, PATHSET_SCHEMA, PATHSET_VERSION, type Family } from "../shared/pathset.js";
 import type { TargetRule } from "../shared/config.js";
 import { PerRouter } from "../shared/perrouter.js";
@@ -16,7 +21,7 @@ import { compileGraphSteps, EcmpSource, reverseSpf, type CompiledGraph } from ".
 import { endpointResolver } from "./endpoints.js";
 import { coverPaths } from "./cover.js";
 import { planProbes } from "./plan.js";
-import { buildTopologySteps, stableId, type Graph, type MetricKind, type TopoLink, type TopoNode, type Topology } from "./topology.js";
+import { buildTopologySteps, stableId, type Graph, type LinkSids, type MetricKind, type TopoLink, type TopoNode, type Topology } from "./topology.js";
 import type { LsEntry } from "./lsdb.js";
 import { boundsHold, diffTopology, pairAffected, reverseBoundsHold, summarize, type PairFootprint, type TopoChange, type TopoSummary } from "./incremental.js";
 import type { Steps } from "./slice.js";
@@ -42,6 +47,8 @@ export interface PathQuery {
   targetPerRouter?: readonly TargetRule[];
   /** plugin.paths.families: the families to compute (absent: what the topology has, else ipv4). */
   families?: readonly Family[];
+  /** plugin.paths.sr-algorithm: the algorithm of the SRv6 End.X SIDs probes use (default 0, SPF). */
+  srAlgorithm?: number;
 }
 
 /** The target of each router, by name (plugin.paths.target, target-per-router). */
@@ -130,12 +137,92 @@ function ipv4View(families: readonly Family[], targets: NonNullable<Path["target
   return { gre: [], greReverse: [], probeable: false, unprobeableReason: `not an IPv4 path: an equal-cost best path in ${families.join(", ")} only (see targets)` };
 }
 
+// Segment routing (path set version 4): the SIDs of each hop, published once per LSDB attribute
+// (the lists are the LSDB's, unchanged while the attribute is: one conversion serves every path).
+const adjInfos = new WeakMap<readonly AdjSid[], AdjSidInfo[]>();
+const endXInfos = new WeakMap<readonly EndXSid[], EndXInfo[]>();
+
+function adjInfo(s: AdjSid): AdjSidInfo {
+  return { sid: s.sid, flags: adjFlagsObject(s.flags), weight: s.weight, ...(s.lan ? { lan: true as const } : {}), ...(s.neighbor !== undefined ? { neighbor: s.neighbor } : {}) };
+}
+
+function endXInfo(s: EndXSid): EndXInfo {
+  return { sid: s.sid, behavior: s.behavior, flags: endxFlagsObject(s.flags), algorithm: s.algorithm, weight: s.weight, ...(s.lan ? { lan: true as const } : {}), ...(s.neighbor !== undefined ? { neighbor: s.neighbor } : {}) };
+}
+
+function published<S, I>(cache: WeakMap<readonly S[], I[]>, list: readonly S[] | undefined, f: (s: S) => I): I[] | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  let out = cache.get(list);
+  if (out === undefined) cache.set(list, (out = list.map(f)));
+  return out;
+}
+
+/** The SID fields of a published link: each direction's SIDs, when advertised. */
+function linkSidFields(fwd: LinkSids | undefined, back: LinkSids | undefined): Partial<PathLink> {
+  const o: Partial<PathLink> = {};
+  const a = published(adjInfos, fwd?.adj, adjInfo);
+  const x = published(endXInfos, fwd?.endX, endXInfo);
+  const ra = published(adjInfos, back?.adj, adjInfo);
+  const rx = published(endXInfos, back?.endX, endXInfo);
+  if (a) o.adjSids = a;
+  if (x) o.endX = x;
+  if (ra) o.reverseAdjSids = ra;
+  if (rx) o.reverseEndX = rx;
+  return o;
+}
+
+/** One crossing of an adjacency by an SR probe: whose SIDs, to whom, over which link. */
+interface SrStep {
+  node: TopoNode;
+  to: TopoNode;
+  link: string;
+  direction: "out" | "back";
+  sids: LinkSids | undefined;
+  /** A LAN crossing: the SID must name the far router. */
+  lan: boolean;
+}
+
+function srTargets<S>(steps: readonly SrStep[], choose: (st: SrStep) => S | string, none?: string): SrTargets<S> {
+  // Most networks advertise no SIDs at all: one short reason, not one per hop.
+  if (none !== undefined) return { segments: [], probeable: false, unprobeableReason: none };
+  const segments: S[] = [];
+  const problems: string[] = [];
+  for (const st of steps) {
+    const c = choose(st);
+    if (typeof c === "string") problems.push(`${st.direction === "out" ? "hop" : "way back"} ${st.node.name}->${st.to.name}: ${c}`);
+    else segments.push(c);
+  }
+  return problems.length === 0 ? { segments, probeable: true } : { segments: [], probeable: false, unprobeableReason: problems.join("; ") };
+}
+
+function srMplsTargets(steps: readonly SrStep[], src: TopoNode, family: Family): SrMplsTargets {
+  const t: SrMplsTargets = srTargets<SrMplsSegment>(steps, (st) => {
+    const ctx = { algorithm: 0, family, ...(st.lan ? { lanNeighbor: st.to.routerId } : {}) };
+    const c = chooseAdjSid(st.sids?.adj ?? [], ctx);
+    return typeof c === "string" ? c : { node: st.node.name, to: st.to.name, link: st.link, direction: st.direction, ...adjInfo(c) };
+  }, steps.some((st) => (st.sids?.adj.length ?? 0) > 0) ? undefined : "no Adj-SID advertised on the path's links");
+  if (!t.probeable) return t;
+  const entry = routerAddress(src, family);
+  if (entry === undefined) return { segments: [], probeable: false, unprobeableReason: `no ${family === "ipv4" ? "IPv4" : "IPv6"} address of ${src.name} (TE router id or loopback) to send the label stack to` };
+  return { ...t, entry: entry.address };
+}
+
+function srv6Targets(steps: readonly SrStep[], algorithm: number): SrTargets<Srv6Segment> {
+  return srTargets<Srv6Segment>(steps, (st) => {
+    const ctx = { algorithm, ...(st.lan ? { lanNeighbor: st.to.routerId } : {}) };
+    const c = chooseEndX(st.sids?.endX ?? [], ctx);
+    return typeof c === "string" ? c : { node: st.node.name, to: st.to.name, link: st.link, direction: st.direction, ...endXInfo(c) };
+  }, steps.some((st) => (st.sids?.endX.length ?? 0) > 0) ? undefined : "no SRv6 End.X SID advertised on the path's links");
+}
+
 /** Turn a list of edge indices into a published path. Pseudonode crossings become one LAN link. */
-function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number, targetFor: TargetFor, families: readonly Family[]): Built {
+function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: number, targetFor: TargetFor, families: readonly Family[], srAlgorithm = 0): Built {
   const hops: Hop[] = [hopOf(src)];
   const links: PathLink[] = [];
   const layers = families.map(() => ({ gre: [] as GreHop[], greReverse: [] as Array<GreHop | string>, problems: [] as string[], pinned: [] as boolean[], fwd: [] as Array<GreHop | string> }));
   let pending: TopoLink | undefined; // the link into a pseudonode, waiting for the link out of it
+  const out: SrStep[] = [];
+  const back: SrStep[] = [];
   for (const e of edges) {
     const l = cg.links[cg.link[e]];
     const toNode = cg.nodes[cg.head[e]];
@@ -166,6 +253,13 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
           ...(l.localAddress6 ? { localAddress6: l.localAddress6 } : {}),
           ...(l.remoteAddress6 ? { remoteAddress6: l.remoteAddress6 } : {}),
         };
+    // SIDs: out, the near end's for the adjacency (a LAN: its link into the LAN, the SID naming
+    // `to`); back, the far end's (l.reverseSids: its link back, or into the LAN).
+    const fwdSids = pending ? pending.sids : l.sids;
+    const backSids = l.reverseSids;
+    Object.assign(pl, linkSidFields(fwdSids, backSids));
+    out.push({ node: fromNode, to: toNode, link: pl.id, direction: "out", sids: fwdSids, lan: pending !== undefined });
+    back.unshift({ node: toNode, to: fromNode, link: pl.id, direction: "back", sids: backSids, lan: pending !== undefined });
     pending = undefined;
     links.push(pl);
     hops.push(hopOf(toNode));
@@ -189,6 +283,9 @@ function buildPath(cg: CompiledGraph, edges: number[], src: TopoNode, cost: numb
       probeable: x.problems.length === 0,
     };
     if (x.problems.length) t.unprobeableReason = x.problems.join("; ");
+    const steps = [...out, ...back];
+    t.srMpls = srMplsTargets(steps, src, f);
+    if (f === "ipv6") t.srv6 = srv6Targets(steps, srAlgorithm);
     targets[f] = t;
   });
   const path: Path = {
@@ -421,7 +518,7 @@ class GraphPaths {
         footprint.linkIds.add(cg.links[cg.link[e]].id);
         footprint.nodeIds.add(cg.ids[cg.head[e]]);
       }
-    const each = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!, this.targetFor, this.families));
+    const each = r.paths.map((edges) => buildPath(cg, edges, cg.nodes[src.src], r.cost!, this.targetFor, this.families, q.srAlgorithm ?? 0));
     const ecmpLinks = new Set(each.flatMap((b) => b.path.links.map((l) => l.id))).size;
     const built = groupParallel(each);
     const linkSets = built.map((p) => p.links.map(linkElement));

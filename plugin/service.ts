@@ -52,6 +52,7 @@ function engineOptions(config: LsprobeConfig): Omit<EngineOptions, "generation">
       target: pc.paths.target,
       targetPerRouter: pc.paths.targetPerRouter,
       ...(pc.paths.families ? { families: pc.paths.families } : {}),
+      srAlgorithm: pc.paths.srAlgorithm,
     },
     metric: pc.paths.metric,
     debounceMs: pc.debounce,

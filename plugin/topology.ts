@@ -20,6 +20,7 @@ import type { LsEntry } from "./lsdb.js";
 import { isPseudonode, protocolFamily, PROTOCOL_ID } from "./bgpls/descriptors.js";
 import { canonicalAddress, canonicalPrefix, isIpv4, isIpv6, isLinkLocal6, type Family } from "./ip.js";
 import type { LinkAttr, LsLink } from "./bgpls/link.js";
+import type { AdjSid, EndXSid } from "./bgpls/sr.js";
 import type { LsNode, NodeAttr } from "./bgpls/node.js";
 import type { LsPrefix } from "./bgpls/prefix.js";
 import type { Steps } from "./slice.js";
@@ -63,6 +64,24 @@ export interface TopoLink {
   remoteAddresses: string[];
   /** TLV 263 as advertised (empty or absent: the standard topology). */
   mtIds?: number[];
+  /** The segment routing SIDs `from` advertises for this adjacency (absent: none). */
+  sids?: LinkSids;
+  /** Those `to` advertises for the way back: the reverse direction's (the mirror the two-way
+   *  check paired this link with; for a link out of a pseudonode, `to`'s link into it). */
+  reverseSids?: LinkSids;
+}
+
+/** Adj-SIDs and SRv6 End.X SIDs of one direction of an adjacency, as its near end advertises them. */
+export interface LinkSids {
+  adj: readonly AdjSid[];
+  endX: readonly EndXSid[];
+}
+
+/** The SIDs of a link attribute, or undefined when it has none (or predates segment routing). */
+function sidsOf(attr: LinkAttr): LinkSids | undefined {
+  const adj = attr.adj ?? NONE;
+  const endX = attr.endX ?? NONE;
+  return adj.length === 0 && endX.length === 0 ? undefined : { adj, endX };
 }
 
 export interface UnusableLink {
@@ -263,13 +282,14 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
   }
 
   // Two-way check: links by their two ends (nested maps: no key string per link).
-  const byEnds = new Map<string, Map<string, LsLink[]>>();
-  for (const { nlri } of links as Array<{ nlri: LsLink }>) {
+  const byEnds = new Map<string, Map<string, LsEntry[]>>();
+  for (const e of links) {
     if ((++n & 1023) === 0) yield;
+    const nlri = e.nlri as LsLink;
     let to = byEnds.get(nlri.from);
     if (to === undefined) byEnds.set(nlri.from, (to = new Map()));
     const l = to.get(nlri.to);
-    to.set(nlri.to, l === undefined ? [nlri] : l.concat(nlri));
+    to.set(nlri.to, l === undefined ? [e] : l.concat(e));
   }
   const graph: Graph = reuse ?? new GraphlibGraph({ directed: true, multigraph: true });
   for (const node of nodes.values()) {
@@ -289,8 +309,8 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       bad("loop to itself");
       continue;
     }
-    const reverse = byEnds.get(nlri.to)?.get(nlri.from);
-    if (!reverse?.some((r) => mirrors(nlri, r))) {
+    const reverse = byEnds.get(nlri.to)?.get(nlri.from)?.find((r) => mirrors(nlri, r.nlri as LsLink));
+    if (reverse === undefined) {
       bad("reverse direction not advertised (two-way check)");
       continue;
     }
@@ -320,6 +340,10 @@ export function* buildTopologySteps(entries: Iterable<LsEntry>, metric: MetricKi
       remoteAddresses: nlri.neighborAddresses,
       mtIds: nlri.mtIds,
     };
+    const sids = sidsOf(attr);
+    const reverseSids = sidsOf(reverse.attr as LinkAttr);
+    if (sids) link.sids = sids;
+    if (reverseSids) link.reverseSids = reverseSids;
     // TE router ids carried in the link attribute describe the two ends too.
     addTeRouterIds(nodes.get(nlri.from)!, attr.localTeRouterIds);
     addTeRouterIds(nodes.get(nlri.to)!, attr.remoteTeRouterIds);

@@ -40,6 +40,8 @@ export interface PathsConfig {
   readonly targetPerRouter: readonly TargetRule[];
   /** Address families to compute paths for; null: the families the topology has. */
   readonly families: readonly Family[] | null;
+  /** The algorithm of the SRv6 End.X SIDs probes pinned by SRv6 use (0: SPF). */
+  readonly srAlgorithm: number;
 }
 
 /** One entry of `plugin.paths.target-per-router`, in file order: a router name, or a pattern with `*`. */
@@ -887,6 +889,12 @@ const PLUGIN = section<PluginConfig>({
     ),
     families: families(
       "Address families to compute paths for, e.g. [ipv4, ipv6]; null: the families the topology has (IPv4 or IPv6 addresses, TE router ids or prefixes; IPv4 when it has none). With IS-IS multi-topology the IPv6 paths are computed on the MT-ID 2 topology, its own links and metrics; each path lists its `families` and per family its layers (`targets`, path set version 3).",
+    ),
+    srAlgorithm: integer(
+      0,
+      255,
+      0,
+      "Segment routing: the algorithm of the SRv6 End.X SIDs a probe is pinned with (0: SPF; 128-255: a flexible algorithm, RFC 9350). Each hop uses its unprotected End.X SID (B flag clear: a protected one lets fast reroute carry the probe around the failure it must see), persistent where offered; Adj-SIDs (SR-MPLS) carry no algorithm. A hop without one makes the path unprobeable by SR, with the reason (path set version 4, `targets.<family>.srv6` / `srMpls`).",
     ),
   }),
   plan: section<PlanConfig>({

@@ -34,9 +34,25 @@
 //     hence the bump. parsePathSet() reads 1, 2 and 3: an older document is upgraded in memory
 //     to IPv4 only (families ["ipv4"], targets.ipv4 = its gre/greReverse/probeable, every pair
 //     family "ipv4").
+//  4  segment routing: every link lists the SIDs both of its ends advertise for the adjacency
+//     (`adjSids`/`endX` from `from`, `reverseAdjSids`/`reverseEndX` from `to`: Adj-SIDs and
+//     LAN Adj-SIDs with flags F B V L S P and weight, SRv6 End.X / LAN End.X SIDs with
+//     behavior, flags B S P, algorithm and weight), and each family's targets say, per path,
+//     the SIDs a probe pinned by segment routing uses and whether it can: `srMpls` (both
+//     families: the Adj-SID label stack) and `srv6` (ipv6 only: the End.X SIDs), each
+//     { segments, probeable, unprobeableReason? }: one segment per link out, then one per link
+//     back (last link first), the unprotected SID of each hop (B clear), persistent where
+//     offered, End.X of algorithm plugin.paths.sr-algorithm; a hop without one makes that
+//     encapsulation unprobeable for the path, with the reason, and the tunnel layers stay. A
+//     version 3 document has no word on segment routing at all, a version 4 one says per path
+//     whether it can be used and why not; a reader must not take the one for the other, hence
+//     the bump (and a v3 reader would take a path whose hops have SIDs but no addresses for
+//     unprobeable, as it is by tunnel). parsePathSet() reads 1 to 4: an older document is
+//     upgraded in memory as above, and every family's srMpls (and the ipv6 family's srv6) is
+//     set unprobeable, with the reason that the document predates segment routing.
 
 export const PATHSET_SCHEMA = "lsprobe/pathset";
-export const PATHSET_VERSION = 3;
+export const PATHSET_VERSION = 4;
 /** The oldest version parsePathSet() still reads (and upgrades). */
 export const PATHSET_MIN_VERSION = 1;
 
@@ -95,6 +111,14 @@ export interface PathLink {
   metric: number;
   /** Set when the link crosses a LAN pseudonode: that pseudonode's node id. */
   lan?: string;
+  /** Version 4: the Adj-SIDs and LAN Adj-SIDs `from` advertises for this adjacency (a LAN
+   *  crossing: those of its link into the LAN naming `to`), when any. */
+  adjSids?: AdjSidInfo[];
+  /** Version 4: the SRv6 End.X and LAN End.X SIDs `from` advertises for it, when any. */
+  endX?: EndXInfo[];
+  /** Version 4: the same that `to` advertises for the way back (to -> from), when any. */
+  reverseAdjSids?: AdjSidInfo[];
+  reverseEndX?: EndXInfo[];
   /**
    * Version 2: set when the probe layer entering `to` is addressed to the router (target
    * `router`) and more than one equal-cost link from `from` to `to` exists: the ids of those
@@ -118,6 +142,65 @@ export interface GreHop {
   target: PathTarget;
 }
 
+/** Version 4: an Adj-SID (BGP-LS TLV 1099) or LAN Adj-SID (1100) as its router advertises it. */
+export interface AdjSidInfo {
+  /** The label (V and L set) or SRGB index (V and L clear). */
+  sid: number;
+  /** RFC 8667 §2.2.1 (OSPF's, RFC 8665 §6.1, mapped: G as S, F false). F: IPv6 adjacency; B:
+   *  backup (protected); V: value; L: local; S: set of adjacencies; P: persistent. */
+  flags: { F: boolean; B: boolean; V: boolean; L: boolean; S: boolean; P: boolean };
+  weight: number;
+  /** A LAN Adj-SID (TLV 1100). */
+  lan?: true;
+  /** LAN Adj-SID: the neighbor it leads to (IS-IS system id, 12 hex digits; OSPF router id). */
+  neighbor?: string;
+}
+
+/** Version 4: an SRv6 End.X SID (TLV 1106) or LAN End.X SID (1107/1108, RFC 9514). */
+export interface EndXInfo {
+  /** The SID, RFC 5952 form. */
+  sid: string;
+  /** SRv6 Endpoint Behavior (IANA; 5-8 End.X and flavors, 52-59 with NEXT-CSID). */
+  behavior: number;
+  /** RFC 9514 §4.1: B backup (protected), S set of adjacencies, P persistent. */
+  flags: { B: boolean; S: boolean; P: boolean };
+  algorithm: number;
+  weight: number;
+  lan?: true;
+  neighbor?: string;
+}
+
+/** Version 4: where a segment of an SR probe sends it: `node` applies it, over link `link`. */
+export interface SrSegmentBase {
+  /** The router whose SID it is (the near end of the adjacency crossed). */
+  node: string;
+  /** The router it sends the probe to. */
+  to: string;
+  /** The path link crossed (PathLink.id), either way. */
+  link: string;
+  direction: "out" | "back";
+}
+
+export interface Srv6Segment extends SrSegmentBase, EndXInfo {}
+
+export interface SrMplsSegment extends SrSegmentBase, AdjSidInfo {}
+
+/** Version 4: a path pinned by segment routing in one family. */
+export interface SrTargets<S> {
+  /** One per link out, then one per link back (last link first); empty when not probeable. */
+  segments: S[];
+  probeable: boolean;
+  /** Why not (only when probeable is false). */
+  unprobeableReason?: string;
+}
+
+/** Version 4: SR-MPLS also needs where the label stack enters the network. */
+export interface SrMplsTargets extends SrTargets<SrMplsSegment> {
+  /** The path's first router's own address of the family (TE router id, else /32 or /128
+   *  loopback): the outer destination of the MPLS-in-UDP or MPLS-in-GRE packet. */
+  entry?: string;
+}
+
 /** Version 3: the layers of a path in one address family. */
 export interface FamilyTargets {
   /** One entry per link, in order: where each layer of a probe of this family is addressed. */
@@ -127,6 +210,11 @@ export interface FamilyTargets {
   probeable: boolean;
   /** Why the path cannot be probed in this family (only when probeable is false). */
   unprobeableReason?: string;
+  /** Version 4: the Adj-SID label stack (set by the plugin and parsePathSet(); optional for
+   *  hand-made paths). */
+  srMpls?: SrMplsTargets;
+  /** Version 4, ipv6 only: the SRv6 End.X SIDs. */
+  srv6?: SrTargets<Srv6Segment>;
 }
 
 export interface Path {
@@ -323,6 +411,66 @@ function checkLayers(c: Checker, o: Record<string, unknown>, at: string, links: 
   const probeable = c.bool(o.probeable, `${at}.probeable`);
   if (probeable && (o.gre as unknown[]).length !== links) c.fail(`${at}.gre`, `a probeable path needs one entry per link (${links}), got ${(o.gre as unknown[]).length}`);
   c.optStr(o.unprobeableReason, `${at}.unprobeableReason`);
+  if (family === undefined) return; // the top-level IPv4 view: no SR targets there
+  if (version < 4) {
+    // No word on segment routing: unprobeable by SR, said so.
+    const reason = `path set version ${version} predates segment routing (version 4)`;
+    o.srMpls = { segments: [], probeable: false, unprobeableReason: reason };
+    if (family === "ipv6") o.srv6 = { segments: [], probeable: false, unprobeableReason: reason };
+    return;
+  }
+  checkSr(c, o.srMpls, `${at}.srMpls`, links, "mpls", family);
+  if (family === "ipv6") checkSr(c, o.srv6, `${at}.srv6`, links, "srv6", family);
+  else if (o.srv6 !== undefined) c.fail(`${at}.srv6`, "SRv6 targets belong to the ipv6 family only");
+}
+
+const bits = (c: Checker, v: unknown, at: string, keys: readonly string[]): void => {
+  const o = c.obj(v, at);
+  for (const k of keys) c.bool(o[k], `${at}.${k}`);
+};
+const ADJ_FLAGS = ["F", "B", "V", "L", "S", "P"] as const;
+const ENDX_FLAGS = ["B", "S", "P"] as const;
+
+function checkAdjSid(c: Checker, v: unknown, at: string): Record<string, unknown> {
+  const o = c.obj(v, at);
+  c.num(o.sid, `${at}.sid`, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, "a label or index (integer 0..2^32-1)");
+  bits(c, o.flags, `${at}.flags`, ADJ_FLAGS);
+  c.num(o.weight, `${at}.weight`, (n) => Number.isInteger(n) && n >= 0 && n <= 255, "a weight 0..255");
+  c.optStr(o.neighbor, `${at}.neighbor`);
+  return o;
+}
+
+function checkEndX(c: Checker, v: unknown, at: string): Record<string, unknown> {
+  const o = c.obj(v, at);
+  const sid = c.str(o.sid, `${at}.sid`, true);
+  if (!IPV6_TEXT.test(sid)) c.fail(`${at}.sid`, `expected an IPv6 address, got ${show(sid)}`);
+  c.num(o.behavior, `${at}.behavior`, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffff, "an endpoint behavior 0..65535");
+  bits(c, o.flags, `${at}.flags`, ENDX_FLAGS);
+  c.num(o.algorithm, `${at}.algorithm`, (n) => Number.isInteger(n) && n >= 0 && n <= 255, "an algorithm 0..255");
+  c.num(o.weight, `${at}.weight`, (n) => Number.isInteger(n) && n >= 0 && n <= 255, "a weight 0..255");
+  c.optStr(o.neighbor, `${at}.neighbor`);
+  return o;
+}
+
+/** Version 4: a family's srMpls / srv6 targets. */
+function checkSr(c: Checker, v: unknown, at: string, links: number, kind: "mpls" | "srv6", family: Family): void {
+  const o = c.obj(v, at);
+  const probeable = c.bool(o.probeable, `${at}.probeable`);
+  c.optStr(o.unprobeableReason, `${at}.unprobeableReason`);
+  c.each(o.segments, `${at}.segments`, (sv, sat) => {
+    const seg = kind === "mpls" ? checkAdjSid(c, sv, sat) : checkEndX(c, sv, sat);
+    c.str(seg.node, `${sat}.node`);
+    c.str(seg.to, `${sat}.to`);
+    c.str(seg.link, `${sat}.link`, true);
+    if (seg.direction !== "out" && seg.direction !== "back") c.fail(`${sat}.direction`, `expected "out" or "back", got ${show(seg.direction)}`);
+    if (kind === "mpls" && (seg.sid as number) > 0xfffff) c.fail(`${sat}.sid`, `a label stack entry needs a 20-bit label, got ${seg.sid as number}`);
+  });
+  if (probeable && (o.segments as unknown[]).length !== 2 * links) c.fail(`${at}.segments`, `a probeable path needs one segment per link out and back (${2 * links}), got ${(o.segments as unknown[]).length}`);
+  if (!probeable && o.unprobeableReason === undefined) c.fail(`${at}.unprobeableReason`, "expected the reason an unprobeable path gives");
+  if (kind === "mpls" && probeable) {
+    const entry = c.str(o.entry, `${at}.entry`, true);
+    if (family === "ipv4" ? !IPV4_TEXT.test(entry) : !IPV6_TEXT.test(entry)) c.fail(`${at}.entry`, `expected an ${family === "ipv4" ? "IPv4" : "IPv6"} address, got ${show(entry)}`);
+  }
 }
 
 function checkPath(c: Checker, v: unknown, at: string, version: number): void {
@@ -350,6 +498,10 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
     c.optStr(o.localAddress6, `${lat}.localAddress6`);
     c.optStr(o.remoteAddress6, `${lat}.remoteAddress6`);
     c.optStr(o.lan, `${lat}.lan`);
+    if (version >= 4) {
+      for (const k of ["adjSids", "reverseAdjSids"]) if (o[k] !== undefined) c.each(o[k], `${lat}.${k}`, (a, aat) => checkAdjSid(c, a, aat));
+      for (const k of ["endX", "reverseEndX"]) if (o[k] !== undefined) c.each(o[k], `${lat}.${k}`, (a, aat) => checkEndX(c, a, aat));
+    }
     if (o.parallel !== undefined) {
       if (version < 2) c.fail(`${lat}.parallel`, `parallel links need version 2, the document is version ${version}`);
       const ids = c.arr(o.parallel, `${lat}.parallel`);
@@ -363,7 +515,9 @@ function checkPath(c: Checker, v: unknown, at: string, version: number): void {
   if (version < 3) {
     // IPv4 only: the top-level layers are the IPv4 ones.
     p.families = ["ipv4"];
-    p.targets = { ipv4: { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable, ...(p.unprobeableReason === undefined ? {} : { unprobeableReason: p.unprobeableReason }) } };
+    const ipv4: Record<string, unknown> = { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable, ...(p.unprobeableReason === undefined ? {} : { unprobeableReason: p.unprobeableReason }) };
+    checkLayers(c, ipv4, `${at}.targets.ipv4`, links, version, "ipv4"); // only to add the SR targets' upgrade
+    p.targets = { ipv4 };
   } else {
     const families = checkFamilies(c, p.families, `${at}.families`);
     const targets = c.obj(p.targets, `${at}.targets`);
@@ -404,9 +558,10 @@ function checkPlan(c: Checker, v: unknown, at: string): void {
  * Validate a decoded path-set document: the envelope strictly (schema, version, generation)
  * and every value the prober reads, all of it, before the set may replace the one in force:
  * a `null` link deep inside must be refused here, not crash the prober later. Throws
- * PathSetError naming the key path. An older document is upgraded in place to what version 3
+ * PathSetError naming the key path. An older document is upgraded in place to what version 4
  * says of it: version 1's gre/greReverse entries get their `target`; versions 1 and 2 become
- * IPv4 only (families ["ipv4"], targets.ipv4, every pair's family "ipv4"); `version` stays.
+ * IPv4 only (families ["ipv4"], targets.ipv4, every pair's family "ipv4"); versions 1 to 3 get
+ * unprobeable srMpls (and ipv6 srv6) targets, the reason saying the version; `version` stays.
  */
 export function parsePathSet(doc: unknown, where = "path set"): PathSet {
   const c = new Checker(where);

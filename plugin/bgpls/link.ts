@@ -1,9 +1,11 @@
 // Link NLRI (RFC 9552 §5.2.2, type 2): local and remote node descriptors plus link descriptors
 // (258 link local/remote ids, 259/260 IPv4 interface/neighbor, 261/262 IPv6, 263 MT-ID), and the
 // link attribute TLVs (§5.3.2) lsprobe uses: 1092 TE metric, 1095 IGP metric, 1099/1100
-// Adj-SIDs, 1030/1031 remote TE router ids, 1089 bandwidth, 1096 SRLG, 1098 link name.
+// Adj-SIDs and 1106-1108 SRv6 End.X SIDs (sr.ts), 1030/1031 remote TE router ids, 1089
+// bandwidth, 1096 SRLG, 1098 link name.
 import { isObject, valuesOf, type JsonObject, type JsonValue } from "../exabgp/json.js";
 import { all, compact, lastNumber, name, numbers, strings, NONE } from "./attr.js";
+import { parseAdjSids, parseEndXSids, type AdjSid, type EndXSid } from "./sr.js";
 import { descriptorKey, nodeId, parseNodeDescriptors, parseScope, type LsScope, type NodeDescriptors } from "./descriptors.js";
 
 export interface LsLink extends LsScope {
@@ -26,7 +28,11 @@ export interface LsLink extends LsScope {
 export interface LinkAttr {
   igpMetric?: number;
   teMetric?: number;
-  adjSids: number[];
+  /** Adj-SIDs (1099) and LAN Adj-SIDs (1100) with their flags and weight, in wire order.
+   *  (Absent in LSDB snapshots written before segment routing: read as none.) */
+  adj: AdjSid[];
+  /** SRv6 End.X (1106) and LAN End.X (1107/1108) SIDs (ExaBGP >= 5.0). Absent as `adj`. */
+  endX: EndXSid[];
   /** Local/remote TE router ids seen in the link attribute. */
   localTeRouterIds: string[];
   remoteTeRouterIds: string[];
@@ -96,21 +102,13 @@ export function parseLinkNlri(o: JsonObject, path: string): LsLink {
   };
 }
 
-function adjSids(attr: JsonObject | undefined): number[] {
-  // 4.x: flat duplicated `sids` ([[n]] for Adj-SID, [n] for LAN Adj-SID); 5.0: duplicated
-  // `sr-adj` objects and `sr-adj-lan-sids` list; 6.0: `sr-adjs` / `sr-adj-lan` lists.
-  const nested: JsonValue[] = [];
-  for (const v of all(attr, "sr-adj", "sr-adjs", "sr-adj-lan-sids", "sr-adj-lan")) {
-    for (const item of Array.isArray(v) ? v : [v]) if (isObject(item)) nested.push(...all(item, "sids"));
-  }
-  return numbers([...all(attr, "sids"), ...nested]);
-}
-
-export function parseLinkAttr(attr: JsonObject | undefined): LinkAttr {
+/** `protocolId`: the link NLRI's (OSPF Adj-SID flags differ from IS-IS's, sr.ts). */
+export function parseLinkAttr(attr: JsonObject | undefined, protocolId?: number): LinkAttr {
   return {
     igpMetric: lastNumber(attr, "igp-metric"),
     teMetric: lastNumber(attr, "te-metric"),
-    adjSids: adjSids(attr),
+    adj: parseAdjSids(attr, protocolId),
+    endX: parseEndXSids(attr, protocolId),
     localTeRouterIds: strings(attr, "local-te-router-id", "local-te-router-ids", "local-router-ids"),
     remoteTeRouterIds: strings(attr, "remote-te-router-id", "remote-router-ids"),
     maxBandwidth: lastNumber(attr, "maximum-link-bandwidth"),

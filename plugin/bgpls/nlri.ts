@@ -52,12 +52,13 @@ export function parseNlri(v: JsonValue, path: string): LsObject {
   }
 }
 
-export function parseAttr(kind: LsObject["kind"], attr: JsonObject | undefined): LsAttr {
+/** `protocolId`: the NLRI's (the link attribute's OSPF Adj-SID flags are read apart). */
+export function parseAttr(kind: LsObject["kind"], attr: JsonObject | undefined, protocolId?: number): LsAttr {
   switch (kind) {
     case "node":
       return parseNodeAttr(attr);
     case "link":
-      return parseLinkAttr(attr);
+      return parseLinkAttr(attr, protocolId);
     case "prefix":
       return parsePrefixAttr(attr);
   }

@@ -96,7 +96,7 @@ function decodeUpdate(peer: string, update: JsonObject): ExaEvent {
         continue;
       }
       for (const [nh, list] of Object.entries(byNextHop)) {
-        each(list, `announce.${family}.${nh}`, (nlri) => announce.push({ nlri, attr: parseAttr(nlri.kind, bgpls) }));
+        each(list, `announce.${family}.${nh}`, (nlri) => announce.push({ nlri, attr: parseAttr(nlri.kind, bgpls, nlri.protocolId) }));
       }
     }
   }

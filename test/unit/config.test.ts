@@ -23,7 +23,7 @@ const MINIMAL = `plugin:
 const MINIMAL_PARSED: LsprobeConfig = {
   plugin: {
     endpoints: { pairs: [["r1", "r6"]], groups: [] },
-    paths: { mode: "all", maxPerPair: 64, metric: "igp", target: "interface", targetPerRouter: [], families: null },
+    paths: { mode: "all", maxPerPair: 64, metric: "igp", target: "interface", targetPerRouter: [], families: null, srAlgorithm: 0 },
     plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
     output: { file: "/var/lib/lsprobe/paths.json", socket: "/run/lsprobe/paths.sock", socketMode: 0o660 },
     stateFile: "/var/lib/lsprobe/lsdb.json",
@@ -79,6 +79,7 @@ const EVERY_DEFAULT = `plugin:
     target: interface
     target-per-router: {}
     families: null
+    sr-algorithm: 0
   plan:
     budget-pps: 1000
     alpha: 2
@@ -156,7 +157,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 64);
+  assert.equal(keys.length, 65);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -187,7 +188,7 @@ log: {level: debug, format: json}
   assert.deepEqual(config, {
     plugin: {
       endpoints: { pairs: [], groups: [["r1", "r2", "198.18.0.6/32"]] },
-      paths: { mode: "cover", maxPerPair: 100000, metric: "te", target: "router", targetPerRouter: [], families: null },
+      paths: { mode: "cover", maxPerPair: 100000, metric: "te", target: "router", targetPerRouter: [], families: null, srAlgorithm: 0 },
       plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 },
       output: { file: "/srv/paths.json", socket: null, socketMode: 0o600 },
       stateFile: null,

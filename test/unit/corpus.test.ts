@@ -51,12 +51,12 @@ const nodeAttr = (rel: string): NodeAttr => update(rel).announce[0].attr as Node
 
 test("corpus: both Adj-SIDs of a Junos link survive the duplicate keys (qa05)", () => {
   const a = linkAttr("qa05-junos-isis-link-te-2adjsid.json");
-  assert.deepEqual(a.adjSids, [299792, 299776]);
+  assert.deepEqual(a.adj.map((s) => s.sid), [299792, 299776]);
   assert.equal(a.igpMetric, 10);
   assert.equal(a.teMetric, 20);
 });
 
-test("corpus: LAN Adj-SIDs survive (pr738)", () => assert.equal(linkAttr("pr738-junos174-isis-lan-adjsid.json").adjSids.length, 2));
+test("corpus: LAN Adj-SIDs survive (pr738)", () => assert.equal(linkAttr("pr738-junos174-isis-lan-adjsid.json").adj.length, 2));
 
 test("corpus: three cumulative TE router ids give three ids (qa07)", () => assert.equal(nodeAttr("qa07-nokia-isis-node-3terids.json").teRouterIds.length, 3));
 
@@ -81,7 +81,7 @@ test("corpus: link with a link-name TLV is repaired, the link kept, the garbage 
   const a = linkAttr("edge/e09-link-name.json");
   assert.equal(a.igpMetric, 10);
   assert.equal(a.name, undefined);
-  assert.deepEqual(a.adjSids, [25002, 25003]);
+  assert.deepEqual(a.adj.map((s) => s.sid), [25002, 25003]);
 });
 
 test("corpus: SRv6 SID NLRI (type 6) is reported as unknown type, not an error (e16)", () => {

@@ -256,7 +256,7 @@ const hopNames = (p: PathSet["paths"][number]): string => p.hops.map((h) => h.na
 test("paths: IS-IS multi-topology, r2<->r4 costs 20 in MT 2 only: the IPv6 paths avoid it, the IPv4 ones do not", async () => {
   const set = await engineSet(five("nanog6-mt.ndjson"));
   parsePathSet(JSON.parse(JSON.stringify(set)));
-  assert.equal(set.version, 3);
+  assert.equal(set.version, 4);
   assert.deepEqual(set.families, ["ipv4", "ipv6"]);
   assert.deepEqual(
     set.pairs.map((p) => [p.src, p.dst, p.family, p.cost, p.count]),
@@ -378,7 +378,7 @@ test("paths: endpoints given as IPv6 addresses", async () => {
 type Doc = Record<string, any>;
 const fixture = (name: string): Doc => JSON.parse(readFileSync(new URL(name, PATHSETS), "utf8")) as Doc;
 
-test("parsePathSet: versions 1, 2 and 3 are read; 1 and 2 as IPv4 only", async () => {
+test("parsePathSet: versions 1 to 4 are read; 1 and 2 as IPv4 only", async () => {
   const v3 = await engineSet(five("nanog6-st.ndjson"));
   for (const [name, doc] of [["v1", fixture("nanog6-v1.json")], ["v2", fixture("nanog6-v2.json")]] as const) {
     assert.equal(doc.version, name === "v1" ? 1 : 2);
@@ -387,7 +387,9 @@ test("parsePathSet: versions 1, 2 and 3 are read; 1 and 2 as IPv4 only", async (
     assert.equal(set.paths.length, 8, name);
     for (const p of set.paths) {
       assert.deepEqual(p.families, ["ipv4"], name);
-      assert.deepEqual(p.targets, { ipv4: { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable } }, name);
+      // Version 4's upgrade: no segment routing, said so.
+      const srMpls: object = { segments: [], probeable: false, unprobeableReason: `path set version ${String(doc.version)} predates segment routing (version 4)` };
+      assert.deepEqual(p.targets, { ipv4: { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable, srMpls } }, name);
       assert.ok(p.gre.every((g) => g.target === "interface"), name);
     }
     assert.ok(set.pairs.every((p) => p.family === "ipv4"), name);
@@ -395,7 +397,7 @@ test("parsePathSet: versions 1, 2 and 3 are read; 1 and 2 as IPv4 only", async (
     assert.deepEqual(set.paths.map((p) => p.gre.map((g) => g.address)), v3.paths.map((p) => p.gre.map((g) => g.address)), name);
   }
   const set = parsePathSet(JSON.parse(JSON.stringify(v3)), "v3");
-  assert.equal(set.version, 3);
+  assert.equal(set.version, 4);
   assert.ok(set.paths.every((p) => p.families!.length === 2 && p.targets!.ipv6!.probeable));
 });
 

@@ -66,6 +66,10 @@ export const AttrTlv = {
   IGP_METRIC: 1095,
   OPAQUE_LINK_ATTRIBUTE: 1097,
   LINK_NAME: 1098,
+  ADJACENCY_SID: 1099, // RFC 9085 §2.2.1
+  LAN_ADJACENCY_SID: 1100, // RFC 9085 §2.2.2
+  SRV6_END_X_SID: 1106, // RFC 9514 §4.1
+  ISIS_SRV6_LAN_END_X_SID: 1107, // RFC 9514 §4.2
   IGP_FLAGS: 1152,
   PREFIX_METRIC: 1155,
   OPAQUE_PREFIX_ATTRIBUTE: 1157,
@@ -492,6 +496,85 @@ export function igpMetricWidthFor(protocolId: number): IgpMetricWidth {
 export function prefixMetricTlv(metric: number): Buffer {
   uint(metric, 32, "prefix metric");
   return encodeTlv(AttrTlv.PREFIX_METRIC, beUint(metric, 4));
+}
+
+/** Adj-SID flags, IS-IS layout (RFC 8667 §2.2.1): F IPv6 adjacency, B backup (protected), V
+ *  value, L local, S set, P persistent. */
+export const AdjSidFlag = { F: 0x80, B: 0x40, V: 0x20, L: 0x10, S: 0x08, P: 0x04 } as const;
+/** SRv6 End.X SID flags (RFC 9514 §4.1): B backup, S set, P persistent. */
+export const EndXFlag = { B: 0x80, S: 0x40, P: 0x20 } as const;
+
+export interface AdjSidSpec {
+  /** A 20-bit label (flags V and L set, the default) or, with V and L clear, a 32-bit index. */
+  sid: number;
+  /** AdjSidFlag bits; default V | L (an unprotected local label). */
+  flags?: number;
+  weight?: number;
+  /** LAN Adj-SID (1100): the neighbor's IS-IS system id, 12 hex digits. */
+  neighbor?: string;
+}
+
+//  RFC 9085 §2.2.1 Adj-SID TLV (1099) / §2.2.2 LAN Adj-SID TLV (1100, IS-IS)
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |              Type             |              Length           |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  | Flags         |     Weight    |             Reserved          |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  | (LAN only) Neighbor System-ID (6 octets)                       |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |   SID/Label (3 octets, V and L set) or Index (4 octets)        |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+export function adjSidTlv(a: AdjSidSpec): Buffer {
+  const flags = a.flags ?? AdjSidFlag.V | AdjSidFlag.L;
+  uint(flags, 8, "Adj-SID flags");
+  uint(a.weight ?? 0, 8, "Adj-SID weight");
+  const vl = flags & (AdjSidFlag.V | AdjSidFlag.L);
+  need(vl === (AdjSidFlag.V | AdjSidFlag.L) || vl === 0, "Adj-SID flags V and L must be both set (label) or both clear (index)");
+  const label = vl !== 0;
+  if (label) uint(a.sid, 24, "Adj-SID label");
+  else uint(a.sid, 32, "Adj-SID index");
+  need(!label || a.sid <= 0xfffff, `Adj-SID label ${a.sid} exceeds 20 bits`);
+  const parts: Buffer[] = [Buffer.from([flags, a.weight ?? 0, 0, 0])];
+  if (a.neighbor !== undefined) {
+    need(/^[0-9a-f]{12}$/i.test(a.neighbor), `LAN Adj-SID neighbor must be a 12-hex-digit system id, got ${JSON.stringify(a.neighbor)}`);
+    parts.push(Buffer.from(a.neighbor, "hex"));
+  }
+  parts.push(beUint(a.sid, label ? 3 : 4));
+  return encodeTlv(a.neighbor !== undefined ? AttrTlv.LAN_ADJACENCY_SID : AttrTlv.ADJACENCY_SID, Buffer.concat(parts));
+}
+
+export interface EndXSpec {
+  sid: string;
+  /** SRv6 Endpoint Behavior: 5 End.X, 6 with PSP, ... (RFC 8986 §10.2). Default 5. */
+  behavior?: number;
+  /** EndXFlag bits; default 0 (unprotected). */
+  flags?: number;
+  algorithm?: number;
+  weight?: number;
+}
+
+//  RFC 9514 §4.1 SRv6 End.X SID TLV (1106)
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |               Type            |          Length               |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |        Endpoint Behavior      |      Flags    |   Algorithm   |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |     Weight    |   Reserved    |  SID (16 octets) ...          |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |    SID (cont ...)             |   Sub-TLVs (none here)        |
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+export function srv6EndXSidTlv(e: EndXSpec): Buffer {
+  const behavior = e.behavior ?? 5;
+  uint(behavior, 16, "End.X behavior");
+  uint(e.flags ?? 0, 8, "End.X flags");
+  uint(e.algorithm ?? 0, 8, "End.X algorithm");
+  uint(e.weight ?? 0, 8, "End.X weight");
+  const head = Buffer.alloc(6);
+  head.writeUInt16BE(behavior, 0);
+  head[2] = e.flags ?? 0;
+  head[3] = e.algorithm ?? 0;
+  head[4] = e.weight ?? 0;
+  return encodeTlv(AttrTlv.SRV6_END_X_SID, Buffer.concat([head, ipv6ToBytes(e.sid)]));
 }
 
 /** §3.3.2.7 Link Name (1098): makes ExaBGP 4.2.21 write invalid JSON. Negative tests only. */

@@ -32,6 +32,12 @@ import {
   remoteTeRouterId6Tlv,
   remoteTeRouterIdTlv,
   teDefaultMetricTlv,
+  adjSidTlv,
+  srv6EndXSidTlv,
+  AdjSidFlag,
+  EndXFlag,
+  type AdjSidSpec,
+  type EndXSpec,
   type NodeDescriptor,
 } from "./bgpls.js";
 import { ipv4ToBytes } from "./bgp.js";
@@ -67,6 +73,12 @@ export interface LsLink {
   remoteAddress6?: string;
   /** TLV 263 (MtId): absent for the standard topology; [2] for an IS-IS IPv6 (MT 2) adjacency. */
   mtIds?: number[];
+  /** Adj-SIDs (TLV 1099; with `neighbor`, LAN Adj-SIDs 1100) `from` advertises for the adjacency. */
+  adjSids?: AdjSidSpec[];
+  /** SRv6 End.X SIDs (TLV 1106, RFC 9514 §4.1) `from` advertises for it. ExaBGP 4.2.21 prints
+   *  them as `attribute-not-implemented` (and never gets them from a real SRv6 router, whose
+   *  IPv6 next hop resets its session); 5.0 decodes them. */
+  endX?: EndXSpec[];
 }
 
 export interface LsPrefix {
@@ -149,6 +161,61 @@ export function loopbackAddress6(n: number): string {
 export function edgeSubnet6(k: number): [string, string] {
   if (!Number.isInteger(k) || k < 0 || k >= MAX_EDGES) throw new RangeError(`edge number ${k} outside 0..${MAX_EDGES - 1}`);
   return [`2001:2:0:${k.toString(16)}::1`, `2001:2:0:${k.toString(16)}::2`];
+}
+
+// Segment routing, the lab's plan (test/lab/sr.ts, which installs the same SIDs in the routers):
+// router n (1-based) has the locator 2001:2:0:(0x8000 + n)::/64; its adjacency k (0-based: its
+// own links in model order) the End.X SID locator + ::e:k and the Adj-SID label 24000 + k. The
+// protected twins this model adds for tests (B set: no probe may use them) are ::f:k and
+// 24000 + 0x8000 + k.
+
+/** Router number n's (1-based) SRv6 locator, "2001:2:0:80NN::" (a /64). */
+export function srv6Locator(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 0x7ffe) throw new RangeError(`router number ${n} outside 1..${0x7ffe} (locators 2001:2:0:8001::/64 .. 2001:2:0:fffe::/64)`);
+  return `2001:2:0:${(0x8000 + n).toString(16)}::`;
+}
+
+/** The End.X SID of router n's adjacency k: locator + ::e:k (protected: ::f:k), RFC 5952 form. */
+export function endXSidFor(n: number, k: number, protectedSid = false): string {
+  if (!Number.isInteger(k) || k < 0 || k > 0x7fff) throw new RangeError(`adjacency index ${k} outside 0..${0x7fff}`);
+  return `${srv6Locator(n)}${protectedSid ? "f" : "e"}:${k.toString(16)}`;
+}
+
+/** The Adj-SID label of a router's adjacency k: 24000 + k (protected: 24000 + 0x8000 + k). */
+export function adjSidLabelFor(k: number, protectedSid = false): number {
+  if (!Number.isInteger(k) || k < 0 || k > 0x7fff) throw new RangeError(`adjacency index ${k} outside 0..${0x7fff}`);
+  return 24000 + (protectedSid ? 0x8000 : 0) + k;
+}
+
+/**
+ * The model with segment routing on every link, as an SR router advertises it: per directed
+ * link (adjacency k of its `from`) two Adj-SIDs (the unprotected label and a protected one, B
+ * set; F set on an IPv6-only MT-2 link) and, with `srv6`, two End.X SIDs of behavior End.X with
+ * PSP (6), protected then unprotected, algorithm 0, from the router's locator (srv6Locator,
+ * endXSidFor, adjSidLabelFor).
+ */
+export function withSegmentRouting(topo: LsTopology, opts: { mpls?: boolean; srv6?: boolean } = {}): LsTopology {
+  const mpls = opts.mpls ?? true;
+  const srv6 = opts.srv6 ?? true;
+  const number = new Map(topo.routers.map((r, i) => [r.name, i + 1]));
+  const adjacencies = new Map<string, number>();
+  const links = topo.links.map((l, i): LsLink => {
+    const n = number.get(l.from);
+    if (n === undefined) throw new TypeError(`link ${i}: unknown router ${JSON.stringify(l.from)}`);
+    const k = adjacencies.get(l.from) ?? 0;
+    adjacencies.set(l.from, k + 1);
+    const f = l.localAddress === undefined && l.localAddress6 !== undefined ? AdjSidFlag.F : 0;
+    return {
+      ...l,
+      ...(mpls
+        ? { adjSids: [{ sid: adjSidLabelFor(k), flags: f | AdjSidFlag.V | AdjSidFlag.L }, { sid: adjSidLabelFor(k, true), flags: f | AdjSidFlag.B | AdjSidFlag.V | AdjSidFlag.L }] }
+        : {}),
+      ...(srv6
+        ? { endX: [{ sid: endXSidFor(n, k, true), behavior: 6, flags: EndXFlag.B }, { sid: endXSidFor(n, k), behavior: 6, flags: 0 }] }
+        : {}),
+    };
+  });
+  return { ...topo, links };
 }
 
 /** Router number n (1-based) -> IS-IS system id "1980" + 8 hex digits (1980.0000.000n). */
@@ -302,6 +369,8 @@ export function linkRoute(topo: LsTopology, l: LsLink): LsRoute {
   if (six && to.routerId6 !== undefined) attribute.push(remoteTeRouterId6Tlv(to.routerId6));
   if (l.teMetric !== undefined) attribute.push(teDefaultMetricTlv(l.teMetric));
   attribute.push(igpMetricTlv(l.metric, igpMetricWidthFor(protocolId)));
+  for (const a of l.adjSids ?? []) attribute.push(adjSidTlv(a));
+  for (const e of l.endX ?? []) attribute.push(srv6EndXSidTlv(e));
   return {
     kind: "link",
     label: `link ${l.from}->${l.to}${l.mtIds?.length ? ` mt${l.mtIds.join(",")}` : ""}`,
