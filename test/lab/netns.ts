@@ -609,6 +609,8 @@ export class Lab {
   /** Routers whose `lookup local` rule was moved after the family-drop rules: "family router". */
   private readonly localRuleMoved = new Set<string>();
   private kernelOpts: KernelDecapOptions = {};
+  /** SRv6 gray loss in place (setSrv6Loss): "router ifname" (the sending end) -> loss. */
+  private readonly srv6Loss = new Map<string, number>();
   /** Kernel mode: gray loss per router, per ingress interface (an nft rule; see setFault). */
   private readonly kernelLoss = new Map<string, Map<string, number>>();
 
@@ -793,6 +795,10 @@ export class Lab {
    * decapsulator (this kernel has no netem and no tc drop action), so it hits GRE probes only.
    * { loss: 0, delayMs: 0 } repairs it. `family`: what arrives in IPv4 or IPv6 tunnels only
    * (default: every family the lab runs); the IPv6 one is keyed by b's interface from a.
+   * SR-MPLS (LabOptions.mpls) is switched by the same helper: the same faults hit it. SRv6
+   * (LabOptions.srv6) never reaches a helper: its loss (with IPv6 among the families) is a qdisc on
+   * a's interface to b, dropping that share of the IPv6 packets with a routing header (next header
+   * 43: SRv6 probes only) at random (setSrv6Loss); delay does not reach SRv6 (no netem here).
    */
   setFault(a: string, b: string, f: { loss?: number; delayMs?: number; family?: AddressFamily }): void {
     const loss = f.loss ?? 0;
@@ -800,6 +806,7 @@ export class Lab {
     if (!(loss >= 0 && loss <= 1) || !(delayMs >= 0)) throw new RangeError(`lab: fault ${a}->${b}: loss must be 0..1 and delayMs >= 0`);
     const fams = this.checkFamily(f.family);
     if (this.linksBetween(a, b).length === 0) throw new TypeError(`lab: no link between ${a} and ${b}`);
+    if (this.srv6 && fams.includes("ipv6")) this.setSrv6Loss(a, b, loss);
     for (const fam of fams) {
       const mode = fam === "ipv4" ? this.decapMode : this.decapMode6;
       if (mode === "kernel") {
@@ -863,8 +870,44 @@ export class Lab {
     }
   }
 
+  /**
+   * SRv6 gray loss on a -> b: the kernel here has no netem and no tc drop action, but it has HTB,
+   * pfifo and cls_bpf, and classic BPF has a random number (SKF_AD_RANDOM). So, on a's interface
+   * to b: an HTB root whose default class passes everything, a class whose pfifo of limit 0 drops
+   * everything put in it, and a classic BPF filter sending to that class the IPv6 packets whose
+   * next header is 43 (a routing header) when a random 32-bit number is below loss * 2^32. Loss 0
+   * removes the qdisc.
+   */
+  private setSrv6Loss(a: string, b: string, loss: number): void {
+    for (const l of this.linksBetween(a, b)) {
+      const dev = this.portOf(a, this.topology.links.indexOf(l)).ifname;
+      const key = `${a} ${dev}`;
+      if (loss === 0 && !this.srv6Loss.has(key)) continue;
+      let script = this.srv6Loss.has(key) ? `tc qdisc del dev ${dev} root\n` : "";
+      if (loss > 0) {
+        const t = Math.min(0xffffffff, Math.round(loss * 2 ** 32));
+        // ldh [12]; jeq #0x86dd; ldb [20] (IPv6 next header, after 14 bytes of Ethernet); jeq #43;
+        // ld rand; jge #t -> pass (ret 0: no match, default class); else ret -1 (the filter's classid).
+        const bpf = ["40 0 0 12", "21 0 5 34525", "48 0 0 20", "21 0 3 43", "32 0 0 4294963256", `53 1 0 ${t}`, "6 0 0 4294967295", "6 0 0 0"];
+        script += [
+          `tc qdisc add dev ${dev} root handle 1: htb default 1 r2q 100000`,
+          `tc class add dev ${dev} parent 1: classid 1:1 htb rate 10gbit`,
+          `tc class add dev ${dev} parent 1: classid 1:2 htb rate 10gbit`,
+          `tc qdisc add dev ${dev} parent 1:2 handle 2: pfifo limit 0`,
+          `tc filter add dev ${dev} parent 1: protocol ipv6 prio 1 bpf bytecode '${bpf.length},${bpf.join(",")}' classid 1:2`,
+        ].join(" && ");
+        this.srv6Loss.set(key, loss);
+      } else this.srv6Loss.delete(key);
+      execFileSync("ip", ["netns", "exec", this.ns(a), "sh", "-e", "-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+    }
+  }
+
   /** Remove every data-plane fault (setFault, setFamilyDrop). */
   clearFaults(): void {
+    for (const key of [...this.srv6Loss.keys()]) {
+      const [router, dev] = key.split(" ");
+      this.setSrv6Loss(router, this.ports.get(router)!.find((p) => p.ifname === dev)!.peer, 0);
+    }
     for (const h of this.helpers.values()) h.child.stdin!.write("clear\n");
     for (const [key, m] of this.kernelLoss) if (m.size > 0) (m.clear(), this.applyKernelLoss(key.split(" ")[1], key.split(" ")[0] as AddressFamily));
     for (const key of [...this.familyDrops]) {

@@ -43,6 +43,17 @@ s.send(Buffer.from(hex, "hex"), dst, (err, n) => {
 s.close();
 `;
 
+/** Sends whole packets (hex, comma-separated) through one IPPROTO_RAW socket of the family of `dst`. */
+const SEND_RAW_MANY = `
+const [hexes, dst, mod] = process.argv.slice(1);
+const { RawSocket } = await import(mod);
+const s = RawSocket.open({ family: dst.includes(":") ? "ipv6" : "ipv4", protocol: 255 });
+let sent = 0;
+for (const hex of hexes.split(",")) s.send(Buffer.from(hex, "hex"), dst, (err) => { if (err) { console.error(err.code); process.exitCode = 2; } else sent++; });
+console.log(sent);
+s.close();
+`;
+
 /** Sends one UDP datagram (hex payload) from src to dst:port. */
 const SEND_UDP = `
 const [hex, src, dst, port] = process.argv.slice(1);
@@ -261,6 +272,19 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     return { arrived, before, counters: await lab.decapCounters() };
   }
 
+  /** `n` SRv6 probes listing `segs` (default: out along `path` and back) from one sender; resolves with how many came back. */
+  async function srv6Burst(path: string[], n: number, waitMs = 1500, segs = segmentsOf(path)): Promise<number> {
+    const bodies = Array.from({ length: n }, () => Buffer.from(`srv6-${++nonce}`));
+    const want = new Set(bodies.map((b) => b.toString("hex")));
+    const r = await lab.exec("h1", [NODE, "--input-type=module", "-e", SEND_RAW_MANY, bodies.map((b) => srv6Probe(H6, segs, b).toString("hex")).join(","), segs[0], RAWSOCK]);
+    assert.equal(r.stdout.trim(), String(n), `sender failed: ${r.stderr}`);
+    let got = 0;
+    for (let line = await recv6.next(waitMs); line !== undefined && got < n; line = got < n ? await recv6.next(waitMs) : undefined) {
+      if (want.delete((JSON.parse(line) as { payload: string }).payload)) got++;
+    }
+    return got;
+  }
+
   const PATH = ["r1", "r2", "r4", "r6"];
   const OTHER = ["r1", "r2", "r5", "r6"];
 
@@ -343,6 +367,27 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     assert.ok((await srv6RoundTrip(PATH)).arrived, "link back up, SRv6 probe still lost");
   });
 
+  test("setFault r2 -> r4 on SRv6 (a qdisc on r2's link to r4): loss 1 drops every SRv6 probe over it, loss 0.5 some, other paths none; repair removes the qdisc", async () => {
+    const dev = lab.ifname("r2", "r4");
+    lab.setFault("r2", "r4", { loss: 1, family: "ipv6" });
+    try {
+      assert.equal(await srv6Burst(PATH, 10, 1000), 0, "SRv6 probes crossed a link direction losing all of them");
+      assert.equal(await srv6Burst(OTHER, 10), 10, "r1 > r2 > r5 > r6 should be untouched");
+      const around = [lab.endX("r1", "r3"), lab.endX("r3", "r4"), lab.endX("r4", "r2"), lab.endX("r2", "r1"), H6];
+      assert.equal(await srv6Burst([], 10, 1500, around), 10, "r1 > r3 > r4 > r2 > r1 crosses r4 -> r2, the other direction: untouched");
+      assert.equal((await mplsRoundTrip(OTHER, "udp6", "ipv6")).arrived, true, "IPv6 without a routing header passes the qdisc");
+      lab.setFault("r2", "r4", { loss: 0.5, family: "ipv6" });
+      // 40 probes at 50%: all or none would come back with a chance of 2^-39.
+      const half = await srv6Burst(PATH, 40, 1000);
+      assert.ok(half > 0 && half < 40, `${half} of 40 came back at 50% loss`);
+    } finally {
+      lab.clearFaults();
+    }
+    const q = await lab.exec("r2", ["tc", "qdisc", "show", "dev", dev]);
+    assert.doesNotMatch(q.stdout, /htb|pfifo/, "clearFaults left the qdisc");
+    assert.equal(await srv6Burst(PATH, 10), 10, "repaired, SRv6 probes still lost");
+  });
+
   // ---- SR-MPLS ----
 
   type Outer = "udp4" | "udp6" | "gre4";
@@ -383,7 +428,7 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     assert.equal(p.after.r4.dropped["mpls-ttl"], 1);
   });
 
-  test("setFault r2 -> r4 (the helper's gray loss, here 100%) hits SR-MPLS over r2 > r4 only, both families; a delay still delivers; repair", async () => {
+  test("setFault r2 -> r4 (the helper's gray loss, here 100%) hits SR-MPLS over r2 > r4 only, both families (and SRv6); a delay still delivers; repair", async () => {
     lab.setFault("r2", "r4", { loss: 1 });
     try {
       for (const outer of ["udp4", "udp6", "gre4"] as const) {
@@ -392,7 +437,7 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
         assert.deepEqual(lost.switched, { r1: 1, r2: 1, r3: 0, r4: 0, r5: 0, r6: 0 }, outer);
       }
       assert.ok((await mplsRoundTrip(OTHER, "udp4", "ipv4")).arrived, "r1 > r2 > r5 > r6 should be untouched");
-      assert.ok((await srv6RoundTrip(PATH)).arrived, "the helper's fault must not touch kernel SRv6");
+      assert.equal((await srv6RoundTrip(PATH, 1000)).arrived, false, "setFault without a family reaches kernel SRv6 too (its qdisc)");
     } finally {
       lab.setFault("r2", "r4", { loss: 0 });
     }
