@@ -121,10 +121,17 @@ function parseMetrics(text: string): { perPath: Map<string, Record<Counter, numb
   let skipped = 0;
   let replyDrops = 0;
   const re = /^lsprobe_probes_(sent|received|lost|late|unknown)_total\{([^}]*)\} (\S+)$/;
+  // The per-path series carry path, class and af; the hops are on lsprobe_path_info.
+  const hopsOf = new Map<string, string>();
+  for (const m of text.matchAll(/^lsprobe_path_info\{([^}]*)\} 1$/gm)) {
+    const id = /(?:^|,)path="([^"]*)"/.exec(m[1])?.[1];
+    const hops = /(?:^|,)hops="([^"]*)"/.exec(m[1])?.[1];
+    if (id !== undefined && hops !== undefined) hopsOf.set(id, hops);
+  }
   for (const line of text.split("\n")) {
     const m = re.exec(line);
     if (m) {
-      const hops = /(?:^|,)hops="([^"]*)"/.exec(m[2])?.[1] ?? "?";
+      const hops = hopsOf.get(/(?:^|,)path="([^"]*)"/.exec(m[2])?.[1] ?? "") ?? "?";
       const row = perPath.get(hops) ?? { sent: 0, received: 0, lost: 0, late: 0, unknown: 0 };
       row[m[1] as Counter] += Number(m[3]);
       perPath.set(hops, row);

@@ -5,19 +5,38 @@
 // costs no label hashing. Every series of a path exists from the moment the path is probed
 // (zeros), and disappears with the path.
 // Names follow Prometheus conventions: base units (seconds), `_total` only on counters.
+//
+// Sizing (issue 14, docs/metrics.md): a per-path series carries path, class and af only; what
+// describes the path (src, dst, hops) is on one lsprobe_path_info series per (path, af), joined
+// in PromQL (`* on (job, instance, path, af) group_left (hops, src, dst) lsprobe_path_info`).
+// The RTT histogram (23 series) is per path, per pair or off (prober.rtt-histogram).
 import { Counter, Gauge, Registry, type LabelValues, type Metric } from "prom-client";
 import type { PathTracker } from "./tracker.js";
 import { RTT_BUCKETS, type RttHistogram } from "./rtthist.js";
 import type { ProbePlan } from "../shared/pathset.js";
+import type { RttHistogramMode } from "../shared/config.js";
 import { registerStandardMetrics } from "../shared/metrics.js";
 import type { TraceResult } from "./trace.js";
 
 export { rttBuckets } from "./rtthist.js";
 
 /** Every per-path series: `af` is the family of its probes, "ipv4" or "ipv6" (a dual-stack path has one entry a family). */
-export const PATH_LABELS = ["path", "src", "dst", "hops", "class", "af"] as const;
-/** Every per-link series: `af`, the family whose probes it was inferred from (each family's links apart). */
-export const LINK_LABELS = ["link", "from", "to", "af"] as const;
+export const PATH_LABELS = ["path", "class", "af"] as const;
+/** lsprobe_path_info: one series per probed (path, af), value 1; `pair` is "src>dst" (the dashboard's pair variable). */
+export const PATH_INFO_LABELS = ["path", "af", "src", "dst", "pair", "hops"] as const;
+/** lsprobe_probe_rtt_seconds under prober.rtt-histogram per-pair: the paths of a (src, dst, class, af) summed. */
+export const PAIR_LABELS = ["src", "dst", "class", "af"] as const;
+/**
+ * Every per-link series: `af`, the family whose probes it was inferred from (each family's links
+ * apart); `edge`, the link's two routers sorted and joined by "-" (edgeOf): both directions of a
+ * link, and parallel links, share it, so Alertmanager groups them into one notification.
+ */
+export const LINK_LABELS = ["link", "from", "to", "edge", "af"] as const;
+
+/** The undirected name of a link between routers `from` and `to`: "r2-r4" for r2 -> r4 and r4 -> r2. */
+export function edgeOf(from: string, to: string): string {
+  return from <= to ? `${from}-${to}` : `${to}-${from}`;
+}
 export type PathLabels = LabelValues<(typeof PATH_LABELS)[number]>;
 
 /** Reasons a reply is rejected (the `reason` label of lsprobe_probes_rejected_total). */
@@ -38,6 +57,8 @@ export interface LinkView {
 /** One probed (path, class): what the metrics read. */
 export interface MetricEntry {
   labels: PathLabels;
+  /** What describes the path: lsprobe_path_info's labels, and the per-pair histogram's key. */
+  info: { src: string; dst: string; hops: string };
   tracker: PathTracker;
   rtt: RttHistogram;
   lossRatio(): number;
@@ -76,12 +97,34 @@ export interface ProberState {
   routerDecap?(): Iterable<{ router: string; ok: boolean; af?: string }>;
   /** Traces started, by trigger (down, suspect, demand). */
   tracesStarted?(): Record<string, number>;
+  /** prober.rtt-histogram in force (default per-path). */
+  rttHistogram?(): RttHistogramMode;
+  /** Entries of the path set in force left out by prober.max-paths (0: the cap does not bind). */
+  pathsLeftOut?(): number;
 }
 
-/** A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric interface). */
+type Sample = { metricName: string; labels: Record<string, string | number>; value: number };
+
+/** One histogram's samples: cumulative buckets, +Inf, _sum and _count. */
+function pushHistogram(values: Sample[], name: string, le: readonly string[], labels: Record<string, string>, counts: ArrayLike<number>, sum: number, count: number): void {
+  let cum = 0;
+  for (let i = 0; i < le.length; i++) {
+    cum += counts[i];
+    values.push({ metricName: `${name}_bucket`, labels: { le: le[i], ...labels }, value: cum });
+  }
+  values.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", ...labels }, value: count });
+  values.push({ metricName: `${name}_sum`, labels, value: sum });
+  values.push({ metricName: `${name}_count`, labels, value: count });
+}
+
+/**
+ * A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric
+ * interface): per path (labels path, class, af), per pair (src, dst, class, af: the pair's
+ * paths summed at scrape time) or none (prober.rtt-histogram).
+ */
 function rttHistogramMetric(state: ProberState): Metric<string> {
   const name = "lsprobe_probe_rtt_seconds";
-  const help = "Round-trip time of probes back within the timeout (late ones included).";
+  const help = "Round-trip time of probes back within the timeout (late ones included); per path, or per (src, dst, class, af) pair, or absent (prober.rtt-histogram).";
   const le = RTT_BUCKETS.map(String);
   return {
     name,
@@ -89,17 +132,23 @@ function rttHistogramMetric(state: ProberState): Metric<string> {
     type: "histogram",
     aggregator: "sum",
     async get() {
-      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-      for (const e of state.entries()) {
-        const h = e.rtt;
-        let cum = 0;
-        for (let i = 0; i < le.length; i++) {
-          cum += h.counts[i];
-          values.push({ metricName: `${name}_bucket`, labels: { le: le[i], ...e.labels }, value: cum });
+      const values: Sample[] = [];
+      const mode = state.rttHistogram?.() ?? "per-path";
+      if (mode === "per-path") {
+        for (const e of state.entries()) pushHistogram(values, name, le, e.labels as Record<string, string>, e.rtt.counts, e.rtt.sum, e.rtt.count);
+      } else if (mode === "per-pair") {
+        const pairs = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
+        for (const e of state.entries()) {
+          const cls = String(e.labels.class);
+          const af = String(e.labels.af);
+          const key = `${e.info.src}\0${e.info.dst}\0${cls}\0${af}`;
+          let p = pairs.get(key);
+          if (!p) pairs.set(key, (p = { labels: { src: e.info.src, dst: e.info.dst, class: cls, af }, counts: new Float64Array(e.rtt.counts.length), sum: 0, count: 0 }));
+          for (let i = 0; i < p.counts.length; i++) p.counts[i] += e.rtt.counts[i];
+          p.sum += e.rtt.sum;
+          p.count += e.rtt.count;
         }
-        values.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", ...e.labels }, value: h.count });
-        values.push({ metricName: `${name}_sum`, labels: e.labels, value: h.sum });
-        values.push({ metricName: `${name}_count`, labels: e.labels, value: h.count });
+        for (const p of pairs.values()) pushHistogram(values, name, le, p.labels, p.counts, p.sum, p.count);
       }
       return { name, help, type: "histogram", aggregator: "sum", values };
     },
@@ -218,6 +267,19 @@ export class ProberMetrics {
       },
     });
     new Gauge({
+      name: "lsprobe_path_info",
+      help: "1 for each probed (path, af): its src, dst, pair (src>dst) and hops (e.g. r1>r2>r4>r6), which the per-path series do not carry; join with * on (job, instance, path, af) group_left (hops, src, dst) lsprobe_path_info.",
+      labelNames: PATH_INFO_LABELS,
+      registers: r,
+      collect() {
+        this.reset();
+        for (const e of state.entries()) {
+          const { src, dst, hops } = e.info;
+          this.set({ path: String(e.labels.path), af: String(e.labels.af), src, dst, pair: `${src}>${dst}`, hops }, 1);
+        }
+      },
+    });
+    new Gauge({
       name: "lsprobe_paths",
       help: "Paths (times classes) being probed.",
       registers: r,
@@ -225,6 +287,22 @@ export class ProberMetrics {
         let n = 0;
         for (const _ of state.entries()) n++;
         this.set(n);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_paths_capped",
+      help: "1 while prober.max-paths binds: the path set in force has more paths (times classes and families) than the prober probes; lsprobe_paths_left_out says how many are left out.",
+      registers: r,
+      collect() {
+        this.set((state.pathsLeftOut?.() ?? 0) > 0 ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "lsprobe_paths_left_out",
+      help: "Paths (times classes and families) of the path set in force not probed because of prober.max-paths (the same ones every time: those after the first max-paths by src, dst, path id).",
+      registers: r,
+      collect() {
+        this.set(state.pathsLeftOut?.() ?? 0);
       },
     });
     new Gauge({
@@ -251,7 +329,7 @@ export class ProberMetrics {
         registers: r,
         collect() {
           this.reset();
-          for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to, af: s.af }, read(s));
+          for (const s of state.suspects()) this.set({ link: s.link, from: s.from, to: s.to, edge: edgeOf(s.from, s.to), af: s.af }, read(s));
         },
       });
     };
@@ -294,7 +372,7 @@ export class ProberMetrics {
           }
         const fallback = state.families?.() ?? ["ipv4"];
         for (const u of unidentifiable)
-          for (const l of u.links) for (const af of probedIn.get(l.id) ?? fallback) this.set({ link: l.id, from: l.from, to: l.to, af, cause: u.cause }, 1);
+          for (const l of u.links) for (const af of probedIn.get(l.id) ?? fallback) this.set({ link: l.id, from: l.from, to: l.to, edge: edgeOf(l.from, l.to), af, cause: u.cause }, 1);
       },
     });
     perLink("lsprobe_link_identifiable", "1 when the probed paths tell this link apart from every other (0: it always fails with others, e.g. both directions of a link under out-and-back probes).", (s) => (s.identifiable ? 1 : 0));

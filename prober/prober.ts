@@ -157,6 +157,8 @@ export interface SwapResult {
   refused: Array<{ path: string; af: Family; reason: string }>;
   /** Paths of a family the prober has no source for (prober.source), by family: not probed in it. */
   noSource: Record<Family, number>;
+  /** Entries (path, class, family) left out by prober.max-paths: 0 when the cap does not bind. */
+  leftOut: number;
 }
 
 /** The lowest the prober's own limit goes (probes per second). */
@@ -217,6 +219,17 @@ export class Prober implements ProberState {
     return this.order;
   }
 
+  /** Entries of the path set in force left out by prober.max-paths. */
+  private leftOut = 0;
+  pathsLeftOut(): number {
+    return this.leftOut;
+  }
+
+  /** prober.rtt-histogram (lsprobe_probe_rtt_seconds per path, per pair, or off). */
+  rttHistogram(): ProberConfig["rttHistogram"] {
+    return this.cfg.rttHistogram ?? "per-path";
+  }
+
   generation(): number {
     return this.set?.generation ?? 0;
   }
@@ -257,7 +270,7 @@ export class Prober implements ProberState {
 
   /** Swap in a new path set. Probing of kept entries continues without a gap. */
   setPathSet(set: PathSet): SwapResult {
-    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 } };
+    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 }, leftOut: 0 };
     const want = new Map<string, { path: Path; cls: { name: string; dscp: number }; af: Family; targets: FamilyTargets }>();
     const fresh = new Set<number>();
     for (const path of set.paths) {
@@ -275,6 +288,9 @@ export class Prober implements ProberState {
         for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}/${af}`, { path, cls, af, targets });
       }
     }
+    this.leftOut = result.leftOut = capEntries(want, this.cfg.maxPaths);
+    if (result.leftOut > 0)
+      this.io.log.warn("prober.max-paths binds: paths left out", { maxPaths: this.cfg.maxPaths, wanted: want.size + result.leftOut, leftOut: result.leftOut, generation: set.generation });
     const mirrors = new Map<string, Path[]>();
     for (const p of set.paths) {
       const k = p.hops.map((h) => h.node).join(">");
@@ -438,7 +454,8 @@ export class Prober implements ProberState {
       const mirror = mirrorOf(path, mirrors, af);
       if (mirror) links.push(...mirror.links.map(linkElement));
     }
-    const labels: PathLabels = { path: path.id, src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">"), class: cls.name, af };
+    const labels: PathLabels = { path: path.id, class: cls.name, af };
+    const info = { src: path.src, dst: path.dst, hops: path.hops.map((h) => h.name).join(">") };
     const slots = this.trackerWindow(path);
     const tracker = new PathTracker(index, {
       window: slots,
@@ -461,6 +478,7 @@ export class Prober implements ProberState {
       window,
       links,
       labels,
+      info,
       returns: reverse ? "reverse" : "routed",
       rtts: new Float64Array(RTT_RING),
       rttCount: 0,
@@ -613,7 +631,7 @@ export class Prober implements ProberState {
       e.held = false; // a held down undone: nothing was reported
       if (e.up === true) return;
       e.up = true;
-      this.io.log.info("path up", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af });
+      this.io.log.info("path up", { path: e.path.id, hops: e.info.hops, class: e.className, af: e.af });
       return;
     }
     if (this.flood.suspected(this.io.nowNs(), this.rejectedTotal, this.acceptedTotal)) {
@@ -627,7 +645,7 @@ export class Prober implements ProberState {
     e.held = false;
     if (e.up === false) return;
     e.up = false;
-    this.io.log.warn("path down", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af, ...(wasHeld ? { heldForFlood: true } : {}) });
+    this.io.log.warn("path down", { path: e.path.id, hops: e.info.hops, class: e.className, af: e.af, ...(wasHeld ? { heldForFlood: true } : {}) });
     this.requestTrace(e, "down");
   }
 
@@ -774,7 +792,7 @@ export class Prober implements ProberState {
       af: e.af,
       src: e.path.src,
       dst: e.path.dst,
-      hops: e.labels.hops,
+      hops: e.info.hops,
       returns: e.returns,
       ratePps: this.rateOf(e.path),
       state: e.held || e.up === null ? "unknown" : e.up ? "up" : "down",
@@ -845,7 +863,7 @@ export class Prober implements ProberState {
         path: e.path.id,
         class: e.className,
         af: e.af,
-        hops: String(e.labels.hops),
+        hops: String(e.info.hops),
         returns: e.returns,
         hopInfo: traceHops({ hops: e.path.hops, links: e.path.links, gre: e.targets.gre }),
         template: (k, pathIndex) => this.traceTemplate(e, k, pathIndex),
@@ -853,7 +871,7 @@ export class Prober implements ProberState {
       trigger,
       now,
     );
-    if (r.state === "started" || r.state === "queued") this.io.log.info("trace started", { path: e.path.id, hops: e.labels.hops, class: e.className, af: e.af, trigger, id: r.id, queued: r.state === "queued" });
+    if (r.state === "started" || r.state === "queued") this.io.log.info("trace started", { path: e.path.id, hops: e.info.hops, class: e.className, af: e.af, trigger, id: r.id, queued: r.state === "queued" });
     if (this.tracer.pps !== this.traceCapApplied) this.applySendCap(now);
     return r;
   }
@@ -863,7 +881,7 @@ export class Prober implements ProberState {
    * class) and family `af` (default: IPv4 when probed in it, else IPv6).
    */
   entryFor(path: string, className?: string, af?: Family): Entry | undefined {
-    const match = (e: Entry): boolean => (e.path.id === path || e.labels.hops === path) && (className === undefined || e.className === className) && (af === undefined || e.af === af);
+    const match = (e: Entry): boolean => (e.path.id === path || e.info.hops === path) && (className === undefined || e.className === className) && (af === undefined || e.af === af);
     return this.order.find((e) => match(e) && (af !== undefined || e.af === "ipv4")) ?? this.order.find(match);
   }
 
@@ -964,6 +982,21 @@ export class Prober implements ProberState {
   }
 }
 
+/**
+ * prober.max-paths: keep the first `max` wanted entries in (src, dst, path id, af, class) order
+ * (plain code-unit comparison, so the same set keeps the same entries on every prober and at
+ * every swap), delete the rest from `want`; returns how many were left out.
+ */
+export function capEntries(want: Map<string, { path: Path; cls: { name: string }; af: Family }>, max: number): number {
+  if (want.size <= max) return 0;
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const order = [...want].sort(
+    ([, a], [, b]) => cmp(a.path.src, b.path.src) || cmp(a.path.dst, b.path.dst) || cmp(a.path.id, b.path.id) || cmp(a.af, b.af) || cmp(a.cls.name, b.cls.name),
+  );
+  for (const [key] of order.slice(max)) want.delete(key);
+  return order.length - max;
+}
+
 /** What the metrics read: the prober in force, which a reload replaces. */
 export class CurrentProber implements ProberState {
   constructor(public prober: Prober) {}
@@ -1008,5 +1041,11 @@ export class CurrentProber implements ProberState {
   }
   tracesStarted(): Record<TraceTrigger, number> {
     return this.prober.tracesStarted();
+  }
+  rttHistogram(): ReturnType<Prober["rttHistogram"]> {
+    return this.prober.rttHistogram();
+  }
+  pathsLeftOut(): number {
+    return this.prober.pathsLeftOut();
   }
 }

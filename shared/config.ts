@@ -191,6 +191,10 @@ export interface ProberConfig {
   readonly lossWindow: number;
   /** Loss ratio a link must significantly exceed to be a suspect. */
   readonly lossyAbove: number;
+  /** lsprobe_probe_rtt_seconds: one histogram per probed path, per (src, dst, class, af) pair, or none. */
+  readonly rttHistogram: RttHistogramMode;
+  /** Most (path, class, family) entries probed; past it the rest are left out (lsprobe_paths_capped). */
+  readonly maxPaths: number;
   /** host:port of the HTTP server (/metrics, /healthz, /paths). */
   readonly listen: string;
   /** User to switch to once the sockets are open; null: stay. */
@@ -350,6 +354,9 @@ function integer(min: number, max: number, def: number, doc: string): Leaf<numbe
     },
   };
 }
+
+export const RTT_HISTOGRAM_MODES = ["per-path", "per-pair", "off"] as const;
+export type RttHistogramMode = (typeof RTT_HISTOGRAM_MODES)[number];
 
 function oneOf<T extends string>(values: readonly T[], def: T, doc: string): Leaf<T> {
   const quoted = values.map((x) => JSON.stringify(x));
@@ -986,6 +993,8 @@ const PROBER: Section<ProberConfig> = {
       downAfter: integer(1, 1000, 3, "Consecutive missing probes that mark a path down."),
       upAfter: integer(1, 1000, 3, "Consecutive replies that mark a path up again."),
       lossWindow: duration(1_000, 3_600_000, "30s", "Sliding window of lsprobe_path_loss_ratio."),
+      rttHistogram: oneOf(RTT_HISTOGRAM_MODES, "per-path", "lsprobe_probe_rtt_seconds: per-path (23 series a probed path), per-pair (23 a src, dst, class and family: the paths of a pair summed) or off (none; lsprobe_path_rtt_last_seconds stays). Sizing: docs/metrics.md."),
+      maxPaths: integer(1, 10_000_000, 10_000, "Most paths probed (each class and family counts one): past it the rest are left out, the same ones every time (sorted by src, dst, path id), with a warning and lsprobe_paths_capped / lsprobe_paths_left_out."),
       lossyAbove: ratio(0.01, "A link whose loss, inferred over the loss window from every path's counts, is at least this, and significantly above the healthy background, is a suspect."),
       listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),

@@ -27,6 +27,8 @@ const skip =
         : false;
 
 interface WebhookAlert {
+  /** The notification's group (Alertmanager's groupKey), copied onto each of its alerts. */
+  groupKey: string;
   status: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -69,7 +71,7 @@ for (const exabgp of exabgpPrograms(SHARED_DIR)) {
     assert.ok(stack.prometheusUrl, "Prometheus runs");
 
     // The webhook receiver: in h1 (Alertmanager's namespace), one JSON line per alert it is sent.
-    const receiver = `require('http').createServer((q,s)=>{let b='';q.on('data',d=>b+=d);q.on('end',()=>{for(const a of JSON.parse(b).alerts)process.stdout.write(JSON.stringify(a)+'\\n');s.end('ok')})}).listen(9095,'127.0.0.1')`;
+    const receiver = `require('http').createServer((q,s)=>{let b='';q.on('data',d=>b+=d);q.on('end',()=>{const n=JSON.parse(b);for(const a of n.alerts)process.stdout.write(JSON.stringify({...a,groupKey:n.groupKey})+'\\n');s.end('ok')})}).listen(9095,'127.0.0.1')`;
     const hook = stack.lab.spawnIn(stack.host.name, [process.execPath, "-e", receiver], { stdio: ["ignore", "pipe", "inherit"] });
     const delivered: WebhookAlert[] = [];
     createInterface({ input: hook.stdout! }).on("line", (l) => delivered.push(JSON.parse(l) as WebhookAlert));
@@ -90,6 +92,11 @@ for (const exabgp of exabgpPrograms(SHARED_DIR)) {
     assert.match(fired.annotations.summary, /^Link (r2 -> r4|r4 -> r2) is suspected/);
     assert.equal(fired.labels.severity, "critical");
     assert.ok(!delivered.some((a) => a.labels.alertname === "LsprobeLinkSuspect" && ![a.labels.from, a.labels.to].includes("r4")), "no other link blamed");
+    // One notification group for the link, both directions together (edge r2-r4), whatever the paths across it.
+    assert.equal(fired.labels.edge, "r2-r4");
+    const groups = new Set(delivered.filter((a) => a.labels.alertname === "LsprobeLinkSuspect" && [a.labels.from, a.labels.to].sort().join() === "r2,r4").map((a) => a.groupKey));
+    assert.equal(groups.size, 1, [...groups].join("\n"));
+    assert.match([...groups][0], /edge="r2-r4"/);
 
     // Every Grafana query is valid PromQL against this Prometheus, and returns series.
     const query = async (expr: string): Promise<{ status: string; data?: { result: unknown[] }; error?: string }> => {

@@ -61,6 +61,8 @@ const PROBER_DEFAULTS = {
   downAfter: 3,
   upAfter: 3,
   lossWindow: 30000,
+  rttHistogram: "per-path",
+  maxPaths: 10000,
   lossyAbove: 0.01,
   listen: "127.0.0.1:9469",
   user: null,
@@ -135,6 +137,8 @@ prober:
   down-after: 3
   up-after: 3
   loss-window: 30s
+  rtt-histogram: per-path
+  max-paths: 10000
   lossy-above: 0.01
   listen: 127.0.0.1:9469
   user: null
@@ -157,7 +161,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 65);
+  assert.equal(keys.length, 67);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);

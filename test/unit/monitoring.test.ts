@@ -98,7 +98,7 @@ test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_P
 
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
-  assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 9 rules found`));
+  assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
   assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 13 rules found`));
 });
 
@@ -185,7 +185,13 @@ test("Grafana expressions: more than 10, all found, variables substituted", () =
   for (const want of [/^dashboard variable \$hops$/, /^dashboard annotation /, /^dashboard panel "RTT distribution/, /^grafana alert rule "lsprobe path down" query A$/, /^grafana alert rule "lsprobe link suspect" query A$/]) {
     assert.ok(sources.some((s) => want.test(s)), `no expression from ${want}`);
   }
-  assert.equal(exprs.find((e) => e.source === "dashboard variable $hops")!.expr, 'lsprobe_path_up{instance=~".+"}');
+  assert.equal(exprs.find((e) => e.source === "dashboard variable $hops")!.expr, 'lsprobe_path_info{instance=~".+", src=~".+", dst=~".+", pair=~".+"}');
+  // Path panels and alerts name a path by joining lsprobe_path_info: no per-path series carries hops, src or dst.
+  const perPath = /\b(lsprobe_(?:probes_(?:sent|received|lost|unknown|late|out_of_order)_total|path_up|path_loss_ratio|path_rtt_last_seconds|probe_rtt_seconds_bucket)|lsprobe:path_\w+)\{([^}]*)\}/g;
+  const all = [...exprs, ...rulesOf(ALERTS_FILE).map((r) => ({ source: `alert ${r.alert}`, expr: r.expr as string })), ...rulesOf(RECORDING_FILE).map((r) => ({ source: `recording rule ${r.record}`, expr: r.expr as string }))];
+  for (const e of all) for (const m of e.expr.matchAll(perPath)) assert.doesNotMatch(m[2], /\b(hops|src|dst|pair)\s*=/, `${e.source}: ${m[1]} has no ${m[2]}`);
+  for (const e of all.filter((x) => /\b(hops|src|dst)\b/.test(x.expr.replace(/lsprobe_path_info\{[^}]*\}/g, "")) && /lsprobe_path_(up|loss)|lsprobe:path_/.test(x.expr)))
+    assert.match(e.expr, /on \(job, instance, path, af\) group_left \((hops, src, dst|src, dst)\)/, `${e.source}: joins lsprobe_path_info`);
   // Only the annotation and the "suspected now" filter may legitimately return nothing.
   assert.deepEqual(exprs.filter((e) => e.mayBeEmpty).map((e) => e.source).sort(), [
     'dashboard annotation "Path-set generation changes"',
@@ -236,7 +242,13 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   assert.equal(dsVar.type, "datasource");
   assert.equal(dsVar.query, "prometheus");
   const hops = vars.find((v) => v.name === "hops")!;
-  assert.match(hops.query.query, /^label_values\(lsprobe_path_up\b.*, hops\)$/);
+  assert.match(hops.query.query, /^label_values\(lsprobe_path_info\b.*, hops\)$/);
+  // Source, destination, pair (lsprobe_path_info) and link (the link series' edge) variables, multi-valued with All.
+  for (const [name, re] of [["src", /^label_values\(lsprobe_path_info\b.*, src\)$/], ["dst", /^label_values\(lsprobe_path_info\b.*, dst\)$/], ["pair", /^label_values\(lsprobe_path_info\b.*, pair\)$/], ["link", /^label_values\(lsprobe_link_\w+\b.*, edge\)$/]] as const) {
+    const v = vars.find((x) => x.name === name);
+    assert.ok(v && v.multi && v.includeAll && v.allValue === ".+", `a ${name} variable`);
+    assert.match(v.query.query, re, `variable ${name}`);
+  }
   const af = vars.find((v) => v.name === "af");
   assert.ok(af && af.multi && af.includeAll && /, af\)$/.test(af.query.query), "an af (address family) variable");
   for (const v of vars.filter((x) => x.type === "query")) assert.equal(v.datasource.uid, "${datasource}", `variable ${v.name}`);
@@ -262,6 +274,16 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   assert.ok(has("state-timeline", /^lsprobe_link_suspect\{/, (_p, t) => t.legendFormat === "{{from}} -> {{to}} ({{af}})"), "suspect links timeline");
   assert.ok(has("table", /lsprobe_link_suspect\{.*\} == 1$/), "suspect links table");
   assert.ok(has("timeseries", /lsprobe_probes_sent_total/) && has("timeseries", /lsprobe_probes_rejected_total/), "probe rates and rejections");
+  assert.ok(has("timeseries", /^lsprobe_link_loss_ratio\{.*edge=~"\$link"/, (_p, t) => t.legendFormat === "{{from}} -> {{to}} ({{af}})"), "link loss per link");
+  assert.ok(has("state-timeline", /^lsprobe_link_identifiable\{.*edge=~"\$link"/), "link identifiability");
+  assert.ok(has("stat", /lsprobe_link_identifiable\{.*\} == 0\) or vector\(0\)$/), "links not identifiable (count)");
+  assert.ok(has("stat", /lsprobe_paths_left_out/), "paths left out by max-paths");
+  assert.ok(has("timeseries", /^lsprobe:pair_rtt_seconds:p99_rate1m\{/), "RTT per pair");
+  // Every path panel filters by source, destination, pair and hops through lsprobe_path_info.
+  for (const p of panels)
+    for (const t of p.targets as Json[])
+      if (/lsprobe_path_up|lsprobe:path_|lsprobe_probes_sent_total|lsprobe_probe_rtt_seconds_bucket/.test(t.expr))
+        assert.match(t.expr, /lsprobe_path_info\{instance=~"\$instance", src=~"\$src", dst=~"\$dst", pair=~"\$pair", hops=~"\$hops", af=~"\$af"\}/, `panel "${p.title}" ${t.refId}`);
   const ann = (d.annotations.list as Json[]).find((a) => typeof a.expr === "string")!;
   assert.match(ann.expr, /^changes\(lsprobe_pathset_generation\b.*\[1m\]\) > 0$/);
   assert.equal(ann.datasource.uid, "${datasource}");
@@ -308,13 +330,24 @@ test("Grafana provisioning: dashboards provider, datasource, alert rules on that
 test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe alerts reach both receivers", { skip: NO_AMTOOL }, () => {
   const out = run(AMTOOL!, ["check-config", AM_FILE]);
   assert.match(out, /SUCCESS/);
-  assert.match(out, /4 inhibit rules/);
-  for (const alertname of ["LsprobePathDown", "LsprobeLinkSuspect", "LsprobeProberDown"]) {
-    run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=lsprobe-webhook,lsprobe-email", `alertname=${alertname}`]);
+  assert.match(out, /5 inhibit rules/);
+  for (const labels of [
+    ["alertname=LsprobePathDown", "path=p-a", "hops=r1>r2>r4>r6", "af=ipv4"],
+    ["alertname=LsprobeLinkSuspect", "link=l-24", "from=r2", "to=r4", "edge=r2-r4", "af=ipv4"],
+    ["alertname=LsprobeRouterNotDecapsulating", "router=r4", "af=ipv6"],
+    ["alertname=LsprobeProberDown"],
+  ]) {
+    run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=lsprobe-webhook,lsprobe-email", ...labels]);
   }
   run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=default", "alertname=NodeDown"]);
+  // Grouped by link (edge: both directions, parallel links) or router, never by path: the
+  // number of paths through a broken link does not multiply the notifications (the
+  // alertmanager test below counts them).
   const am = readYaml(AM_FILE);
-  for (const r of am.route.routes as Json[]) assert.deepEqual(r.group_by, ["alertname", "link", "hops", "af"]);
+  for (const r of am.route.routes as Json[]) {
+    assert.deepEqual(r.group_by, ["alertname", "edge", "router", "af"]);
+    for (const l of ["path", "hops", "src", "dst", "link", "instance"]) assert.ok(!(r.group_by as string[]).includes(l), `group_by without ${l}`);
+  }
 });
 
 async function freePort(): Promise<number> {
@@ -327,6 +360,84 @@ async function freePort(): Promise<number> {
     });
   });
 }
+
+/** A real Alertmanager with the configuration's routes and inhibit rules, receivers without integrations (nothing is sent). */
+async function startAlertmanager(): Promise<{ url: string; stop(): Promise<void> }> {
+  const cfg = readYaml(AM_FILE);
+  cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
+  delete cfg.global;
+  const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alertmanager-"));
+  writeFileSync(path.join(dir, "alertmanager.yml"), stringify(cfg));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const am = spawn(ALERTMANAGER!, [`--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  am.stderr.setEncoding("utf8").on("data", (c: string) => (log += c));
+  const stop = async (): Promise<void> => {
+    am.kill("SIGTERM");
+    await new Promise((r) => (am.exitCode !== null ? r(null) : am.once("exit", r)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() >= deadline || am.exitCode !== null) {
+      await stop();
+      assert.fail(`alertmanager did not start:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop };
+}
+
+type AmGroup = { labels: Record<string, string>; receiver: { name: string }; alerts: Array<{ labels: Record<string, string>; status: { state: string } }> };
+
+test("alertmanager: one broken link is one notification, whatever the number of paths through it and of probers that see it", { skip: NO_ALERTMANAGER, timeout: 60_000 }, async () => {
+  const am = await startAlertmanager();
+  try {
+    const probers = ["127.0.0.1:9469", "192.0.2.7:9469"].map((instance) => ({ job: "lsprobe-prober", instance }));
+    const post = async (alerts: Array<Record<string, string>>): Promise<void> => {
+      const r = await fetch(`${am.url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts.map((labels) => ({ labels: { severity: "critical", ...labels }, annotations: { summary: labels.alertname } }))) });
+      assert.equal(r.status, 200, await r.text());
+    };
+    /** The groups of a receiver that would notify: those with an alert neither inhibited nor silenced. */
+    const notifying = async (receiver: string, want: number): Promise<AmGroup[]> => {
+      let groups: AmGroup[] = [];
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        groups = ((await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as AmGroup[]).filter((g) => g.receiver.name === receiver && g.alerts.some((a) => a.status.state === "active"));
+        if (groups.length === want) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return groups;
+    };
+    // 40 paths across r2 -> r4 (out and back: r4 -> r2 too), seen by two probers: down; and 40
+    // others losing (other path ids: a path down holds back its own loss alert).
+    const paths = Array.from({ length: 40 }, (_, i) => ({ path: `p-${i}`, class: "default", af: "ipv4", src: `pe${i % 8}`, dst: "r6", hops: `pe${i % 8}>r2>r4>r6#${i}` }));
+    const pathAlerts = probers.flatMap((p) => paths.flatMap((x) => [{ alertname: "LsprobePathDown", ...p, ...x }, { alertname: "LsprobePathLoss", ...p, ...x, path: `${x.path}-loss` }]));
+    await post(pathAlerts);
+    // Before any link is named: each kind is one notification for all its paths (not 80).
+    let groups = await notifying("lsprobe-webhook", 2);
+    assert.deepEqual(groups.map((g) => `${g.labels.alertname} ${g.alerts.length}`).sort(), ["LsprobePathDown 80", "LsprobePathLoss 80"]);
+    // The prober names the link, both directions, on both probers: one notification in all.
+    await post(probers.flatMap((p) => [
+      { alertname: "LsprobeLinkSuspect", ...p, link: "l-24", from: "r2", to: "r4", edge: "r2-r4", af: "ipv4" },
+      { alertname: "LsprobeLinkSuspect", ...p, link: "l-42", from: "r4", to: "r2", edge: "r2-r4", af: "ipv4" },
+    ]));
+    groups = await notifying("lsprobe-webhook", 1);
+    assert.equal(groups.length, 1, JSON.stringify(groups.map((g) => g.labels)));
+    assert.deepEqual(groups[0].labels, { alertname: "LsprobeLinkSuspect", edge: "r2-r4", af: "ipv4" });
+    assert.equal(groups[0].alerts.length, 4);
+    assert.equal((await notifying("lsprobe-email", 1)).length, 1, "the same for email");
+    // A router that does not decapsulate, seen by both probers: one more, for the router.
+    await post(probers.map((p) => ({ alertname: "LsprobeRouterNotDecapsulating", ...p, router: "r5", af: "ipv4" })));
+    groups = await notifying("lsprobe-webhook", 2);
+    assert.deepEqual(groups.map((g) => JSON.stringify(g.labels)).sort(), [JSON.stringify({ af: "ipv4", alertname: "LsprobeLinkSuspect", edge: "r2-r4" }), JSON.stringify({ af: "ipv4", alertname: "LsprobeRouterNotDecapsulating", router: "r5" })].sort());
+  } finally {
+    await am.stop();
+  }
+});
 
 test("alertmanager: the inhibit rules silence what they should, and only that", { skip: NO_ALERTMANAGER, timeout: 60_000 }, async () => {
   // The configuration's routes and inhibit rules, receivers without integrations (nothing is sent).
@@ -349,8 +460,9 @@ test("alertmanager: the inhibit rules silence what they should, and only that", 
       await new Promise((r) => setTimeout(r, 100));
     }
     const p = { job: "lsprobe-prober", instance: "127.0.0.1:9469" };
-    const pathA = { ...p, path: "p-a", src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default" };
-    const pathB = { ...p, path: "p-b", src: "r1", dst: "r6", hops: "r1>r3>r5>r6", class: "default" };
+    const pathA = { ...p, path: "p-a", src: "r1", dst: "r6", hops: "r1>r2>r4>r6", class: "default", af: "ipv4" };
+    const pathB = { ...p, path: "p-b", src: "r1", dst: "r6", hops: "r1>r3>r5>r6", class: "default", af: "ipv4" };
+    const pathC = { ...p, path: "p-c", src: "r1", dst: "r6", hops: "r1>r2>r5>r6", class: "default", af: "ipv6" };
     const other = { job: "lsprobe-prober", instance: "192.0.2.7:9469" };
     const alerts: Array<[string, Record<string, string>]> = [
       ["LsprobePathDown", pathA],
@@ -361,7 +473,8 @@ test("alertmanager: the inhibit rules silence what they should, and only that", 
       ["LsprobePluginDown", p], // inhibited: the stale set says it
       ["LsprobeProberDown", other], // up == 0 of 192.0.2.7
       ["LsprobeNoPaths", other], // inhibited: its prober is down
-      ["LsprobeLinkSuspect", { ...p, link: "l-24", from: "r2", to: "r4" }], // not inhibited
+      ["LsprobeLinkSuspect", { ...p, link: "l-24", from: "r2", to: "r4", edge: "r2-r4", af: "ipv6" }], // not inhibited
+      ["LsprobePathDown", pathC], // inhibited: an IPv6 link of its prober is named
     ];
     const body = alerts.map(([alertname, labels]) => ({ labels: { alertname, severity: "critical", ...labels }, annotations: { summary: alertname } }));
     const post = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -377,6 +490,7 @@ test("alertmanager: the inhibit rules silence what they should, and only that", 
       ["LsprobeProberDown@192.0.2.7:9469", "active"],
       ["LsprobeNoPaths@192.0.2.7:9469", "suppressed"],
       ["LsprobeLinkSuspect@127.0.0.1:9469", "active"],
+      ["LsprobePathDown@127.0.0.1:9469/p-c", "suppressed"],
     ]);
     let got = new Map<string, string>();
     const until = Date.now() + 10_000;
@@ -400,10 +514,10 @@ test("alertmanager: the inhibit rules silence what they should, and only that", 
     while (Date.now() < until2) {
       const list = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
       states = list.filter((a) => a.labels.alertname !== "LsprobeProberDown").map((a) => `${key(a.labels)}=${a.status.state}`);
-      if (states.length === 8 && states.every((s) => s.endsWith("=suppressed"))) break;
+      if (states.length === 9 && states.every((s) => s.endsWith("=suppressed"))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.ok(states.length === 8 && states.every((s) => s.endsWith("=suppressed")), states.join("\n"));
+    assert.ok(states.length === 9 && states.every((s) => s.endsWith("=suppressed")), states.join("\n"));
   } finally {
     am.kill("SIGTERM");
     await new Promise((r) => (am.exitCode !== null ? r(null) : am.once("exit", r)));

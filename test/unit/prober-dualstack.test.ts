@@ -181,7 +181,7 @@ function setup(cfg: ProberConfig) {
 }
 
 const DUAL = `[${SOURCE4}, "${SOURCE6}"]`;
-const key = (e: { labels: { hops?: unknown; af?: unknown } }): string => `${String(e.labels.hops)} ${String(e.labels.af)}`;
+const key = (e: { info: { hops: string }; labels: { af?: unknown } }): string => `${e.info.hops} ${String(e.labels.af)}`;
 
 test("dual stack: every path probed in both families, each on its own socket; all up, accounting adds up", async () => {
   const s = setup(proberConfig(DUAL));
@@ -203,7 +203,11 @@ test("dual stack: every path probed in both families, each on its own socket; al
   assert.ok(s.net.layers.gre6 > 0 && s.net.layers.gre4 > 0, "GRE over IPv6 and over IPv4");
   // Per-path series carry af; both values.
   const text = await new ProberMetrics(s.prober).registry.metrics();
-  for (const af of ["ipv4", "ipv6"]) assert.match(text, new RegExp(`^lsprobe_path_up\\{path="p-[^"]+",src="r1",dst="r6",hops="r1>r2>r4>r6",class="default",af="${af}"\\} 1$`, "m"));
+  for (const af of ["ipv4", "ipv6"]) {
+    const id = new RegExp(`^lsprobe_path_info\\{path="(p-[^"]+)",af="${af}",src="r1",dst="r6",pair="r1>r6",hops="r1>r2>r4>r6"\\} 1$`, "m").exec(text)?.[1];
+    assert.ok(id, `lsprobe_path_info of r1>r2>r4>r6 in ${af}`);
+    assert.match(text, new RegExp(`^lsprobe_path_up\\{path="${id}",class="default",af="${af}"\\} 1$`, "m"));
+  }
   // /paths says the family of each entry.
   const described = s.prober.describe() as Array<{ af: string; hops: string }>;
   assert.deepEqual(new Set(described.map((d) => d.af)), new Set(["ipv4", "ipv6"]));
@@ -231,8 +235,8 @@ test("dual stack: an IPv6-only break of r2 -> r4 downs those paths in IPv6 only 
   assert.ok(v4 && !v4.suspect && v4.loss < 0.01, "r2 -> r4 in IPv4: not a suspect");
   assert.ok(s.logs.some((l) => /link suspect/.test(l) && l.includes(l24.id) && /ipv6/.test(l)));
   const text = await new ProberMetrics(s.prober).registry.metrics();
-  assert.match(text, new RegExp(`^lsprobe_link_suspect\\{link="${l24.id}",from="r2",to="r4",af="ipv6"\\} 1$`, "m"));
-  assert.match(text, new RegExp(`^lsprobe_link_suspect\\{link="${l24.id}",from="r2",to="r4",af="ipv4"\\} 0$`, "m"));
+  assert.match(text, new RegExp(`^lsprobe_link_suspect\\{link="${l24.id}",from="r2",to="r4",edge="r2-r4",af="ipv6"\\} 1$`, "m"));
+  assert.match(text, new RegExp(`^lsprobe_link_suspect\\{link="${l24.id}",from="r2",to="r4",edge="r2-r4",af="ipv4"\\} 0$`, "m"));
   // The IPv6 entry's pinned trace (started when it went down) stops at hop 2, r2 -> r4, in IPv6.
   s.run(3);
   const traces = s.prober.traces();

@@ -34,7 +34,7 @@ const config = (extra: string): ProberConfig =>
 async function layers(extra: string): Promise<Record<string, string>> {
   const p = new Prober(config(extra), { send: () => {}, nowNs: () => 0, log: quiet }, 1);
   p.setPathSet(await nanogPathSet());
-  return Object.fromEntries([...p.entries()].map((e) => [String(e.labels.hops), e.template.encaps.join(" ")]));
+  return Object.fromEntries([...p.entries()].map((e) => [String(e.info.hops), e.template.encaps.join(" ")]));
 }
 
 const cases: Record<string, { extra: string; want: Record<string, string> }> = {

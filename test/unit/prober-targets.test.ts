@@ -66,7 +66,7 @@ test("prober: a version 1 path set (a plugin not upgraded yet) is probed as befo
   assert.equal(r.added, 8);
   h.run(3);
   for (const e of h.prober.entries()) {
-    assert.equal(e.tracker.up, true, String(e.labels.hops));
+    assert.equal(e.tracker.up, true, String(e.info.hops));
     assert.equal(e.tracker.counters.lost, 0);
     assert.ok(e.links.every((l) => l.parallel === undefined));
   }
@@ -96,7 +96,7 @@ test("prober, router targets: layers go to the TE router ids; a dead b names the
   assert.equal(h.prober.setPathSet(set).added, 2, "a -> c over b (the pair) and over d");
   h.run(2);
   assert.deepEqual([...h.dsts].sort(), ["198.19.0.1", "198.19.0.2", "198.19.0.3", "198.19.0.4"]);
-  const viaB = [...h.prober.entries()].find((e) => e.labels.hops === "a>b>c")!;
+  const viaB = [...h.prober.entries()].find((e) => e.info.hops === "a>b>c")!;
   assert.deepEqual(
     viaB.links.map((l) => [l.id, l.parallel ?? null]),
     [
@@ -109,7 +109,7 @@ test("prober, router targets: layers go to the TE router ids; a dead b names the
   h.broken.add("198.19.0.2");
   h.run(3);
   assert.equal(viaB.tracker.up, false);
-  assert.equal([...h.prober.entries()].find((e) => e.labels.hops === "a>d>c")!.tracker.up, true);
+  assert.equal([...h.prober.entries()].find((e) => e.info.hops === "a>d>c")!.tracker.up, true);
   const sus = h.prober.rankedSuspects();
   const names = sus.map((s) => s.link).sort();
   assert.deepEqual(names, ["a>b#0|a>b#1", "b>a#0|b>a#1", "b>c#2", "c>b#2"]);

@@ -87,7 +87,7 @@ function setup(cfg = proberConfig(), key?: Buffer) {
   return { prober, broken, logs, run, net, advance, socket };
 }
 
-const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.labels.hops), e]));
+const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.info.hops), e]));
 
 test("prober: all eight NANOG paths come back; accounting adds up", async () => {
   const s = setup();
@@ -97,7 +97,7 @@ test("prober: all eight NANOG paths come back; accounting adds up", async () => 
   assert.equal(entries.length, 8);
   for (const e of entries) {
     const c = e.tracker.counters;
-    assert.equal(e.tracker.up, true, String(e.labels.hops));
+    assert.equal(e.tracker.up, true, String(e.info.hops));
     assert.ok(c.sent >= 28 && c.sent <= 31, `${c.sent} sent at 10/s in 3 s`);
     assert.equal(c.sent, c.received + c.late + c.lost + e.tracker.inFlight);
     assert.equal(c.lost, 0);
@@ -498,10 +498,10 @@ test("prober: a flood of forged replies that makes the socket drop 43% marks no 
   // The probes the socket lost count as unknown, not lost: no loss, no suspect link.
   let unknown = 0;
   for (const e of h.prober.entries()) {
-    const lost = metricValue(m, `lsprobe_probes_lost_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}",af="${e.labels.af}"}`);
-    unknown += metricValue(m, `lsprobe_probes_unknown_total{path="${e.labels.path}",src="${e.labels.src}",dst="${e.labels.dst}",hops="${e.labels.hops}",class="${e.labels.class}",af="${e.labels.af}"}`);
-    assert.equal(lost, 0, `${e.labels.hops}: no probe counted lost`);
-    assert.equal(e.lossRatio(), 0, `${e.labels.hops}: loss ratio`);
+    const lost = metricValue(m, `lsprobe_probes_lost_total{path="${e.labels.path}",class="${e.labels.class}",af="${e.labels.af}"}`);
+    unknown += metricValue(m, `lsprobe_probes_unknown_total{path="${e.labels.path}",class="${e.labels.class}",af="${e.labels.af}"}`);
+    assert.equal(lost, 0, `${e.info.hops}: no probe counted lost`);
+    assert.equal(e.lossRatio(), 0, `${e.info.hops}: loss ratio`);
   }
   assert.equal(unknown, total(h.prober, "lost"));
   assert.equal(h.prober.rankedSuspects().length, 0);
@@ -629,4 +629,33 @@ test("prober: junk is rejected before the MAC is computed, in order of cost", as
   } finally {
     PayloadMac.prototype.compute = compute;
   }
+});
+
+test("prober: prober.max-paths keeps the first paths by src, dst, path id, warns, and says how many are left out", async () => {
+  const set = await nanogPathSet();
+  const s = setup(proberConfig("  max-paths: 3\n"));
+  const r = s.prober.setPathSet(set);
+  assert.equal(r.added, 3);
+  assert.equal(r.leftOut, 5);
+  assert.equal(s.prober.pathsLeftOut(), 5);
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const want = [...set.paths].sort((a, b) => cmp(a.src, b.src) || cmp(a.dst, b.dst) || cmp(a.id, b.id)).slice(0, 3).map((p) => p.id);
+  assert.deepEqual([...s.prober.entries()].map((e) => e.path.id).sort(), [...want].sort());
+  assert.ok(s.logs.some((l) => /prober\.max-paths binds/.test(l) && /leftOut=5|"leftOut":5/.test(l)), s.logs.join(""));
+  const m = new ProberMetrics(new CurrentProber(s.prober));
+  const text = await m.registry.metrics();
+  assert.match(text, /^lsprobe_paths 3$/m);
+  assert.match(text, /^lsprobe_paths_capped 1$/m);
+  assert.match(text, /^lsprobe_paths_left_out 5$/m);
+  // Deterministic: the same set in another order keeps the same paths, on another prober too.
+  const other = setup(proberConfig("  max-paths: 3\n"));
+  other.prober.setPathSet({ ...set, paths: [...set.paths].reverse() });
+  assert.deepEqual([...other.prober.entries()].map((e) => e.path.id).sort(), [...want].sort());
+  // A cap that does not bind: nothing left out, the metric says 0.
+  const all = setup(proberConfig("  max-paths: 8\n"));
+  assert.equal(all.prober.setPathSet(set).leftOut, 0);
+  const text2 = await new ProberMetrics(new CurrentProber(all.prober)).registry.metrics();
+  assert.match(text2, /^lsprobe_paths_capped 0$/m);
+  assert.match(text2, /^lsprobe_paths_left_out 0$/m);
+  assert.ok(!all.logs.some((l) => /max-paths/.test(l)));
 });
