@@ -4,7 +4,9 @@
 // file at start, and again whenever the socket or the service is unavailable (the plugin
 // restarting or gone). The last good set stays in force whatever happens here; a document that
 // fails validation is reported and ignored. Emits "pathset" only for a generation newer than
-// the one in force, whichever channel brought it.
+// the one in force, whichever channel brought it, or, over HTTP, for the same generation under
+// another ETag than the set in force came with: the plugin moved paths between probers (shared
+// coverage, plugin/assign.ts: a registered prober's ETag is "<generation>.<assignment digest>").
 //
 // Over HTTP each request is GET url?prober=ID[&router=R]&wait=W with If-None-Match naming the
 // generation in force: the plugin answers 200 with a newer set as soon as there is one, else
@@ -82,6 +84,8 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
   private agent?: http.Agent;
   /** The ETag of the service's last answer (it may name a set older than the one in force). */
   private lastEtag?: string;
+  /** The ETag the set in force came with over HTTP (undefined: it came another way). */
+  private currentEtag?: string;
   private lastFailure?: string;
 
   constructor(private readonly o: PathSourceOptions) {
@@ -107,7 +111,7 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
   }
 
   /** Offer a document; it wins if its generation is newer than the one in force. */
-  offer(doc: unknown, from: PathSourceChannel): boolean {
+  offer(doc: unknown, from: PathSourceChannel, etag?: string): boolean {
     let set: PathSet;
     const where = from === "file" ? (this.o.file ?? "file") : from === "http" ? (this.o.url ?? "http") : (this.o.socket ?? "socket");
     try {
@@ -116,8 +120,11 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
       this.emit("invalid", e as Error, from);
       return false;
     }
-    if (this.current && set.generation <= this.current.generation) return false;
+    if (this.current && set.generation < this.current.generation) return false;
+    // The same generation is news only over HTTP under another ETag (a reassignment).
+    if (this.current && set.generation === this.current.generation && (from !== "http" || etag === undefined || etag === this.currentEtag || etag === `"${set.generation}"`)) return false;
     this.current = set;
+    this.currentEtag = from === "http" ? etag : undefined;
     this.receivedAt = Date.now();
     this.confirmedAt = this.receivedAt;
     this.emit("pathset", set, from);
@@ -300,7 +307,7 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
       this.emit("invalid", new Error(`${where}: ${(e as Error).message}`), "http");
       return false;
     }
-    return this.offer(doc, "http");
+    return this.offer(doc, "http", res.headers.etag);
   }
 
   private async readBody(res: IncomingMessage, where: string): Promise<Buffer> {

@@ -103,6 +103,12 @@ export interface ServeConfig {
   readonly maxWaiting: number;
   /** Longest long-poll, ms (a longer `wait` is cut to it). */
   readonly maxWait: number;
+  /** Shared coverage: a registered prober is live this long (ms) after its last request, or while it holds a long-poll. */
+  readonly proberTimeout: number;
+  /** Registered probers kept at most (the one seen longest ago is forgotten). */
+  readonly maxProbers: number;
+  /** Distinct probers each link should be probed by, where the probers allow. */
+  readonly probersPerLink: number;
 }
 
 export interface LogConfig {
@@ -836,6 +842,9 @@ const SERVE = section<ServeConfig>(
     maxConnections: integer(1, 100_000, 1024, "Connections held at most; past it the oldest idle one is closed (long-polls are not idle)."),
     maxWaiting: integer(0, 100_000, 1000, "Long-polls held at once; past it a poll is answered at once (200 or 304)."),
     maxWait: duration(1_000, 600_000, "60s", "Longest long-poll; a longer `wait` is cut to it."),
+    proberTimeout: duration(1_000, 600_000, "30s", "Shared coverage: a registered prober (one that fetches with ?prober=ID&router=R) is live while it holds a long-poll and for this long after its last request; then its paths are handed to the others (plugin/assign.ts), and back when it fetches again."),
+    maxProbers: integer(1, 100_000, 4096, "Registered probers kept at most; past it the one seen longest ago is forgotten."),
+    probersPerLink: integer(1, 16, 2, "Shared coverage: distinct probers each link should be probed by, where the live probers allow (deTector's rule: 2)."),
   },
   (s, report) => {
     if (s.listen === null) return;

@@ -1,8 +1,15 @@
 // Path sets over the network (plugin.serve): GET /v1/paths over HTTP or HTTPS.
 //
-//   GET /v1/paths[?prober=ID][&router=R][&wait=30s]
+//   GET /v1/paths[?prober=ID][&router=R][&site=S][&address=A][&wait=30s]
 //     200: the path set in force (application/json; gzip when accepted), or with `router` the
-//          slice of the prober hanging off R (pathslice.ts); ETag "<generation>".
+//          slice of the prober hanging off R (pathslice.ts); ETag "<generation>". With
+//          `prober` and `router` the prober registers (probers.ts; site and address too, or
+//          as X-Lsprobe-* headers) and gets its assignment (shared coverage, plugin/assign.ts):
+//          ETag "<generation>.<assignment digest>", the digest being the first 8 hex digits of
+//          sha256 over the ids of the paths given to it. An assignment that changes (a prober
+//          comes, goes silent for serve.prober-timeout, or returns) changes that ETag, so the
+//          long-polls of the probers whose share moved are answered at once with their new
+//          slice (same generation: the prober takes it because the ETag differs).
 //     304: If-None-Match names the generation in force. With `wait` the answer is held until a
 //          generation with another ETag is published (then 200), or `wait` (cut to
 //          serve.max-wait) ends (then 304): a long-poll, as Cloudprober's probers pull their
@@ -34,7 +41,9 @@ import { listen, type BodyReply, type HttpHandle, type Reply, type Route, type T
 import type { PathSet } from "../../shared/pathset.js";
 import { groupName, type Identity, type UserDb } from "../../shared/users.js";
 import { RetryingOutput, type OutputContext } from "./outputs.js";
-import { pathSlice } from "./pathslice.js";
+import { assignedSlice, pathSlice } from "./pathslice.js";
+import { parseRegistration, ProberTable } from "./probers.js";
+import { assignPaths, type Assignment } from "../assign.js";
 
 export const PATHS_ROUTE = "/v1/paths";
 /** Distinct `prober` label values at most; later ids are counted as "other". */
@@ -42,7 +51,6 @@ export const MAX_PROBER_IDS = 1000;
 /** Slices kept per generation (one per router asked for). */
 const MAX_CACHED_SLICES = 4096;
 const REALM = 'Bearer realm="lsprobe"';
-const PROBER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** The ETag of a generation. */
 export const etagOf = (generation: number): string => `"${generation}"`;
@@ -166,8 +174,22 @@ interface Current {
 
 interface Waiter {
   etag: string;
+  /** The ETag its answer would have now. */
+  current(): string | undefined;
   wake(): void;
 }
+
+/** The assignment for the set in force and the live probers (recomputed when either changes). */
+interface Assigned {
+  set: PathSet;
+  key: string;
+  result: Assignment;
+  etags: Map<string, string>;
+  texts: Map<string, string>;
+}
+
+/** A registered prober's ETag: the generation and a digest of the paths given to it. */
+export const assignedEtag = (generation: number, ids: readonly string[]): string => `"${generation}.${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 8)}"`;
 
 /** What /metrics reads of the service. */
 export interface ServeStats {
@@ -176,6 +198,11 @@ export interface ServeStats {
   waiting: number;
   connections: number;
   tlsErrors: number;
+  /** Registered probers, known and live, per site. */
+  sites: ReadonlyMap<string, { known: number; live: number }>;
+  forgotten: number;
+  /** Shared coverage (absent while no prober registered or no set yet). */
+  coverage?: Assignment;
 }
 
 /** The path-set service: an output like the file and the socket (retried, never fatal). */
@@ -189,12 +216,21 @@ export class PathServer extends RetryingOutput {
   private trying?: Promise<void>;
   /** Files to read again even when the server runs (SIGHUP). */
   private reread = true;
+  /** Registered probers and their liveness. */
+  readonly probers: ProberTable;
+  private assigned?: Assigned;
+  private expiry?: NodeJS.Timeout;
+  private expiryAt = Infinity;
+  private readonly now: () => number;
 
   constructor(
     readonly cfg: ServeConfig,
     ctx: OutputContext,
+    opts: { now?: () => number } = {},
   ) {
     super("http", cfg.listen ?? "", ctx);
+    this.probers = new ProberTable(cfg.maxProbers, cfg.proberTimeout);
+    this.now = opts.now ?? Date.now;
   }
 
   /** host:port bound (port resolved), once listening. */
@@ -220,12 +256,62 @@ export class PathServer extends RetryingOutput {
   /** A new generation: served from now on, and every long-poll waiting on another ETag is answered. */
   publish(set: PathSet, text: string): void {
     this.current = { set, etag: etagOf(set.generation), whole: text, slices: new Map() };
-    for (const w of [...this.waiters]) if (w.etag !== this.current.etag) w.wake();
+    this.wakeChanged();
   }
 
   stats(): ServeStats {
     const h = this.handle?.stats();
-    return { requests: this.requests, fetches: this.fetches, waiting: this.waiters.size, connections: h?.connections ?? 0, tlsErrors: h?.tlsErrors ?? 0 };
+    // Through refresh(): an assignment that changed since (a prober expired before its timer)
+    // wakes the long-polls it concerns before anything reads it.
+    if (this.probers.size > 0) this.refresh();
+    const coverage = this.probers.size > 0 ? this.assigned?.result : undefined;
+    return { requests: this.requests, fetches: this.fetches, waiting: this.waiters.size, connections: h?.connections ?? 0, tlsErrors: h?.tlsErrors ?? 0, sites: this.probers.bySite(this.now()), forgotten: this.probers.forgotten, ...(coverage ? { coverage } : {}) };
+  }
+
+  /** The assignment for the set in force and the probers live now; recomputed when either changed. */
+  assignment(): Assigned | undefined {
+    const cur = this.current;
+    if (cur === undefined) return undefined;
+    const now = this.now();
+    const key = this.probers.liveKey(now);
+    if (this.assigned?.set === cur.set && this.assigned.key === key) return this.assigned;
+    const result = assignPaths(cur.set, this.probers.live(now).map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink);
+    const etags = new Map([...result.byProber].map(([id, ids]) => [id, assignedEtag(cur.set.generation, ids)]));
+    const changed = this.assigned?.set === cur.set;
+    this.assigned = { set: cur.set, key, result, etags, texts: new Map() };
+    if (changed) this.ctx.log().info("probers changed: paths reassigned", { live: result.byProber.size, undercoveredLinks: result.undercovered, unprobedPaths: result.unprobed.length });
+    return this.assigned;
+  }
+
+  /** The live probers may have changed (a registration, an expiry): reassign, wake whose slice moved, and watch the next expiry. */
+  refresh(): void {
+    const before = this.assigned;
+    if (this.assignment() !== before) this.wakeChanged();
+    this.watchExpiry();
+  }
+
+  private wakeChanged(): void {
+    for (const w of [...this.waiters]) if (w.current() !== w.etag) w.wake();
+  }
+
+  private watchExpiry(): void {
+    if (this.closed) return;
+    const at = this.probers.nextExpiry(this.now());
+    if (at === undefined || at >= this.expiryAt) return;
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiryAt = at;
+    this.expiry = setTimeout(() => {
+      this.expiry = undefined;
+      this.expiryAt = Infinity;
+      this.refresh();
+    }, Math.max(0, at - this.now()) + 1);
+    this.expiry.unref();
+  }
+
+  /** The ETag of what `prober` (registered, or null) at `router` would get now. */
+  private etagFor(cur: Current, prober: string | null, router: string | null): string {
+    if (prober === null || router === null || this.probers.get(prober) === undefined) return cur.etag;
+    return this.assignment()?.etags.get(prober) ?? cur.etag;
   }
 
   protected attempt(): Promise<void> {
@@ -317,10 +403,9 @@ export class PathServer extends RetryingOutput {
 
   private serve(req: IncomingMessage): Reply | Promise<Reply> {
     const q = new URL(req.url ?? "/", "http://x").searchParams;
-    const prober = q.get("prober");
-    if (prober !== null && !PROBER_ID.test(prober)) return this.refuse(400, `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got ${JSON.stringify(prober.slice(0, 40))}`);
-    const router = q.get("router");
-    if (router !== null && router === "") return this.refuse(400, "router: expected a router name, got an empty one");
+    const reg = parseRegistration(q, req.headers);
+    if ("error" in reg) return this.refuse(400, reg.error);
+    const { id: prober, router } = reg;
     let waitMs = 0;
     const wait = q.get("wait");
     if (wait !== null) {
@@ -330,20 +415,32 @@ export class PathServer extends RetryingOutput {
         return this.refuse(400, `wait: expected a duration such as "30s", got ${JSON.stringify(wait.slice(0, 40))}`);
       }
     }
+    const registered = prober !== null && router !== null;
+    if (registered) {
+      this.probers.seen({ id: prober, router, site: reg.site, address: reg.address }, this.now());
+      this.refresh();
+    }
     const answer = (): Reply => this.answer(req, prober, router);
     const cur = this.current;
-    const fresh = cur !== undefined && !ifNoneMatch(req.headers["if-none-match"], cur.etag);
+    const etag = cur && this.etagFor(cur, prober, router);
+    const fresh = etag !== undefined && !ifNoneMatch(req.headers["if-none-match"], etag);
     if (fresh || waitMs === 0 || this.waiters.size >= this.cfg.maxWaiting) return answer();
-    // Hold until another generation is published, the wait ends, or the client goes.
+    // Hold until another generation (or assignment) is published, the wait ends, or the client
+    // goes. A registered prober holding a long-poll is live.
+    if (registered) this.probers.hold(prober);
     return new Promise<Reply>((resolve) => {
       const socket = req.socket;
       const done = (): void => {
         clearTimeout(timer);
         socket.off("close", done);
         this.waiters.delete(w);
+        if (registered) {
+          this.probers.release(prober, this.now());
+          this.watchExpiry();
+        }
         resolve(answer());
       };
-      const w: Waiter = { etag: cur?.etag ?? "", wake: done };
+      const w: Waiter = { etag: etag ?? "", current: () => (this.current ? this.etagFor(this.current, prober, router) : undefined), wake: done };
       const timer = setTimeout(done, waitMs);
       timer.unref();
       socket.once("close", done);
@@ -358,18 +455,30 @@ export class PathServer extends RetryingOutput {
       const id = this.fetches.has(prober) || this.fetches.size < MAX_PROBER_IDS ? prober : "other";
       this.fetches.set(id, (this.fetches.get(id) ?? 0) + 1);
     }
-    const headers = { etag: cur.etag, "cache-control": "no-cache" };
-    if (ifNoneMatch(req.headers["if-none-match"], cur.etag)) {
+    const etag = this.etagFor(cur, prober, router);
+    const headers = { etag, "cache-control": "no-cache" };
+    if (ifNoneMatch(req.headers["if-none-match"], etag)) {
       this.count(304);
       // Written here: a 304 has no body, and the gzip of an empty one would still be 20 bytes.
       return { stream: (res: ServerResponse) => void res.writeHead(304, headers).end() };
     }
     this.count(200);
-    return { type: "application/json", headers, body: this.text(cur, router) };
+    return { type: "application/json", headers, body: this.text(cur, prober, router, etag) };
   }
 
-  private text(cur: Current, router: string | null): string {
+  private text(cur: Current, prober: string | null, router: string | null, etag: string): string {
     if (router === null) return cur.whole;
+    const a = prober !== null && etag !== cur.etag ? this.assigned : undefined;
+    const ids = a?.set === cur.set ? a.result.byProber.get(prober!) : undefined;
+    if (a && ids) {
+      const k = `${router}\n${etag}`;
+      let t = a.texts.get(k);
+      if (t === undefined) {
+        t = JSON.stringify(assignedSlice(cur.set, router, new Set(ids)));
+        if (a.texts.size < MAX_CACHED_SLICES) a.texts.set(k, t);
+      }
+      return t;
+    }
     let t = cur.slices.get(router);
     if (t === undefined) {
       t = JSON.stringify(pathSlice(cur.set, router));
@@ -380,6 +489,7 @@ export class PathServer extends RetryingOutput {
 
   override close(): Promise<void> {
     super.close();
+    if (this.expiry) clearTimeout(this.expiry);
     for (const w of [...this.waiters]) w.wake();
     const h = this.handle;
     this.handle = undefined;
@@ -425,6 +535,56 @@ export function registerServeMetrics(registry: Registry, server: () => PathServe
     registers: r,
     collect() {
       this.set(stats()?.connections ?? 0);
+    },
+  });
+  const perSite = (name: string, help: string, which: "known" | "live"): void =>
+    void new Gauge({
+      name,
+      help,
+      labelNames: ["site"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [site, n] of stats()?.sites ?? []) this.set({ site }, n[which]);
+      },
+    });
+  perSite("lsprobe_plugin_probers_known", "Probers registered with the path-set service (a fetch with ?prober=ID&router=R), per site (?site=; unknown when not given).", "known");
+  perSite("lsprobe_plugin_probers_live", "Registered probers live now (a long-poll held, or a request within plugin.serve.prober-timeout), per site: those the paths are assigned to.", "live");
+  new Counter({
+    name: "lsprobe_plugin_probers_forgotten_total",
+    help: "Registered probers forgotten to keep the table within plugin.serve.max-probers (the one seen longest ago first).",
+    registers: r,
+    collect() {
+      this.reset();
+      this.inc(stats()?.forgotten ?? 0);
+    },
+  });
+  new Gauge({
+    name: "lsprobe_plugin_link_coverage",
+    help: "Shared coverage: distinct live probers probing a path across the link (plugin/assign.ts); no series until a prober registers.",
+    labelNames: ["link", "from", "to"],
+    registers: r,
+    collect() {
+      this.reset();
+      for (const l of stats()?.coverage?.links ?? []) this.set({ link: l.link, from: l.from, to: l.to }, l.probers.length);
+    },
+  });
+  new Gauge({
+    name: "lsprobe_plugin_links_undercovered",
+    help: "Shared coverage: links probed by fewer than plugin.serve.probers-per-link probers (the live probers allow no more: only one prober's paths, or none, cross them); NaN until a prober registers.",
+    registers: r,
+    collect() {
+      const c = stats()?.coverage;
+      this.set(c ? c.undercovered : NaN);
+    },
+  });
+  new Gauge({
+    name: "lsprobe_plugin_paths_unprobed",
+    help: "Shared coverage: paths of the set no live registered prober probes (no prober at either end); NaN until a prober registers.",
+    registers: r,
+    collect() {
+      const c = stats()?.coverage;
+      this.set(c ? c.unprobed.length : NaN);
     },
   });
   new Counter({

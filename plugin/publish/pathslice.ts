@@ -3,9 +3,9 @@
 // A prober probes the paths that start at the router it hangs off (prober.router; in reverse
 // mode they test the way back too), so that is what its slice holds. The slice is a path set
 // of its own (same schema, version, generation, topology and plan) that parsePathSet() reads
-// like the whole one; a prober that names no router gets the whole set. Which prober asked
-// (its id) does not change the slice yet: it is counted, and is where shared coverage (issue
-// 14, Must 2) will hand out paths.
+// like the whole one; a prober that names no router gets the whole set. A registered prober
+// (an id and a router, publish/probers.ts) gets its assignment instead (plugin/assign.ts,
+// shared coverage): assignedSlice(), the paths it was given, all of which start at its router.
 import type { PathSet } from "../../shared/pathset.js";
 
 /** The set as `router`'s prober needs it; null: the whole set (the same object). */
@@ -15,5 +15,14 @@ export function pathSlice(set: PathSet, router: string | null): PathSet {
     ...set,
     pairs: set.pairs.filter((p) => p.src === router),
     paths: set.paths.filter((p) => p.src === router),
+  };
+}
+
+/** The slice of a registered prober: the paths `ids` names (all starting at `router`), and its router's pairs listing them. */
+export function assignedSlice(set: PathSet, router: string, ids: ReadonlySet<string>): PathSet {
+  return {
+    ...set,
+    pairs: set.pairs.filter((p) => p.src === router).map((p) => ({ ...p, paths: p.paths.filter((id) => ids.has(id)) })),
+    paths: set.paths.filter((p) => ids.has(p.id)),
   };
 }

@@ -31,7 +31,7 @@ const MINIMAL_PARSED: LsprobeConfig = {
     staleTimeout: 120_000,
     routeRefresh: true,
     listen: null,
-    serve: { listen: null, auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 1024, maxWaiting: 1000, maxWait: 60_000 },
+    serve: { listen: null, auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 1024, maxWaiting: 1000, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 },
   },
   prober: null,
   log: { level: "info", format: "text" },
@@ -106,6 +106,9 @@ const EVERY_DEFAULT = `plugin:
     max-connections: 1024
     max-waiting: 1000
     max-wait: 60s
+    prober-timeout: 30s
+    max-probers: 4096
+    probers-per-link: 2
 prober:
   source: 198.18.100.2
   router: null
@@ -161,7 +164,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 67);
+  assert.equal(keys.length, 70);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);

@@ -70,7 +70,7 @@ function workdir(t: { after: (f: () => void) => void }): string {
   return dir;
 }
 
-const SERVE_DEFAULTS: ServeConfig = { listen: "127.0.0.1:0", auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000 };
+const SERVE_DEFAULTS: ServeConfig = { listen: "127.0.0.1:0", auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 };
 
 interface Answer {
   status: number;
@@ -255,10 +255,13 @@ test("service: no token or a wrong one is 401 with WWW-Authenticate; the right o
   const slice = await get(`${base}?prober=site-a&router=r1`, { headers: auth });
   assert.equal(parsePathSet(JSON.parse(slice.body)).paths.length, 4);
 
-  const same = await get(`${base}?prober=site-a&router=r1`, { headers: { ...auth, "if-none-match": '"3"' } });
+  // A registered prober (an id and a router): its ETag is the generation and its assignment's digest.
+  assert.match(String(slice.headers.etag), /^"3\.[0-9a-f]{8}"$/);
+  const same = await get(`${base}?prober=site-a&router=r1`, { headers: { ...auth, "if-none-match": String(slice.headers.etag) } });
   assert.equal(same.status, 304);
   assert.equal(same.body, "");
-  assert.equal(same.headers.etag, '"3"');
+  assert.equal(same.headers.etag, slice.headers.etag);
+  assert.equal((await get(`${base}?router=r1`, { headers: { ...auth, "if-none-match": '"3"' } })).status, 304, "router= alone: the generation");
   const older = await get(base, { headers: { ...auth, "if-none-match": '"2"' } });
   assert.equal(older.status, 200);
   assert.equal((await get(`${base}?prober=bad/id`, { headers: auth })).status, 400);
@@ -269,7 +272,7 @@ test("service: no token or a wrong one is 401 with WWW-Authenticate; the right o
   const text = await registry.metrics();
   assert.match(text, /^lsprobe_plugin_serve_requests_total\{code="401"\} 4$/m);
   assert.match(text, /^lsprobe_plugin_serve_requests_total\{code="200"\} 3$/m);
-  assert.match(text, /^lsprobe_plugin_serve_requests_total\{code="304"\} 1$/m);
+  assert.match(text, /^lsprobe_plugin_serve_requests_total\{code="304"\} 2$/m);
   assert.match(text, /^lsprobe_plugin_serve_requests_total\{code="400"\} 2$/m);
   assert.match(text, /^lsprobe_plugin_serve_fetches_total\{prober="site-a"\} 2$/m);
   assert.match(text, /^lsprobe_plugin_serve_waiting 0$/m);

@@ -1,0 +1,160 @@
+// The probers that fetch path sets (plugin.serve, issue 14 Must 2): who they are, and which are
+// alive. Pure: the clock is an argument (ms), so liveness is tested without waiting.
+//
+// A prober registers by fetching: GET /v1/paths with its id and router (and optionally its site
+// and address) as query parameters or headers:
+//     ?prober=ID (or ?id=ID)  X-Lsprobe-Prober   1-128 of A-Z a-z 0-9 . _ : @ -
+//     ?site=S                 X-Lsprobe-Site     1-64 of the same
+//     ?router=R               X-Lsprobe-Router   1-255 printable characters, no space: a path's `src`
+//     ?address=A              X-Lsprobe-Address  an IPv4 or IPv6 address
+// The query wins over a header. A fetch with an id and a router registers (or updates) the
+// prober; one without a router is counted but not registered (it gets the whole set).
+//
+// Liveness: a prober is live while it holds a long-poll, and for `timeoutMs` after its last
+// request ended (or began). The table holds at most `max` probers; past it the one seen longest
+// ago is forgotten (counted).
+import { isIP } from "node:net";
+
+const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const SITE = /^[A-Za-z0-9._:@-]{1,64}$/;
+const ROUTER = /^[!-~]{1,255}$/;
+
+export interface Registration {
+  /** null: the fetch named no prober. */
+  id: string | null;
+  site: string | null;
+  router: string | null;
+  address: string | null;
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+const show = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
+
+/** The registration a request carries, or the message of a 400 naming the field. */
+export function parseRegistration(q: URLSearchParams, headers: Headers): Registration | { error: string } {
+  const pick = (names: string[], header: string): string | null => {
+    for (const n of names) {
+      const v = q.get(n);
+      if (v !== null) return v;
+    }
+    const h = headers[header];
+    return h === undefined ? null : Array.isArray(h) ? h[0] : h;
+  };
+  const id = pick(["prober", "id"], "x-lsprobe-prober");
+  if (id !== null && !ID.test(id)) return { error: `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got ${show(id)}` };
+  const site = pick(["site"], "x-lsprobe-site");
+  if (site !== null && !SITE.test(site)) return { error: `site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got ${show(site)}` };
+  const router = pick(["router"], "x-lsprobe-router");
+  if (router !== null && !ROUTER.test(router)) return { error: router === "" ? "router: expected a router name, got an empty one" : `router: expected a router name (1 to 255 printable characters, no space), got ${show(router)}` };
+  const address = pick(["address"], "x-lsprobe-address");
+  if (address !== null && isIP(address) === 0) return { error: `address: expected an IPv4 or IPv6 address, got ${show(address)}` };
+  return { id, site, router, address };
+}
+
+export interface ProberEntry {
+  id: string;
+  site: string | null;
+  router: string;
+  address: string | null;
+  firstSeen: number;
+  /** When its last request began or ended (ms). */
+  lastSeen: number;
+  /** Long-polls it holds now. */
+  holding: number;
+}
+
+export class ProberTable {
+  /** Insertion order = least recently seen first. */
+  private readonly entries = new Map<string, ProberEntry>();
+  /** Probers forgotten to keep within `max`. */
+  forgotten = 0;
+
+  constructor(
+    readonly max: number,
+    readonly timeoutMs: number,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): ProberEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** A request of a registered prober began (or ended): register or refresh it. */
+  seen(r: { id: string; router: string; site?: string | null; address?: string | null }, now: number): ProberEntry {
+    let e = this.entries.get(r.id);
+    if (e) {
+      this.entries.delete(r.id);
+      e.router = r.router;
+      if (r.site != null) e.site = r.site;
+      if (r.address != null) e.address = r.address;
+      e.lastSeen = Math.max(e.lastSeen, now);
+    } else {
+      e = { id: r.id, site: r.site ?? null, router: r.router, address: r.address ?? null, firstSeen: now, lastSeen: now, holding: 0 };
+      while (this.entries.size >= this.max) {
+        const oldest = this.entries.keys().next().value as string;
+        this.entries.delete(oldest);
+        this.forgotten++;
+      }
+    }
+    this.entries.set(r.id, e);
+    return e;
+  }
+
+  /** It holds a long-poll (live while it does). */
+  hold(id: string): void {
+    const e = this.entries.get(id);
+    if (e) e.holding++;
+  }
+
+  /** Its long-poll ended (answered, timed out, or the connection closed). */
+  release(id: string, now: number): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    e.holding = Math.max(0, e.holding - 1);
+    e.lastSeen = Math.max(e.lastSeen, now);
+  }
+
+  isLive(e: ProberEntry, now: number): boolean {
+    return e.holding > 0 || now - e.lastSeen < this.timeoutMs;
+  }
+
+  /** The live probers, by id. */
+  live(now: number): ProberEntry[] {
+    return [...this.entries.values()].filter((e) => this.isLive(e, now)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** What the assignment depends on: the live probers and their routers. */
+  liveKey(now: number): string {
+    return this.live(now)
+      .map((e) => `${e.id}\t${e.router}`)
+      .join("\n");
+  }
+
+  /** When the next live prober stops being live unless it is seen again (ms); undefined: none will. */
+  nextExpiry(now: number): number | undefined {
+    let t: number | undefined;
+    for (const e of this.entries.values()) {
+      if (e.holding > 0 || !this.isLive(e, now)) continue;
+      const at = e.lastSeen + this.timeoutMs;
+      if (t === undefined || at < t) t = at;
+    }
+    return t;
+  }
+
+  /** Known and live probers per site ("unknown" for none given). */
+  bySite(now: number): Map<string, { known: number; live: number }> {
+    const out = new Map<string, { known: number; live: number }>();
+    for (const e of this.entries.values()) {
+      const s = e.site ?? "unknown";
+      const c = out.get(s) ?? { known: 0, live: 0 };
+      c.known++;
+      if (this.isLive(e, now)) c.live++;
+      out.set(s, c);
+    }
+    return out;
+  }
+}

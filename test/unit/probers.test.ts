@@ -1,0 +1,257 @@
+// Shared coverage (issue 14, Must 2): probers register when they fetch (publish/probers.ts:
+// validation, the bounded table, liveness on an injected clock) and the path-set service hands
+// each registered prober its assignment, with an ETag that changes when it does, so its
+// long-poll wakes. No real waiting: the clock is a variable and expiry is driven by refresh().
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { Registry } from "prom-client";
+import type { ServeConfig } from "../../shared/config.js";
+import { createLogger } from "../../shared/log.js";
+import { parsePathSet, type PathSet } from "../../shared/pathset.js";
+import { currentIdentity, readUserDb } from "../../shared/users.js";
+import { Engine } from "../../plugin/engine.js";
+import { directedPairs } from "../../plugin/paths.js";
+import { parseRegistration, ProberTable } from "../../plugin/publish/probers.js";
+import { PathServer, registerServeMetrics } from "../../plugin/publish/http.js";
+import { assignPaths } from "../../plugin/assign.js";
+import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
+import { readTopologyJson } from "../util/edgelist.js";
+
+const REGISTRATIONS: Record<string, { query: string; headers?: Record<string, string>; want: ReturnType<typeof parseRegistration> }> = {
+  "all four as query parameters": { query: "prober=site-a&site=ams&router=r1&address=198.18.100.2", want: { id: "site-a", site: "ams", router: "r1", address: "198.18.100.2" } },
+  "id= for prober=, an IPv6 address": { query: "id=p.1&router=r6&address=2001:2::100:2", want: { id: "p.1", site: null, router: "r6", address: "2001:2::100:2" } },
+  headers: {
+    query: "",
+    headers: { "x-lsprobe-prober": "p3", "x-lsprobe-site": "fra", "x-lsprobe-router": "r3", "x-lsprobe-address": "198.18.100.4" },
+    want: { id: "p3", site: "fra", router: "r3", address: "198.18.100.4" },
+  },
+  "the query wins over a header": { query: "prober=q&router=r1", headers: { "x-lsprobe-prober": "h", "x-lsprobe-router": "r9" }, want: { id: "q", site: null, router: "r1", address: null } },
+  "nothing: an anonymous fetch": { query: "", want: { id: null, site: null, router: null, address: null } },
+  "a bad id": { query: "prober=a/b", want: { error: 'prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "a/b"' } },
+  "a bad site": { query: "prober=a&site=two%20words", want: { error: 'site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got "two words"' } },
+  "an empty router": { query: "router=", want: { error: "router: expected a router name, got an empty one" } },
+  "a router with a space": { query: "router=r%201", want: { error: 'router: expected a router name (1 to 255 printable characters, no space), got "r 1"' } },
+  "a bad address": { query: "prober=a&router=r1&address=198.18.100.256", want: { error: 'address: expected an IPv4 or IPv6 address, got "198.18.100.256"' } },
+  "a long id, cut in the message": { query: `prober=${"x".repeat(129)}`, want: { error: `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "${"x".repeat(40)}..."` } },
+};
+
+for (const [name, c] of Object.entries(REGISTRATIONS)) {
+  test(`registration: ${name}`, () => {
+    assert.deepEqual(parseRegistration(new URLSearchParams(c.query), c.headers ?? {}), c.want);
+  });
+}
+
+test("liveness: live until prober-timeout after its last request, or while it holds a long-poll; the next expiry", () => {
+  const t = new ProberTable(10, 30_000);
+  const a = t.seen({ id: "a", router: "r1", site: "ams" }, 1000);
+  assert.equal(t.isLive(a, 30_999), true);
+  assert.equal(t.isLive(a, 31_000), false, "30 s after its last request");
+  assert.equal(t.nextExpiry(1000), 31_000);
+  t.hold("a");
+  assert.equal(t.isLive(a, 100_000), true, "a long-poll held: alive");
+  assert.equal(t.nextExpiry(1000), undefined, "nothing expires while it holds one");
+  t.release("a", 61_000);
+  assert.equal(t.isLive(a, 90_999), true, "its last request ended at 61 s");
+  assert.equal(t.isLive(a, 91_000), false);
+  t.seen({ id: "b", router: "r6" }, 50_000);
+  assert.deepEqual(t.live(75_000).map((e) => e.id), ["a", "b"]);
+  assert.equal(t.liveKey(75_000), "a\tr1\nb\tr6");
+  assert.equal(t.liveKey(85_000), "a\tr1", "b's last request was at 50 s");
+  assert.equal(t.liveKey(91_000), "");
+  // Moving to another router is a new key; the site and address stay when not given again.
+  t.seen({ id: "b", router: "r3" }, 91_000);
+  assert.equal(t.liveKey(91_000), "b\tr3");
+  assert.deepEqual(Object.fromEntries(t.bySite(91_000)), { ams: { known: 1, live: 0 }, unknown: { known: 1, live: 1 } });
+});
+
+test("the table is bounded: past max-probers the prober seen longest ago is forgotten", () => {
+  const t = new ProberTable(3, 30_000);
+  for (const [i, id] of ["a", "b", "c"].entries()) t.seen({ id, router: "r1" }, i);
+  t.seen({ id: "a", router: "r1" }, 10); // a seen again: b is now the oldest
+  t.seen({ id: "d", router: "r1" }, 11);
+  assert.equal(t.size, 3);
+  assert.equal(t.get("b"), undefined);
+  assert.deepEqual(t.live(12).map((e) => e.id), ["a", "c", "d"]);
+  assert.equal(t.forgotten, 1);
+});
+
+// ---- the service ----
+
+async function nanogGroup(): Promise<PathSet> {
+  let set: PathSet | undefined;
+  const engine = new Engine(
+    { query: { pairs: directedPairs([], [["r1", "r3", "r6"]]), mode: "all", maxPerPair: 64, plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 } }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
+  );
+  const t = readTopologyJson("nanog6.json");
+  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
+  let n = 0;
+  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
+  await engine.recompute();
+  return JSON.parse(JSON.stringify(set)) as PathSet;
+}
+
+interface Answer {
+  status: number;
+  etag: string;
+  set?: PathSet;
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers, agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, etag: String(res.headers.etag), ...(res.statusCode === 200 ? { set: parsePathSet(JSON.parse(body)) } : {}) }));
+      })
+      .on("error", reject);
+  });
+}
+
+/** Until `n` long-polls are held (the requests are in). */
+async function waiting(server: PathServer, n: number): Promise<void> {
+  for (let i = 0; server.stats().waiting !== n; i++) {
+    if (i > 1000) throw new Error(`never ${n} long-polls waiting`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const users = readUserDb();
+const SERVE: ServeConfig = { listen: "127.0.0.1:0", auth: "none", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 };
+
+test("service: a registered prober gets its assignment; a silent one's share moves to the others at prober-timeout (exactly the long-polls of the probers whose share moved wake), and back when it returns", async (t) => {
+  let clock = 1_000_000;
+  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users }, { now: () => clock });
+  t.after(() => server.close());
+  await server.start();
+  const base = `http://127.0.0.1:${server.address!.port}/v1/paths`;
+  const set = await nanogGroup();
+  server.publish(set, JSON.stringify(set));
+  const ROUTER: Record<string, string> = { p1: "r1", p3: "r3", p6: "r6" };
+  const url = (id: string, extra = "") => `${base}?prober=${id}&router=${ROUTER[id]}&site=site-${id}${extra}`;
+  const expected = (live: string[]) => assignPaths(set, live.map((id) => ({ id, router: ROUTER[id] }))).byProber;
+  const etag = new Map<string, string>();
+  const slice = new Map<string, string[]>();
+  const fetch = async (id: string): Promise<void> => {
+    const a = await get(url(id));
+    assert.equal(a.status, 200);
+    etag.set(id, a.etag);
+    slice.set(id, a.set!.paths.map((p) => p.id));
+  };
+
+  /** Long-polls from `polling`; then `change`; the polls of the probers whose share moved are answered with it, the others still wait. */
+  const transition = async (polling: string[], change: () => Promise<void> | void, live: string[]): Promise<string[]> => {
+    const polls = polling.map((id) => {
+      const req = http.get(url(id, "&wait=60s"), { headers: { "if-none-match": etag.get(id)! }, agent: false });
+      return {
+        id,
+        req,
+        answer: new Promise<Answer>((resolve) =>
+          req.on("response", (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, etag: String(res.headers.etag), ...(res.statusCode === 200 ? { set: parsePathSet(JSON.parse(body)) } : {}) }));
+          }),
+        ),
+      };
+    });
+    for (const p of polls) p.req.on("error", () => {});
+    await waiting(server, polls.length);
+    const before = new Map(slice);
+    await change();
+    const want = expected(live);
+    const moved = polling.filter((id) => JSON.stringify(want.get(id)) !== JSON.stringify(before.get(id)));
+    for (const p of polls) {
+      if (!moved.includes(p.id)) continue;
+      const a = await p.answer;
+      assert.equal(a.status, 200, `${p.id}'s long-poll answered`);
+      assert.notEqual(a.etag, etag.get(p.id));
+      assert.equal(a.set!.generation, 1, "the same generation, another slice");
+      etag.set(p.id, a.etag);
+      slice.set(p.id, a.set!.paths.map((x) => x.id));
+    }
+    await waiting(server, polls.length - moved.length);
+    for (const p of polls) if (!moved.includes(p.id)) p.req.destroy();
+    await waiting(server, 0);
+    for (const id of live) assert.deepEqual(slice.get(id) ?? want.get(id), want.get(id), `${id}'s slice is its assignment`);
+    return moved;
+  };
+
+  // Alone, p1 gets every path of r1 (the other ends have no prober).
+  await fetch("p1");
+  assert.match(etag.get("p1")!, /^"1\.[0-9a-f]{8}"$/);
+  assert.deepEqual(slice.get("p1"), set.paths.filter((p) => p.src === "r1").map((p) => p.id));
+  assert.equal((await get(url("p1"), { "if-none-match": etag.get("p1")! })).status, 304);
+
+  // p3 and p6 register while p1 waits: p3 wins the r1 <-> r3 loop, so p1's share changes.
+  const moved = await transition(["p1"], async () => {
+    await fetch("p3");
+    await fetch("p6");
+  }, ["p1", "p3", "p6"]);
+  assert.deepEqual(moved, ["p1"]);
+  assert.equal(server.stats().coverage!.undercovered, 0, "every link by two probers");
+  for (const id of ["p1", "p3", "p6"]) assert.ok(set.paths.filter((p) => slice.get(id)!.includes(p.id)).every((p) => p.src === ROUTER[id]), `${id} starts its own router's paths only`);
+
+  // The registry's metrics: known and live per site, coverage per link, undercovered.
+  const registry = new Registry();
+  registerServeMetrics(registry, () => server);
+  let text = await registry.metrics();
+  assert.match(text, /^lsprobe_plugin_probers_live\{site="site-p3"\} 1$/m);
+  assert.match(text, /^lsprobe_plugin_links_undercovered 0$/m);
+  assert.equal([...text.matchAll(/^lsprobe_plugin_link_coverage\{[^}]*\} (\d+)$/gm)].filter((m) => Number(m[1]) < 2).length, 0);
+  assert.equal([...text.matchAll(/^lsprobe_plugin_link_coverage\{/gm)].length, 16);
+
+  // p3 goes silent (p1 and p6 keep polling). Just before prober-timeout nothing moves; at it,
+  // p3's loops go to the other end's prober (their mirrors start at r1 or r6).
+  const p3had = slice.get("p3")!;
+  clock += 29_999;
+  server.refresh();
+  assert.equal(server.stats().coverage!.links.every((l) => l.probers.length >= 2), true, "p3 still live");
+  await transition(["p1", "p6"], () => {
+    clock += 1;
+    server.refresh();
+  }, ["p1", "p6"]);
+  const mirror = (id: string) => {
+    const p = set.paths.find((x) => x.id === id)!;
+    return set.paths.find((x) => x.hops.map((h) => h.node).join() === [...p.hops].reverse().map((h) => h.node).join())!.id;
+  };
+  for (const id of p3had) assert.ok([...slice.get("p1")!, ...slice.get("p6")!].includes(mirror(id)), `p3's ${id} is probed from its other end`);
+  text = await registry.metrics();
+  assert.match(text, /^lsprobe_plugin_probers_live\{site="site-p3"\} 0$/m);
+  assert.match(text, /^lsprobe_plugin_probers_known\{site="site-p3"\} 1$/m);
+  assert.match(text, /^lsprobe_plugin_links_undercovered 0$/m, "the share moved: every link still has two probers");
+
+  // p3 comes back: every slice is what it was with the three.
+  await transition(["p1", "p6"], () => fetch("p3"), ["p1", "p3", "p6"]);
+  assert.deepEqual(slice.get("p3"), p3had);
+
+  // p6 goes silent: r1-r2, r2-r4 and r2-r5 are crossed by r1 <-> r6 paths only, so nobody can
+  // take its place there: one prober (p1) each, both ways, and the metric says so.
+  await fetch("p1");
+  await fetch("p3");
+  const e6 = etag.get("p6");
+  clock += 15_000;
+  await fetch("p1");
+  await fetch("p3");
+  await transition(["p1", "p3"], () => {
+    clock += 15_000;
+    server.refresh();
+  }, ["p1", "p3"]);
+  text = await registry.metrics();
+  assert.match(text, /^lsprobe_plugin_links_undercovered 6$/m);
+  assert.match(text, /^lsprobe_plugin_link_coverage\{link="[^"]+",from="r2",to="r4"\} 1$/m);
+  assert.equal(server.stats().coverage!.links.find((l) => l.from === "r2" && l.to === "r4")!.reason, "only one prober's paths cross it (p1): the other routers its paths start or end at have no live prober");
+  await transition(["p1", "p3"], () => fetch("p6"), ["p1", "p3", "p6"]);
+  assert.equal(etag.get("p6"), e6, "p6's share is its own again");
+  assert.equal(server.stats().coverage!.undercovered, 0);
+
+  // A bad registration is 400; router= alone (unregistered) still gets its router's slice.
+  assert.equal((await get(`${base}?prober=p1&router=r1&address=nope`)).status, 400);
+  const plain = await get(`${base}?router=r6`);
+  assert.equal(plain.etag, '"1"');
+  assert.deepEqual(plain.set!.paths.map((p) => p.id), set.paths.filter((p) => p.src === "r6").map((p) => p.id));
+});
