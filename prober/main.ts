@@ -287,6 +287,7 @@ async function main(): Promise<number> {
     url: cfg.paths.url,
     id: cfg.id,
     router: cfg.router,
+    address: cfg.sources.ipv4 ?? cfg.sources.ipv6,
     tokenFile: cfg.paths.tokenFile,
     caFile: cfg.paths.caFile,
     certFile: cfg.paths.certFile,

@@ -8,7 +8,7 @@
 // another ETag than the set in force came with: the plugin moved paths between probers (shared
 // coverage, plugin/assign.ts: a registered prober's ETag is "<generation>.<assignment digest>").
 //
-// Over HTTP each request is GET url?prober=ID[&router=R]&wait=W with If-None-Match naming the
+// Over HTTP each request is GET url?prober=ID[&router=R][&address=A]&wait=W with If-None-Match naming the
 // generation in force: the plugin answers 200 with a newer set as soon as there is one, else
 // 304 once W is over, and the next request goes out at once. A failure (connection refused,
 // TLS, 401, a 5xx, no answer within W + 15 s) is reported once per distinct reason
@@ -36,8 +36,12 @@ export interface PathSourceOptions {
   url?: string | null;
   /** Sent as ?prober= (prober.id; default: the host name). */
   id?: string | null;
-  /** Sent as ?router=: the plugin answers with the slice of the paths starting there (prober.router). */
+  /** Sent as ?router=: the plugin answers with the slice of the paths starting there (prober.router);
+   *  with the id it registers the prober, and the slice is its share (shared coverage). */
   router?: string | null;
+  /** Sent as ?site= and ?address= when given: what the plugin's prober table shows. */
+  site?: string | null;
+  address?: string | null;
   /** Bearer token: the file's first line (prober.paths.token-file). */
   tokenFile?: string | null;
   /** CA certificates to check the plugin's with; absent: the system's. */
@@ -201,6 +205,8 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     const u = new URL(this.o.url!);
     u.searchParams.set("prober", this.o.id ?? hostname());
     if (this.o.router) u.searchParams.set("router", this.o.router);
+    if (this.o.site) u.searchParams.set("site", this.o.site);
+    if (this.o.address) u.searchParams.set("address", this.o.address);
     u.searchParams.set("wait", `${this.o.waitMs ?? 30_000}ms`);
     return u;
   }

@@ -15,6 +15,7 @@ import { directedPairs } from "../../plugin/paths.js";
 import { parseRegistration, ProberTable } from "../../plugin/publish/probers.js";
 import { PathServer, registerServeMetrics } from "../../plugin/publish/http.js";
 import { assignPaths } from "../../plugin/assign.js";
+import { PathSource } from "../../prober/pathsource.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
 
@@ -78,10 +79,10 @@ test("the table is bounded: past max-probers the prober seen longest ago is forg
 
 // ---- the service ----
 
-async function nanogGroup(): Promise<PathSet> {
+async function nanogGroup(mode: "all" | "plan" = "all"): Promise<PathSet> {
   let set: PathSet | undefined;
   const engine = new Engine(
-    { query: { pairs: directedPairs([], [["r1", "r3", "r6"]]), mode: "all", maxPerPair: 64, plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 } }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { query: { pairs: directedPairs([], [["r1", "r3", "r6"]]), mode, maxPerPair: 64, plan: { budgetPps: 1000, alpha: 2, beta: 1, minLinkPps: 25 } }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
     { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
   );
   const t = readTopologyJson("nanog6.json");
@@ -255,3 +256,66 @@ test("service: a registered prober gets its assignment; a silent one's share mov
   assert.equal(plain.etag, '"1"');
   assert.deepEqual(plain.set!.paths.map((p) => p.id), set.paths.filter((p) => p.src === "r6").map((p) => p.id));
 });
+
+test("assign: on mode plan's path set (the plan's paths, some without their mirror), every link as covered as its probers allow, the rest with the reason", async () => {
+  const set = await nanogGroup("plan");
+  assert.equal(set.mode, "plan");
+  const a = assignPaths(set, [
+    { id: "p1", router: "r1" },
+    { id: "p3", router: "r3" },
+    { id: "p6", router: "r6" },
+  ]);
+  for (const l of a.links) {
+    assert.ok(l.probers.length >= Math.min(2, l.possible), `${l.link} ${l.from}>${l.to}: ${l.probers.length} of ${l.possible} possible`);
+    assert.equal(l.reason !== undefined, l.probers.length < 2);
+  }
+  assert.equal(a.unprobed.length, 0, "every chosen path starts at a router with a prober");
+  const probed = new Set([...a.byProber.values()].flat());
+  for (const p of set.paths) assert.ok(probed.has(p.id) || set.paths.some((q) => probed.has(q.id) && q.hops.map((h) => h.node).join() === [...p.hops].reverse().map((h) => h.node).join()), `${p.id} or its mirror probed`);
+});
+
+test("PathSource: a reassignment (the same generation under another ETag) is taken; the same ETag again is not", async (t) => {
+  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users });
+  await server.start();
+  const set = await nanogGroup();
+  server.publish(set, JSON.stringify(set));
+  const url = `http://127.0.0.1:${server.address!.port}/v1/paths`;
+  const src = new PathSource({ socket: null, file: null, url, id: "p1", router: "r1", site: "ams", address: "198.18.100.2", waitMs: 60_000, minBackoffMs: 20, maxBackoffMs: 100 });
+  const got: string[] = [];
+  src.on("pathset", (s) => got.push(`${s.generation}:${s.paths.length}`));
+  t.after(async () => {
+    src.close();
+    await server.close();
+  });
+  await src.start();
+  await until(() => src.current !== undefined);
+  const r1 = set.paths.filter((p) => p.src === "r1").length;
+  assert.equal(src.current!.paths.length, r1, "alone: every path of r1");
+  const entry = server.probers.get("p1")!;
+  assert.deepEqual([entry.router, entry.site, entry.address], ["r1", "ams", "198.18.100.2"], "registered with what it sent");
+  await waiting(server, 1);
+  // p3 registers: it wins the r1 <-> r3 loop (the hash says so), and p1's long-poll brings the
+  // smaller share under the same generation.
+  const want = assignPaths(set, [
+    { id: "p1", router: "r1" },
+    { id: "p3", router: "r3" },
+  ]).byProber.get("p1")!;
+  assert.ok(want.length < r1);
+  await get(`${url}?prober=p3&router=r3`);
+  await until(() => src.current!.paths.length === want.length);
+  assert.deepEqual(src.current!.paths.map((p) => p.id), want);
+  assert.equal(src.current!.generation, 1);
+  await waiting(server, 1);
+  assert.deepEqual(got, [`1:${r1}`, `1:${want.length}`]);
+  // The set offered again under the ETag it came with is no news; a newer generation still is.
+  server.publish({ ...set, generation: 2 }, JSON.stringify({ ...set, generation: 2 }));
+  await until(() => src.current!.generation === 2);
+  assert.deepEqual(got, [`1:${r1}`, `1:${want.length}`, `2:${want.length}`]);
+});
+
+async function until(f: () => boolean): Promise<void> {
+  for (let i = 0; !f(); i++) {
+    if (i > 1000) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
