@@ -5,7 +5,7 @@
 // and address) as query parameters or headers:
 //     ?prober=ID (or ?id=ID)  X-Lsprobe-Prober   1-128 of A-Z a-z 0-9 . _ : @ -
 //     ?site=S                 X-Lsprobe-Site     1-64 of the same
-//     ?router=R               X-Lsprobe-Router   1-255 printable characters, no space: a path's `src`
+//     ?router=R               X-Lsprobe-Router   1-255 characters, no control character: a path's `src`
 //     ?address=A              X-Lsprobe-Address  an IPv4 or IPv6 address
 // The query wins over a header. A fetch with an id and a router registers (or updates) the
 // prober; one without a router is counted but not registered (it gets the whole set).
@@ -17,7 +17,8 @@ import { isIP } from "node:net";
 
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const SITE = /^[A-Za-z0-9._:@-]{1,64}$/;
-const ROUTER = /^[!-~]{1,255}$/;
+/** Router names are node-name TLVs (any UTF-8, spaces included): only control characters are refused. */
+const ROUTER = /^[^\p{Cc}]{1,255}$/u;
 
 export interface Registration {
   /** null: the fetch named no prober. */
@@ -46,7 +47,7 @@ export function parseRegistration(q: URLSearchParams, headers: Headers): Registr
   const site = pick(["site"], "x-lsprobe-site");
   if (site !== null && !SITE.test(site)) return { error: `site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got ${show(site)}` };
   const router = pick(["router"], "x-lsprobe-router");
-  if (router !== null && !ROUTER.test(router)) return { error: router === "" ? "router: expected a router name, got an empty one" : `router: expected a router name (1 to 255 printable characters, no space), got ${show(router)}` };
+  if (router !== null && !ROUTER.test(router)) return { error: router === "" ? "router: expected a router name, got an empty one" : `router: expected a router name (1 to 255 characters, no control character), got ${show(router)}` };
   const address = pick(["address"], "x-lsprobe-address");
   if (address !== null && isIP(address) === 0) return { error: `address: expected an IPv4 or IPv6 address, got ${show(address)}` };
   return { id, site, router, address };

@@ -32,7 +32,8 @@ const REGISTRATIONS: Record<string, { query: string; headers?: Record<string, st
   "a bad id": { query: "prober=a/b", want: { error: 'prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "a/b"' } },
   "a bad site": { query: "prober=a&site=two%20words", want: { error: 'site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got "two words"' } },
   "an empty router": { query: "router=", want: { error: "router: expected a router name, got an empty one" } },
-  "a router with a space": { query: "router=r%201", want: { error: 'router: expected a router name (1 to 255 printable characters, no space), got "r 1"' } },
+  "a router with a control character": { query: "router=r%011", want: { error: 'router: expected a router name (1 to 255 characters, no control character), got "r\\u00011"' } },
+  "a router named with a space and UTF-8 (node-name TLVs may)": { query: "prober=p&router=edge%20z%C3%BCrich", want: { id: "p", site: null, router: "edge zürich", address: null } },
   "a bad address": { query: "prober=a&router=r1&address=198.18.100.256", want: { error: 'address: expected an IPv4 or IPv6 address, got "198.18.100.256"' } },
   "a long id, cut in the message": { query: `prober=${"x".repeat(129)}`, want: { error: `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "${"x".repeat(40)}..."` } },
 };
