@@ -288,6 +288,7 @@ async function main(): Promise<number> {
     id: cfg.id,
     router: cfg.router,
     address: cfg.sources.ipv4 ?? cfg.sources.ipv6,
+    site: cfg.site,
     tokenFile: cfg.paths.tokenFile,
     caFile: cfg.paths.caFile,
     certFile: cfg.paths.certFile,

@@ -207,6 +207,8 @@ export interface ProberConfig {
   readonly user: string | null;
   /** The id this prober fetches its path sets under (plugin.serve); null: the host name. */
   readonly id: string | null;
+  /** The site it reports to plugin.serve (?site=: the plugin's per-site prober metrics); null: none. */
+  readonly site: string | null;
 }
 
 export interface LsprobeConfig {
@@ -823,6 +825,22 @@ function serviceUrl(doc: string): Leaf<string | null> {
   };
 }
 
+/** prober.site: what plugin.serve accepts as ?site= (1-64 of A-Z a-z 0-9 . _ : @ -), or null. */
+function siteName(doc: string): Leaf<string | null> {
+  return {
+    kind: "leaf",
+    type: "site name (1-64 of A-Z a-z 0-9 . _ : @ -) or null",
+    default: null,
+    shownDefault: "null",
+    doc,
+    parse(v, report) {
+      if (v === null || v === "") return null;
+      if (typeof v !== "string" || !/^[A-Za-z0-9._:@-]{1,64}$/.test(v)) report(`expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got ${show(v)}`);
+      return v as string;
+    },
+  };
+}
+
 /** Is the host of a listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
@@ -1008,6 +1026,7 @@ const PROBER: Section<ProberConfig> = {
       listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),
       id: optionalString("The id this prober fetches its path sets under (`?prober=` of paths.url, the plugin's per-prober metrics); null: the host name."),
+      site: siteName("The site this prober is at (`?site=` of paths.url: the plugin counts its probers known and live per site), e.g. ams; null: none."),
     },
     (p, report) => {
       if (p.paths.socket === null && p.paths.file === null && p.paths.url === null) report("expected paths.socket, paths.file or paths.url, got none");

@@ -67,6 +67,7 @@ const PROBER_DEFAULTS = {
   listen: "127.0.0.1:9469",
   user: null,
   id: null,
+  site: null,
 };
 
 /** Every key, each set to its default (plus the endpoints, which have none). */
@@ -146,6 +147,7 @@ prober:
   listen: 127.0.0.1:9469
   user: null
   id: null
+  site: null
 log:
   level: info
   format: text
@@ -164,7 +166,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 70);
+  assert.equal(keys.length, 71);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);

@@ -161,6 +161,10 @@ const CONFIG_ERRORS: Record<string, { yaml: string; error: string }> = {
     yaml: `${PLUGIN}prober:\n  source: 198.18.100.2\n  paths:\n    url: https://c:9471/v1/paths\n    cert-file: /etc/lsprobe/prober.pem\n`,
     error: "lsprobe.yaml:8:16: prober.paths.cert-file: expected both cert-file and key-file, or neither, got only cert-file",
   },
+  "prober.site not a site name": {
+    yaml: `${PLUGIN}prober:\n  source: 198.18.100.2\n  site: two words\n`,
+    error: `lsprobe.yaml:6:3: prober.site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got "two words"`,
+  },
   "no socket, file or url": {
     yaml: `${PLUGIN}prober:\n  source: 198.18.100.2\n  paths:\n    socket: null\n    file: null\n`,
     error: "lsprobe.yaml:4:1: prober: expected paths.socket, paths.file or paths.url, got none",
@@ -178,9 +182,10 @@ for (const [name, c] of Object.entries(CONFIG_ERRORS)) {
 }
 
 test("config: what is accepted (auth none on loopback, url alone, the id)", () => {
-  const ok = parseConfig(`${PLUGIN}  serve:\n    listen: "[::1]:9471"\n    auth: none\nprober:\n  source: 198.18.100.2\n  id: site-a\n  paths:\n    socket: null\n    file: null\n    url: https://collector:9471/v1/paths\n    token-file: /etc/lsprobe/token\n    wait: 45s\n`, "lsprobe.yaml");
+  const ok = parseConfig(`${PLUGIN}  serve:\n    listen: "[::1]:9471"\n    auth: none\nprober:\n  source: 198.18.100.2\n  id: site-a\n  site: ams\n  paths:\n    socket: null\n    file: null\n    url: https://collector:9471/v1/paths\n    token-file: /etc/lsprobe/token\n    wait: 45s\n`, "lsprobe.yaml");
   assert.equal(ok.plugin.serve.auth, "none");
   assert.equal(ok.prober?.id, "site-a");
+  assert.equal(ok.prober?.site, "ams");
   assert.equal(ok.prober?.paths.url, "https://collector:9471/v1/paths");
   assert.equal(ok.prober?.paths.wait, 45_000);
   const https1 = parseConfig(`${PLUGIN}  serve:\n    listen: 0.0.0.0:9471\n    token-file: /etc/lsprobe/tokens\n    cert-file: /etc/lsprobe/c.pem\n    key-file: /etc/lsprobe/k.pem\n`, "lsprobe.yaml");
