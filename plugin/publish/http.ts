@@ -14,6 +14,7 @@
 //          generation with another ETag is published (then 200), or `wait` (cut to
 //          serve.max-wait) ends (then 304): a long-poll, as Cloudprober's probers pull their
 //          targets with if_modified_since.
+//   GET /v1/probers: the registered probers and the assignment in force (probersView()), JSON.
 //     400 a bad query; 401 no or a wrong bearer token (WWW-Authenticate: Bearer, RFC 6750);
 //     403 a TLS client without an accepted certificate; 503 no path set yet (Retry-After).
 //
@@ -46,6 +47,8 @@ import { parseRegistration, ProberTable } from "./probers.js";
 import { assignPaths, type Assignment } from "../assign.js";
 
 export const PATHS_ROUTE = "/v1/paths";
+/** The registered probers, their shares and the coverage of every link (JSON). */
+export const PROBERS_ROUTE = "/v1/probers";
 /** Distinct `prober` label values at most; later ids are counted as "other". */
 export const MAX_PROBER_IDS = 1000;
 /** Slices kept per generation (one per router asked for). */
@@ -337,7 +340,7 @@ export class PathServer extends RetryingOutput {
       try {
         this.handle = await listen(this.path, {
           program: "lsprobe-plugin",
-          routes: [this.route()],
+          routes: [this.route(), this.proberRoute()],
           log: () => this.ctx.log(),
           tls: files.tls,
           authorize: (req) => this.authorize(req),
@@ -398,6 +401,40 @@ export class PathServer extends RetryingOutput {
       help: "the path set in force (?router=R: the slice of R's prober; ?prober=ID names the asker), ETag = generation; If-None-Match + ?wait=30s: long-poll for the next generation",
       gzip: true,
       handler: (req) => this.serve(req),
+    };
+  }
+
+  private proberRoute(): Route {
+    return {
+      path: PROBERS_ROUTE,
+      help: "the registered probers (site, router, address, live, paths assigned) and each link's probers (shared coverage), JSON",
+      gzip: true,
+      handler: () => {
+        this.count(200);
+        return { type: "application/json", headers: { "cache-control": "no-cache" }, body: JSON.stringify(this.probersView()) + "\n" };
+      },
+    };
+  }
+
+  /** What GET /v1/probers shows: every registered prober, and the assignment in force. */
+  probersView(): object {
+    const now = this.now();
+    const a = this.probers.size > 0 ? (this.refresh(), this.assigned) : undefined;
+    return {
+      generation: this.current?.set.generation ?? null,
+      proberTimeoutSeconds: this.cfg.proberTimeout / 1000,
+      probersPerLink: this.cfg.probersPerLink,
+      probers: this.probers.all().map((e) => ({
+        id: e.id,
+        site: e.site,
+        router: e.router,
+        address: e.address,
+        live: this.probers.isLive(e, now),
+        holding: e.holding > 0,
+        lastSeenSecondsAgo: Math.max(0, (now - e.lastSeen) / 1000),
+        paths: a?.result.byProber.get(e.id)?.length ?? 0,
+      })),
+      ...(a ? { undercovered: a.result.undercovered, unprobed: a.result.unprobed, links: a.result.links } : {}),
     };
   }
 

@@ -123,6 +123,11 @@ export class ProberTable {
     return e.holding > 0 || now - e.lastSeen < this.timeoutMs;
   }
 
+  /** Every prober known, by id. */
+  all(): ProberEntry[] {
+    return [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** The live probers, by id. */
   live(now: number): ProberEntry[] {
     return [...this.entries.values()].filter((e) => this.isLive(e, now)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

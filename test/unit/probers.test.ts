@@ -113,6 +113,19 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Answer>
   });
 }
 
+function getText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
+  });
+}
+
 /** Until `n` long-polls are held (the requests are in). */
 async function waiting(server: PathServer, n: number): Promise<void> {
   for (let i = 0; server.stats().waiting !== n; i++) {
@@ -247,6 +260,12 @@ test("service: a registered prober gets its assignment; a silent one's share mov
   assert.match(text, /^lsprobe_plugin_links_undercovered 6$/m);
   assert.match(text, /^lsprobe_plugin_link_coverage\{link="[^"]+",from="r2",to="r4"\} 1$/m);
   assert.equal(server.stats().coverage!.links.find((l) => l.from === "r2" && l.to === "r4")!.reason, "only one prober's paths cross it (p1): the other routers its paths start or end at have no live prober");
+  // GET /v1/probers shows the table and the coverage, with the reasons.
+  const view = JSON.parse(await getText(base.replace("/v1/paths", "/v1/probers"))) as { probers: Array<{ id: string; site: string; router: string; live: boolean; paths: number }>; undercovered: number; links: Array<{ from: string; to: string; probers: string[]; reason?: string }> };
+  assert.deepEqual(view.probers.map((p) => [p.id, p.site, p.router, p.live]), [["p1", "site-p1", "r1", true], ["p3", "site-p3", "r3", true], ["p6", "site-p6", "r6", false]]);
+  assert.deepEqual(view.probers.map((p) => p.paths), [slice.get("p1")!.length, slice.get("p3")!.length, 0]);
+  assert.equal(view.undercovered, 6);
+  assert.deepEqual(view.links.find((l) => l.from === "r2" && l.to === "r4")!.probers, ["p1"]);
   await transition(["p1", "p3"], () => fetch("p6"), ["p1", "p3", "p6"]);
   assert.equal(etag.get("p6"), e6, "p6's share is its own again");
   assert.equal(server.stats().coverage!.undercovered, 0);
