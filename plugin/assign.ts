@@ -169,9 +169,10 @@ function better(a: Candidate, b: Candidate): boolean {
 
 /**
  * Assign the set's paths to the probers (the live ones: the caller decides liveness). Probers
- * whose router starts no path of the set get an empty list.
+ * whose router starts no path of the set get an empty list. `w` is weight() (a caller may pass
+ * a memo of it: the plugin recomputes on every arrival and departure).
  */
-export function assignPaths(set: Pick<PathSet, "paths">, probers: readonly ProberRef[], perLink = 2): Assignment {
+export function assignPaths(set: Pick<PathSet, "paths">, probers: readonly ProberRef[], perLink = 2, w: (pathId: string, proberId: string) => string = weight): Assignment {
   const atRouter = new Map<string, string[]>();
   const ids = [...new Set(probers.map((p) => p.id))].sort();
   const routerOf = new Map(probers.map((p) => [p.id, p.router]));
@@ -181,7 +182,7 @@ export function assignPaths(set: Pick<PathSet, "paths">, probers: readonly Probe
   }
   const { loops, ends } = loopsOf(set.paths);
   const given = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
-  const candidatesOf = (loop: Loop): Candidate[] => loop.members.flatMap((m) => (atRouter.get(m.src) ?? []).map((prober) => ({ path: m.id, prober, w: weight(m.id, prober) })));
+  const candidatesOf = (loop: Loop): Candidate[] => loop.members.flatMap((m) => (atRouter.get(m.src) ?? []).map((prober) => ({ path: m.id, prober, w: w(m.id, prober) })));
 
   // 1. Base: each loop to its highest-weight candidate.
   const cands = loops.map(candidatesOf);

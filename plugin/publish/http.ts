@@ -44,7 +44,7 @@ import { groupName, type Identity, type UserDb } from "../../shared/users.js";
 import { RetryingOutput, type OutputContext } from "./outputs.js";
 import { assignedSlice, pathSlice } from "./pathslice.js";
 import { parseRegistration, ProberTable } from "./probers.js";
-import { assignPaths, type Assignment } from "../assign.js";
+import { assignPaths, weight, type Assignment } from "../assign.js";
 
 export const PATHS_ROUTE = "/v1/paths";
 /** The registered probers, their shares and the coverage of every link (JSON). */
@@ -53,6 +53,8 @@ export const PROBERS_ROUTE = "/v1/probers";
 export const MAX_PROBER_IDS = 1000;
 /** Slices kept per generation (one per router asked for). */
 const MAX_CACHED_SLICES = 4096;
+/** Memoized (path, prober) weights at most; past it the memo starts again. */
+const MAX_WEIGHTS = 1 << 20;
 const REALM = 'Bearer realm="lsprobe"';
 
 /** The ETag of a generation. */
@@ -222,6 +224,9 @@ export class PathServer extends RetryingOutput {
   /** Registered probers and their liveness. */
   readonly probers: ProberTable;
   private assigned?: Assigned;
+  /** weight() of (path, prober) for the set in force: recomputing on an arrival hashes only the new prober's. */
+  private weights = new Map<string, string>();
+  private weightsOf?: PathSet;
   private expiry?: NodeJS.Timeout;
   private expiryAt = Infinity;
   private readonly now: () => number;
@@ -278,7 +283,18 @@ export class PathServer extends RetryingOutput {
     const now = this.now();
     const key = this.probers.liveKey(now);
     if (this.assigned?.set === cur.set && this.assigned.key === key) return this.assigned;
-    const result = assignPaths(cur.set, this.probers.live(now).map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink);
+    if (this.weightsOf !== cur.set || this.weights.size > MAX_WEIGHTS) {
+      this.weights = new Map();
+      this.weightsOf = cur.set;
+    }
+    const memo = this.weights;
+    const w = (path: string, prober: string): string => {
+      const k = `${path}\n${prober}`;
+      let v = memo.get(k);
+      if (v === undefined) memo.set(k, (v = weight(path, prober)));
+      return v;
+    };
+    const result = assignPaths(cur.set, this.probers.live(now).map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink, w);
     const etags = new Map([...result.byProber].map(([id, ids]) => [id, assignedEtag(cur.set.generation, ids)]));
     const changed = this.assigned?.set === cur.set;
     this.assigned = { set: cur.set, key, result, etags, texts: new Map() };

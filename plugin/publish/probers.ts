@@ -70,6 +70,9 @@ export class ProberTable {
   private readonly entries = new Map<string, ProberEntry>();
   /** Probers forgotten to keep within `max`. */
   forgotten = 0;
+  /** Bumped by every change but the clock's; liveKey() is cached until the next change or expiry. */
+  private version = 0;
+  private keyCache?: { version: number; from: number; until: number; key: string };
 
   constructor(
     readonly max: number,
@@ -102,6 +105,7 @@ export class ProberTable {
       }
     }
     this.entries.set(r.id, e);
+    this.version++;
     return e;
   }
 
@@ -109,6 +113,7 @@ export class ProberTable {
   hold(id: string): void {
     const e = this.entries.get(id);
     if (e) e.holding++;
+    this.version++;
   }
 
   /** Its long-poll ended (answered, timed out, or the connection closed). */
@@ -117,6 +122,7 @@ export class ProberTable {
     if (!e) return;
     e.holding = Math.max(0, e.holding - 1);
     e.lastSeen = Math.max(e.lastSeen, now);
+    this.version++;
   }
 
   isLive(e: ProberEntry, now: number): boolean {
@@ -135,9 +141,13 @@ export class ProberTable {
 
   /** What the assignment depends on: the live probers and their routers. */
   liveKey(now: number): string {
-    return this.live(now)
+    const c = this.keyCache;
+    if (c && c.version === this.version && now >= c.from && now < c.until) return c.key;
+    const key = this.live(now)
       .map((e) => `${e.id}\t${e.router}`)
       .join("\n");
+    this.keyCache = { version: this.version, from: now, until: this.nextExpiry(now) ?? Infinity, key };
+    return key;
   }
 
   /** When the next live prober stops being live unless it is seen again (ms); undefined: none will. */
