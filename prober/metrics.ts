@@ -22,8 +22,8 @@ export { rttBuckets } from "./rtthist.js";
 
 /** Every per-path series: `af` is the family of its probes, "ipv4" or "ipv6" (a dual-stack path has one entry a family). */
 export const PATH_LABELS = ["path", "class", "af"] as const;
-/** lsprobe_path_info: one series per probed (path, af), value 1; `pair` is "src>dst" (the dashboard's pair variable). */
-export const PATH_INFO_LABELS = ["path", "af", "src", "dst", "pair", "hops"] as const;
+/** lsprobe_path_info: one series per probed (path, af), value 1; `pair` is "src>dst" (the dashboard's pair variable); `encap` how its probes are pinned (gre, ipip, gre+ipip, srv6, sr-mpls). */
+export const PATH_INFO_LABELS = ["path", "af", "src", "dst", "pair", "hops", "encap"] as const;
 /** lsprobe_probe_rtt_seconds under prober.rtt-histogram per-pair: the paths of a (src, dst, class, af) summed. */
 export const PAIR_LABELS = ["src", "dst", "class", "af"] as const;
 /**
@@ -59,6 +59,8 @@ export interface MetricEntry {
   labels: PathLabels;
   /** What describes the path: lsprobe_path_info's labels, and the per-pair histogram's key. */
   info: { src: string; dst: string; hops: string };
+  /** How its probes are pinned (prober.encap, per path): lsprobe_path_info's encap; absent: not said. */
+  encap?: string;
   tracker: PathTracker;
   rtt: RttHistogram;
   lossRatio(): number;
@@ -268,14 +270,14 @@ export class ProberMetrics {
     });
     new Gauge({
       name: "lsprobe_path_info",
-      help: "1 for each probed (path, af): its src, dst, pair (src>dst) and hops (e.g. r1>r2>r4>r6), which the per-path series do not carry; join with * on (job, instance, path, af) group_left (hops, src, dst) lsprobe_path_info.",
+      help: "1 for each probed (path, af): its src, dst, pair (src>dst), hops (e.g. r1>r2>r4>r6) and encap (gre, ipip, gre+ipip, srv6, sr-mpls: how its probes are pinned), which the per-path series do not carry; join with * on (job, instance, path, af) group_left (hops, src, dst) lsprobe_path_info.",
       labelNames: PATH_INFO_LABELS,
       registers: r,
       collect() {
         this.reset();
         for (const e of state.entries()) {
           const { src, dst, hops } = e.info;
-          this.set({ path: String(e.labels.path), af: String(e.labels.af), src, dst, pair: `${src}>${dst}`, hops }, 1);
+          this.set({ path: String(e.labels.path), af: String(e.labels.af), src, dst, pair: `${src}>${dst}`, hops, ...(e.encap !== undefined ? { encap: e.encap } : {}) }, 1);
         }
       },
     });

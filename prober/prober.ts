@@ -10,12 +10,22 @@
 // whose path id and class survive keep their index, template, tracker and series; new ones are
 // added; gone ones are removed (and their series with them). Sockets, timers and HTTP are the
 // shell's (main.ts): this class gets a send function and a clock.
+//
+// Each entry's encapsulation (prober.encap, issue 15): the tunnel (GRE or IP-in-IP layers,
+// per router by encap-per-router), or segment routing, no decapsulation anywhere: srv6 (an
+// IPv6 probe with an SRH over the path's End.X SIDs, targets.ipv6.srv6), sr-mpls (the Adj-SID
+// label stack, targets.<af>.srMpls, in MPLS-in-UDP or MPLS-in-GRE to the first router), or auto
+// (SRv6, else SR-MPLS, else the tunnel, per path and family). A path that cannot take the SR
+// one (no usable SID on some hop, an IPv4 entry under srv6, a stack above the MTU) falls back
+// to the tunnel, logged once per path, or is refused with both reasons when its tunnel layers
+// are unprobeable too. entry.encap says which (/paths, lsprobe_path_info's encap).
 import type { Logger } from "../shared/log.js";
-import type { ProberConfig } from "../shared/config.js";
+import { tunnelEncapOf, type ProberConfig } from "../shared/config.js";
 import { parallelGroupId, type Family, type FamilyTargets, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
 import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError, type ProbeTemplateBase } from "./packet/template.js";
 import { ProbeTemplate6 } from "./packet/template6.js";
 import { EncapChooser, type Encap } from "./packet/encap.js";
+import { SrMplsProbeTemplate, SrPacketTooLargeError, Srv6ProbeTemplate } from "./packet/template-sr.js";
 import { PayloadMac, payloadHasMac, payloadPathIndex, payloadSeq, screenPayload } from "./packet/payload.js";
 import { PathTracker, type Transition } from "./tracker.js";
 import { Scheduler } from "./scheduler.js";
@@ -23,7 +33,7 @@ import { LossWindow } from "./losswindow.js";
 import { inferLinkLoss, type LinkEnds } from "./inference.js";
 import { RttHistogram } from "./rtthist.js";
 import { FloodDetector } from "./flood.js";
-import { TRACE_DEFAULTS, Tracer, isTracePayload, judgeDecap, traceHops, truncatedStack, type RouterDecap, type TraceRequestState, type TraceResult, type TraceTrigger } from "./trace.js";
+import { TRACE_DEFAULTS, Tracer, isTracePayload, judgeDecap, traceHops, truncatedStack, type RouterDecap, type TraceRequestState, type TraceResult, type TraceTemplate, type TraceTrigger } from "./trace.js";
 import type { MetricEntry, PathLabels, ProberState, RejectReason } from "./metrics.js";
 
 export interface Entry extends MetricEntry {
@@ -36,7 +46,12 @@ export interface Entry extends MetricEntry {
   af: Family;
   /** The path's layers in that family (path set version 3 `targets[af]`). */
   targets: FamilyTargets;
-  template: ProbeTemplateBase;
+  template: EntryTemplate;
+  /** How its probes are pinned: the tunnel's layers (gre, ipip, or gre+ipip mixed by
+   *  encap-per-router) or segment routing (srv6, sr-mpls). */
+  encap: PathEncap;
+  /** Why it is not the encap prober.encap asks for (a fallback to the tunnel), if it is not. */
+  encapFallback?: string;
   /** Destination of the outermost layer. */
   firstHop: string;
   window: LossWindow;
@@ -63,9 +78,42 @@ export interface Entry extends MetricEntry {
   unknown: number;
   /** The tracker's lost count at the last roll. */
   lostSeen: number;
+  /** What its probe was last built from (encap and SIDs): a kept entry is rebuilt when it changes. */
+  encapSig: string;
 }
 
 const RTT_RING = 256;
+
+/** What an entry's probes are: a tunnel stack, an SRv6 or an SR-MPLS probe; same patch() contract. */
+export type EntryTemplate = ProbeTemplateBase | Srv6ProbeTemplate | SrMplsProbeTemplate;
+
+/** An entry's encapsulation as /paths and lsprobe_path_info's encap say it. */
+export type PathEncap = "gre" | "ipip" | "gre+ipip" | "srv6" | "sr-mpls";
+
+/** How one (path, family) is probed: segment routing, or the tunnel (`fallback`: why not SR, when SR was asked for). */
+type EncapChoice = { kind: "srv6" | "sr-mpls" } | { kind: "tunnel"; fallback?: string };
+
+/** Neither the SR encapsulation asked for nor the tunnel can carry a path's probe: both reasons. */
+class EncapRefusedError extends Error {
+  override name = "EncapRefusedError";
+}
+
+/** What an entry's probe is built from (the encap and its SIDs): a kept entry is rebuilt when it changes. */
+function encapSigOf(t: FamilyTargets, choice: EncapChoice): string {
+  if (choice.kind === "srv6") return `srv6:${t.srv6?.segments.map((g) => g.sid).join(",") ?? ""}`;
+  if (choice.kind === "sr-mpls") return `sr-mpls:${t.srMpls?.entry ?? ""}:${t.srMpls?.segments.map((g) => g.sid).join(",") ?? ""}`;
+  return "tunnel";
+}
+
+/** The SIDs of an SR probe out (and back, in reverse mode) over the first k links (a trace's), else all. */
+function srSegments<S extends { direction: "out" | "back" }>(segments: readonly S[], reverse: boolean, k?: number): S[] {
+  const out = segments.filter((s) => s.direction === "out");
+  const back = segments.filter((s) => s.direction === "back");
+  const n = out.length;
+  const m = k ?? n;
+  if (!Number.isInteger(m) || m < 1 || m > n) throw new RangeError(`trace: hop ${m} is not 1..${n}`);
+  return [...out.slice(0, m), ...(reverse ? back.slice(n - m) : [])];
+}
 
 /** A device suspect's log fields, from its key `${af}/${node}`. */
 function deviceFields(key: string): { node: string; af: string } {
@@ -203,7 +251,7 @@ export class Prober implements ProberState {
     // A backlog of 10 ms at most: after a stall, catch up in a small burst, not a flood.
     this.scheduler = new Scheduler({ maxPps: cfg.maxPps, maxBacklogS: 0.01 });
     if (key) this.mac = new PayloadMac(key);
-    this.encaps = new EncapChooser(cfg.encap ?? "gre", cfg.encapPerRouter ?? []);
+    this.encaps = new EncapChooser(tunnelEncapOf(cfg.encap ?? "gre"), cfg.encapPerRouter ?? []);
     this.tracer = this.makeTracer();
   }
 
@@ -217,6 +265,45 @@ export class Prober implements ProberState {
 
   entries(): Iterable<Entry> {
     return this.order;
+  }
+
+  /**
+   * prober.encap for one (path, family): SRv6 or SR-MPLS where its targets say the SIDs are
+   * usable (auto: SRv6 first), else the tunnel with the reason. Null: neither is possible
+   * (`refused` the reason).
+   */
+  private chooseEncap(af: Family, t: FamilyTargets): { choice: EncapChoice } | { refused: string } {
+    const want = this.cfg.encap ?? "gre";
+    const tunnel = (fallback?: string): { choice: EncapChoice } | { refused: string } =>
+      t.probeable ? { choice: { kind: "tunnel", ...(fallback !== undefined ? { fallback } : {}) } } : { refused: fallback !== undefined ? `${fallback}; tunnel: ${t.unprobeableReason ?? "unprobeable"}` : (t.unprobeableReason ?? "unprobeable") };
+    if (want === "gre" || want === "ipip") return tunnel();
+    const srv6 = (): string | null => {
+      if (af !== "ipv6") return "SRv6 probes are IPv6 (this is the path's IPv4 family)";
+      if (!t.srv6) return "the path set has no SRv6 targets (version 4 needed)";
+      return t.srv6.probeable ? null : `SRv6: ${t.srv6.unprobeableReason ?? "unprobeable"}`;
+    };
+    const mpls = (): string | null => {
+      const m = t.srMpls;
+      if (!m) return "the path set has no SR-MPLS targets (version 4 needed)";
+      if (!m.probeable) return `SR-MPLS: ${m.unprobeableReason ?? "unprobeable"}`;
+      if (m.entry === undefined) return "SR-MPLS: no entry address for the first router";
+      const index = m.segments.find((g) => !g.flags.V || !g.flags.L);
+      if (index) return `SR-MPLS: ${index.node}'s Adj-SID toward ${index.to} is an index (V or L clear), not a label`;
+      return null;
+    };
+    if (want === "srv6") {
+      const no = srv6();
+      return no === null ? { choice: { kind: "srv6" } } : tunnel(no);
+    }
+    if (want === "sr-mpls") {
+      const no = mpls();
+      return no === null ? { choice: { kind: "sr-mpls" } } : tunnel(no);
+    }
+    const no6 = this.cfg.sources.ipv6 === null ? "SRv6: no IPv6 source" : srv6();
+    if (no6 === null) return { choice: { kind: "srv6" } };
+    const noMpls = mpls();
+    if (noMpls === null) return { choice: { kind: "sr-mpls" } };
+    return tunnel(`${no6}; ${noMpls}`);
   }
 
   /** Entries of the path set in force left out by prober.max-paths. */
@@ -271,7 +358,7 @@ export class Prober implements ProberState {
   /** Swap in a new path set. Probing of kept entries continues without a gap. */
   setPathSet(set: PathSet): SwapResult {
     const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 }, leftOut: 0 };
-    const want = new Map<string, { path: Path; cls: { name: string; dscp: number }; af: Family; targets: FamilyTargets }>();
+    const want = new Map<string, { path: Path; cls: { name: string; dscp: number }; af: Family; targets: FamilyTargets; choice: EncapChoice }>();
     const fresh = new Set<number>();
     for (const path of set.paths) {
       if (this.cfg.router !== null && path.src !== this.cfg.router) continue; // another prober's (or the mirror of ours)
@@ -281,11 +368,16 @@ export class Prober implements ProberState {
           result.noSource[af]++;
           continue;
         }
-        if (!targets || !targets.probeable) {
-          result.refused.push({ path: path.id, af, reason: targets?.unprobeableReason ?? (targets ? "unprobeable" : `no ${af} layers in the path set`) });
+        if (!targets) {
+          result.refused.push({ path: path.id, af, reason: `no ${af} layers in the path set` });
           continue;
         }
-        for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}/${af}`, { path, cls, af, targets });
+        const chosen = this.chooseEncap(af, targets);
+        if ("refused" in chosen) {
+          result.refused.push({ path: path.id, af, reason: chosen.refused });
+          continue;
+        }
+        for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}/${af}`, { path, cls, af, targets, choice: chosen.choice });
       }
     }
     this.leftOut = result.leftOut = capEntries(want, this.cfg.maxPaths);
@@ -303,11 +395,12 @@ export class Prober implements ProberState {
       this.freeIndexes.push(e.index);
       result.removed++;
     }
-    for (const [key, { path, cls, af, targets }] of want) {
+    for (const [key, { path, cls, af, targets, choice }] of want) {
       const old = this.byKey.get(key);
       if (old) {
         old.path = path; // same links; names or addresses may have been refreshed
         old.targets = targets;
+        this.reencap(old, choice, cls.dscp); // the SIDs, or what the path can take, may have changed
         old.slots = Math.max(old.slots, this.trackerWindow(path));
         old.tracker.grow(old.slots); // its rate may have gone up
         result.kept++;
@@ -315,14 +408,14 @@ export class Prober implements ProberState {
       }
       const index = this.freeIndexes.pop() ?? this.byIndex.length;
       try {
-        const e = this.makeEntry(key, index, path, cls, af, targets, mirrors);
+        const e = this.makeEntry(key, index, path, cls, af, targets, mirrors, choice);
         this.byKey.set(key, e);
         this.byIndex[index] = e;
         fresh.add(index);
         result.added++;
       } catch (err) {
         this.freeIndexes.push(index);
-        if (err instanceof PacketTooLargeError || err instanceof ProbeTemplateError) result.refused.push({ path: path.id, af, reason: err.message });
+        if (err instanceof PacketTooLargeError || err instanceof ProbeTemplateError || err instanceof EncapRefusedError) result.refused.push({ path: path.id, af, reason: err.message });
         else throw err;
       }
     }
@@ -443,12 +536,91 @@ export class Prober implements ProberState {
     return new ProbeTemplate({ ...common, src, ttl: this.cfg.ttl });
   }
 
-  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, af: Family, targets: FamilyTargets, mirrors: Map<string, Path[]>): Entry {
+  /**
+   * The probe of an entry in its encapsulation: the SR template (and its outer destination)
+   * when `choice` is SR and it builds, else the tunnel's (the SR failure, e.g. a stack above
+   * the MTU, becoming the fallback's reason).
+   */
+  private entryProbe(path: Path, af: Family, targets: FamilyTargets, choice: EncapChoice, dscp: number, index: number): { template: EntryTemplate; firstHop: string; encap: PathEncap; fallback?: string; reverse: boolean } {
+    let fallback = choice.kind === "tunnel" ? choice.fallback : undefined;
+    if (choice.kind !== "tunnel") {
+      try {
+        const reverse = this.cfg.return === "reverse";
+        const template = this.srTemplate(choice.kind, af, targets, reverse, undefined, dscp, index);
+        return { template, firstHop: template instanceof Srv6ProbeTemplate ? template.segments[0] : targets.srMpls!.entry!, encap: choice.kind, reverse };
+      } catch (err) {
+        if (!(err instanceof SrPacketTooLargeError || err instanceof ProbeTemplateError || err instanceof PacketTooLargeError)) throw err;
+        fallback = `${choice.kind === "srv6" ? "SRv6" : "SR-MPLS"}: ${err.message}`;
+        if (!targets.probeable) throw new EncapRefusedError(`${fallback}; tunnel: ${targets.unprobeableReason ?? "unprobeable"}`);
+      }
+    }
     const reverse = this.cfg.return === "reverse" && targets.greReverse.length === targets.gre.length && targets.gre.length > 0;
     if (this.cfg.return === "reverse" && !reverse)
       this.io.log.once(`routed-fallback:${path.id}:${af}`, "warn", "no pinned way back for this path; its probes return routed", { path: path.id, af });
     const layers = [...targets.gre, ...(reverse ? targets.greReverse : [])];
-    const template = this.template(af, path, layers, cls.dscp, index);
+    let template: ProbeTemplateBase;
+    try {
+      template = this.template(af, path, layers, dscp, index);
+    } catch (err) {
+      if (fallback === undefined || !(err instanceof PacketTooLargeError || err instanceof ProbeTemplateError)) throw err;
+      throw new EncapRefusedError(`${fallback}; tunnel: ${err.message}`);
+    }
+    const kinds = new Set(template.encaps);
+    const encap: PathEncap = kinds.size > 1 ? "gre+ipip" : kinds.has("ipip") ? "ipip" : "gre";
+    return { template, firstHop: layers[0].address, encap, reverse, ...(fallback !== undefined ? { fallback } : {}) };
+  }
+
+  /** An SRv6 or SR-MPLS probe over the path's SIDs (the first k links' in a trace). */
+  private srTemplate(kind: "srv6" | "sr-mpls", af: Family, t: FamilyTargets, reverse: boolean, k: number | undefined, dscp: number, pathIndex: number): Srv6ProbeTemplate | SrMplsProbeTemplate {
+    const src = this.cfg.sources[af];
+    if (src === null) throw new ProbeTemplateError("src", `no ${af} source (prober.source)`);
+    const common = { dstPort: this.cfg.port, srcPortBase: this.cfg.srcPort, srcPortRange: this.cfg.srcPortRange, dscp, size: this.cfg.size, mtu: this.cfg.mtu, pathIndex, nonce: this.nonce, key: this.mac?.key };
+    if (kind === "srv6") {
+      const segments = srSegments(t.srv6!.segments, reverse, k).map((g) => g.sid);
+      return new Srv6ProbeTemplate({ ...common, src, segments, hopLimit: this.cfg.hopLimit, flowLabelBase: this.cfg.srcPort, flowLabelRange: this.cfg.flowLabelRange ?? this.cfg.srcPortRange });
+    }
+    const m = t.srMpls!;
+    const labels = srSegments(m.segments, reverse, k).map((g) => g.sid);
+    return new SrMplsProbeTemplate({ ...common, family: af, src, entry: m.entry!, labels, carrier: this.cfg.srMplsCarrier ?? "udp", ttl: af === "ipv6" ? this.cfg.hopLimit : this.cfg.ttl });
+  }
+
+  /** Logs an entry's fallback from the SR encap asked for to the tunnel, once per path and family. */
+  private logFallback(path: Path, af: Family, fallback: string | undefined, encap: PathEncap): void {
+    if (fallback === undefined) return;
+    this.io.log.once(`encap-fallback:${path.id}:${af}:${fallback}`, "warn", "this path cannot take the segment-routing encapsulation asked for: probed over the tunnel instead", {
+      path: path.id,
+      hops: path.hops.map((h) => h.name).join(">"),
+      af,
+      asked: this.cfg.encap,
+      encap,
+      reason: fallback,
+    });
+  }
+
+  /** A kept entry under a new path set: a new probe when its encapsulation or SIDs changed. */
+  private reencap(e: Entry, choice: EncapChoice, dscp: number): void {
+    const sig = encapSigOf(e.targets, choice);
+    if (sig === e.encapSig) return;
+    try {
+      const p = this.entryProbe(e.path, e.af, e.targets, choice, dscp, e.index);
+      this.logFallback(e.path, e.af, p.fallback, p.encap);
+      if (p.encap !== e.encap) this.io.log.info("path encapsulation changed", { path: e.path.id, af: e.af, from: e.encap, to: p.encap });
+      e.template = p.template;
+      e.firstHop = p.firstHop;
+      e.encap = p.encap;
+      e.encapFallback = p.fallback;
+      e.encapSig = sig;
+      e.returns = p.reverse ? "reverse" : "routed";
+    } catch (err) {
+      if (!(err instanceof PacketTooLargeError || err instanceof ProbeTemplateError || err instanceof EncapRefusedError)) throw err;
+      this.io.log.warn("the path's new encapsulation cannot be built: its probes stay as they were", { path: e.path.id, af: e.af, error: err.message });
+    }
+  }
+
+  private makeEntry(key: string, index: number, path: Path, cls: { name: string; dscp: number }, af: Family, targets: FamilyTargets, mirrors: Map<string, Path[]>, choice: EncapChoice): Entry {
+    const probe = this.entryProbe(path, af, targets, choice, cls.dscp, index);
+    this.logFallback(path, af, probe.fallback, probe.encap);
+    const { template, reverse } = probe;
     const links = path.links.map(linkElement);
     if (reverse) {
       const mirror = mirrorOf(path, mirrors, af);
@@ -473,7 +645,10 @@ export class Prober implements ProberState {
       af,
       targets,
       template,
-      firstHop: layers[0].address,
+      encap: probe.encap,
+      ...(probe.fallback !== undefined ? { encapFallback: probe.fallback } : {}),
+      encapSig: encapSigOf(targets, choice),
+      firstHop: probe.firstHop,
       tracker,
       window,
       links,
@@ -794,6 +969,8 @@ export class Prober implements ProberState {
       dst: e.path.dst,
       hops: e.info.hops,
       returns: e.returns,
+      encap: e.encap,
+      ...(e.encapFallback !== undefined ? { encapFallback: e.encapFallback } : {}),
       ratePps: this.rateOf(e.path),
       state: e.held || e.up === null ? "unknown" : e.up ? "up" : "down",
       ...(e.held ? { held: "reply flood" } : {}),
@@ -886,9 +1063,10 @@ export class Prober implements ProberState {
   }
 
   /** The probe of hop k of a trace of `e`: its truncated stack, built as the entry's own (trace.ts truncatedStack), in its family. */
-  private traceTemplate(e: Entry, k: number, pathIndex: number): ProbeTemplateBase {
-    const layers = truncatedStack(e.targets, k, e.returns);
+  private traceTemplate(e: Entry, k: number, pathIndex: number): TraceTemplate {
     const dscp = this.cfg.classes.find((c) => c.name === e.className)?.dscp ?? 0;
+    if (e.encap === "srv6" || e.encap === "sr-mpls") return this.srTemplate(e.encap, e.af, e.targets, e.returns === "reverse", k, dscp, pathIndex);
+    const layers = truncatedStack(e.targets, k, e.returns);
     return this.template(e.af, e.path, layers, dscp, pathIndex);
   }
 

@@ -50,6 +50,9 @@ import {
   type PayloadMac,
 } from "./packet/payload.js";
 import type { ProbeTemplateBase, AddressFamily } from "./packet/template.js";
+
+/** What a trace sends: any probe template (a tunnel stack, or an SRv6 / SR-MPLS one). */
+export type TraceTemplate = Pick<ProbeTemplateBase, "family" | "buffer" | "patch">;
 import { IPV6_OFF_DST, bytesToIpv6 } from "./packet/ipv6.js";
 
 // ---- identity ----
@@ -341,7 +344,7 @@ export interface TraceTarget {
   returns: TraceReturn;
   hopInfo: TraceHopInfo[];
   /** Builds the probe of hop k (1..n) with this path index. */
-  template(k: number, pathIndex: number): ProbeTemplateBase;
+  template(k: number, pathIndex: number): TraceTemplate;
 }
 
 export type TraceRequestState = "started" | "queued" | "running" | "cooldown" | "busy";
@@ -355,7 +358,7 @@ interface Run {
   target: TraceTarget;
   trigger: TraceTrigger;
   n: number;
-  templates: ProbeTemplateBase[];
+  templates: TraceTemplate[];
   firstHops: string[];
   /** Per probe j = i * n + (k - 1): send time (ns) and RTT (NaN: not back). */
   sentAt: Float64Array;
@@ -438,7 +441,7 @@ export class Tracer {
   private start(w: Waiting, nowNs: number): void {
     const n = w.target.hopInfo.length;
     const slot = w.id % TRACE_SLOTS;
-    const templates: ProbeTemplateBase[] = [];
+    const templates: TraceTemplate[] = [];
     for (let k = 1; k <= n; k++) templates.push(w.target.template(k, traceIndex(slot, k)));
     const total = n * this.o.probesPerHop;
     if (this.running.size === 0) {
@@ -616,7 +619,7 @@ export class Tracer {
 }
 
 /** The outermost destination of a built packet (its IPv4 or IPv6 header at offset 0). */
-function outerDst(t: ProbeTemplateBase): string {
+function outerDst(t: TraceTemplate): string {
   const b = t.buffer;
   return t.family === "ipv6" ? bytesToIpv6(b, IPV6_OFF_DST) : `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
 }

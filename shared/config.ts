@@ -121,6 +121,20 @@ export type ReturnMode = "reverse" | "routed";
 /** The tunnel header of one probe layer: GRE (RFC 2784) or IP-in-IP (IP protocol 4, RFC 2003). */
 export type Encap = "gre" | "ipip";
 
+/**
+ * `prober.encap`: a tunnel encapsulation for every layer, or a probe pinned by segment routing
+ * (srv6: the End.X SIDs; sr-mpls: the Adj-SID label stack), or auto (SRv6, then SR-MPLS, then
+ * the tunnel, per path, from the SIDs its hops advertise). A path that cannot take the SR one
+ * falls back to the tunnel encapsulation (GRE, or encap-per-router's).
+ */
+export type ProbeEncap = Encap | "srv6" | "sr-mpls" | "auto";
+
+/** How an SR-MPLS probe reaches its first router: MPLS-in-UDP (RFC 7510) or MPLS-in-GRE (RFC 4023). */
+export type SrMplsCarrier = "udp" | "gre";
+
+/** The tunnel encapsulation of `prober.encap` (the fallback of the SR ones: GRE). */
+export const tunnelEncapOf = (e: ProbeEncap): Encap => (e === "ipip" ? "ipip" : "gre");
+
 /** One entry of `prober.encap-per-router`, in file order: a router name, or a pattern with `*`. */
 export interface EncapRule {
   readonly router: string;
@@ -170,8 +184,11 @@ export interface ProberConfig {
   readonly port: number;
   readonly paths: ProberPathsConfig;
   readonly return: ReturnMode;
-  /** Encapsulation of the layers whose router no `encapPerRouter` rule names. */
-  readonly encap: Encap;
+  /** gre/ipip: the encapsulation of the layers whose router no `encapPerRouter` rule names;
+   *  srv6, sr-mpls, auto: segment routing per path, falling back to the tunnel (tunnelEncapOf). */
+  readonly encap: ProbeEncap;
+  /** The carrier of SR-MPLS probes to the first router. */
+  readonly srMplsCarrier: SrMplsCarrier;
   /** Per-router encapsulation: exact names first, then the first matching pattern in file order. */
   readonly encapPerRouter: readonly EncapRule[];
   /** Probes per second per path and class. */
@@ -707,6 +724,8 @@ function optionalString(doc: string): Leaf<string | null> {
 }
 
 const ENCAPS = ["gre", "ipip"] as const satisfies readonly Encap[];
+const PROBE_ENCAPS = ["gre", "ipip", "srv6", "sr-mpls", "auto"] as const satisfies readonly ProbeEncap[];
+const SR_MPLS_CARRIERS = ["udp", "gre"] as const satisfies readonly SrMplsCarrier[];
 
 /**
  * A mapping of router name or pattern (`*`: any run of characters) to one of `values`, kept as
@@ -987,7 +1006,12 @@ const PROBER: Section<ProberConfig> = {
         }
       }),
       return: oneOf(RETURN_MODES, "reverse", "reverse: the way back is pinned to the same links too; routed: the last router routes the probe home."),
-      encap: oneOf(ENCAPS, "gre", "Tunnel header of each probe layer: gre (RFC 2784, 24 bytes a layer with its IPv4 header) or ipip (IP-in-IP, IP protocol 4, RFC 2003, 20 bytes); the router that decapsulates a layer must accept it."),
+      encap: oneOf(
+        PROBE_ENCAPS,
+        "gre",
+        "Tunnel header of each probe layer: gre (RFC 2784, 24 bytes a layer with its IPv4 header) or ipip (IP-in-IP, IP protocol 4, RFC 2003, 20 bytes); the router that decapsulates a layer must accept it. Or segment routing, no decapsulation filter needed: srv6 (IPv6 + SRH over the path's End.X SIDs out and back; needs an IPv6 source), sr-mpls (the Adj-SID label stack, carried to the first router as `sr-mpls-carrier` says), auto (per path: SRv6, else SR-MPLS, else the tunnel, from the SIDs its hops advertise). A path that cannot take the SR one falls back to GRE (or encap-per-router's), logged once per path; /paths and lsprobe_path_info's encap say which.",
+      ),
+      srMplsCarrier: oneOf(SR_MPLS_CARRIERS, "udp", "How SR-MPLS probes reach the path's first router: udp (MPLS-in-UDP, RFC 7510, port 6635, source port as entropy) or gre (MPLS-in-GRE, protocol 0x8847, RFC 4023)."),
       encapPerRouter: encapRules(
         "Per-router override of `encap`, e.g. {r4: ipip, \"edge-*\": gre}: a router name, or a pattern where `*` matches any characters; exact names win, then the first matching pattern in file order. A layer takes the encap of the router that decapsulates it.",
       ),
@@ -1032,6 +1056,7 @@ const PROBER: Section<ProberConfig> = {
       if (p.paths.socket === null && p.paths.file === null && p.paths.url === null) report("expected paths.socket, paths.file or paths.url, got none");
       if (p.srcPort + p.srcPortRange - 1 > 65535) report(`expected src-port + src-port-range - 1 <= 65535, got ${p.srcPort + p.srcPortRange - 1}`);
       const v6 = sourcesOf(p.source).ipv6 !== null;
+      if (p.encap === "srv6" && !v6) report("expected an IPv6 source (prober.source) with encap srv6: SRv6 probes are IPv6", ["encap"]);
       if (v6 && p.mtu < 1280) report(`expected at least 1280 with an IPv6 source (the IPv6 minimum MTU, RFC 8200 §5), got ${p.mtu}`, ["mtu"]);
       if (p.flowLabelRange !== null && p.srcPort + p.flowLabelRange - 1 > 0xfffff)
         report(`expected src-port + flow-label-range - 1 <= ${0xfffff} (a flow label has 20 bits), got ${p.srcPort + p.flowLabelRange - 1}`, ["flow-label-range"]);

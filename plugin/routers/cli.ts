@@ -2,7 +2,7 @@
 // plugin's own topology and path code (the set it would publish), then plan.ts and a vendor
 // module. Output on stdout; warnings on stderr too.
 import { EncapChooser } from "../../prober/packet/encap.js";
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LsprobeConfig } from "../../shared/config.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, tunnelEncapOf, type LsprobeConfig } from "../../shared/config.js";
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { Lsdb, SNAPSHOT_PEER } from "../lsdb.js";
 import { loadSnapshot } from "../snapshot.js";
@@ -37,9 +37,9 @@ target-per-router) its TE router id or loopback. Exit status: 0 printed; 1 the c
 snapshot cannot be read; 2 a bad argument.`,
 };
 
-/** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser). */
+/** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser; the SR encaps fall back to GRE). */
 function encapChooser(config: LsprobeConfig): (router: string) => Encap {
-  const chooser = new EncapChooser(config.prober?.encap ?? "gre", config.prober?.encapPerRouter ?? []);
+  const chooser = new EncapChooser(tunnelEncapOf(config.prober?.encap ?? "gre"), config.prober?.encapPerRouter ?? []);
   return (router) => chooser.for(router);
 }
 

@@ -45,6 +45,7 @@ const PROBER_DEFAULTS = {
   paths: { socket: "/run/lsprobe/paths.sock", file: "/var/lib/lsprobe/paths.json", url: null, tokenFile: null, caFile: null, certFile: null, keyFile: null, wait: 30_000 },
   return: "reverse",
   encap: "gre",
+  srMplsCarrier: "udp",
   encapPerRouter: [],
   rate: 25,
   maxPps: 100000,
@@ -125,6 +126,7 @@ prober:
     wait: 30s
   return: reverse
   encap: gre
+  sr-mpls-carrier: udp
   encap-per-router: {}
   rate: 25
   max-pps: 100000
@@ -166,7 +168,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 71);
+  assert.equal(keys.length, 72);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -475,9 +477,17 @@ test("prober.encap and encap-per-router: the rules in file order", () => {
   assert.deepEqual(parseConfig(`${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router:\n`, "lsprobe.yaml").prober!.encapPerRouter, []);
 });
 
-invalid["prober.encap: not gre or ipip"] = {
+invalid["prober.encap: not gre, ipip, srv6, sr-mpls or auto"] = {
   yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap: mpls\n`,
-  error: `lsprobe.yaml:8:3: prober.encap: expected "gre" or "ipip", got "mpls"`,
+  error: `lsprobe.yaml:8:3: prober.encap: expected "gre", "ipip", "srv6", "sr-mpls" or "auto", got "mpls"`,
+};
+invalid["prober.encap: srv6 without an IPv6 source"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap: srv6\n`,
+  error: `lsprobe.yaml:8:10: prober.encap: expected an IPv6 source (prober.source) with encap srv6: SRv6 probes are IPv6`,
+};
+invalid["prober.sr-mpls-carrier: not udp or gre"] = {
+  yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  sr-mpls-carrier: ip\n`,
+  error: `lsprobe.yaml:8:3: prober.sr-mpls-carrier: expected "udp" or "gre", got "ip"`,
 };
 invalid["prober.encap-per-router: a list"] = {
   yaml: `${MINIMAL}prober:\n  source: 198.18.100.2\n  encap-per-router: [r4]\n`,

@@ -204,7 +204,7 @@ test("dual stack: every path probed in both families, each on its own socket; al
   // Per-path series carry af; both values.
   const text = await new ProberMetrics(s.prober).registry.metrics();
   for (const af of ["ipv4", "ipv6"]) {
-    const id = new RegExp(`^lsprobe_path_info\\{path="(p-[^"]+)",af="${af}",src="r1",dst="r6",pair="r1>r6",hops="r1>r2>r4>r6"\\} 1$`, "m").exec(text)?.[1];
+    const id = new RegExp(`^lsprobe_path_info\\{path="(p-[^"]+)",af="${af}",src="r1",dst="r6",pair="r1>r6",hops="r1>r2>r4>r6",encap="gre"\\} 1$`, "m").exec(text)?.[1];
     assert.ok(id, `lsprobe_path_info of r1>r2>r4>r6 in ${af}`);
     assert.match(text, new RegExp(`^lsprobe_path_up\\{path="${id}",class="default",af="${af}"\\} 1$`, "m"));
   }

@@ -11,6 +11,7 @@ import { directedPairs } from "../../plugin/paths.js";
 import type { PathSet } from "../../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
+import type { ProbeTemplateBase } from "../../prober/packet/template.js";
 
 const quiet = createLogger({ name: "t", level: "error", stream: { write: () => true } });
 
@@ -34,7 +35,7 @@ const config = (extra: string): ProberConfig =>
 async function layers(extra: string): Promise<Record<string, string>> {
   const p = new Prober(config(extra), { send: () => {}, nowNs: () => 0, log: quiet }, 1);
   p.setPathSet(await nanogPathSet());
-  return Object.fromEntries([...p.entries()].map((e) => [String(e.info.hops), e.template.encaps.join(" ")]));
+  return Object.fromEntries([...p.entries()].map((e) => [String(e.info.hops), (e.template as ProbeTemplateBase).encaps.join(" ")]));
 }
 
 const cases: Record<string, { extra: string; want: Record<string, string> }> = {

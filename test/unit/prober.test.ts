@@ -17,6 +17,7 @@ import type { PathSet } from "../../shared/pathset.js";
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
 import { mulberry32 } from "../util/rng.js";
+import type { ProbeTemplateBase } from "../../prober/packet/template.js";
 
 const SOURCE = "198.18.100.2";
 
@@ -331,7 +332,7 @@ test("prober: routed mode stacks only the forward hops", async () => {
   s.prober.setPathSet(await nanogPathSet());
   const e = [...s.prober.entries()][0];
   assert.equal(e.returns, "routed");
-  assert.equal(e.template.hopCount, 3);
+  assert.equal((e.template as ProbeTemplateBase).hopCount, 3);
 });
 
 test("prober: the RTT runs from the clock read just before the send to the reply's arrival stamp", async () => {
