@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { exabgpCheckArgs, exabgpPrograms, startExabgp, type ExabgpHandle } from "../lab/exabgp.js";
 import { BgpLsSpeaker } from "../lab/speaker/speaker.js";
 import { linkRoute, loadEdgeListFile, type LsLink, type LsTopology } from "../lab/speaker/topology.js";
-import { parsePathSet, type PathSet } from "../../shared/pathset.js";
+import { PATHSET_VERSION, parsePathSet, type PathSet } from "../../shared/pathset.js";
 import { REPO_ROOT, SHARED_DIR, sharedPath } from "../util/shared.js";
 
 const PARSER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../plugin/parser.js");
@@ -156,7 +156,7 @@ test(
       };
     };
     const g1 = await until("the first path set", () => at(1), 15_000, ex.logs);
-    assert.equal(g1.version, 3);
+    assert.equal(g1.version, PATHSET_VERSION);
     assert.deepEqual(g1.families, ["ipv4", "ipv6"]);
     const v4 = family(g1, "ipv4");
     const v6 = family(g1, "ipv6");
