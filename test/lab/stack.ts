@@ -15,7 +15,7 @@ import net from "node:net";
 import type { ChildProcess } from "node:child_process";
 import { Lab, type AddressFamily, type LabFamily, type LabTopology } from "./netns.js";
 import { BgpLsSpeaker } from "./speaker/speaker.js";
-import type { LsTopology } from "./speaker/topology.js";
+import { withSegmentRouting, type LsTopology } from "./speaker/topology.js";
 import { findExabgp, startExabgp, type ExabgpHandle, type ExabgpProgram } from "./exabgp.js";
 import { lsTopologyFromLab } from "./topology-file.js";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
@@ -48,6 +48,14 @@ export interface StackOptions {
    * anywhere), the plugin computing IPv6 only. The lab itself is dual stack unless "ipv6".
    */
   family?: LabFamily;
+  /**
+   * Segment routing (issue 15): "srv6" makes the lab SRv6 on the kernel (LabOptions.srv6: seg6local
+   * End.X routes), the speakers advertise the End.X SIDs (withSegmentRouting) and the prober
+   * probes with `encap: srv6` from h1's IPv6 address (family "ipv6" or "dual"; ExaBGP 5.0
+   * required: 4.2.21 cannot decode End.X SIDs); "sr-mpls" runs the userspace label switcher
+   * (LabOptions.mpls), the speakers advertise Adj-SIDs and the prober probes with `encap: sr-mpls`.
+   */
+  sr?: "srv6" | "sr-mpls";
   /** Load these Prometheus rule files, and send alerts to an Alertmanager run in h1 with this config (none: Prometheus evaluates the rules, ALERTS shows them, nothing is sent). */
   alerting?: { ruleFiles: string[]; alertmanagerConfig?: string };
 }
@@ -61,6 +69,9 @@ export interface ProberView {
     hops: string;
     /** The address family probed ("ipv4", "ipv6"). */
     af: string;
+    /** How its probes are pinned (gre, ipip, gre+ipip, srv6, sr-mpls), and why not the one asked for. */
+    encap?: string;
+    encapFallback?: string;
     /** Probes per second this path asks for (its plan rate, else prober.rate; max-pps may slow it). */
     ratePps: number;
     state: string;
@@ -102,7 +113,8 @@ export class LabStack {
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), "lsprobe-stack-"));
     chmodSync(this.dir, 0o755);
-    this.ls = lsTopologyFromLab(topology, 65001, this.family);
+    const ls = lsTopologyFromLab(topology, 65001, this.family);
+    this.ls = o.sr ? withSegmentRouting(ls, { srv6: o.sr === "srv6", mpls: o.sr === "sr-mpls" }) : ls;
     const h = topology.hosts[0];
     if (!h) throw new Error("lab: the topology needs a host for the prober");
     this.host = h;
@@ -112,8 +124,15 @@ export class LabStack {
 
   static async start(topology: LabTopology, o: StackOptions = {}): Promise<LabStack> {
     if (o.exabgp === undefined && findExabgp() === undefined) throw new Error("exabgp is not installed: apt-get install exabgp");
+    if (o.sr === "srv6" && o.exabgp?.version !== "5.0")
+      throw new Error("lab: SRv6 needs ExaBGP 5.0 (exabgpPrograms(): ../shared/tools/exabgp5): 4.2.21 cannot decode the End.X SID TLV (1106), so the plugin would see no SRv6 SID");
+    if (o.sr === "srv6" && (o.family ?? "ipv4") === "ipv4") throw new Error('lab: SRv6 probes are IPv6: give family "ipv6" or "dual" with sr "srv6"');
     // Kernel decap where the kernel has it, configured for the plugin's pairs and this prober's source.
-    const lab = await Lab.create(topology, { family: o.family === "ipv6" ? "ipv6" : "dual", kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined } });
+    const lab = await Lab.create(topology, {
+      family: o.family === "ipv6" ? "ipv6" : "dual",
+      kernel: { pairs: o.pairs, sources: topology.hosts[0] ? [topology.hosts[0].address] : undefined },
+      ...(o.sr === "srv6" ? { srv6: true } : o.sr === "sr-mpls" ? { mpls: "userspace" as const } : {}),
+    });
     const s = new LabStack(lab, topology, o);
     try {
       await s.startAll();
@@ -170,6 +189,7 @@ export class LabStack {
         "  up-after: 3",
         `  loss-window: ${this.o.lossWindow ?? "5s"}`,
         `  lossy-above: ${this.o.lossyAbove ?? 0.02}`,
+        ...(this.o.sr ? [`  encap: ${this.o.sr}`] : []),
         "  listen: 127.0.0.1:9469",
         ...(this.o.proberExtra ? [this.o.proberExtra] : []),
         "log:",
@@ -184,6 +204,7 @@ export class LabStack {
   private async startAll(): Promise<void> {
     const config = this.writeConfig();
     this.log("lab", this.lab.decapSummary);
+    if (this.o.sr) this.log("lab", this.lab.srSummary);
     // Two speakers export the same IGP domain, as R1 and R6 would.
     const addresses = ["127.0.0.1", "127.0.0.6"];
     const ports: number[] = [];

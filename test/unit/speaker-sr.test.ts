@@ -42,10 +42,10 @@ test("speaker sr: ExaBGP 5.0.13 decodes the speaker's Adj-SIDs and End.X SIDs, a
   const line = out.split("\n").find((l) => l.startsWith("{"));
   assert.ok(line, out);
   assert.match(line, /"sr-adj": \{"flags": \{"F": 0, "B": 0, "V": 1, "L": 1, "S": 0, "P": 0, "RSV": 0\}, "sids": \[24000\]/);
-  assert.match(line, /"srv6-endx": \[ \{"flags": \{"B": 1, "S": 0, "P": 0, "RSV": 0\}, "behavior": 6, "algorithm": 0, "weight": 0, "sid": "2001:2:0:8002::f:0"\}/);
+  assert.match(line, /"srv6-endx": \[ \{"flags": \{"B": 1, "S": 0, "P": 0, "RSV": 0\}, "behavior": 5, "algorithm": 0, "weight": 0, "sid": "2001:2:0:8002::f:0"\}/);
   const r = decodeLine(line);
   assert.ok(r.ok && r.event.kind === "update");
   const a = (r.event as Extract<typeof r.event, { kind: "update" }>).announce[0].attr as LinkAttr;
   assert.deepEqual(a.adj.map((s) => [s.sid, s.flags]), [[24000, ADJ_FLAG.V | ADJ_FLAG.L], [24000 + 0x8000, ADJ_FLAG.B | ADJ_FLAG.V | ADJ_FLAG.L]]);
-  assert.deepEqual(a.endX.map((s) => [s.sid, s.behavior, s.flags, s.algorithm]), [["2001:2:0:8002::f:0", 6, ENDX_FLAG.B, 0], ["2001:2:0:8002::e:0", 6, 0, 0]]);
+  assert.deepEqual(a.endX.map((s) => [s.sid, s.behavior, s.flags, s.algorithm]), [["2001:2:0:8002::f:0", 5, ENDX_FLAG.B, 0], ["2001:2:0:8002::e:0", 5, 0, 0]]);
 });

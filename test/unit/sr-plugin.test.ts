@@ -93,8 +93,8 @@ const decodeRows: Record<string, { lines: () => string[]; adj?: AdjSid[]; endX?:
     lines: () => five("nanog6-sr.ndjson").filter((l) => l.includes('"bgpls-link"')).slice(0, 1),
     adj: [adj(24000, F.V | F.L), adj(24000 + 0x8000, F.B | F.V | F.L)],
     endX: [
-      { sid: "2001:2:0:8001::f:0", behavior: 6, flags: ENDX_FLAG.B, algorithm: 0 },
-      { sid: "2001:2:0:8001::e:0", behavior: 6, flags: 0, algorithm: 0 },
+      { sid: "2001:2:0:8001::f:0", behavior: 5, flags: ENDX_FLAG.B, algorithm: 0 },
+      { sid: "2001:2:0:8001::e:0", behavior: 5, flags: 0, algorithm: 0 },
     ],
   },
 };
@@ -215,7 +215,7 @@ test("sr path set: ExaBGP 5.0.13's NANOG 6 with SR: every path's SRv6 and SR-MPL
   ]);
   for (const s of v6.srv6!.segments) {
     assert.deepEqual(s.flags, { B: false, S: false, P: false });
-    assert.equal(s.behavior, 6);
+    assert.equal(s.behavior, 5, "End.X, as the lab installs it");
     assert.equal(s.algorithm, 0);
   }
   for (const f of ["ipv4", "ipv6"] as const) {

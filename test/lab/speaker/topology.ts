@@ -190,9 +190,9 @@ export function adjSidLabelFor(k: number, protectedSid = false): number {
 /**
  * The model with segment routing on every link, as an SR router advertises it: per directed
  * link (adjacency k of its `from`) two Adj-SIDs (the unprotected label and a protected one, B
- * set; F set on an IPv6-only MT-2 link) and, with `srv6`, two End.X SIDs of behavior End.X with
- * PSP (6), protected then unprotected, algorithm 0, from the router's locator (srv6Locator,
- * endXSidFor, adjSidLabelFor).
+ * set; F set on an IPv6-only MT-2 link) and, with `srv6`, two End.X SIDs of behavior End.X (5,
+ * RFC 8986 §10.2: what the lab installs, `seg6local action End.X`, no PSP flavor), protected then
+ * unprotected, algorithm 0, from the router's locator (srv6Locator, endXSidFor, adjSidLabelFor).
  */
 export function withSegmentRouting(topo: LsTopology, opts: { mpls?: boolean; srv6?: boolean } = {}): LsTopology {
   const mpls = opts.mpls ?? true;
@@ -211,7 +211,7 @@ export function withSegmentRouting(topo: LsTopology, opts: { mpls?: boolean; srv
         ? { adjSids: [{ sid: adjSidLabelFor(k), flags: f | AdjSidFlag.V | AdjSidFlag.L }, { sid: adjSidLabelFor(k, true), flags: f | AdjSidFlag.B | AdjSidFlag.V | AdjSidFlag.L }] }
         : {}),
       ...(srv6
-        ? { endX: [{ sid: endXSidFor(n, k, true), behavior: 6, flags: EndXFlag.B }, { sid: endXSidFor(n, k), behavior: 6, flags: 0 }] }
+        ? { endX: [{ sid: endXSidFor(n, k, true), behavior: 5, flags: EndXFlag.B }, { sid: endXSidFor(n, k), behavior: 5, flags: 0 }] }
         : {}),
     };
   });
