@@ -26,16 +26,18 @@ const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.en
 };
 
 // IPv4 under each ExaBGP; the same story IPv6 only (under the newest) and dual stack (under the
-// first): the failing path's entries of every family probed are named.
+// first): the failing path's entries of every family probed are named. And pinned by SRv6 on
+// the kernel's seg6local (under 5.0: 4.2.21 cannot decode End.X SIDs), no decapsulator in the path.
 const programs = exabgpPrograms(SHARED_DIR);
-const runs = [
+const runs: Array<{ exabgp: (typeof programs)[number]; family: string; encap?: "srv6" }> = [
   ...programs.map((exabgp) => ({ exabgp, family: "ipv4" })),
   ...programs.slice(-1).map((exabgp) => ({ exabgp, family: "ipv6" })),
   ...programs.slice(0, 1).map((exabgp) => ({ exabgp, family: "dual" })),
+  ...programs.filter((p) => p.version === "5.0").map((exabgp) => ({ exabgp, family: "ipv6", encap: "srv6" as const })),
 ];
-for (const { exabgp, family } of runs) {
-  test(`demo --no-tty --exabgp ${exabgp.version} --family ${family} tells the story, says its timings and verdict, and leaves nothing behind`, { skip, timeout: 240_000 }, async () => {
-    const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3", "--exabgp", exabgp.version, "--family", family], { stdio: ["ignore", "pipe", "pipe"] });
+for (const { exabgp, family, encap } of runs) {
+  test(`demo --no-tty --exabgp ${exabgp.version} --family ${family}${encap ? ` --encap ${encap}` : ""} tells the story, says its timings and verdict, and leaves nothing behind`, { skip, timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [DEMO, "--no-tty", "--phase-seconds", "3", "--exabgp", exabgp.version, "--family", family, ...(encap ? ["--encap", encap] : [])], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -44,7 +46,11 @@ for (const { exabgp, family } of runs) {
     assert.match(out, /^\[[ \d.]+s\] timings: the lab's prober runs with loss-window \S+ and timeout \S+ \(production defaults: \S+ and \S+\) so that /m);
     const failing = family === "dual" ? "r1>r2>r4>r6 ipv4, r1>r2>r4>r6 ipv6" : "r1>r2>r4>r6";
     assert.match(out, new RegExp(`DETECTED: link (r2 -> r4|r4 -> r2) suspected; failing: ${failing}\n`));
-    assert.match(out, new RegExp(`prober in h1, ExaBGP ${exabgp.version.replace(".", "\\.")}, ${{ ipv4: "IPv4", ipv6: "IPv6 only", dual: "dual stack" }[family]}\n`));
+    assert.match(out, new RegExp(`prober in h1, ExaBGP ${exabgp.version.replace(".", "\\.")}, ${{ ipv4: "IPv4", ipv6: "IPv6 only", dual: "dual stack" }[family]}${encap ? ", probes pinned by SRv6 End.X SIDs" : ""}\n`));
+    if (encap) {
+      assert.match(out, /sr: SRv6 kernel seg6local End\.X; the prober pins every probe with SRv6 End\.X SIDs \(prober\.encap srv6\): no router decapsulates a tunnel\n/);
+      assert.match(out, /no userspace decapsulator in the path: the routers' tunnel decapsulators received 0 packets; 4 of 4 paths pinned by SRv6 End\.X SIDs/);
+    }
     assert.match(out, /TRACE: trace r1>r2>r4>r6: loss starts at hop 2, r2 -> r4 /, "the pinned trace shows where the fault is");
     assert.match(out, /^\[[ \d.]+s\] +2 +r2 -> r4 .*<- loss starts$/m);
     assert.match(out, /RECOVERED: all paths up, no suspect link/);
@@ -125,6 +131,9 @@ test("demo and labctl: --help, --version, a bad argument, labctl without a comma
   for (const [args, message] of [
     [["--bogus"], "lsprobe-demo: unknown option --bogus (see --help)\n"],
     [["--gray", "7"], 'lsprobe-demo: --gray: expected a share in (0, 1], got "7" (see --help)\n'],
+    [["--encap", "srv6", "--exabgp", "4.2"], 'lsprobe-demo: --encap srv6: needs --exabgp 5.0 (the default with --encap srv6): ExaBGP 4.2.21 cannot decode the End.X SID TLV (1106), got "4.2" (see --help)\n'],
+    [["--encap", "srv6", "--family", "ipv4"], "lsprobe-demo: --encap srv6: SRv6 probes are IPv6: give --family ipv6 (the default with --encap srv6) or dual (see --help)\n"],
+    [["--encap", "ipip"], 'lsprobe-demo: --encap: expected gre, srv6 or sr-mpls, got "ipip" (see --help)\n'],
   ] as const) {
     const r = run(DEMO, [...args]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [2, "", message], args.join(" "));

@@ -29,6 +29,9 @@ export const CONTROL_SOCKET = "/run/lsprobe-lab.sock";
 const REPO = path.resolve(HERE, "../../..");
 const DEFAULT_TOPOLOGY = "test/lab/topologies/nanog6.yaml";
 
+/** --encap as the story says it. */
+const ENCAP_NAMES: Readonly<Record<"srv6" | "sr-mpls", string>> = { srv6: "SRv6 End.X SIDs", "sr-mpls": "SR-MPLS Adj-SID labels" };
+
 export const CLI: CliSpec = {
   program: "lsprobe-demo",
   synopsis: "[options]        (as root; from the repository: sudo npm run demo -- [options])",
@@ -43,8 +46,14 @@ shrinks and the probes follow); repaired; teardown. Exits 0 when every step happ
     "no-tty": { type: "boolean", doc: "plain lines instead of the redrawn screen (the default when stdout is not a terminal)" },
     gray: { type: "string", arg: "SHARE", default: "0.2", doc: "share of packets the gray failure drops, in (0, 1]" },
     "phase-seconds": { type: "string", arg: "N", default: "6", doc: "seconds of the healthy phase" },
-    family: { type: "string", arg: "FAMILY", default: "ipv4", doc: "what the lab's BGP-LS reports and the prober probes: ipv4, ipv6 (an IPv6-only lab) or dual" },
-    exabgp: { type: "string", arg: "VERSION", default: "4.2", doc: "the ExaBGP to run: 4.2 (Debian's) or 5.0 (5.0.13 from ../shared/tools/exabgp5)" },
+    family: { type: "string", arg: "FAMILY", doc: "what the lab's BGP-LS reports and the prober probes: ipv4, ipv6 (an IPv6-only lab) or dual (default ipv4; ipv6 with --encap srv6)" },
+    exabgp: { type: "string", arg: "VERSION", doc: "the ExaBGP to run: 4.2 (Debian's) or 5.0 (5.0.13 from ../shared/tools/exabgp5) (default 4.2; 5.0 with --encap srv6)" },
+    encap: {
+      type: "string",
+      arg: "ENCAP",
+      default: "gre",
+      doc: "how the probes are pinned: gre (a GRE layer per hop, stripped by each router's decapsulator), srv6 (the routers' End.X SIDs on the kernel's seg6local, no decapsulator anywhere; IPv6 and ExaBGP 5.0) or sr-mpls (Adj-SID labels on the lab's userspace label switcher, MPLS-in-UDP)",
+    },
   },
   epilog: `With --keep, faults from another shell (labctl --help for the list):
   sudo node dist/test/lab/labctl.js gray r2 r4 0.05
@@ -63,6 +72,8 @@ export interface DemoArgs {
   phaseSeconds: number;
   exabgp: ExabgpProgram;
   family: LabFamily;
+  /** prober.encap: the tunnel, or segment routing (StackOptions.sr). */
+  encap: "gre" | "srv6" | "sr-mpls";
 }
 
 /** argv (without node and the script) to the demo's arguments, or how to exit (--help, --version, a bad argument). */
@@ -80,12 +91,21 @@ export function parseDemoArgs(argv: readonly string[], isTTY: boolean, io: CliSt
   if (!(Number.isFinite(phaseSeconds) && phaseSeconds >= 0)) return bad(`--phase-seconds: expected a number of seconds >= 0, got ${JSON.stringify(v["phase-seconds"])}`);
   const topology = path.resolve(typeof v.topology === "string" ? v.topology : path.join(REPO, DEFAULT_TOPOLOGY));
   if (!existsSync(topology)) return bad(`--topology: no such file ${topology}`);
-  const programs = exabgpPrograms(SHARED_DIR);
-  const exabgp = programs.find((p) => p.version === v.exabgp);
-  if (!exabgp) return bad(`--exabgp: expected one of ${programs.map((p) => p.version).join(", ") || "(none installed)"}, got ${JSON.stringify(v.exabgp)}`);
-  const family = v.family as LabFamily;
+  const encap = v.encap as DemoArgs["encap"];
+  if (encap !== "gre" && encap !== "srv6" && encap !== "sr-mpls") return bad(`--encap: expected gre, srv6 or sr-mpls, got ${JSON.stringify(v.encap)}`);
+  const srv6 = encap === "srv6";
+  const family = (typeof v.family === "string" ? v.family : srv6 ? "ipv6" : "ipv4") as LabFamily;
   if (family !== "ipv4" && family !== "ipv6" && family !== "dual") return bad(`--family: expected ipv4, ipv6 or dual, got ${JSON.stringify(v.family)}`);
-  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds, exabgp, family } };
+  if (srv6 && family === "ipv4") return bad("--encap srv6: SRv6 probes are IPv6: give --family ipv6 (the default with --encap srv6) or dual");
+  const programs = exabgpPrograms(SHARED_DIR);
+  const version = typeof v.exabgp === "string" ? v.exabgp : srv6 ? "5.0" : "4.2";
+  if (srv6 && version !== "5.0") return bad(`--encap srv6: needs --exabgp 5.0 (the default with --encap srv6): ExaBGP 4.2.21 cannot decode the End.X SID TLV (1106), got ${JSON.stringify(version)}`);
+  const exabgp = programs.find((p) => p.version === version);
+  if (!exabgp) {
+    if (srv6) return bad("--encap srv6: needs ExaBGP 5.0 (../shared/tools/exabgp5), which is not beside this checkout: 4.2.21 cannot decode the End.X SID TLV (1106)");
+    return bad(`--exabgp: expected one of ${programs.map((p) => p.version).join(", ") || "(none installed)"}, got ${JSON.stringify(version)}`);
+  }
+  return { kind: "run", args: { topology, keep: v.keep === true, tty: isTTY && v["no-tty"] !== true, gray, phaseSeconds, exabgp, family, encap } };
 }
 
 // ---- the pure part: values in, lines out ----
@@ -307,8 +327,8 @@ async function main(): Promise<number> {
   const ticker = startTicker();
   const stale = await Lab.cleanupStale();
   if (stale.length) say(`removed a stale lab: ${stale.join(", ")}`);
-  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}, ExaBGP ${args.exabgp.version}, ${args.family === "dual" ? "dual stack" : args.family === "ipv6" ? "IPv6 only" : "IPv4"}`);
-  const stack = await LabStack.start(topo, { convergenceMs: 1000, exabgp: args.exabgp, family: args.family });
+  say(`building the lab from ${path.relative(process.cwd(), args.topology) || args.topology}: ${topo.routers.length} routers, ${topo.links.length} links, prober in ${topo.hosts[0]?.name}, ExaBGP ${args.exabgp.version}, ${args.family === "dual" ? "dual stack" : args.family === "ipv6" ? "IPv6 only" : "IPv4"}${args.encap === "gre" ? "" : `, probes pinned by ${ENCAP_NAMES[args.encap]}`}`);
+  const stack = await LabStack.start(topo, { convergenceMs: 1000, exabgp: args.exabgp, family: args.family, ...(args.encap === "gre" ? {} : { sr: args.encap }) });
   stackNow = stack;
   let stopping = false;
   const stop = async (code: number, why?: string): Promise<never> => {
@@ -330,7 +350,9 @@ async function main(): Promise<number> {
   process.once("SIGTERM", () => void stop(143, "terminated (SIGTERM)"));
   say(`lab up: ExaBGP with the plugin, two BGP-LS speakers (as ${topo.routers[0].name} and ${topo.routers[topo.routers.length - 1].name}), prober in ${stack.host.name}${stack.prometheusUrl ? ", Prometheus in " + stack.host.name : " (Prometheus not installed: skipped)"}`);
   say(stack.lab.decapSummary);
+  if (args.encap !== "gre") say(`${stack.lab.srSummary}; the prober pins every probe with ${ENCAP_NAMES[args.encap]} (prober.encap ${args.encap}): no router decapsulates a tunnel`);
   say(labTimings(stack));
+  const decapBefore = await stack.lab.decapCounters();
 
   // The link the story breaks: the middle link of the first path (r2 -> r4 on NANOG 6).
   const first = stack.pathSet()!.paths.find((p) => p.src === stack.host.router)!;
@@ -344,6 +366,17 @@ async function main(): Promise<number> {
   let ok = true;
 
   ok = (await phase(stack, "1/5 healthy: every equal-cost path probed out and back", allUp, 30, args.phaseSeconds)) && ok;
+  if (args.encap !== "gre") {
+    // The routers' tunnel decapsulators (IPv4 and IPv6) saw nothing while every path was probed.
+    const now = await stack.lab.decapCounters();
+    const tunnelled = (c: typeof now): number => Object.values(c).reduce((n, x) => n + x.received + (x.ipv6?.received ?? 0), 0);
+    const switched = Object.values(now).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0) - Object.values(decapBefore).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0);
+    const entries = stack.view?.paths.filter((p) => p.encap === args.encap).length ?? 0;
+    say(
+      `no userspace decapsulator in the path: the routers' tunnel decapsulators received ${tunnelled(now) - tunnelled(decapBefore)} packets; ${entries} of ${stack.view?.paths.length ?? 0} paths pinned by ${ENCAP_NAMES[args.encap]}` +
+        (args.encap === "sr-mpls" ? ` (the label switchers forwarded ${switched} labelled packets)` : " (the kernel's seg6local End.X routes forward them)"),
+    );
+  }
 
   stack.gray(a, b, args.gray);
   say(`gray failure: ${a} -> ${b} drops ${Math.round(args.gray * 100)}% of packets one way; BGP-LS sees nothing`);
