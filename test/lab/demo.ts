@@ -373,8 +373,8 @@ async function main(): Promise<number> {
     const switched = Object.values(now).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0) - Object.values(decapBefore).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0);
     const entries = stack.view?.paths.filter((p) => p.encap === args.encap).length ?? 0;
     say(
-      `no userspace decapsulator in the path: the routers' tunnel decapsulators received ${tunnelled(now) - tunnelled(decapBefore)} packets; ${entries} of ${stack.view?.paths.length ?? 0} paths pinned by ${ENCAP_NAMES[args.encap]}` +
-        (args.encap === "sr-mpls" ? ` (the label switchers forwarded ${switched} labelled packets)` : " (the kernel's seg6local End.X routes forward them)"),
+      `${args.encap === "srv6" ? "no userspace decapsulator in the path" : "no tunnel decapsulator in the path (the labels are switched in userspace)"}: the routers' tunnel decapsulators received ${tunnelled(now) - tunnelled(decapBefore)} packets; ${entries} of ${stack.view?.paths.length ?? 0} paths pinned by ${ENCAP_NAMES[args.encap]}` +
+        (args.encap === "sr-mpls" ? ` (the userspace label switchers forwarded ${switched} labelled packets)` : " (the kernel's seg6local End.X routes forward them)"),
     );
   }
 
