@@ -5,7 +5,7 @@
 //   SRv6 (ExaBGP 5.0.13 only: 4.2.21 cannot decode the End.X SID TLV 1106): an IPv6-only lab
 //   whose routers forward on the kernel's seg6local End.X routes, the prober with encap srv6.
 //   SR-MPLS (both ExaBGPs: 4.2.21 decodes Adj-SIDs): the userspace label switcher in each
-//   router's helper, the prober with encap sr-mpls (MPLS-in-UDP).
+//   router's helper, the prober with encap sr-mpls (MPLS-in-UDP over IPv4; MPLS-in-GRE over IPv6).
 // Each: the four NANOG paths up with RTT and no loss, no tunnel decapsulated by any router; r2-r4
 // down in the data plane (BGP-LS still announces it) takes exactly the path across it down and
 // names r2-r4; a gray loss on r2 -> r4 is named; repair.
@@ -90,10 +90,15 @@ test(
   },
 );
 
-for (const exabgp of programs) {
-  test(`SR-MPLS stack (ExaBGP ${exabgp.version}, userspace label switcher, MPLS-in-UDP): four paths up, no decapsulator; r2-r4 down names it; a gray loss is named; repair`, { skip, timeout: 180_000 }, async (t) => {
-    const stack = await LabStack.start(nanogLab(), { prometheus: false, family: "ipv4", sr: "sr-mpls", exabgp });
+// MPLS-in-UDP under each ExaBGP; MPLS-in-GRE (prober.sr-mpls-carrier gre) over IPv6 under the newest.
+const mplsRuns: Array<{ exabgp: ExabgpProgram; carrier: "udp" | "gre"; af: "ipv4" | "ipv6" }> = [
+  ...programs.map((exabgp) => ({ exabgp, carrier: "udp" as const, af: "ipv4" as const })),
+  ...programs.slice(-1).map((exabgp) => ({ exabgp, carrier: "gre" as const, af: "ipv6" as const })),
+];
+for (const { exabgp, carrier, af } of mplsRuns) {
+  test(`SR-MPLS stack (ExaBGP ${exabgp.version}, userspace label switcher, MPLS-in-${carrier.toUpperCase()} over ${af === "ipv4" ? "IPv4" : "IPv6"}): four paths up, no decapsulator; r2-r4 down names it; a gray loss is named; repair`, { skip, timeout: 180_000 }, async (t) => {
+    const stack = await LabStack.start(nanogLab(), { prometheus: false, family: af, sr: "sr-mpls", exabgp, proberExtra: `  sr-mpls-carrier: ${carrier}` });
     t.after(() => stack.stop());
-    await story(stack, "ipv4", "sr-mpls");
+    await story(stack, af, "sr-mpls");
   });
 }
