@@ -44,7 +44,6 @@
 // Prober.onReply; nothing rejected); >= 99.9% of the probes of the lsprobe hot path and the C
 // loop, and >= 99% of scapy's, are matched; the decapsulator dropped nothing and forwarded what
 // it received.
-import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { availableParallelism, cpus } from "node:os";
@@ -52,6 +51,7 @@ import { readFileSync } from "node:fs";
 import { CurrentProber, Prober, type ProberIo } from "../prober/prober.js";
 import { udp6SocketDrops, udpSocketDrops } from "../prober/sockdrops.js";
 import { ProberMetrics } from "../prober/metrics.js";
+import { ReplySocket } from "../prober/udprx.js";
 import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
 import { ProbeTemplate6 } from "../prober/packet/template6.js";
@@ -111,11 +111,8 @@ async function worker(a: WorkerArgs): Promise<void> {
   const log = createLogger({ name: "bench", level: "error" });
   const v6 = a.family === "ipv6";
   const raw = RawSocket.open({ family: a.family, protocol: IPPROTO_RAW });
-  const udp = dgram.createSocket({ type: v6 ? "udp6" : "udp4", recvBufferSize: 4 << 20 });
-  await new Promise<void>((resolve, reject) => {
-    udp.once("error", reject);
-    udp.bind(PORT, v6 ? ADDR6_A : ADDR_A, () => resolve());
-  });
+  // The reply socket main.ts uses (recvmmsg batches with kernel receive stamps).
+  const udp = ReplySocket.open(v6 ? ADDR6_A : ADDR_A, PORT, { recvBufferSize: 4 << 20 });
   let sendErrors = 0;
   const onSent = (err?: Error): void => {
     if (err) sendErrors++;
@@ -139,7 +136,7 @@ async function worker(a: WorkerArgs): Promise<void> {
   const current = new CurrentProber(makeProber(benchConfig(1, 10_000, "200ms", a.family)));
   // The daemon has its metrics registered (they cost nothing until scraped, as in main.ts).
   if (a.mode === "daemon") new ProberMetrics(current);
-  udp.on("message", (msg) => current.prober.onReply(msg));
+  udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
 
   const tally = (p: Prober, label: string, wallS: number, cpuS: number, sentErr: number, target?: number): RunResult => {
     let sent = 0;

@@ -580,6 +580,36 @@ test("prober: drops with a trickle of junk (under 1000/s) are still its own: it 
   assert.deepEqual(h.prober.replyDropsByCause(), { self: 50, flood: 0 });
 });
 
+test("prober: an overdriven prober's own late replies (expired, thousands a second) are not a flood: it slows down", async () => {
+  // bench/prober-rate's overdriven step: the reader falls behind, replies come after their
+  // trackers gave up (expired) and half are dropped at the socket. Counted as rejected, the
+  // expired replies read as a flood, and the prober did not slow down (3,162 of 183,471/s matched).
+  const s = setup(proberConfig("  max-pps: 4000\n", 500));
+  s.prober.setPathSet(await nanogPathSet());
+  const read = s.prober.onReply.bind(s.prober);
+  const held: Buffer[][] = [];
+  s.prober.onReply = (p: Buffer) => void held[held.length - 1]?.push(Buffer.from(p));
+  s.socket.drops = 0;
+  for (let ms = 5; ms <= 5000; ms += 5) {
+    s.advance(5e6);
+    held.push([]);
+    s.prober.tick();
+    s.net.flush();
+    // Read 600 ms late (the trackers finalize at twice the 200 ms timeout), half dropped.
+    if (held.length > 120) {
+      const batch = held.shift()!;
+      const keep = batch.length >> 1;
+      s.socket.drops += batch.length - keep;
+      for (let i = 0; i < keep; i++) read(batch[i]);
+    }
+    if (ms % 1000 === 0) s.prober.roll();
+  }
+  assert.ok(total(s.prober, "expired") > 1000, `expired ${total(s.prober, "expired")}`);
+  assert.equal(s.prober.replyFlood(), false, "its own replies, not a flood");
+  assert.equal(s.prober.replyDropsByCause().flood, 0);
+  assert.ok(s.prober.schedule.limit !== null && s.prober.schedule.limit < 4000, `slowed down: limit ${s.prober.schedule.limit}`);
+});
+
 test("prober: junk is rejected before the MAC is computed, in order of cost", async () => {
   const key = Buffer.alloc(32, 7);
   const s = setup(proberConfig(), key);
