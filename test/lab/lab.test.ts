@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import { Lab, nanogLab, type DecapCounters } from "./netns.js";
+import { Lines, netnsWithPrefix } from "./lines.js";
 
 const RAWSOCK = new URL("../../prober/rawsock.js", import.meta.url).href;
 const NETNS = new URL("./netns.js", import.meta.url).href;
@@ -73,33 +72,6 @@ function reverseHops(lab: Lab, path: string[]): string[] {
 
 // ---- child-process plumbing ----
 
-class Lines {
-  private buf: string[] = [];
-  private waiter?: (l: string) => void;
-  constructor(stream: Readable) {
-    createInterface({ input: stream }).on("line", (l) => {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w(l);
-      } else this.buf.push(l);
-    });
-  }
-  next(timeoutMs: number): Promise<string | undefined> {
-    const l = this.buf.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiter = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
-    });
-  }
-}
 
 const SEND_SCRIPT = `
 const [hex, dst, mod] = process.argv.slice(1);
@@ -154,10 +126,6 @@ async function waitDead(pids: number[], ms: number): Promise<number[]> {
   }
 }
 
-function netnsWithPrefix(prefix: string): string[] {
-  const out = execFileSync("ip", ["-j", "netns", "list"], { encoding: "utf8" }).trim();
-  return out ? (JSON.parse(out) as Array<{ name: string }>).map((n) => n.name).filter((n) => n.startsWith(prefix)) : [];
-}
 
 function delta(after: Record<string, DecapCounters>, before: Record<string, DecapCounters>, field: "forwarded" | "received"): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((r) => [r, after[r][field] - before[r][field]]));

@@ -9,13 +9,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import { ProbeTemplate6 } from "../../prober/packet/template6.js";
 import { writeEncap6Layer, GRE6_LAYER_LENGTH } from "../../prober/packet/encap6.js";
 import { writeIpv4Header, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
 import { writeUdpHeader } from "../../prober/packet/udp.js";
 import { Lab, nanogLab, type DecapCounters } from "./netns.js";
+import { Lines, netnsWithPrefix } from "./lines.js";
 
 const RAWSOCK = new URL("../../prober/rawsock.js", import.meta.url).href;
 const NODE = process.execPath;
@@ -104,38 +103,7 @@ for (let i = 0; i < Number(count); i++) send();
 setInterval(send, 300);
 `;
 
-class Lines {
-  private buf: string[] = [];
-  private waiter?: (l: string) => void;
-  constructor(stream: Readable) {
-    createInterface({ input: stream }).on("line", (l) => {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w(l);
-      } else this.buf.push(l);
-    });
-  }
-  next(timeoutMs: number): Promise<string | undefined> {
-    const l = this.buf.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiter = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
-    });
-  }
-}
 
-function netnsWithPrefix(prefix: string): string[] {
-  const out = execFileSync("ip", ["-j", "netns", "list"], { encoding: "utf8" }).trim();
-  return out ? (JSON.parse(out) as Array<{ name: string }>).map((n) => n.name).filter((n) => n.startsWith(prefix)) : [];
-}
 
 type Field = "forwarded" | "received";
 function delta(after: Record<string, DecapCounters>, before: Record<string, DecapCounters>, field: Field, v6: boolean): Record<string, number> {

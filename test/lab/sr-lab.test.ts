@@ -10,9 +10,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import { Lab, nanogLab, type DecapCounters } from "./netns.js";
+import { Lines, netnsWithPrefix } from "./lines.js";
 import { ipv6ToBytes } from "../../prober/packet/ipv6.js";
 
 const RAWSOCK = new URL("../../prober/rawsock.js", import.meta.url).href;
@@ -72,38 +71,7 @@ s.on("message", (m, r) => console.log(JSON.stringify({ payload: m.toString("hex"
 s.bind(Number(port), addr, () => console.log(JSON.stringify({ ready: true })));
 `;
 
-class Lines {
-  private buf: string[] = [];
-  private waiter?: (l: string) => void;
-  constructor(stream: Readable) {
-    createInterface({ input: stream }).on("line", (l) => {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w(l);
-      } else this.buf.push(l);
-    });
-  }
-  next(timeoutMs: number): Promise<string | undefined> {
-    const l = this.buf.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiter = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
-    });
-  }
-}
 
-function netnsWithPrefix(prefix: string): string[] {
-  const out = execFileSync("ip", ["-j", "netns", "list"], { encoding: "utf8" }).trim();
-  return out ? (JSON.parse(out) as Array<{ name: string }>).map((n) => n.name).filter((n) => n.startsWith(prefix)) : [];
-}
 
 // ---- packet builders, from the RFCs ----
 
