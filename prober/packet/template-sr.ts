@@ -35,7 +35,7 @@
 // probe's); its checksum is computed (RFC 7510 §3 allows 0 over IPv4; over IPv6 it must be
 // there) and patched incrementally too: it covers the inner packet, whose varying words are
 // added a second time.
-import { IPPROTO_UDP, IPV4_HEADER_LENGTH, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
+import { IPPROTO_GRE, IPPROTO_UDP, IPV4_HEADER_LENGTH, ipv4ToUint32, writeIpv4Header } from "./ipv4.js";
 import { IPV6_HEADER_LENGTH, IPV6_MAX_FLOW_LABEL, IPV6_MIN_MTU, IPV6_OFF_DST, IPV6_OFF_SRC, ipv6FirstWord, ipv6PseudoHeaderSum, ipv6ToBytes, writeIpv6Header } from "./ipv6.js";
 import { GRE_HEADER_LENGTH, writeGreHeader } from "./gre.js";
 import { IPPROTO_ROUTING, srhLength, srhList, writeSrh } from "./srh.js";
@@ -45,18 +45,11 @@ import { onesComplementSum } from "./checksum.js";
 import {
   PAYLOAD_FLAG_MAC,
   PAYLOAD_HEADER_LENGTH,
-  PAYLOAD_MAC_LENGTH,
   PAYLOAD_OFF_FLAGS,
-  PAYLOAD_OFF_MAC,
-  PAYLOAD_OFF_NONCE,
-  PAYLOAD_OFF_SENT_NS,
-  PAYLOAD_OFF_SEQ,
   PayloadMac,
   writePayload,
 } from "./payload.js";
-import { MAX_PACKET_LENGTH, MIN_MTU, ProbeTemplateError, templateInt, type AddressFamily } from "./template.js";
-
-const IPPROTO_GRE = 47;
+import { MAX_PACKET_LENGTH, MIN_MTU, ProbeTemplateError, patchProbeFields, templateInt, type AddressFamily } from "./template.js";
 
 /** The probe would not fit the MTU: names the SR stack and its size. */
 export class SrPacketTooLargeError extends Error {
@@ -141,24 +134,9 @@ abstract class SrTemplateBase {
    * every word that varies in the datagram (its checksum included), for an outer checksum.
    */
   protected patchProbe(seq: number, sentNs: bigint): number {
-    if (seq >>> 0 !== seq) throw new RangeError(`probe seq ${seq} is not an integer 0-4294967295`);
-    const b = this.buffer;
-    const v = this.view;
-    const p = this.payloadOffset;
-    const u = this.udpOffset;
-    const sport = this.srcPortBase + (seq % this.srcPortRange);
-    v.setUint32(p + PAYLOAD_OFF_SEQ, seq);
-    v.setBigUint64(p + PAYLOAD_OFF_SENT_NS, sentNs);
-    v.setUint16(u + UDP_OFF_SRC_PORT, sport);
-    let varying = sport;
-    for (let i = p + PAYLOAD_OFF_SEQ; i < p + PAYLOAD_OFF_NONCE; i += 2) varying += (b[i] << 8) | b[i + 1];
-    if (this.mac) {
-      this.mac.sign(b, p);
-      const end = p + PAYLOAD_OFF_MAC + PAYLOAD_MAC_LENGTH;
-      for (let i = p + PAYLOAD_OFF_MAC; i < end; i += 2) varying += (b[i] << 8) | b[i + 1];
-    }
+    const varying = patchProbeFields(this.buffer, this.view, this.payloadOffset, this.udpOffset, this.srcPortBase + (seq % this.srcPortRange), seq, sentNs, this.mac);
     const ck = udpChecksumFromSum(this.baseSum + varying);
-    v.setUint16(u + UDP_OFF_CHECKSUM, ck);
+    this.view.setUint16(this.udpOffset + UDP_OFF_CHECKSUM, ck);
     return varying + ck;
   }
 

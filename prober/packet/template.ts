@@ -287,25 +287,30 @@ export abstract class ProbeTemplateBase<A = unknown> {
    * template's own buffer: send it before the next patch().
    */
   patch(seq: number, sentNs: bigint): Buffer {
-    if (seq >>> 0 !== seq) throw new RangeError(`probe seq ${seq} is not an integer 0-4294967295`);
-    const b = this.buffer;
-    const v = this.view;
-    const p = this.payloadOffset;
-    const u = this.udpOffset;
-    const sport = this.srcPortBase + (seq % this.srcPortRange);
-    v.setUint32(p + PAYLOAD_OFF_SEQ, seq);
-    v.setBigUint64(p + PAYLOAD_OFF_SENT_NS, sentNs);
-    v.setUint16(u + UDP_OFF_SRC_PORT, sport);
-    let sum = this.baseSum + sport;
-    for (let i = p + PAYLOAD_OFF_SEQ; i < p + PAYLOAD_OFF_NONCE; i += 2) sum += (b[i] << 8) | b[i + 1];
-    if (this.mac) {
-      this.mac.sign(b, p);
-      const end = p + PAYLOAD_OFF_MAC + PAYLOAD_MAC_LENGTH;
-      for (let i = p + PAYLOAD_OFF_MAC; i < end; i += 2) sum += (b[i] << 8) | b[i + 1];
-    }
-    v.setUint16(u + UDP_OFF_CHECKSUM, udpChecksumFromSum(sum));
-    return b;
+    const sum = this.baseSum + patchProbeFields(this.buffer, this.view, this.payloadOffset, this.udpOffset, this.srcPortBase + (seq % this.srcPortRange), seq, sentNs, this.mac);
+    this.view.setUint16(this.udpOffset + UDP_OFF_CHECKSUM, udpChecksumFromSum(sum));
+    return this.buffer;
   }
+}
+
+/**
+ * The per-probe fields of a probe's UDP datagram: sequence, send time and source port written,
+ * the MAC signed (with a key). Returns the unfolded sum of those words, which the caller adds to
+ * the checksum base it kept (the other words never change). Shared by every template family.
+ */
+export function patchProbeFields(b: Buffer, v: DataView, p: number, u: number, sport: number, seq: number, sentNs: bigint, mac: PayloadMac | undefined): number {
+  if (seq >>> 0 !== seq) throw new RangeError(`probe seq ${seq} is not an integer 0-4294967295`);
+  v.setUint32(p + PAYLOAD_OFF_SEQ, seq);
+  v.setBigUint64(p + PAYLOAD_OFF_SENT_NS, sentNs);
+  v.setUint16(u + UDP_OFF_SRC_PORT, sport);
+  let sum = sport;
+  for (let i = p + PAYLOAD_OFF_SEQ; i < p + PAYLOAD_OFF_NONCE; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (mac) {
+    mac.sign(b, p);
+    const end = p + PAYLOAD_OFF_MAC + PAYLOAD_MAC_LENGTH;
+    for (let i = p + PAYLOAD_OFF_MAC; i < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+  }
+  return sum;
 }
 
 /** An IPv4 probe: every layer an IPv4 header (GRE or IP-in-IP), the innermost IPv4/UDP to the prober. */
