@@ -50,9 +50,18 @@
 //     unprobeable, as it is by tunnel). parsePathSet() reads 1 to 4: an older document is
 //     upgraded in memory as above, and every family's srMpls (and the ipv6 family's srv6) is
 //     set unprobeable, with the reason that the document predates segment routing.
+//  5  many probers (issue 14, Must 4): a prober's slice may list one-way paths (`oneway`): paths
+//     it sends out pinned, with no way back, to another prober at the path's far end (`to`),
+//     each with a wire `tag` (onewayTag(id): the probe's Path Index field, flag O set); and the
+//     paths other probers send to it (`incoming`), which it counts per sender and sequence. A
+//     one-way path's links are its outward links only. A version 4 reader would ignore both
+//     lists, and the plugin's one view would then take the receiver's silence for loss, hence
+//     the bump. parsePathSet() reads 1 to 5; an older document has neither list.
+
+import { createHash } from "node:crypto";
 
 export const PATHSET_SCHEMA = "lsprobe/pathset";
-export const PATHSET_VERSION = 4;
+export const PATHSET_VERSION = 5;
 /** The oldest version parsePathSet() still reads (and upgrades). */
 export const PATHSET_MIN_VERSION = 1;
 
@@ -323,6 +332,59 @@ export interface PathSet {
   paths: Path[];
   /** Mode `plan` only. */
   plan?: ProbePlan;
+  /** Version 5, a prober's slice only: the paths it sends one way to another prober. */
+  oneway?: OnewayPath[];
+  /** Version 5, a prober's slice only: the one-way paths other probers send to it. */
+  incoming?: IncomingPath[];
+}
+
+/** Where one-way probes go: the receiving prober and its address per family. */
+export interface OnewayReceiver {
+  prober: string;
+  address: Partial<Record<Family, string>>;
+  /** Its UDP port (prober.port). */
+  port: number;
+}
+
+/**
+ * Version 5: a path probed one way, from the prober at `src` to the prober at `dst`: `links`
+ * and every family's `gre` are the outward ones, `greReverse` is empty, and segment routing is
+ * unprobeable (one-way probes are pinned by tunnel layers only). `id` is unique in the set:
+ * onewayId(base path id, receiver).
+ */
+export interface OnewayPath extends Path {
+  /** The id of the path it follows (in the plugin's full set). */
+  base: string;
+  to: OnewayReceiver;
+  /** onewayTag(id): what the probe's Path Index field carries. */
+  tag: number;
+}
+
+/** Version 5: a one-way path another prober sends to this one. */
+export interface IncomingPath {
+  /** The OnewayPath's id. */
+  id: string;
+  tag: number;
+  /** The sending prober's id, and its address per family. */
+  from: string;
+  fromAddress: Partial<Record<Family, string>>;
+  src: string;
+  dst: string;
+  families: Family[];
+  /** Directed link ids, in order (for the receiver's own view: which links its arrivals cross). */
+  links: string[];
+  /** Probes per second it is sent at (absent: the sender's prober.rate). */
+  rate?: number;
+}
+
+/** The id of the one-way version of path `base` towards prober `receiver`. */
+export function onewayId(base: string, receiver: string): string {
+  return `${base}>${receiver}`;
+}
+
+/** The wire tag of a one-way path: the first 32 bits of SHA-256 of its id, big endian. */
+export function onewayTag(id: string): number {
+  return createHash("sha256").update(id).digest().readUInt32BE(0);
 }
 
 export class PathSetError extends Error {
@@ -554,6 +616,55 @@ function checkPlan(c: Checker, v: unknown, at: string): void {
   });
 }
 
+function checkAddresses(c: Checker, v: unknown, at: string): void {
+  const o = c.obj(v, at);
+  for (const [k, a] of Object.entries(o)) {
+    if (!FAMILIES.includes(k as Family)) c.fail(`${at}.${k}`, `expected "ipv4" or "ipv6" keys, got ${show(k)}`);
+    const s = c.str(a, `${at}.${k}`, true);
+    if (k === "ipv4" ? !IPV4_TEXT.test(s) : !IPV6_TEXT.test(s)) c.fail(`${at}.${k}`, `expected an ${k === "ipv4" ? "IPv4" : "IPv6"} address, got ${show(s)}`);
+  }
+}
+
+const isTag = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+
+/** Version 5: a slice's one-way paths (paths with a receiver, no way back) and incoming ones. */
+function checkOneway(c: Checker, d: Record<string, unknown>, version: number): void {
+  if (version < 5) {
+    if (d.oneway !== undefined || d.incoming !== undefined) c.fail(d.oneway !== undefined ? "oneway" : "incoming", `one-way paths need version 5, the document is version ${version}`);
+    return;
+  }
+  const ids = new Set<string>();
+  if (d.oneway !== undefined)
+    c.each(d.oneway, "oneway", (v, at) => {
+      checkPath(c, v, at, version);
+      const p = v as Record<string, unknown>;
+      c.str(p.base, `${at}.base`, true);
+      const to = c.obj(p.to, `${at}.to`);
+      c.str(to.prober, `${at}.to.prober`, true);
+      checkAddresses(c, to.address, `${at}.to.address`);
+      c.num(to.port, `${at}.to.port`, (n) => Number.isInteger(n) && n > 0 && n < 65536, "a UDP port");
+      const tag = c.num(p.tag, `${at}.tag`, isTag, "a 32-bit tag");
+      if (tag !== onewayTag(p.id as string)) c.fail(`${at}.tag`, `expected onewayTag(${show(p.id)}) = ${onewayTag(p.id as string)}, got ${tag}`);
+      if ((p.greReverse as unknown[]).length !== 0) c.fail(`${at}.greReverse`, "a one-way path has no way back: expected []");
+      if (ids.has(p.id as string)) c.fail(`${at}.id`, `one-way path id ${p.id as string} appears twice`);
+      ids.add(p.id as string);
+    });
+  if (d.incoming !== undefined)
+    c.each(d.incoming, "incoming", (v, at) => {
+      const p = c.obj(v, at);
+      const id = c.str(p.id, `${at}.id`, true);
+      const tag = c.num(p.tag, `${at}.tag`, isTag, "a 32-bit tag");
+      if (tag !== onewayTag(id)) c.fail(`${at}.tag`, `expected onewayTag(${show(id)}) = ${onewayTag(id)}, got ${tag}`);
+      c.str(p.from, `${at}.from`, true);
+      checkAddresses(c, p.fromAddress, `${at}.fromAddress`);
+      c.str(p.src, `${at}.src`);
+      c.str(p.dst, `${at}.dst`);
+      checkFamilies(c, p.families, `${at}.families`);
+      c.each(p.links, `${at}.links`, (l, lat) => c.str(l, lat, true));
+      if (p.rate !== undefined) c.num(p.rate, `${at}.rate`, (n) => n > 0, "a rate > 0");
+    });
+}
+
 /**
  * Validate a decoded path-set document: the envelope strictly (schema, version, generation)
  * and every value the prober reads, all of it, before the set may replace the one in force:
@@ -587,5 +698,6 @@ export function parsePathSet(doc: unknown, where = "path set"): PathSet {
     ids.add(id);
   });
   if (d.plan !== undefined) checkPlan(c, d.plan, "plan");
+  checkOneway(c, d, version);
   return d as unknown as PathSet;
 }

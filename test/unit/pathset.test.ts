@@ -83,7 +83,7 @@ const V1_FILE = new URL("../../../test/fixtures/pathset/nanog6-v1.json", import.
 test("parsePathSet: the plugin writes version 4, every layer with its target", async () => {
   const set = await nanog();
   assert.equal(set.version, PATHSET_VERSION);
-  assert.equal(PATHSET_VERSION, 4);
+  assert.equal(PATHSET_VERSION, 5);
   for (const p of set.paths) for (const g of [...p.gre, ...p.greReverse]) assert.equal(g.target, "interface");
 });
 

@@ -194,7 +194,7 @@ const byHops = (ps: PathSet, hops: string): Path => {
 test("sr path set: ExaBGP 5.0.13's NANOG 6 with SR: every path's SRv6 and SR-MPLS segments out and back, the unprotected SID of each hop", () => {
   const ps = pathSet(lsdbOf(five("nanog6-sr.ndjson")));
   assert.equal(ps.version, 4);
-  assert.equal(PATHSET_VERSION, 4);
+  assert.equal(PATHSET_VERSION, 5);
   assert.equal(ps.paths.length, 4);
   const p = byHops(ps, "r1>r2>r4>r6");
   assert.deepEqual(p.families, ["ipv4", "ipv6"]);
