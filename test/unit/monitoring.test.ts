@@ -62,10 +62,10 @@ const promTestFiles = (): string[] =>
     .map((f) => path.join(PROM_TESTS, f));
 const rulesOf = (file: string): Json[] => (readYaml(file).groups as Json[]).flatMap((g) => g.rules as Json[]);
 
-/** Metric names the prober and the plugin export, read from their source (prom-client `name:`, perPath()). */
+/** Metric names the prober and the plugin export, read from their source (prom-client `name:`, perPath()); the path-set service's are in plugin/publish/http.ts. */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>();
-  for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts"]) {
+  for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts", "plugin/publish/http.ts"]) {
     const src = readFileSync(path.join(ROOT, f), "utf8");
     for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
   }
@@ -96,15 +96,47 @@ test("promtool check config: monitoring/prometheus/prometheus.yml", { skip: NO_P
   assert.deepEqual(cfg.alerting.alertmanagers[0].static_configs[0].targets, ["127.0.0.1:9093"]);
 });
 
+test("promtool check config: site.yml (scrape, site label, remote_write; no rules) and central.yml (rules, Alertmanager, the plugin)", { skip: NO_PROMTOOL }, () => {
+  assert.match(run(PROMTOOL!, ["check", "config", "monitoring/prometheus/site.yml"]), /is valid prometheus config file syntax/);
+  const site = readYaml(path.join(PROM, "site.yml"));
+  assert.ok(site.global.external_labels?.site, "site.yml: external_labels has site");
+  assert.equal(site.rule_files, undefined, "site.yml evaluates no rules (central.yml does)");
+  assert.equal(site.alerting, undefined, "site.yml sends no alerts");
+  assert.match(site.remote_write[0].url, /\/api\/v1\/write$/);
+  const prober = (site.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-prober");
+  assert.equal(prober?.scrape_interval, "5s");
+  assert.deepEqual((site.scrape_configs as Json[]).map((j) => j.job_name), ["lsprobe-prober"]);
+
+  const out = run(PROMTOOL!, ["check", "config", "monitoring/prometheus/central.yml"]);
+  assert.match(out, /SUCCESS: 2 rule files found/);
+  const central = readYaml(path.join(PROM, "central.yml"));
+  assert.deepEqual(central.rule_files, ["lsprobe-recording.rules.yml", "lsprobe-alerts.rules.yml"]);
+  assert.equal(central.global.external_labels?.site, undefined, "no site label of its own: alerts keep their series' site");
+  assert.ok(central.alerting.alertmanagers[0].static_configs[0].targets.length);
+  assert.deepEqual((central.scrape_configs as Json[]).map((j) => j.job_name), ["lsprobe-plugin"]);
+});
+
+test("every by() and on() of the rules that keeps probers apart (names instance) names site too", () => {
+  const clauses: string[] = [];
+  for (const r of [...rulesOf(RECORDING_FILE), ...rulesOf(ALERTS_FILE)]) {
+    for (const m of (r.expr as string).matchAll(/\b(by|on)\s*\(([^)]*)\)/g)) {
+      const labels = m[2].split(",").map((l) => l.trim());
+      clauses.push(`${r.record ?? r.alert}: ${m[0]}`);
+      if (labels.includes("instance")) assert.ok(labels.includes("site"), `${r.record ?? r.alert}: ${m[0]} without site`);
+    }
+  }
+  assert.ok(clauses.length >= 15, clauses.join("\n"));
+});
+
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 13 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 14 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
   const files = promTestFiles();
-  assert.deepEqual(files.map((f) => path.basename(f)), ["lsprobe-alerts.test.yml", "lsprobe-plugin-alerts.test.yml", "lsprobe-recording.test.yml"]);
+  assert.deepEqual(files.map((f) => path.basename(f)), ["lsprobe-alerts.test.yml", "lsprobe-plugin-alerts.test.yml", "lsprobe-recording.test.yml", "lsprobe-sites.test.yml"]);
   const out = run(PROMTOOL!, ["test", "rules", ...files]);
   assert.equal(out.match(/SUCCESS/g)?.length, files.length, out);
 });
@@ -114,7 +146,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeLinksUndercovered", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
@@ -127,8 +159,8 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const link = alerts.find((r) => r.alert === "LsprobeLinkSuspect")!;
   assert.match(link.annotations.summary, /Link \{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
   // A router the traces find not decapsulating raises no alert for its links (at either end).
-  assert.match(link.expr, /unless on \(job, instance, af, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
-  assert.match(link.expr, /unless on \(job, instance, af, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
+  assert.match(link.expr, /unless on \(site, job, instance, af, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
+  assert.match(link.expr, /unless on \(site, job, instance, af, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
 
   const firing = new Map<string, number>();
   const silent = new Map<string, number>();
@@ -159,7 +191,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
 
 test("every lsprobe name in the rules and Grafana queries is exported by the prober or the plugin, or recorded", () => {
   const exported = exportedMetrics();
-  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket", "lsprobe_plugin_endpoint_resolved", "lsprobe_plugin_output_ok", "lsprobe_plugin_output_errors_total"]) {
+  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket", "lsprobe_plugin_endpoint_resolved", "lsprobe_plugin_output_ok", "lsprobe_plugin_output_errors_total", "lsprobe_plugin_links_undercovered"]) {
     assert.ok(exported.has(n), `${n} not found in the prober's or the plugin's source: the pattern needs updating`);
   }
   const known = new Set([...exported, ...rulesOf(RECORDING_FILE).map((r) => r.record as string)]);
@@ -191,7 +223,7 @@ test("Grafana expressions: more than 10, all found, variables substituted", () =
   const all = [...exprs, ...rulesOf(ALERTS_FILE).map((r) => ({ source: `alert ${r.alert}`, expr: r.expr as string })), ...rulesOf(RECORDING_FILE).map((r) => ({ source: `recording rule ${r.record}`, expr: r.expr as string }))];
   for (const e of all) for (const m of e.expr.matchAll(perPath)) assert.doesNotMatch(m[2], /\b(hops|src|dst|pair)\s*=/, `${e.source}: ${m[1]} has no ${m[2]}`);
   for (const e of all.filter((x) => /\b(hops|src|dst)\b/.test(x.expr.replace(/lsprobe_path_info\{[^}]*\}/g, "")) && /lsprobe_path_(up|loss)|lsprobe:path_/.test(x.expr)))
-    assert.match(e.expr, /on \(job, instance, path, af\) group_left \((hops, src, dst|src, dst)\)/, `${e.source}: joins lsprobe_path_info`);
+    assert.match(e.expr, /on \(site, job, instance, path, af\) group_left \((hops, src, dst|src, dst)\)/, `${e.source}: joins lsprobe_path_info (site: two sites' probers may share instance and path ids)`);
   // Only the annotation and the "suspected now" filter may legitimately return nothing.
   assert.deepEqual(exprs.filter((e) => e.mayBeEmpty).map((e) => e.source).sort(), [
     'dashboard annotation "Path-set generation changes"',
@@ -434,6 +466,56 @@ test("alertmanager: one broken link is one notification, whatever the number of 
     await post(probers.map((p) => ({ alertname: "LsprobeRouterNotDecapsulating", ...p, router: "r5", af: "ipv4" })));
     groups = await notifying("lsprobe-webhook", 2);
     assert.deepEqual(groups.map((g) => JSON.stringify(g.labels)).sort(), [JSON.stringify({ af: "ipv4", alertname: "LsprobeLinkSuspect", edge: "r2-r4" }), JSON.stringify({ af: "ipv4", alertname: "LsprobeRouterNotDecapsulating", router: "r5" })].sort());
+  } finally {
+    await am.stop();
+  }
+});
+
+test("alertmanager: two sites (same prober instance) seeing one broken link are one notification with both sites' alerts; one site's alerts never silence the other's", { skip: NO_ALERTMANAGER, timeout: 60_000 }, async () => {
+  const am = await startAlertmanager();
+  try {
+    const post = async (alerts: Array<Record<string, string>>): Promise<void> => {
+      const r = await fetch(`${am.url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts.map((labels) => ({ labels: { severity: "critical", ...labels }, annotations: { summary: labels.alertname } }))) });
+      assert.equal(r.status, 200, await r.text());
+    };
+    // Each site's Prometheus scrapes its prober locally: the same instance at both.
+    const at = (site: string): Record<string, string> => ({ site, job: "lsprobe-prober", instance: "127.0.0.1:9469" });
+    const link = { link: "l-24", from: "r2", to: "r4", edge: "r2-r4", af: "ipv4" };
+    const pathDown = { alertname: "LsprobePathDown", path: "p-a", class: "default", af: "ipv4", src: "r1", dst: "r6", hops: "r1>r2>r4>r6" };
+    await post([
+      { alertname: "LsprobeLinkSuspect", ...at("ams"), ...link },
+      { alertname: "LsprobeLinkSuspect", ...at("fra"), ...link },
+      { ...pathDown, ...at("ams") }, // held back by ams's link alert
+      { ...pathDown, ...at("fra"), path: "p-b" }, // held back by fra's
+      { alertname: "LsprobeProberDown", ...at("par") }, // par's prober: silences par's alerts only
+      { alertname: "LsprobeNoPaths", ...at("par") },
+      { alertname: "LsprobeNoPaths", ...at("lon") }, // lon's prober has the same instance: not silenced
+      { ...pathDown, ...at("lon"), path: "p-c" }, // no link alert at lon: notifies
+    ]);
+    const want = {
+      "LsprobeLinkSuspect@ams": "active",
+      "LsprobeLinkSuspect@fra": "active",
+      "LsprobePathDown@ams": "suppressed",
+      "LsprobePathDown@fra": "suppressed",
+      "LsprobeProberDown@par": "active",
+      "LsprobeNoPaths@par": "suppressed",
+      "LsprobeNoPaths@lon": "active",
+      "LsprobePathDown@lon": "active",
+    };
+    let got: Record<string, string> = {};
+    let groups: AmGroup[] = [];
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      const list = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
+      got = Object.fromEntries(list.map((a) => [`${a.labels.alertname}@${a.labels.site}`, a.status.state]));
+      groups = ((await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as AmGroup[]).filter((g) => g.receiver.name === "lsprobe-webhook" && g.labels.alertname === "LsprobeLinkSuspect");
+      if (JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort()) && groups.length === 1 && groups[0].alerts.length === 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(Object.fromEntries(Object.entries(got).sort()), Object.fromEntries(Object.entries(want).sort()));
+    assert.equal(groups.length, 1, JSON.stringify(groups.map((g) => g.labels)));
+    assert.deepEqual(groups[0].labels, { alertname: "LsprobeLinkSuspect", edge: "r2-r4", af: "ipv4" });
+    assert.deepEqual(groups[0].alerts.map((a) => a.labels.site).sort(), ["ams", "fra"]);
   } finally {
     await am.stop();
   }
