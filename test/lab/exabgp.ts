@@ -45,6 +45,12 @@ export interface ExabgpOptions {
   exabgpPath?: string;
   /** Its version (default "4.2"): 5.0 takes no --env (its environment comes from variables). */
   exabgpVersion?: ExabgpProgram["version"];
+  /**
+   * Run ExaBGP (and so its API process) inside this network namespace (a lab node's, Lab.ns()):
+   * `ip netns exec` execs it, so the pid and process group stay ExaBGP's; its 127.x peers are then
+   * that namespace's loopback.
+   */
+  netns?: string;
 }
 
 export interface ExabgpHandle {
@@ -373,7 +379,9 @@ export async function startExabgp(o: ExabgpOptions): Promise<ExabgpHandle> {
   writeFileSync(envPath, "");
 
   hookProcessExit();
-  const proc = spawn(exabgp, exabgpArgs(o.exabgpVersion ?? "4.2", envPath, confPath), {
+  const args = exabgpArgs(o.exabgpVersion ?? "4.2", envPath, confPath);
+  const [cmd, argv] = o.netns === undefined ? [exabgp, args] : ["ip", ["netns", "exec", o.netns, exabgp, ...args]];
+  const proc = spawn(cmd, argv, {
     cwd: dir,
     detached: true, // own process group: stop() can kill it and anything it forked at once
     stdio: ["ignore", "pipe", "pipe"],

@@ -35,8 +35,8 @@ export interface TestPki {
   cleanup(): void;
 }
 
-/** Make the PKI (EC P-256 keys: quick). */
-export function makePki(): TestPki {
+/** Make the PKI (EC P-256 keys: quick). `serverIps`: more addresses the server certificates name (a lab host's). */
+export function makePki(o: { serverIps?: string[] } = {}): TestPki {
   const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-tls-"));
   const key = (name: string): void => openssl(dir, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
   const ca = (name: string, cn: string): void => {
@@ -53,8 +53,9 @@ export function makePki(): TestPki {
   };
   ca("ca", "lsprobe test CA");
   ca("other-ca", "another CA");
-  ext("server", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  ext("server2", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  const san = ["IP:127.0.0.1", "IP:::1", ...(o.serverIps ?? []).map((ip) => `IP:${ip}`), "DNS:localhost"].join(",");
+  ext("server", `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+  ext("server2", `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
   ext("client", "extendedKeyUsage=clientAuth\n");
   ext("other-client", "extendedKeyUsage=clientAuth\n");
   leaf("server", "ca", "lsprobe-plugin");
