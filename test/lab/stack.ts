@@ -14,9 +14,10 @@ import { createInterface } from "node:readline";
 import net from "node:net";
 import type { ChildProcess } from "node:child_process";
 import { Lab, type AddressFamily, type LabFamily, type LabTopology } from "./netns.js";
-import { BgpLsSpeaker } from "./speaker/speaker.js";
+import type { BgpLsSpeaker } from "./speaker/speaker.js";
 import { withSegmentRouting, type LsTopology } from "./speaker/topology.js";
-import { findExabgp, startExabgp, type ExabgpHandle, type ExabgpProgram } from "./exabgp.js";
+import { findExabgp, type ExabgpProgram } from "./exabgp.js";
+import { ControlPlane } from "./controlplane.js";
 import { lsTopologyFromLab } from "./topology-file.js";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
 
@@ -93,8 +94,7 @@ export class LabStack {
   readonly dir: string;
   readonly ls: LsTopology;
   readonly host: LabTopology["hosts"][number];
-  private speakers: BgpLsSpeaker[] = [];
-  private exabgp?: ExabgpHandle;
+  private controlPlane?: ControlPlane;
   private prober?: ChildProcess;
   private watcher?: ChildProcess;
   private prometheusProc?: ChildProcess;
@@ -205,23 +205,8 @@ export class LabStack {
     const config = this.writeConfig();
     this.log("lab", this.lab.decapSummary);
     if (this.o.sr) this.log("lab", this.lab.srSummary);
-    // Two speakers export the same IGP domain, as R1 and R6 would.
-    const addresses = ["127.0.0.1", "127.0.0.6"];
-    const ports: number[] = [];
-    for (const [i, addr] of addresses.entries()) {
-      const sp = new BgpLsSpeaker({ asn: 65001, routerId: `198.18.255.${i + 1}`, holdTime: 30, nextHop: `198.18.255.${i + 1}`, peerAsn: 65000 });
-      ports.push(await sp.listen(0, addr));
-      this.speakers.push(sp);
-    }
-    this.exabgp = await startExabgp({
-      peerPort: ports[0],
-      extraPeers: [{ address: addresses[1], port: ports[1] }],
-      processCommand: [process.execPath, PLUGIN, "--config", config],
-      exabgpPath: this.o.exabgp?.path,
-      exabgpVersion: this.o.exabgp?.version,
-    });
-    await Promise.all(this.speakers.map((sp) => sp.established(30_000)));
-    for (const sp of this.speakers) sp.announceTopology(this.ls);
+    // Two speakers export the same IGP domain, as R1 and R6 would; ExaBGP on this loopback.
+    this.controlPlane = await ControlPlane.start({ ls: this.ls, processCommand: [process.execPath, PLUGIN, "--config", config], exabgp: this.o.exabgp });
     await this.until("the first path set", () => existsSync(this.pathsFile), 15_000);
 
     this.prober = this.lab.spawnIn(this.host.name, [process.execPath, PROBER, "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
@@ -272,6 +257,10 @@ export class LabStack {
 
   pathSet(): PathSet | undefined {
     return existsSync(this.pathsFile) ? parsePathSet(JSON.parse(readFileSync(this.pathsFile, "utf8"))) : undefined;
+  }
+
+  private get speakers(): BgpLsSpeaker[] {
+    return this.controlPlane?.speakers ?? [];
   }
 
   private reconverge(): void {
@@ -424,8 +413,7 @@ export class LabStack {
     this.prometheusProc?.kill();
     this.alertmanagerProc?.kill();
     this.prober?.kill("SIGTERM");
-    await this.exabgp?.stop();
-    for (const sp of this.speakers) await sp.stop();
+    await this.controlPlane?.stop();
     await this.lab.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
