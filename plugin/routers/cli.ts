@@ -10,14 +10,15 @@ import { isIpv4 } from "../topology.js";
 import { buildPathSetSteps, directedPairs, topologySteps } from "../paths.js";
 import { drain } from "../slice.js";
 import { planDecap, renderPlan } from "./plan.js";
-import type { Encap } from "./types.js";
+import { planSrMpls, renderSrMplsPlan } from "./sr-mpls.js";
+import { ENCAPS, SR_CARRIERS, type Encap, type SrCarrier } from "./types.js";
 import { VENDORS } from "./vendors.js";
 
 const VENDOR_NAMES = [...VENDORS.keys()].join("|");
 
 export const ROUTERS_CLI: CliSpec = {
   program: "lsprobe-plugin",
-  synopsis: `routers --vendor ${VENDOR_NAMES} [--state-file FILE] [--config FILE] [--router NAME] [--source ADDR ...]`,
+  synopsis: `routers --vendor ${VENDOR_NAMES} [--encap gre|ipip|sr-mpls] [--carrier udp|gre] [--state-file FILE] [--config FILE] [--router NAME] [--source ADDR ...]`,
   summary: `Print, for every router in the LSDB snapshot, the configuration that decapsulates lsprobe's
 probes: exactly the addresses the probes target on it (the tunnel layers of the path set the
 plugin would publish from that snapshot for the configured endpoints), accepted only from the
@@ -29,17 +30,22 @@ warned about on stderr and as comments in the output. See docs/routers.md.`,
     config: { type: "string", short: "c", arg: "FILE", default: DEFAULT_CONFIG_PATH, doc: "configuration file: endpoints, paths, prober.source/router/return" },
     router: { type: "string", arg: "NAME", doc: "only this router" },
     source: { type: "string", arg: "ADDR", multiple: true, doc: "prober source address, repeatable (default: the configuration's prober.source)" },
+    encap: { type: "string", arg: "ENCAP", doc: "gre or ipip: the tunnel layers' decapsulation in that encapsulation by default (encap-per-router still applies); sr-mpls: each path's first router's SR-MPLS entry instead (default: sr-mpls if the configuration's prober.encap is sr-mpls, else the tunnel as it says)" },
+    carrier: { type: "string", arg: "CARRIER", doc: "with --encap sr-mpls: udp (MPLS-in-UDP, RFC 7510, port 6635) or gre (MPLS-in-GRE) (default: the configuration's prober.sr-mpls-carrier)" },
   },
   epilog: `The encapsulation is GRE unless the configuration's prober section sets encap (gre|ipip) or
 encap-per-router (router name: gre|ipip). The addresses follow plugin.paths.target: interface
 (default) gives each router its interface addresses on the probed links, router (or
-target-per-router) its TE router id or loopback. Exit status: 0 printed; 1 the configuration or the
-snapshot cannot be read; 2 a bad argument.`,
+target-per-router) its TE router id or loopback. With --encap sr-mpls (prober.encap sr-mpls) no
+router decapsulates tunnel layers: each probed path's first router terminates MPLS-in-UDP or
+MPLS-in-GRE sent to its entry address (its TE router id or loopback) from the prober sources and
+switches the top label, its Adj-SID for the first hop; paths that fall back to the tunnel are
+named. Exit status: 0 printed; 1 the configuration or the snapshot cannot be read; 2 a bad argument.`,
 };
 
-/** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser; the SR encaps fall back to GRE). */
-function encapChooser(config: LsprobeConfig): (router: string) => Encap {
-  const chooser = new EncapChooser(tunnelEncapOf(config.prober?.encap ?? "gre"), config.prober?.encapPerRouter ?? []);
+/** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser; the SR encaps fall back to GRE); --encap gre|ipip replaces the default. */
+function encapChooser(config: LsprobeConfig, given: Encap | undefined): (router: string) => Encap {
+  const chooser = new EncapChooser(given ?? tunnelEncapOf(config.prober?.encap ?? "gre"), config.prober?.encapPerRouter ?? []);
   return (router) => chooser.for(router);
 }
 
@@ -49,6 +55,11 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   if (cli.kind === "exit") return cli.code;
   const v = cli.values;
   const bad = (m: string): number => (usageError(ROUTERS_CLI, m, io) as { code: number }).code;
+  const print = (r: { text: string; warnings: string[] }): number => {
+    io.stdout.write(r.text);
+    for (const w of r.warnings) io.stderr.write(`${ROUTERS_CLI.program}: warning: ${w}\n`);
+    return 0;
+  };
   const fail = (m: string): number => {
     io.stderr.write(`${ROUTERS_CLI.program}: ${m}\n`);
     return 1;
@@ -59,6 +70,11 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   if (vendor === undefined) return bad(`routers: unknown vendor ${JSON.stringify(vendorName)}: expected one of ${VENDOR_NAMES}`);
   const given = (v.source as string[] | undefined) ?? [];
   for (const s of given) if (!isIpv4(s) || s.split(".").some((o) => Number(o) > 255)) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 address`);
+  const encapArg = v.encap as string | undefined;
+  if (encapArg !== undefined && encapArg !== "sr-mpls" && !ENCAPS.includes(encapArg as Encap))
+    return bad(`routers: --encap ${JSON.stringify(encapArg)}: expected gre, ipip or sr-mpls`);
+  const carrierArg = v.carrier as string | undefined;
+  if (carrierArg !== undefined && !SR_CARRIERS.includes(carrierArg as SrCarrier)) return bad(`routers: --carrier ${JSON.stringify(carrierArg)}: expected udp or gre`);
 
   const configFile = v.config as string;
   let config: LsprobeConfig;
@@ -67,7 +83,10 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   } catch (e) {
     return fail(e instanceof ConfigError ? e.message : (e as Error).message);
   }
-  const sources = given.length > 0 ? given : config.prober ? [config.prober.source] : [];
+  const srMpls = encapArg === "sr-mpls" || (encapArg === undefined && config.prober?.encap === "sr-mpls");
+  if (carrierArg !== undefined && !srMpls) return bad("routers: --carrier is for --encap sr-mpls (or prober.encap sr-mpls)");
+  const configSource = srMpls ? config.prober?.sources.ipv4 : config.prober?.source;
+  const sources = given.length > 0 ? given : configSource ? [configSource] : [];
   if (sources.length === 0) return bad(`routers: no prober source: give --source ADDR, or set prober.source in ${configFile}`);
   const stateFile = (v["state-file"] as string | undefined) ?? config.plugin.stateFile;
   if (stateFile === null || stateFile === "") return bad(`routers: no LSDB snapshot: plugin.state-file is disabled in ${configFile}; give --state-file FILE`);
@@ -104,17 +123,19 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   const only = v.router as string | undefined;
   if (only !== undefined && ![...topo.nodes.values()].some((n) => !n.pseudo && n.name === only))
     return bad(`routers: --router ${JSON.stringify(only)}: no such router in ${stateFile}`);
+  if (srMpls) {
+    const carrier = (carrierArg as SrCarrier | undefined) ?? config.prober?.srMplsCarrier ?? "udp";
+    const sr = planSrMpls({ paths: body.paths, topology: topo, sources, carrier, router: config.prober?.router ?? null, ...(only !== undefined ? { only } : {}) });
+    return print(renderSrMplsPlan(vendor, sr, carrier));
+  }
   const plan = planDecap({
     paths: body.paths,
     pairs: body.pairs,
     topology: topo,
     sources,
-    encapFor: encapChooser(config),
+    encapFor: encapChooser(config, encapArg as Encap | undefined),
     probe: { router: config.prober?.router ?? null, return: config.prober?.return ?? "reverse" },
     ...(only !== undefined ? { only } : {}),
   });
-  const r = renderPlan(vendor, plan);
-  io.stdout.write(r.text);
-  for (const w of r.warnings) io.stderr.write(`${ROUTERS_CLI.program}: warning: ${w}\n`);
-  return 0;
+  return print(renderPlan(vendor, plan));
 }

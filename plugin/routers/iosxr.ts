@@ -2,7 +2,7 @@
 // target, `tunnel destination` the prober), GRE (`tunnel mode gre ipv4`) or IP-in-IP
 // (`tunnel mode ipv4`); the Cisco 8000 documents IP-in-IP stacked decapsulation for exactly
 // this use. An ingress ACL drops other tunnel packets to the targets.
-import { commented, type RouterJob, type Vendor, type VendorOutput } from "./types.js";
+import { commented, type RouterJob, type SrMplsJob, type Vendor, type VendorOutput } from "./types.js";
 
 /** Decapsulating tunnels with distinct sources (local addresses) at most. */
 export const IOSXR_MAX_DECAP_SOURCES = 16;
@@ -57,4 +57,12 @@ function render(job: RouterJob): VendorOutput {
   return { text: out.join("\n") + "\n", warnings };
 }
 
-export const iosxr: Vendor = { name: "iosxr", title: "Cisco IOS XR", comment: "!", render };
+// SR-MPLS entry: no Cisco document we found gives IOS XR statements that terminate MPLS-in-UDP or
+// MPLS-in-GRE addressed to a router address and then switch an Adj-SID; printed as a warning,
+// not as guessed configuration.
+function renderSrMpls(job: SrMplsJob): VendorOutput {
+  const w = `${job.router}: no documented IOS XR configuration terminates ${job.carrier === "udp" ? "MPLS-in-UDP" : "MPLS-in-GRE"} to a router address and label-switches the Adj-SID under it: nothing printed; probe paths starting at this router by SRv6 (prober.encap srv6 or auto) or by the tunnel (--encap gre or ipip)`;
+  return { text: commented("!", [`WARNING: ${w}`]).join("\n") + "\n", warnings: [w] };
+}
+
+export const iosxr: Vendor = { name: "iosxr", title: "Cisco IOS XR", comment: "!", render, renderSrMpls };

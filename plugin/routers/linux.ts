@@ -3,7 +3,7 @@
 // anyone: nftables accepts them to the targets only from the prober sources. The decapsulated
 // packet enters on gre0 with a source no route points back through, so strict reverse-path
 // filtering drops it: rp_filter loose (2; the kernel uses the larger of `all` and the device's).
-import { commented, IP_PROTOCOL, type RouterJob, type Vendor, type VendorOutput } from "./types.js";
+import { commented, IP_PROTOCOL, MPLS_UDP_PORT, type RouterJob, type SrMplsJob, type Vendor, type VendorOutput } from "./types.js";
 
 function render(job: RouterJob): VendorOutput {
   const c = (lines: string[]): string[] => commented("#", lines);
@@ -31,4 +31,51 @@ function render(job: RouterJob): VendorOutput {
   return { text: out.join("\n") + "\n", warnings: [] };
 }
 
-export const linux: Vendor = { name: "linux", title: "Linux", comment: "#", render };
+// SR-MPLS entry, as Alan Maguire's MPLS-over-UDP / MPLS-over-GRE test script sets it up (netdev,
+// "MPLS encapsulation and arp table overflow", 1 May 2019: `modprobe fou`, `ip fou add port 6635
+// ipproto 137`, an ipip tunnel taking MPLS-in-IP or a gre tunnel, `net.mpls.conf.<tunnel>.input=1`,
+// net.mpls.platform_labels); `mode mplsip` is iproute2's (`ip link help ipip`).
+// fou hands UDP port 6635 to IP protocol 137 (MPLS-in-IP, RFC 4023), which only an ipip tunnel
+// of mode mplsip (or any) takes; tunl0, the fallback, is ipip-only. One tunnel per prober source
+// and entry address, so the kernel itself takes MPLS from the sources only; nftables drops the
+// rest before it reaches the fou socket. The label under it is then switched by the kernel's
+// MPLS table, where the routing daemon's segment routing (e.g. FRR) installs the Adj-SIDs.
+const SR_PREFIX = "lspmpls";
+
+function renderSrMpls(job: SrMplsJob): VendorOutput {
+  const c = (lines: string[]): string[] => commented("#", lines);
+  const udp = job.carrier === "udp";
+  const out: string[] = [...c(["Run as root (a shell script; persist with /etc/modules-load.d, /etc/sysctl.d, systemd-networkd and /etc/nftables.conf)."])];
+  out.push("modprobe mpls_router");
+  out.push(udp ? "modprobe fou" : "modprobe ip_gre");
+  if (udp) out.push("modprobe ipip", `ip fou add port ${MPLS_UDP_PORT} ipproto 137`);
+  out.push(...c(["Labels up to the largest (20 bits): the Adj-SIDs must fit."]));
+  out.push("sysctl -w net.mpls.platform_labels=1048575");
+  let n = 0;
+  for (const e of job.entries)
+    for (const s of job.sources) {
+      const dev = `${SR_PREFIX}${n++}`;
+      out.push(`ip link add ${dev} type ${udp ? "ipip mode mplsip" : "gre"} remote ${s} local ${e}`);
+      out.push(`ip link set ${dev} up`);
+      out.push(`sysctl -w net.mpls.conf.${dev}.input=1`);
+    }
+  out.push(...c([`Check that the top labels are in the kernel's MPLS table (installed by the IGP's segment routing): ${job.labels.map((l) => l.label).join(", ")}.`]));
+  out.push("ip -f mpls route show");
+  out.push(...c(["Re-running replaces the table (created, flushed, defined)."]));
+  const what = udp ? `udp dport ${MPLS_UDP_PORT}` : `ip protocol ${IP_PROTOCOL.gre}`;
+  out.push(...c([`${udp ? `MPLS-in-UDP (UDP port ${MPLS_UDP_PORT})` : "GRE (47)"} to the entry addresses from the prober sources only.`]));
+  out.push("nft -f - <<'EOF'");
+  out.push("table ip lsprobe_sr_mpls", "flush table ip lsprobe_sr_mpls", "table ip lsprobe_sr_mpls {");
+  out.push(`  set sources { type ipv4_addr; elements = { ${job.sources.join(", ")} } }`);
+  out.push(`  set entries { type ipv4_addr; elements = { ${job.entries.join(", ")} } }`);
+  out.push("  chain input {");
+  out.push("    type filter hook input priority filter - 10; policy accept;");
+  out.push(`    ${what} ip saddr @sources ip daddr @entries accept`);
+  out.push(`    ${what} ip daddr @entries drop`);
+  out.push("  }");
+  out.push("}");
+  out.push("EOF");
+  return { text: out.join("\n") + "\n", warnings: [] };
+}
+
+export const linux: Vendor = { name: "linux", title: "Linux", comment: "#", render, renderSrMpls };

@@ -2,7 +2,7 @@
 // that interface's subnet (at most a /16). The targets must then fall into one subnet: the
 // smallest prefix covering them, which must be a /16 or longer and should hold no other
 // router's address. An ingress ip-filter keeps GRE to that subnet to the prober sources.
-import { commented, coveringPrefix, inPrefix, type RouterJob, type Vendor, type VendorOutput } from "./types.js";
+import { commented, coveringPrefix, inPrefix, type RouterJob, type SrMplsJob, type Vendor, type VendorOutput } from "./types.js";
 
 /** The widest subnet SR OS terminates GRE for. */
 export const SROS_MAX_PREFIX = 16;
@@ -56,4 +56,18 @@ function render(job: RouterJob): VendorOutput {
   return { text: out.join("\n") + "\n", warnings };
 }
 
-export const sros: Vendor = { name: "sros", title: "Nokia SR OS", comment: "#", render };
+// SR-MPLS entry: SR OS terminates MPLS-over-UDP only to its system IP address, for BGP next hops
+// resolved to UDP tunnels (Nokia, Layer 3 Services Guide, "Inter-AS VPRN Model B Using MPLS over
+// UDP"), and GRE only as SDP tunnels carrying service labels ("GRE SDP termination on router
+// interface IP address"); neither is documented to switch an Adj-SID arriving in it. Printed as
+// a warning, not as guessed configuration.
+function renderSrMpls(job: SrMplsJob): VendorOutput {
+  const how =
+    job.carrier === "udp"
+      ? "SR OS terminates MPLS-over-UDP only to its system address, for service tunnels of BGP next hops"
+      : "SR OS terminates GRE as SDP tunnels carrying service labels";
+  const w = `${job.router}: ${how}, and documents no label switching of an Adj-SID arriving in it: nothing printed; probe paths starting at this router by SRv6 (prober.encap srv6 or auto) or by GRE (--encap gre)`;
+  return { text: commented("#", [`WARNING: ${w}`]).join("\n") + "\n", warnings: [w] };
+}
+
+export const sros: Vendor = { name: "sros", title: "Nokia SR OS", comment: "#", render, renderSrMpls };

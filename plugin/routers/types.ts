@@ -45,6 +45,8 @@ export interface Vendor {
   /** Starts a comment line in the vendor's syntax. */
   comment: string;
   render(job: RouterJob): VendorOutput;
+  /** --encap sr-mpls: the first router's termination of MPLS-in-UDP / MPLS-in-GRE. */
+  renderSrMpls(job: SrMplsJob): VendorOutput;
 }
 
 /** Lines as comments in a vendor's syntax. */
@@ -80,4 +82,32 @@ export function inPrefix(address: string, p: { network: string; length: number }
   if (p.length === 0) return true;
   const shift = 32 - p.length;
   return ipv4ToInt(address) >>> shift === ipv4ToInt(p.network) >>> shift;
+}
+
+// ---- SR-MPLS entry (--encap sr-mpls) ----
+
+/** How SR-MPLS probes reach the path's first router (prober.sr-mpls-carrier): RFC 7510 or RFC 4023. */
+export type SrCarrier = "udp" | "gre";
+export const SR_CARRIERS: readonly SrCarrier[] = ["udp", "gre"];
+/** RFC 7510 §3: the destination port of MPLS-in-UDP. */
+export const MPLS_UDP_PORT = 6635;
+
+/** One Adj-SID the entry router switches first: its label and the neighbor it sends the probe to. */
+export interface EntryLabel {
+  label: number;
+  to: string;
+}
+
+/** A path's first router under --encap sr-mpls: it terminates the carrier and switches the top label. */
+export interface SrMplsJob {
+  router: string;
+  /** IPv4 entry addresses (targets.ipv4.srMpls.entry) of the paths starting here, sorted. */
+  entries: string[];
+  /** IPv6 entry addresses (targets.ipv6.srMpls.entry), sorted as text. */
+  entries6: string[];
+  /** IPv4 prober sources, sorted. */
+  sources: string[];
+  carrier: SrCarrier;
+  /** The top labels (this router's Adj-SIDs for the first hop) of those paths, by label. */
+  labels: EntryLabel[];
 }
