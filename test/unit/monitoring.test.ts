@@ -131,7 +131,7 @@ test("every by() and on() of the rules that keeps probers apart (names instance)
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 14 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 15 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
@@ -146,7 +146,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeLinksUndercovered", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeLinksUndercovered", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating", "LsprobeSiteSilent"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
@@ -362,7 +362,7 @@ test("Grafana provisioning: dashboards provider, datasource, alert rules on that
 test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe alerts reach both receivers", { skip: NO_AMTOOL }, () => {
   const out = run(AMTOOL!, ["check-config", AM_FILE]);
   assert.match(out, /SUCCESS/);
-  assert.match(out, /5 inhibit rules/);
+  assert.match(out, /6 inhibit rules/);
   for (const labels of [
     ["alertname=LsprobePathDown", "path=p-a", "hops=r1>r2>r4>r6", "af=ipv4"],
     ["alertname=LsprobeLinkSuspect", "link=l-24", "from=r2", "to=r4", "edge=r2-r4", "af=ipv4"],
@@ -491,6 +491,8 @@ test("alertmanager: two sites (same prober instance) seeing one broken link are 
       { alertname: "LsprobeNoPaths", ...at("par") },
       { alertname: "LsprobeNoPaths", ...at("lon") }, // lon's prober has the same instance: not silenced
       { ...pathDown, ...at("lon"), path: "p-c" }, // no link alert at lon: notifies
+      { alertname: "LsprobeSiteSilent", site: "osl" }, // osl's Prometheus sends nothing: silences osl's alerts only
+      { alertname: "LsprobeLinkSuspect", ...at("osl"), ...link, link: "l-42", from: "r4", to: "r2" },
     ]);
     const want = {
       "LsprobeLinkSuspect@ams": "active",
@@ -501,21 +503,25 @@ test("alertmanager: two sites (same prober instance) seeing one broken link are 
       "LsprobeNoPaths@par": "suppressed",
       "LsprobeNoPaths@lon": "active",
       "LsprobePathDown@lon": "active",
+      "LsprobeSiteSilent@osl": "active",
+      "LsprobeLinkSuspect@osl": "suppressed",
     };
     let got: Record<string, string> = {};
     let groups: AmGroup[] = [];
+    const active = (g: AmGroup): AmGroup["alerts"] => g.alerts.filter((a) => a.status.state === "active");
     const until = Date.now() + 10_000;
     while (Date.now() < until) {
       const list = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
       got = Object.fromEntries(list.map((a) => [`${a.labels.alertname}@${a.labels.site}`, a.status.state]));
       groups = ((await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as AmGroup[]).filter((g) => g.receiver.name === "lsprobe-webhook" && g.labels.alertname === "LsprobeLinkSuspect");
-      if (JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort()) && groups.length === 1 && groups[0].alerts.length === 2) break;
+      if (JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort()) && groups.length === 1 && active(groups[0]).length === 2) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.deepEqual(Object.fromEntries(Object.entries(got).sort()), Object.fromEntries(Object.entries(want).sort()));
     assert.equal(groups.length, 1, JSON.stringify(groups.map((g) => g.labels)));
     assert.deepEqual(groups[0].labels, { alertname: "LsprobeLinkSuspect", edge: "r2-r4", af: "ipv4" });
-    assert.deepEqual(groups[0].alerts.map((a) => a.labels.site).sort(), ["ams", "fra"]);
+    // The notification carries the active alerts: ams's and fra's (osl's is inhibited).
+    assert.deepEqual(active(groups[0]).map((a) => a.labels.site).sort(), ["ams", "fra"]);
   } finally {
     await am.stop();
   }
