@@ -94,6 +94,7 @@ export class FleetStack {
   private controlPlane?: ControlPlane;
   private pki?: TestPki;
   private stopped = false;
+  private unhook: () => void;
 
   private constructor(
     readonly lab: Lab,
@@ -109,7 +110,12 @@ export class FleetStack {
       this.probers.set(site, { site, id: `prober-${site}`, host, router: h.router, address: h.address, config: path.join(this.dir, `prober-${site}.yaml`) });
     }
     this.fetcher = new NsFetcher(lab);
-    process.once("exit", () => rmSync(this.dir, { recursive: true, force: true }));
+    this.unhook = onExitOrSignal(() => this.removeFiles());
+  }
+
+  private removeFiles(): void {
+    this.pki?.cleanup();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   static async start(o: FleetOptions = {}): Promise<FleetStack> {
@@ -159,7 +165,6 @@ export class FleetStack {
     this.log("lab", this.lab.decapSummary);
     const nms = this.controller;
     this.pki = makePki({ serverIps: [nms.address, nms.address6] });
-    process.once("exit", () => this.pki?.cleanup());
     writeFileSync(path.join(this.dir, "serve-tokens"), `${this.token}\n`, { mode: 0o640 });
     writeFileSync(path.join(this.dir, "prober-token"), `${this.token}\n`, { mode: 0o600 });
     const config = this.writePluginConfig(group);
@@ -317,9 +322,29 @@ export class FleetStack {
     await Promise.all([...this.probers.keys()].map((site) => this.stopProber(site)));
     await this.controlPlane?.stop();
     await this.lab.destroy();
-    this.pki?.cleanup();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeFiles();
+    this.unhook();
   }
+}
+
+/**
+ * Runs `fn` at exit or on SIGINT/SIGTERM/SIGHUP (then dies of the signal when no other handler is
+ * left: the Lab's and ExaBGP's kill their processes first); returns the unhook.
+ */
+function onExitOrSignal(fn: () => void): () => void {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    unhook();
+    fn();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const unhook = (): void => {
+    process.removeListener("exit", fn);
+    for (const sig of signals) process.removeListener(sig, onSignal);
+  };
+  process.once("exit", fn);
+  for (const sig of signals) process.on(sig, onSignal);
+  return unhook;
 }
 
 function sitesOf(o: FleetOptions): Record<string, string> {
