@@ -217,7 +217,7 @@ test("Grafana expressions: more than 10, all found, variables substituted", () =
   for (const want of [/^dashboard variable \$hops$/, /^dashboard annotation /, /^dashboard panel "RTT distribution/, /^grafana alert rule "lsprobe path down" query A$/, /^grafana alert rule "lsprobe link suspect" query A$/]) {
     assert.ok(sources.some((s) => want.test(s)), `no expression from ${want}`);
   }
-  assert.equal(exprs.find((e) => e.source === "dashboard variable $hops")!.expr, 'lsprobe_path_info{instance=~".+", src=~".+", dst=~".+", pair=~".+"}');
+  assert.equal(exprs.find((e) => e.source === "dashboard variable $hops")!.expr, 'lsprobe_path_info{site=~".*", instance=~".+", src=~".+", dst=~".+", pair=~".+"}');
   // Path panels and alerts name a path by joining lsprobe_path_info: no per-path series carries hops, src or dst.
   const perPath = /\b(lsprobe_(?:probes_(?:sent|received|lost|unknown|late|out_of_order)_total|path_up|path_loss_ratio|path_rtt_last_seconds|probe_rtt_seconds_bucket)|lsprobe:path_\w+)\{([^}]*)\}/g;
   const all = [...exprs, ...rulesOf(ALERTS_FILE).map((r) => ({ source: `alert ${r.alert}`, expr: r.expr as string })), ...rulesOf(RECORDING_FILE).map((r) => ({ source: `recording rule ${r.record}`, expr: r.expr as string }))];
@@ -315,7 +315,14 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   for (const p of panels)
     for (const t of p.targets as Json[])
       if (/lsprobe_path_up|lsprobe:path_|lsprobe_probes_sent_total|lsprobe_probe_rtt_seconds_bucket/.test(t.expr))
-        assert.match(t.expr, /lsprobe_path_info\{instance=~"\$instance", src=~"\$src", dst=~"\$dst", pair=~"\$pair", hops=~"\$hops", af=~"\$af"\}/, `panel "${p.title}" ${t.refId}`);
+        assert.match(t.expr, /lsprobe_path_info\{site=~"\$site", instance=~"\$instance", src=~"\$src", dst=~"\$dst", pair=~"\$pair", hops=~"\$hops", af=~"\$af"\}/, `panel "${p.title}" ${t.refId}`);
+  // Many sites: a site variable (All also matching series without a site: a single Prometheus), and every prober selector under it.
+  const siteVar = vars.find((v) => v.name === "site")!;
+  assert.equal(siteVar?.allValue, ".*");
+  assert.equal(siteVar.query.query, 'label_values(lsprobe_paths{job="lsprobe-prober"}, site)');
+  assert.equal(vars.find((v) => v.name === "instance")!.query.query, 'label_values(lsprobe_paths{job="lsprobe-prober", site=~"$site"}, instance)');
+  const text = JSON.stringify(d);
+  assert.equal(text.split('instance=~\\"$instance\\"').length, text.split('site=~\\"$site\\", instance=~\\"$instance\\"').length, "every $instance filter is under $site");
   const ann = (d.annotations.list as Json[]).find((a) => typeof a.expr === "string")!;
   assert.match(ann.expr, /^changes\(lsprobe_pathset_generation\b.*\[1m\]\) > 0$/);
   assert.equal(ann.datasource.uid, "${datasource}");
