@@ -12,6 +12,21 @@
 // ProbeTemplate6 through an AF_INET6 IPPROTO_RAW socket, replies on a udp6 socket) 136 bytes.
 // The lsprobe rows run in both families, IPv6 after IPv4; the C loop and scapy are IPv4.
 //
+// Segment routing (issue 15), after those rows, the same 1-hop path pinned by SIDs instead of a
+// GRE layer (prober.encap srv6 / sr-mpls, return routed):
+//   SRv6      IPv6 A -> SID6_B with an SRH [A] (reduced encoding: Srv6ProbeTemplate), 116 bytes;
+//             B's own kernel is the End router: a `seg6local action End` route for SID6_B
+//             (net.ipv6.conf.*.seg6_enabled, forwarding on in B), so it advances the SRH and
+//             forwards the probe back to A, which takes the UDP under the spent SRH. No userspace
+//             reflector: B's End runs in softirq, on the CPU the veth delivers on (the sender's).
+//   SR-MPLS   MPLS-in-UDP (SrMplsProbeTemplate, carrier udp): IPv4 A -> B:6635, one label
+//             (LABEL_B, bottom of stack), inner IPv4 A -> A; 104 bytes. B has no kernel MPLS, so
+//             bench/c/lsp_mplsudp.c (pinned as lsp_decap) takes it on a UDP socket, pops the label
+//             and sends the inner packet back, as lsp_decap does for GRE.
+//   Each as a daemon sweep and a hot path, as above, and a C raw loop row sending the same
+//   template bytes (lsp_rawloop with its checksums updated per probe: the SRv6 probe's UDP
+//   checksum, the MPLS-in-UDP probe's outer and inner ones).
+//
 // Rows (each its own process, one after the other; CPU = user + system of that process):
 //   lsprobe daemon loop   the real Prober wired as prober/main.ts wires it: RawSocket (IPPROTO_RAW)
 //                         send, a dgram udp4 socket (4 MiB receive buffer) -> Prober.onReply, the
@@ -45,6 +60,7 @@
 // loop, and >= 99% of scapy's, are matched; the decapsulator dropped nothing and forwarded what
 // it received.
 import { randomInt } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { availableParallelism, cpus } from "node:os";
 import { readFileSync } from "node:fs";
@@ -56,8 +72,10 @@ import { IPPROTO_RAW, RawSocket } from "../prober/rawsock.js";
 import { ProbeTemplate } from "../prober/packet/template.js";
 import { ProbeTemplate6 } from "../prober/packet/template6.js";
 import type { ProberConfig } from "../shared/config.js";
+import type { PathSet } from "../shared/pathset.js";
+import { Srv6ProbeTemplate, SrMplsProbeTemplate } from "../prober/packet/template-sr.js";
 import { createLogger } from "../shared/log.js";
-import { benchMain, ADDR_A, ADDR6_A, ADDR_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
+import { benchMain, ADDR_A, ADDR6_A, ADDR_B, ADDR6_B, VethPair, cpuPlan, lastJson, machineBusyPct, proberBuild, softnetDrops, udpSnmp, LoadMonitor, cpuJiffies } from "./lib/vethpair.js";
 import { PORT, SRC_PORT, benchConfig, benchPathSet } from "./lib/benchset.js";
 import { mdTable } from "./lib/table.js";
 
@@ -80,7 +98,33 @@ interface WorkerArgs {
   steps: number[];
   /** The CPU the worker is pinned to (for its busy share, softirq included), or null. */
   cpu: string | null;
+  /** Segment routing instead of the GRE layer (srv6: family ipv6; sr-mpls: MPLS-in-UDP, family ipv4). */
+  encap?: "srv6" | "sr-mpls";
 }
+
+/** B's SRv6 End SID (routed to B from A) and B's Adj-SID label back to A (lsp_mplsudp pops it). */
+const SID6_B = "2001:2:0:201::b";
+const LABEL_B = 16001;
+
+/** benchPathSet's paths pinned by SIDs: the SRv6 End SID of B (ipv6), or B's label entered at B (ipv4, MPLS-in-UDP). */
+function srPathSet(set: PathSet, encap: "srv6" | "sr-mpls" | undefined): PathSet {
+  if (encap === undefined) return set;
+  for (const p of set.paths) {
+    const seg = { node: "B", to: "A", link: p.links[0].id, direction: "out" as const, weight: 0 };
+    if (encap === "srv6") {
+      const t = p.targets!.ipv6!;
+      t.srv6 = { segments: [{ ...seg, sid: SID6_B, behavior: 1, flags: { B: false, S: false, P: false }, algorithm: 0 }], probeable: true };
+      continue;
+    }
+    const srMpls = { segments: [{ ...seg, sid: LABEL_B, flags: { F: false, B: false, V: true, L: true, S: false, P: false } }], probeable: true, entry: ADDR_B };
+    p.families = ["ipv4"];
+    p.targets = { ipv4: { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable, srMpls } };
+  }
+  return set;
+}
+
+/** benchConfig with prober.encap set (srMplsCarrier stays udp). */
+const srConfig = (c: ProberConfig, encap: "srv6" | "sr-mpls" | undefined): ProberConfig => (encap === undefined ? c : { ...c, encap });
 
 interface RunResult {
   label: string;
@@ -117,7 +161,7 @@ async function worker(a: WorkerArgs): Promise<void> {
   const onSent = (err?: Error): void => {
     if (err) sendErrors++;
   };
-  const set = benchPathSet(a.entries, a.family);
+  const set = srPathSet(benchPathSet(a.entries, a.family), a.encap);
   let rtts = 0;
 
   // As main.ts: one metrics object reading whichever prober is current. The RTT histogram is
@@ -133,7 +177,7 @@ async function worker(a: WorkerArgs): Promise<void> {
     };
     return new Prober(cfg, io, randomInt(0, 2 ** 32));
   };
-  const current = new CurrentProber(makeProber(benchConfig(1, 10_000, "200ms", a.family)));
+  const current = new CurrentProber(makeProber(srConfig(benchConfig(1, 10_000, "200ms", a.family), a.encap)));
   // The daemon has its metrics registered (they cost nothing until scraped, as in main.ts).
   if (a.mode === "daemon") new ProberMetrics(current);
   udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
@@ -153,12 +197,19 @@ async function worker(a: WorkerArgs): Promise<void> {
     return { label, target, sent, matched: received + late, late, lost: sent - received - late, sendErrors: sentErr, rejected, rejectedBy, skipped: p.schedule.skipped, rcvbufErrors: 0, softnetDrops: 0, wallS, cpuS };
   };
 
+  /** Every entry must be probed in the encapsulation asked for (a fallback to GRE would measure GRE). */
+  const checkEncap = (p: Prober): void => {
+    const want = a.encap ?? "gre";
+    for (const e of p.entries()) if (e.encap !== want) throw new Error(`bench: entry ${e.path.id} is probed as ${e.encap}, not ${want}`);
+  };
+
   const results: RunResult[] = [];
   if (a.mode === "daemon") {
     const runStep = async (maxPps: number, seconds: number, label: string): Promise<RunResult> => {
-      const p = makeProber(benchConfig(maxPps, 10_000, "200ms", a.family));
+      const p = makeProber(srConfig(benchConfig(maxPps, 10_000, "200ms", a.family), a.encap));
       current.prober = p;
       p.setPathSet(set);
+      checkEncap(p);
       rtts = 0;
       const err0 = sendErrors;
       const snmp0 = udpSnmp();
@@ -209,6 +260,7 @@ async function worker(a: WorkerArgs): Promise<void> {
   } else {
     const p = current.prober;
     p.setPathSet(set);
+    checkEncap(p);
     const es = [...p.entries()];
     const onT = (): void => {};
     const run = async (seconds: number, label: string): Promise<RunResult> => {
@@ -342,7 +394,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const warnings: string[] = [];
   const busyBefore = await machineBusyPct(1000);
   if (busyBefore > 10) warnings.push(`the machine was ${busyBefore.toFixed(0)}% busy (all CPUs) before the run: other load skews every row`);
-  const pair = VethPair.create(["lsp_decap", "lsp_rawloop"], { ipv6: true });
+  const pair = VethPair.create(["lsp_decap", "lsp_rawloop", "lsp_mplsudp"], { ipv6: true });
   const monitor = (pair.monitor = new LoadMonitor());
   /** Other processes' CPU (% of one CPU) during each row. */
   const otherLoad: Record<string, number> = {};
@@ -402,6 +454,42 @@ async function orchestrate(argv: string[]): Promise<number> {
     const sc = await scapy("l3socket", 50_000, seconds);
     const scSend = skipSend ? undefined : await scapy("send", 5_000, Math.min(seconds, 3));
 
+    // ---- segment routing: B's kernel as SRv6 End, lsp_mplsudp as B's label switcher ----
+    const netns = (ns: string, args: string[]): void => {
+      const r = spawnSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`bench: \`${args.join(" ")}\` in ${ns} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+    };
+    netns(pair.b, ["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.vb.seg6_enabled=1"]);
+    netns(pair.b, ["ip", "-6", "route", "add", `${SID6_B}/128`, "encap", "seg6local", "action", "End", "dev", "vb"]);
+    netns(pair.a, ["sysctl", "-q", "-w", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.va.seg6_enabled=1"]);
+    netns(pair.a, ["ip", "-6", "route", "add", `${SID6_B}/128`, "via", ADDR6_B, "dev", "va"]);
+    const mplsudp = pair.spawnIn(pair.b, [pair.bin("lsp_mplsudp"), "300"], cpu.reflector);
+    await mplsudp.firstLine;
+    const srRows = async (encap: "srv6" | "sr-mpls", family: "ipv4" | "ipv6", key: string): Promise<{ daemon: RunResult[]; hot: RunResult }> => {
+      process.stderr.write(`lsprobe daemon loop, ${encap} (max-pps sweep):\n`);
+      const d = await measured(`daemon-${key}`, () => nodeWorker({ mode: "daemon", family, encap, seconds: stepSeconds, entries, window, batch, steps, cpu: cpu.measured }));
+      process.stderr.write(`lsprobe hot path, ${encap}...\n`);
+      const [h] = await measured(`hot-${key}`, () => nodeWorker({ mode: "hot", family, encap, seconds, entries, window, batch, steps: [], cpu: cpu.measured }));
+      return { daemon: d, hot: h };
+    };
+    const srv6 = await srRows("srv6", "ipv6", "srv6");
+    const srMpls = await srRows("sr-mpls", "ipv4", "sr-mpls");
+    const t6 = new Srv6ProbeTemplate({ src: ADDR6_A, segments: [SID6_B], hopLimit: 64, dstPort: PORT, srcPortBase: SRC_PORT, srcPortRange: 1, dscp: 0, size: 0, mtu: 1500, pathIndex: 0, nonce });
+    const tm = new SrMplsProbeTemplate({ family: "ipv4", src: ADDR_A, entry: ADDR_B, labels: [LABEL_B], carrier: "udp", ttl: 64, dstPort: PORT, srcPortBase: SRC_PORT, srcPortRange: 1, dscp: 0, size: 0, mtu: 1500, pathIndex: 0, nonce });
+    const cLoop = async (key: string, tpl: { buffer: Buffer; payloadOffset: number; udpOffset: number }, dst: string, bind: string, csums: number[]): Promise<CResult> => {
+      process.stderr.write(`C raw loop, ${key}...\n`);
+      const r = await measured(`c-${key}`, () => pair.spawnIn(
+        pair.a,
+        [pair.bin("lsp_rawloop"), tpl.buffer.toString("hex"), dst, bind, String(PORT), String(seconds), String(window), String(batch), String(tpl.payloadOffset), String(tpl.udpOffset), String(nonce), csums.join(",")],
+        cpu.measured,
+      ).done);
+      if (r.code !== 0) throw new Error(`bench: lsp_rawloop ${key} failed (${r.code ?? r.signal}): ${r.stderr}`);
+      return lastJson<CResult>(r.stdout, `lsp_rawloop ${key}`);
+    };
+    const cSrv6 = await cLoop("srv6", t6, SID6_B, ADDR6_A, [t6.udpOffset]);
+    const cMpls = await cLoop("sr-mpls", tm, ADDR_B, ADDR_A, [tm.carrierOffset, tm.udpOffset]);
+    const dcMpls = lastJson<DecapCounters>((await pair.stop(mplsudp)).stdout, "lsp_mplsudp");
+
     const dc = lastJson<DecapCounters>((await pair.stop(decap)).stdout, "lsp_decap");
     const dc6 = lastJson<DecapCounters>((await pair.stop(decap6)).stdout, "lsp_decap 6");
     const busyAfter = await machineBusyPct(1000);
@@ -424,6 +512,19 @@ async function orchestrate(argv: string[]): Promise<number> {
     if (c.matched < 0.999 * c.sent) problems.push(`C raw loop: only ${c.matched} of ${c.sent} matched`);
     for (const s of [sc, scSend]) if (s && s.matched < 0.99 * s.sent) problems.push(`scapy ${s.mode}: only ${s.matched} of ${s.sent} matched`);
     if (dc.dropped > 0 || dc.sendErrors > 0 || dc.forwarded !== dc.received) problems.push(`decapsulator: ${JSON.stringify(dc)}`);
+    const sustainedOf = (rs: RunResult[]): RunResult | undefined =>
+      rs.filter((r) => r.label.startsWith("daemon ") && r.label !== "daemon overdriven" && r.ok).sort((x, y) => y.matched / y.wallS - x.matched / x.wallS)[0];
+    const sr = [
+      { name: "SRv6", key: "srv6", rows: srv6, c: cSrv6 },
+      { name: "SR-MPLS (MPLS-in-UDP)", key: "sr-mpls", rows: srMpls, c: cMpls },
+    ].map((x) => ({ ...x, sustained: sustainedOf(x.rows.daemon), over: x.rows.daemon.find((r) => r.label === "daemon overdriven")! }));
+    for (const x of sr) {
+      if (!x.sustained) problems.push(`lsprobe daemon loop, ${x.name}: no max-pps step was sustained (>= 97% of target sent, >= 99.9% matched)`);
+      for (const r of [...x.rows.daemon, x.rows.hot]) if (r.rejected > 0) problems.push(`lsprobe ${x.name} ${r.label}: ${r.rejected} replies rejected ${JSON.stringify(r.rejectedBy)}`);
+      if (x.rows.hot.matched < 0.999 * x.rows.hot.sent) problems.push(`lsprobe hot path, ${x.name}: only ${x.rows.hot.matched} of ${x.rows.hot.sent} matched`);
+      if (x.c.matched < 0.999 * x.c.sent) problems.push(`C raw loop, ${x.name}: only ${x.c.matched} of ${x.c.sent} matched`);
+    }
+    if (dcMpls.dropped > 0 || dcMpls.sendErrors > 0 || dcMpls.forwarded !== dcMpls.received) problems.push(`label switcher: ${JSON.stringify(dcMpls)}`);
 
     // ---- table ----
     const rate = (n: number, s: number): number => n / s;
@@ -455,10 +556,16 @@ async function orchestrate(argv: string[]): Promise<number> {
     rows.push(row(`scapy ${sc.scapy} (one ${sc.l3socket})`, "scapy-l3socket", sc));
     if (scSend) rows.push(row(`scapy ${scSend.scapy} (send() per probe)`, "scapy-send", scSend));
     rows.push(row("C raw loop (sendto + recv)", "c", c));
+    for (const x of sr) {
+      if (x.sustained) rows.push(row(`lsprobe daemon loop, ${x.name} (sustained, max-pps ${x.sustained.target})`, `daemon-${x.key}`, x.sustained));
+      rows.push(row(`lsprobe daemon loop, ${x.name} (overdriven, max-pps 10M)`, `daemon-${x.key}`, x.over));
+      rows.push(row(`lsprobe hot path, ${x.name}`, `hot-${x.key}`, x.rows.hot));
+      rows.push(row(`C raw loop, ${x.name}`, `c-${x.key}`, x.c));
+    }
     for (const [k, v] of Object.entries(otherLoad)) if (v > 5) warnings.push(`other processes used ${v.toFixed(0)}% of a CPU during the ${k} row: its figures are skewed`);
     const f0 = (x: number): string => Math.round(x).toLocaleString("en-US");
     const out: string[] = [];
-    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes; IPv6 rows: GRE over IPv6, ${ProbeTemplate6.minimumSize(1)} bytes) A -> decap in B -> A over one veth; ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
+    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes; IPv6 rows: GRE over IPv6, ${ProbeTemplate6.minimumSize(1)} bytes) A -> decap in B -> A over one veth; SRv6 (${t6.length} bytes, B's kernel End) and SR-MPLS (MPLS-in-UDP, ${tm.length} bytes, lsp_mplsudp in B); ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
     out.push("");
     out.push(
       mdTable(
@@ -474,8 +581,8 @@ async function orchestrate(argv: string[]): Promise<number> {
     out.push(
       mdTable(
         ["max-pps", "sent/s", "matched/s", "lost", "rcvbuf", "backlog", "CPU %", "CPU0 busy %", ""],
-        [...steps_, over, ...steps6, over6].map((r) => [
-          `${daemon6.includes(r) ? "IPv6 " : ""}${r.target}`,
+        [...steps_, over, ...steps6, over6, ...sr.flatMap((x) => x.rows.daemon.filter((r) => r.label !== "warm-up"))].map((r) => [
+          `${daemon6.includes(r) ? "IPv6 " : (sr.find((x) => x.rows.daemon.includes(r))?.name.concat(" ") ?? "")}${r.target}`,
           f0(rate(r.sent, r.wallS)),
           f0(rate(r.matched, r.wallS)),
           String(r.lost),
@@ -483,7 +590,7 @@ async function orchestrate(argv: string[]): Promise<number> {
           String(r.softnetDrops),
           ((100 * r.cpuS) / r.wallS).toFixed(0),
           r.cpuBusyPct === undefined ? "-" : r.cpuBusyPct.toFixed(0),
-          r === over ? "overdriven" : r.ok ? "sustained" : "NOT sustained",
+          r.label === "daemon overdriven" ? "overdriven" : r.ok ? "sustained" : "NOT sustained",
         ]),
         ["r", "r", "r", "r", "r", "r", "r", "r", "l"],
       ),
@@ -509,7 +616,15 @@ async function orchestrate(argv: string[]): Promise<number> {
     const ls6Daemon = sustained6 ? rate(sustained6.matched, sustained6.wallS) : 0;
     const ls6Hot = rate(hot6.matched, hot6.wallS);
     out.push(`lsprobe IPv6 probes/s: daemon ${f0(ls6Daemon)}, hot path ${f0(ls6Hot)}; IPv6/IPv4: daemon ${lsDaemon > 0 ? (ls6Daemon / lsDaemon).toFixed(2) : "-"}x, hot path ${(ls6Hot / lsHot).toFixed(2)}x; C (IPv4)/lsprobe IPv6: daemon ${ls6Daemon > 0 ? (cR / ls6Daemon).toFixed(2) : "-"}x, hot path ${(cR / ls6Hot).toFixed(2)}x`);
-    out.push(`decap in B: ${JSON.stringify(dc)}; IPv6: ${JSON.stringify(dc6)}`);
+    const srLine = (x: (typeof sr)[number], gre: number, greHot: number, family: string): string => {
+      const d = x.sustained ? rate(x.sustained.matched, x.sustained.wallS) : 0;
+      const h = rate(x.rows.hot.matched, x.rows.hot.wallS);
+      const cx = rate(x.c.matched, x.c.wallS);
+      return `lsprobe ${x.name} probes/s: daemon ${f0(d)}, hot path ${f0(h)}; /GRE ${family}: daemon ${gre > 0 ? (d / gre).toFixed(2) : "-"}x, hot path ${(h / greHot).toFixed(2)}x; C ${x.name} ${f0(cx)}/s, C/lsprobe: daemon ${d > 0 ? (cx / d).toFixed(2) : "-"}x, hot path ${(cx / h).toFixed(2)}x`;
+    };
+    out.push(srLine(sr[0], ls6Daemon, ls6Hot, "IPv6"));
+    out.push(srLine(sr[1], lsDaemon, lsHot, "IPv4"));
+    out.push(`decap in B: ${JSON.stringify(dc)}; IPv6: ${JSON.stringify(dc6)}; label switcher: ${JSON.stringify(dcMpls)}`);
     for (const w of warnings) out.push(`WARNING: ${w}`);
     for (const p of problems) out.push(`PROBLEM: ${p}`);
     process.stdout.write(out.join("\n") + "\n");
@@ -553,9 +668,19 @@ async function orchestrate(argv: string[]): Promise<number> {
         machineBusyPctAfter: r2(busyAfter),
         warnings,
         rows: rows.map((r) => ({ name: r.name, sentPps: r0(r.sent), matchedPps: r0(r.matched), lostPct: r2(r.lostPct), cpuPct: r2(r.cpuPct), matchedPerCpuS: r0(r.perCpuS), otherLoadPct: r2(r.otherPct) })),
-        sweep: [...steps_, over, ...steps6, over6].map((r) => ({ family: daemon6.includes(r) ? "ipv6" : "ipv4", maxPps: r.target, sent: r.sent, matched: r.matched, lost: r.lost, rcvbufErrors: r.rcvbufErrors, softnetDrops: r.softnetDrops, cpuBusyPct: r.cpuBusyPct === undefined ? null : r2(r.cpuBusyPct), skipped: r.skipped, wallS: r2(r.wallS), cpuS: r2(r.cpuS), ok: r.ok ?? false })),
+        sweep: [...steps_, over, ...steps6, over6, ...sr.flatMap((x) => x.rows.daemon.filter((r) => r.label !== "warm-up"))].map((r) => ({ family: daemon6.includes(r) || srv6.daemon.includes(r) ? "ipv6" : "ipv4", encap: srv6.daemon.includes(r) ? "srv6" : srMpls.daemon.includes(r) ? "sr-mpls" : "gre", maxPps: r.target, sent: r.sent, matched: r.matched, lost: r.lost, rcvbufErrors: r.rcvbufErrors, softnetDrops: r.softnetDrops, cpuBusyPct: r.cpuBusyPct === undefined ? null : r2(r.cpuBusyPct), skipped: r.skipped, wallS: r2(r.wallS), cpuS: r2(r.cpuS), ok: r.ok ?? false })),
+        sr: sr.map((x) => ({
+          encap: x.key,
+          probeBytes: x.key === "srv6" ? t6.length : tm.length,
+          daemonPps: x.sustained ? r0(rate(x.sustained.matched, x.sustained.wallS)) : 0,
+          daemonMaxPps: x.sustained?.target ?? null,
+          overdrivenPps: r0(rate(x.over.matched, x.over.wallS)),
+          hotPps: r0(rate(x.rows.hot.matched, x.rows.hot.wallS)),
+          cPps: r0(rate(x.c.matched, x.c.wallS)),
+        })),
         decap: dc,
         decap6: dc6,
+        labelSwitcher: dcMpls,
         scapy: sc.scapy,
         python: sc.python,
         problems,

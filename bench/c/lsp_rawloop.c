@@ -1,6 +1,6 @@
 /* bench/c/lsp_rawloop.c: the machine's ceiling for bench/prober-rate.ts, run in namespace A.
  *
- *   lsp_rawloop PACKET_HEX DST BIND_ADDR PORT SECONDS WINDOW BATCH PAYLOAD_OFFSET UDP_OFFSET NONCE
+ *   lsp_rawloop PACKET_HEX DST BIND_ADDR PORT SECONDS WINDOW BATCH PAYLOAD_OFFSET UDP_OFFSET NONCE [CSUM_OFFSETS]
  *
  * The minimal C equivalent of the prober's hot path: one prebuilt probe (the bytes of an lsprobe
  * ProbeTemplate, passed in hex), per probe the 32-bit sequence written into the payload and one
@@ -10,6 +10,13 @@
  * strictly less work than lsprobe. Same flow control as the node hot path: at most WINDOW probes
  * outstanding, at most BATCH sent between two drains of the UDP socket; probes not back 200 ms
  * after the window stalls are written off (for the window only: lost = sent - matched at the end).
+ *
+ * With CSUM_OFFSETS (comma-separated offsets of UDP headers, outermost first, e.g. "20,52" for an
+ * MPLS-in-UDP probe: the outer UDP header and the probe's own) each of those checksums is updated
+ * incrementally for the new sequence (RFC 1624, eqn. 3), an outer one for the inner ones' change
+ * too, instead: IPv6 needs a checksum, and an outer UDP
+ * checksum covers the probe. DST and BIND_ADDR may be IPv6 (an SRv6 probe: AF_INET6 sockets; the
+ * packet's IPv6 header is sent as is, DST the first segment).
  *
  * Prints one JSON line: sent, matched, lost, duplicates, sendErrors, wall and CPU seconds of the
  * timed part (CLOCK_PROCESS_CPUTIME_ID). Dies with its parent and after SECONDS + 30 in any case.
@@ -38,6 +45,17 @@ static double now_s(clockid_t c) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* RFC 1624 eqn. 3: the checksum at c after the 16-bit word `from` became `to`. */
+static void csum_update(unsigned char *c, uint16_t from, uint16_t to) {
+  uint32_t sum = (uint16_t)~((c[0] << 8) | c[1]);
+  sum += (uint16_t)~from;
+  sum += to;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t r = (uint16_t)~sum;
+  c[0] = (unsigned char)(r >> 8);
+  c[1] = (unsigned char)r;
+}
+
 static int hexval(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -46,8 +64,8 @@ static int hexval(int c) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 11) {
-    fprintf(stderr, "usage: lsp_rawloop PACKET_HEX DST BIND_ADDR PORT SECONDS WINDOW BATCH PAYLOAD_OFFSET UDP_OFFSET NONCE\n");
+  if (argc != 11 && argc != 12) {
+    fprintf(stderr, "usage: lsp_rawloop PACKET_HEX DST BIND_ADDR PORT SECONDS WINDOW BATCH PAYLOAD_OFFSET UDP_OFFSET NONCE [CSUM_OFFSETS]\n");
     return 2;
   }
   const char *hex = argv[1];
@@ -65,17 +83,39 @@ int main(int argc, char **argv) {
   if (getppid() == 1) return 1;
   alarm((unsigned)seconds + 30);
 
-  struct sockaddr_in dst = {.sin_family = AF_INET};
-  struct sockaddr_in bnd = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[4]))};
-  if (inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1 || inet_pton(AF_INET, argv[3], &bnd.sin_addr) != 1) return 2;
-  int raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-  int udp = socket(AF_INET, SOCK_DGRAM, 0);
+  int v6 = strchr(argv[2], ':') != NULL;
+  uint16_t port = htons((uint16_t)atoi(argv[4]));
+  struct sockaddr_storage dst_ss, bnd_ss;
+  memset(&dst_ss, 0, sizeof dst_ss);
+  memset(&bnd_ss, 0, sizeof bnd_ss);
+  socklen_t salen;
+  if (v6) {
+    struct sockaddr_in6 *d = (struct sockaddr_in6 *)&dst_ss, *b = (struct sockaddr_in6 *)&bnd_ss;
+    d->sin6_family = b->sin6_family = AF_INET6;
+    b->sin6_port = port;
+    if (inet_pton(AF_INET6, argv[2], &d->sin6_addr) != 1 || inet_pton(AF_INET6, argv[3], &b->sin6_addr) != 1) return 2;
+    salen = sizeof(struct sockaddr_in6);
+  } else {
+    struct sockaddr_in *d = (struct sockaddr_in *)&dst_ss, *b = (struct sockaddr_in *)&bnd_ss;
+    d->sin_family = b->sin_family = AF_INET;
+    b->sin_port = port;
+    if (inet_pton(AF_INET, argv[2], &d->sin_addr) != 1 || inet_pton(AF_INET, argv[3], &b->sin_addr) != 1) return 2;
+    salen = sizeof(struct sockaddr_in);
+  }
+  int raw = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_RAW);
+  int udp = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
   if (raw < 0 || udp < 0) { perror("lsp_rawloop: socket"); return 1; }
   int big = 4 << 20;
   setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-  if (bind(udp, (struct sockaddr *)&bnd, sizeof bnd) < 0) { perror("lsp_rawloop: bind"); return 1; }
-  pkt[uoff + 6] = 0; /* UDP checksum: none */
-  pkt[uoff + 7] = 0;
+  if (bind(udp, (struct sockaddr *)&bnd_ss, salen) < 0) { perror("lsp_rawloop: bind"); return 1; }
+  unsigned csums[8], ncsums = 0;
+  if (argc == 12) {
+    for (char *t = strtok(argv[11], ","); t && ncsums < 8; t = strtok(NULL, ",")) csums[ncsums++] = (unsigned)atoi(t) + 6;
+    for (unsigned i = 0; i < ncsums; i++) if (csums[i] + 2 > len) return 2;
+  } else {
+    pkt[uoff + 6] = 0; /* UDP checksum: none */
+    pkt[uoff + 7] = 0;
+  }
 
   unsigned long long sent = 0, matched = 0, written_off = 0, lost = 0, dups = 0, bad = 0, send_errors = 0;
   unsigned char rbuf[2048];
@@ -87,8 +127,21 @@ int main(int argc, char **argv) {
     unsigned k = 0;
     while (k < batch && sent - matched - written_off < window && sent < MAX_SEQ) {
       uint32_t seq = htonl((uint32_t)sent);
+      if (ncsums > 0) {
+        /* the sequence's two 16-bit words, old and new, into every checksum covering them */
+        uint16_t o0 = (uint16_t)((pkt[poff + 12] << 8) | pkt[poff + 13]), o1 = (uint16_t)((pkt[poff + 14] << 8) | pkt[poff + 15]);
+        uint16_t n0 = (uint16_t)(sent >> 16), n1 = (uint16_t)sent;
+        uint16_t cold[8];
+        for (unsigned i = 0; i < ncsums; i++) cold[i] = (uint16_t)((pkt[csums[i]] << 8) | pkt[csums[i] + 1]);
+        /* innermost first: an outer checksum also covers the inner checksums just changed */
+        for (unsigned i = ncsums; i-- > 0;) {
+          csum_update(pkt + csums[i], o0, n0);
+          csum_update(pkt + csums[i], o1, n1);
+          for (unsigned j = i + 1; j < ncsums; j++) csum_update(pkt + csums[i], cold[j], (uint16_t)((pkt[csums[j]] << 8) | pkt[csums[j] + 1]));
+        }
+      }
       memcpy(pkt + poff + 12, &seq, 4);
-      if (sendto(raw, pkt, len, 0, (struct sockaddr *)&dst, sizeof dst) < 0) send_errors++;
+      if (sendto(raw, pkt, len, 0, (struct sockaddr *)&dst_ss, salen) < 0) send_errors++;
       sent++; /* a failed send is never matched: it ends as lost, as in the prober */
       k++;
     }
