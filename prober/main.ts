@@ -8,10 +8,10 @@ import { createLogger, type Logger } from "../shared/log.js";
 import { nodeVersionProblem, parseCommandLine, type CliSpec } from "../shared/cli.js";
 import { proberProblems } from "../shared/checks.js";
 import { currentIdentity, identityOf, readUserDb } from "../shared/users.js";
-import { networkInterfaces } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import { CurrentProber, Prober } from "./prober.js";
 import { ProberMetrics } from "./metrics.js";
-import { PathSource } from "./pathsource.js";
+import { PathSource, countsUrl } from "./pathsource.js";
 import { IPPROTO_RAW, RawSocket, RawSocketPermissionError } from "./rawsock.js";
 import { ReplySocket } from "./udprx.js";
 import { receiveBufferCap, udp6SocketDrops, udpSocketDrops } from "./sockdrops.js";
@@ -20,6 +20,7 @@ import { retryUntil } from "../shared/retry.js";
 import { listen, metricsRoute } from "../shared/http.js";
 import { versionLine } from "../shared/buildinfo.js";
 import { traceCommand, traceRoute } from "./trace-shell.js";
+import { countsRoute } from "./countsroute.js";
 import { Counter, Gauge } from "prom-client";
 
 const CLI: CliSpec = {
@@ -288,6 +289,9 @@ async function main(): Promise<number> {
     id: cfg.id,
     router: cfg.router,
     address: cfg.sources.ipv4 ?? cfg.sources.ipv6,
+    address6: cfg.sources.ipv4 !== null ? cfg.sources.ipv6 : null,
+    port: cfg.port,
+    counts: countsUrl(cfg.listen, cfg.sources),
     site: cfg.site,
     tokenFile: cfg.paths.tokenFile,
     caFile: cfg.paths.caFile,
@@ -340,7 +344,8 @@ async function main(): Promise<number> {
   // per batch). Junk is rejected with the least work (Prober.onReply), and floods are told apart
   // from the prober's own overload (flood.ts).
   for (const [af, udp] of Object.entries(udps)) {
-    udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs));
+    // The family it arrived on: a one-way probe is counted per family (onewayrx.ts).
+    udp.on("message", (msg, arrivalNs) => current.prober.onReply(msg, arrivalNs, af as Family));
     udp.on("error", (e) => log.warn("UDP receive error", { af, error: e.message }));
   }
 
@@ -369,6 +374,8 @@ async function main(): Promise<number> {
         return { status: ok ? 200 : 503, body: ok ? "ok\n" : stalled ? "send loop stalled\n" : "no path set yet\n" };
       },
     },
+    // The id it registers under (pathsource.ts: prober.id, else the host name).
+    countsRoute(() => current.prober.countsReport(cfg.id ?? hostname())),
     {
       path: "/paths",
       help: "JSON: each path's rate, state, last RTT, loss and counters, its last pinned trace; the ranked suspect links; the routers' decapsulation",
@@ -392,7 +399,9 @@ async function main(): Promise<number> {
       if (!sameSources(next.cfg, cfg) || next.cfg.port !== cfg.port || next.cfg.listen !== cfg.listen)
         throw new Error("prober.source, prober.port and prober.listen need a restart");
       const k = readKey(next.cfg.hmacKeyFile);
-      const p = makeProber(next.cfg, k, current.prober.nonce);
+      // A new nonce: the new prober's counters start at zero (/v1/counts: a new nonce is a
+      // restart) and its one-way sequences at 0, which receivers must not take for duplicates.
+      const p = makeProber(next.cfg, k, randomInt(0, 2 ** 32));
       cfg = next.cfg;
       current.prober = p;
       if (source.current) apply(source.current, "reload");

@@ -103,6 +103,10 @@ export interface ProberState {
   rttHistogram?(): RttHistogramMode;
   /** Entries of the path set in force left out by prober.max-paths (0: the cap does not bind). */
   pathsLeftOut?(): number;
+  /** One-way paths it sends (path set version 5 `oneway`), per family: probes sent. */
+  onewaySent?(): Iterable<{ path: string; af: string; to: string; sent: number }>;
+  /** One-way paths other probers send it (`incoming`), per family: totals since start; `delay` with prober.clock-synced. */
+  onewayIncoming?(): Iterable<{ path: string; af: string; from: string; received: number; lost: number; delay?: RttHistogram }>;
 }
 
 type Sample = { metricName: string; labels: Record<string, string | number>; value: number };
@@ -124,6 +128,24 @@ function pushHistogram(values: Sample[], name: string, le: readonly string[], la
  * interface): per path (labels path, class, af), per pair (src, dst, class, af: the pair's
  * paths summed at scrape time) or none (prober.rtt-histogram).
  */
+/** lsprobe_oneway_delay_seconds: the incoming one-way paths' delay histograms (prober.clock-synced only). */
+function onewayDelayMetric(state: ProberState): Metric<string> {
+  const name = "lsprobe_oneway_delay_seconds";
+  const help = "One-way delay of the probes other probers send this one (arrival minus the sender's send time, both realtime): only with prober.clock-synced, whose clocks it trusts.";
+  const le = RTT_BUCKETS.map(String);
+  return {
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    async get() {
+      const values: Sample[] = [];
+      for (const s of state.onewayIncoming?.() ?? []) if (s.delay) pushHistogram(values, name, le, { path: s.path, af: s.af, from: s.from }, s.delay.counts, s.delay.sum, s.delay.count);
+      return { name, help, type: "histogram", aggregator: "sum", values };
+    },
+  } as unknown as Metric<string>;
+}
+
 function rttHistogramMetric(state: ProberState): Metric<string> {
   const name = "lsprobe_probe_rtt_seconds";
   const help = "Round-trip time of probes back within the timeout (late ones included); per path, or per (src, dst, class, af) pair, or absent (prober.rtt-histogram).";
@@ -431,6 +453,32 @@ export class ProberMetrics {
         for (const d of state.routerDecap?.() ?? []) this.set({ router: d.router, af: d.af ?? "ipv4" }, d.ok ? 1 : 0);
       },
     });
+    // One-way paths (issue 14, Must 4): what this prober sends, and what arrives from others.
+    new Counter({
+      name: "lsprobe_oneway_sent_total",
+      help: "One-way probes sent to another prober (`to`) over a path pinned out with no way back; their fate is counted by the receiver (its lsprobe_oneway_received_total and lsprobe_oneway_lost_total).",
+      labelNames: ["path", "af", "to"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const o of state.onewaySent?.() ?? []) this.inc({ path: o.path, af: o.af, to: o.to }, o.sent);
+      },
+    });
+    const incoming = (name: string, help: string, read: (s: { received: number; lost: number }) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ["path", "af", "from"],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const s of state.onewayIncoming?.() ?? []) this.inc({ path: s.path, af: s.af, from: s.from }, read(s));
+        },
+      });
+    };
+    incoming("lsprobe_oneway_received_total", "One-way probes from another prober (`from`) that arrived (distinct sequences; duplicates are lsprobe_probes_rejected_total's).", (s) => s.received);
+    incoming("lsprobe_oneway_lost_total", "One-way probes from another prober (`from`) missing for longer than prober.timeout after a later one arrived (a tail where nothing arrives at all is seen only by the one view, from the sender's counts).", (s) => s.lost);
+    this.registry.registerMetric(onewayDelayMetric(state));
     // process_*, nodejs_* (lint-clean: promtool check metrics) and lsprobe_build_info.
     registerStandardMetrics(this.registry);
   }

@@ -8,13 +8,15 @@
 // another ETag than the set in force came with: the plugin moved paths between probers (shared
 // coverage, plugin/assign.ts: a registered prober's ETag is "<generation>.<assignment digest>").
 //
-// Over HTTP each request is GET url?prober=ID[&router=R][&address=A]&wait=W with If-None-Match naming the
-// generation in force: the plugin answers 200 with a newer set as soon as there is one, else
-// 304 once W is over, and the next request goes out at once. A failure (connection refused,
-// TLS, 401, a 5xx, no answer within W + 15 s) is reported once per distinct reason
-// ("unreachable"), the file is read, and the request retried after the backoff (200 ms
-// doubling to 10 s). The token file, CA, client certificate and key are read at each request,
-// so a rotated file takes effect without a restart.
+// Over HTTP each request is GET url?prober=ID[&router=R][&site=S][&address=A[&address=A6]]
+// [&port=P][&counts=URL]&wait=W (plugin/publish/probers.ts: its addresses and UDP port are where
+// other probers send it one-way probes, `counts` the URL of its GET /v1/counts for the one
+// view) with If-None-Match naming the generation in force: the plugin answers 200 with a newer
+// set as soon as there is one, else 304 once W is over, and the next request goes out at once.
+// A failure (connection refused, TLS, 401, a 5xx, no answer within W + 15 s) is reported once
+// per distinct reason ("unreachable"), the file is read, and the request retried after the
+// backoff (200 ms doubling to 10 s). The token file, CA, client certificate and key are read at
+// each request, so a rotated file takes effect without a restart.
 import { EventEmitter } from "node:events";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
@@ -42,6 +44,12 @@ export interface PathSourceOptions {
   /** Sent as ?site= and ?address= when given: what the plugin's prober table shows. */
   site?: string | null;
   address?: string | null;
+  /** Sent as a second ?address=: its address of the other family (dual stack). */
+  address6?: string | null;
+  /** Sent as ?port=: its UDP probe port (prober.port), where one-way probes from other probers go. */
+  port?: number | null;
+  /** Sent as ?counts=: the URL of its GET /v1/counts (countsUrl()); null: the plugin could not reach it. */
+  counts?: string | null;
   /** Bearer token: the file's first line (prober.paths.token-file). */
   tokenFile?: string | null;
   /** CA certificates to check the plugin's with; absent: the system's. */
@@ -65,6 +73,24 @@ export interface PathSourceEvents {
   disconnected: [reason: string];
   /** The service cannot be used (once per distinct reason until it works again). */
   unreachable: [reason: string];
+}
+
+/**
+ * The URL of this prober's GET /v1/counts as another host reaches it, from prober.listen: its
+ * host, or for a wildcard listen (0.0.0.0, ::, none) the prober's source address (IPv4 first).
+ * Null when it listens on loopback only: the plugin could not pull it from elsewhere.
+ */
+export function countsUrl(listen: string, sources: { ipv4: string | null; ipv6: string | null }): string | null {
+  const i = listen.lastIndexOf(":");
+  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+  const port = listen.slice(i + 1);
+  if (i < 0 || !/^\d+$/.test(port) || port === "0") return null;
+  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+  if (loopback) return null;
+  const wildcard = host === "" || host === "0.0.0.0" || host === "::" || host === "*";
+  const addr = wildcard ? (sources.ipv4 ?? sources.ipv6) : host;
+  if (addr === null) return null;
+  return `http://${addr.includes(":") ? `[${addr}]` : addr}:${port}/v1/counts`;
 }
 
 /** A request failure as the log shows it, e.g. "https://c:9471/v1/paths: 401 the bearer token is not accepted". */
@@ -207,6 +233,9 @@ export class PathSource extends EventEmitter<PathSourceEvents> {
     if (this.o.router) u.searchParams.set("router", this.o.router);
     if (this.o.site) u.searchParams.set("site", this.o.site);
     if (this.o.address) u.searchParams.set("address", this.o.address);
+    if (this.o.address6) u.searchParams.append("address", this.o.address6);
+    if (this.o.port) u.searchParams.set("port", String(this.o.port));
+    if (this.o.counts) u.searchParams.set("counts", this.o.counts);
     u.searchParams.set("wait", `${this.o.waitMs ?? 30_000}ms`);
     return u;
   }

@@ -21,12 +21,16 @@
 // are unprobeable too. entry.encap says which (/paths, lsprobe_path_info's encap).
 import type { Logger } from "../shared/log.js";
 import { tunnelEncapOf, type ProberConfig } from "../shared/config.js";
-import { parallelGroupId, type Family, type FamilyTargets, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
+import { parallelGroupId, type Family, type FamilyTargets, type OnewayPath, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
+import { COUNTS_SCHEMA, COUNTS_VERSION, type CountsReport } from "../shared/counts.js";
 import { ProbeTemplate, PacketTooLargeError, ProbeTemplateError, type ProbeTemplateBase } from "./packet/template.js";
 import { ProbeTemplate6 } from "./packet/template6.js";
 import { EncapChooser, type Encap } from "./packet/encap.js";
 import { SrMplsProbeTemplate, SrPacketTooLargeError, Srv6ProbeTemplate } from "./packet/template-sr.js";
-import { PayloadMac, payloadHasMac, payloadPathIndex, payloadSeq, screenPayload } from "./packet/payload.js";
+import { PAYLOAD_FLAG_ONEWAY, PAYLOAD_OFF_NONCE, PAYLOAD_OFF_SENT_NS, PayloadMac, payloadHasMac, payloadIsOneway, payloadPathIndex, payloadSeq, screenPayload } from "./packet/payload.js";
+import { OnewaySender, RetiredSenders, type OnewayEntry } from "./onewaytx.js";
+import { OnewayReceiver, type IncomingStream } from "./onewayrx.js";
+import { realtimeOffsetNs } from "./clock.js";
 import { PathTracker, type Transition } from "./tracker.js";
 import { Scheduler } from "./scheduler.js";
 import { LossWindow } from "./losswindow.js";
@@ -196,6 +200,8 @@ export interface ProberIo {
   onRtt?(e: Entry, seconds: number): void;
   /** Replies the kernel dropped at the reply socket so far (sockdrops.ts); undefined: unknown. */
   replyDrops?(): number | undefined;
+  /** CLOCK_REALTIME minus nowNs()'s clock, in ns (one-way Send Time and delay); default: clock.ts's, from nowNs() and Date.now(). */
+  realtimeOffsetNs?(): bigint;
 }
 
 export interface SwapResult {
@@ -207,6 +213,8 @@ export interface SwapResult {
   noSource: Record<Family, number>;
   /** Entries (path, class, family) left out by prober.max-paths: 0 when the cap does not bind. */
   leftOut: number;
+  /** One-way (path, family) entries in force (the slice's `oneway`); refusals are in `refused`. */
+  oneway: number;
 }
 
 /** The lowest the prober's own limit goes (probes per second). */
@@ -223,6 +231,16 @@ export interface ReplyDrops {
 export class Prober implements ProberState {
   private readonly byKey = new Map<string, Entry>();
   private byIndex: Array<Entry | undefined> = [];
+  /** One-way entries (onewaytx.ts), by key and by scheduler position; positions are shared with byIndex's. */
+  private readonly owByKey = new Map<string, OnewayEntry>();
+  private owByIndex: Array<OnewayEntry | undefined> = [];
+  private readonly retiredSenders = new RetiredSenders();
+  /** Positions handed out so far (the next new one). */
+  private indexCount = 0;
+  /** The one-way paths other probers send to this one, and what arrived (onewayrx.ts). */
+  private readonly receiver: OnewayReceiver;
+  /** CLOCK_REALTIME - nowNs() (ns), taken when first needed and refreshed once a minute. */
+  private realOffset: { ns: bigint; at: number } | undefined;
   private order: Entry[] = [];
   private readonly freeIndexes: number[] = [];
   private readonly scheduler: Scheduler;
@@ -259,6 +277,7 @@ export class Prober implements ProberState {
     if (key) this.mac = new PayloadMac(key);
     this.encaps = new EncapChooser(tunnelEncapOf(cfg.encap ?? "gre"), cfg.encapPerRouter ?? []);
     this.tracer = this.makeTracer();
+    this.receiver = new OnewayReceiver({ timeoutNs: cfg.timeout * 1e6, window: (rate) => this.onewayWindow(rate) });
   }
 
   /** prober.encap and prober.encap-per-router: each layer's encapsulation, by the router that strips it. */
@@ -363,7 +382,7 @@ export class Prober implements ProberState {
 
   /** Swap in a new path set. Probing of kept entries continues without a gap. */
   setPathSet(set: PathSet): SwapResult {
-    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 }, leftOut: 0 };
+    const result: SwapResult = { added: 0, removed: 0, kept: 0, refused: [], noSource: { ipv4: 0, ipv6: 0 }, leftOut: 0, oneway: 0 };
     const want = new Map<string, { path: Path; cls: { name: string; dscp: number }; af: Family; targets: FamilyTargets; choice: EncapChoice }>();
     const fresh = new Set<number>();
     for (const path of set.paths) {
@@ -412,7 +431,7 @@ export class Prober implements ProberState {
         result.kept++;
         continue;
       }
-      const index = this.freeIndexes.pop() ?? this.byIndex.length;
+      const index = this.allocIndex();
       try {
         const e = this.makeEntry(key, index, path, cls, af, targets, mirrors, choice);
         this.byKey.set(key, e);
@@ -426,12 +445,15 @@ export class Prober implements ProberState {
       }
     }
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
+    result.oneway = this.setOneway(set.oneway ?? [], result, fresh);
+    this.receiver.setPaths(set.incoming ?? []);
     this.set = set;
     // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The
     // scheduler is indexed by the entries' stable indexes (holes idle), so kept entries keep
     // their place in the rotation.
-    const rates = new Float64Array(this.byIndex.length);
+    const rates = new Float64Array(this.indexCount);
     for (const e of this.order) rates[e.index] = this.rateOf(e.path);
+    for (const o of this.owByKey.values()) rates[o.index] = this.rateOf(o.path);
     this.scheduler.setEntries(rates, this.io.nowNs(), fresh);
     // Links that no longer exist go away with them.
     const live = new Set(this.order.flatMap((e) => e.links.map((l) => linkKey(e.af, l.id))));
@@ -511,6 +533,72 @@ export class Prober implements ProberState {
     return path.rate !== undefined && path.rate > 0 && Number.isFinite(path.rate) ? path.rate : this.cfg.rate;
   }
 
+  /** A position for a new entry (out-and-back or one-way): a free one, else the next. */
+  private allocIndex(): number {
+    return this.freeIndexes.pop() ?? this.indexCount++;
+  }
+
+  /** Ring slots of a one-way record or sender at `rate` (absent: prober.rate): 4 timeouts' worth. */
+  private onewayWindow(rate: number | undefined): number {
+    const r = rate !== undefined && rate > 0 && Number.isFinite(rate) ? Math.max(rate, this.cfg.rate) : this.cfg.rate;
+    return Math.max(256, Math.ceil(r * (this.cfg.timeout / 1000) * 4) + 16);
+  }
+
+  /**
+   * The slice's one-way paths: per family it has (with a source here and an address at the
+   * receiver), default class only, a probe through its outward layers to the receiver's address
+   * and port, flag O, Path Index its tag. A kept one keeps its position and numbering (a path
+   * that leaves and comes back goes on numbering: sequences never restart for a nonce); its
+   * probe is rebuilt (the layers or the receiver's address may have changed). Returns the count.
+   */
+  private setOneway(paths: readonly OnewayPath[], result: SwapResult, fresh: Set<number>): number {
+    const dscp = this.cfg.classes[0]?.dscp ?? 0;
+    const want = new Map<string, { path: OnewayPath; af: Family; template: ProbeTemplateBase; firstHop: string }>();
+    for (const path of paths) {
+      for (const af of familiesOf(path)) {
+        const t = targetsOf(path, af);
+        const dst = path.to.address[af];
+        if (this.cfg.sources[af] === null) continue; // counted with the out-and-back paths' noSource
+        const no = !t ? `no ${af} layers in the path set` : !t.probeable ? (t.unprobeableReason ?? "unprobeable") : t.gre.length === 0 ? "no layers out" : dst === undefined ? `the receiving prober ${path.to.prober} has no ${af} address` : undefined;
+        if (no !== undefined) {
+          result.refused.push({ path: path.id, af, reason: `one-way: ${no}` });
+          continue;
+        }
+        try {
+          const template = this.template(af, path, t!.gre, dscp, path.tag, { to: dst!, port: path.to.port });
+          want.set(`${path.id}/${af}`, { path, af, template, firstHop: t!.gre[0].address });
+        } catch (err) {
+          if (!(err instanceof PacketTooLargeError || err instanceof ProbeTemplateError)) throw err;
+          result.refused.push({ path: path.id, af, reason: `one-way: ${err.message}` });
+        }
+      }
+    }
+    for (const [key, o] of this.owByKey) {
+      if (want.has(key)) continue;
+      this.owByKey.delete(key);
+      this.owByIndex[o.index] = undefined;
+      this.freeIndexes.push(o.index);
+      this.retiredSenders.put(key, o.counter);
+    }
+    for (const [key, w] of want) {
+      const old = this.owByKey.get(key);
+      const window = this.onewayWindow(w.path.rate);
+      if (old) {
+        Object.assign(old, { path: w.path, to: w.path.to.prober, template: w.template, firstHop: w.firstHop });
+        old.counter.grow(window);
+        continue;
+      }
+      const index = this.allocIndex();
+      const counter = this.retiredSenders.take(key) ?? new OnewaySender(window, this.cfg.timeout * 1e6);
+      counter.grow(window);
+      const o: OnewayEntry = { key, index, path: w.path, af: w.af, to: w.path.to.prober, template: w.template, firstHop: w.firstHop, counter };
+      this.owByKey.set(key, o);
+      this.owByIndex[index] = o;
+      fresh.add(index);
+    }
+    return this.owByKey.size;
+  }
+
   /** Tracker slots: twice the probes in flight until finalized (2 x timeout), at the entry's rate. */
   private trackerWindow(path: Path): number {
     return Math.max(64, Math.ceil(Math.max(this.cfg.rate, this.rateOf(path)) * (this.cfg.timeout / 1000) * 4) + 16);
@@ -522,11 +610,12 @@ export class Prober implements ProberState {
    * router takes it (an ipip layer is IP-in-IP over IPv4, IPv6-in-IPv6 over IPv6). The MTU
    * check is the template's, per family (20- or 40-byte headers).
    */
-  private template(af: Family, path: Path, layers: readonly { address: string; node: string }[], dscp: number, pathIndex: number): ProbeTemplateBase {
+  private template(af: Family, path: Path, layers: readonly { address: string; node: string }[], dscp: number, pathIndex: number, oneway?: { to: string; port: number }): ProbeTemplateBase {
     const common = {
       hops: layers.map((g) => g.address),
       encaps: this.encapsOf(path, layers),
-      dstPort: this.cfg.port,
+      dstPort: oneway?.port ?? this.cfg.port,
+      ...(oneway ? { innerDst: oneway.to, flags: PAYLOAD_FLAG_ONEWAY } : {}),
       srcPortBase: this.cfg.srcPort,
       srcPortRange: this.cfg.srcPortRange,
       dscp,
@@ -703,8 +792,14 @@ export class Prober implements ProberState {
         this.scheduler.skip(k);
         break;
       }
+      const i = this.scheduler.next();
+      const e = this.byIndex[i];
+      if (e === undefined) {
+        this.sendOneway(this.owByIndex[i]!, now);
+        sent++;
+        continue;
+      }
       inFlight++;
-      const e = this.byIndex[this.scheduler.next()]!;
       const seq = e.tracker.send(now);
       const pkt = e.template.patch(seq >>> 0, BigInt(Math.round(now)));
       e.tracker.sentNow(seq, this.io.nowNs());
@@ -714,6 +809,25 @@ export class Prober implements ProberState {
     this.sentTotal += sent;
     for (const e of this.order) e.tracker.expire(now, this.onTransition);
     return sent;
+  }
+
+  /**
+   * A one-way probe: the next sequence of its (path, family), Send Time the realtime clock (the
+   * receiver's one-way delay, when the clocks are synchronized), no tracker (nothing comes back).
+   */
+  private sendOneway(o: OnewayEntry, now: number): void {
+    const seq = o.counter.send(now);
+    const pkt = o.template.patch(seq >>> 0, BigInt(Math.round(now)) + this.realtimeOffset(now));
+    this.io.send(pkt, o.firstHop, o.af);
+  }
+
+  /** CLOCK_REALTIME - the prober's clock (ns): taken when first needed, then once a minute. */
+  private realtimeOffset(now: number): bigint {
+    if (this.realOffset === undefined || now - this.realOffset.at >= 60e9) {
+      const ns = this.io.realtimeOffsetNs ? this.io.realtimeOffsetNs() : realtimeOffsetNs(() => this.io.nowNs());
+      this.realOffset = { ns, at: now };
+    }
+    return this.realOffset.ns;
   }
 
   /** Nanoseconds until the next probe is due. */
@@ -751,7 +865,10 @@ export class Prober implements ProberState {
    * or one the tracker no longer holds), bad_mac (flag M clear, or a wrong MAC), duplicate,
    * expired.
    */
-  onReply(payload: Buffer, arrivalNs?: number): void {
+  onReply(payload: Buffer, arrivalNs?: number, af: Family = "ipv4"): void {
+    // Another prober's one-way probe (flag O): its Path Index is a tag, not one of ours, so it is
+    // told apart before anything else (a tag may look like a trace's index, or like an entry's).
+    if (payloadIsOneway(payload)) return this.onOneway(payload, arrivalNs, af);
     if (isTracePayload(payload)) return this.countTraceReply(this.tracer.onReply(payload, arrivalNs ?? this.io.nowNs()));
     const bad = screenPayload(payload, this.nonce);
     if (bad !== undefined) {
@@ -794,6 +911,44 @@ export class Prober implements ProberState {
       this.io.onRtt?.(e, e.tracker.lastRtt);
     } else if (v === "expired") this.acceptedTotal++;
     else this.rejectedTotal++;
+  }
+
+  /**
+   * A one-way probe arrived (flag O), in family `af`: counted on the incoming path its tag names
+   * (onewayrx.ts), per sender nonce. In order of cost: the tag among the incoming paths of that
+   * family, flag M, the MAC (a fleet shares prober.hmac-key-file), then the count. Rejections
+   * are counted under the reasons replies have (unknown_path, bad_mac, duplicate).
+   */
+  private onOneway(payload: Buffer, arrivalNs: number | undefined, af: Family): void {
+    const s = this.receiver.stream(payloadPathIndex(payload), af);
+    if (s === undefined) {
+      this.rejectedTotal++;
+      this.rejected.unknown_path++;
+      return;
+    }
+    if (this.mac && !payloadHasMac(payload)) {
+      this.rejectedTotal++;
+      this.rejected.bad_mac++;
+      return;
+    }
+    const now = arrivalNs ?? this.io.nowNs();
+    if (this.mac && !this.mac.verify(payload)) {
+      this.rejectedTotal++;
+      this.rejected.bad_mac++;
+      return;
+    }
+    const v = this.receiver.arrive(s, payload.readUInt32BE(PAYLOAD_OFF_NONCE), payloadSeq(payload), now);
+    if (v === "duplicate") {
+      this.rejectedTotal++;
+      this.rejected.duplicate++;
+      return;
+    }
+    this.acceptedTotal++;
+    if (v === "received" && this.cfg.clockSynced) {
+      const sent = payload.readBigUInt64BE(PAYLOAD_OFF_SENT_NS);
+      const delay = Number(BigInt(Math.round(now)) + this.realtimeOffset(now) - sent) / 1e9;
+      s.delay.observe(Math.max(0, delay)); // a clock step backwards reads as 0, not as a negative delay
+    }
   }
 
   private readonly onTransition = (t: Transition): void => this.transition(t);
@@ -865,6 +1020,7 @@ export class Prober implements ProberState {
   roll(): Array<{ link: string; af: Family; suspect: boolean }> {
     const now = this.io.nowNs();
     this.watchReplySocket(now);
+    this.settleOneway(now);
     // Probes finalized since the last roll were sent from `since` on, and their replies could
     // have come back until now. If the socket dropped during a flood in that span, those lost
     // are unknown: kept out of the lost count, the loss window and the inference (and so out of
@@ -959,6 +1115,53 @@ export class Prober implements ProberState {
       }
     }
     for (const d of inf.devices) if (d.suspect) devices.add(`${af}/${d.node}`);
+  }
+
+  /** One-way counts up to `now`: the senders' settled probes, the receiver's lost ones and idle records. */
+  private settleOneway(now: number): void {
+    for (const o of this.owByKey.values()) o.counter.settle(now);
+    this.receiver.settle(now);
+  }
+
+  /**
+   * GET /v1/counts (shared/counts.ts): every probed stream's counts since this prober started
+   * (its nonce): out-and-back paths per class and family (done = received + late + lost, lost
+   * as /paths says it: without the unknown ones), one-way paths it sends (settled), and the
+   * one-way paths it receives, per sender start. `prober`: the id it registers under.
+   */
+  countsReport(prober: string | null): CountsReport {
+    this.settleOneway(this.io.nowNs());
+    const incoming: CountsReport["incoming"] = [];
+    for (const s of this.receiver.streams())
+      for (const r of this.receiver.records(s)) incoming.push([s.path.id, s.af, s.path.from, r.nonce, r.received, r.lost, r.next]);
+    return {
+      schema: COUNTS_SCHEMA,
+      version: COUNTS_VERSION,
+      prober,
+      nonce: this.nonce,
+      generation: this.generation(),
+      time: Date.now(),
+      paths: this.order.map((e) => {
+        const c = e.tracker.counters;
+        const lost = c.lost - e.unknown;
+        return [e.path.id, e.af, e.className, c.received + c.late + lost, lost];
+      }),
+      oneway: [...this.owByKey.values()].map((o) => [o.path.id, o.af, o.counter.settled]),
+      incoming,
+    };
+  }
+
+  /** The one-way (path, family) entries being sent (lsprobe_oneway_sent_total). */
+  onewaySent(): Array<{ path: string; af: Family; to: string; sent: number }> {
+    return [...this.owByKey.values()].map((o) => ({ path: o.path.id, af: o.af, to: o.to, sent: o.counter.sent }));
+  }
+
+  /** The incoming one-way paths, with their totals since start and delay histogram (clock-synced). */
+  onewayIncoming(): Array<{ path: string; af: Family; from: string; received: number; lost: number; delay?: RttHistogram }> {
+    return this.receiver.streams().map((s: IncomingStream) => {
+      const t = this.receiver.totals(s);
+      return { path: s.path.id, af: s.af, from: s.path.from, received: t.received, lost: t.lost, ...(this.cfg.clockSynced ? { delay: s.delay } : {}) };
+    });
   }
 
   /** Suspect links, the lossiest first (for /paths and tests). */
@@ -1233,5 +1436,11 @@ export class CurrentProber implements ProberState {
   }
   pathsLeftOut(): number {
     return this.prober.pathsLeftOut();
+  }
+  onewaySent(): ReturnType<Prober["onewaySent"]> {
+    return this.prober.onewaySent();
+  }
+  onewayIncoming(): ReturnType<Prober["onewayIncoming"]> {
+    return this.prober.onewayIncoming();
   }
 }

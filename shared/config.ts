@@ -226,6 +226,8 @@ export interface ProberConfig {
   readonly id: string | null;
   /** The site it reports to plugin.serve (?site=: the plugin's per-site prober metrics); null: none. */
   readonly site: string | null;
+  /** The probers' clocks are synchronized (NTP, PTP): one-way delay is measured (lsprobe_oneway_delay_seconds). */
+  readonly clockSynced: boolean;
 }
 
 export interface LsprobeConfig {
@@ -1037,7 +1039,7 @@ const PROBER: Section<ProberConfig> = {
       srcPortRange: integer(1, 16384, 64, "Source ports rotate over this many values (ECMP entropy between GRE hops)."),
       classes: probeClasses("Probe classes: every path is probed once per class, with the class's DSCP; the `class` label."),
       hmacKeyFile: {
-        ...optionalPath("", "File with the HMAC key (bytes): probes carry a MAC, and forged or replayed ones are rejected; null: no MAC."),
+        ...optionalPath("", "File with the HMAC key (bytes): probes carry a MAC, and forged or replayed ones are rejected; null: no MAC. One-way probes (path set version 5) are checked by the prober they arrive at: every prober of a fleet needs the same key, or none."),
         default: null,
         shownDefault: "null",
       },
@@ -1051,6 +1053,7 @@ const PROBER: Section<ProberConfig> = {
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),
       id: optionalString("The id this prober fetches its path sets under (`?prober=` of paths.url, the plugin's per-prober metrics); null: the host name."),
       site: siteName("The site this prober is at (`?site=` of paths.url: the plugin counts its probers known and live per site), e.g. ams; null: none."),
+      clockSynced: boolean(false, "The probers' clocks are synchronized (NTP, PTP): the one-way probes that arrive here get a delay, arrival minus the sender's send time, in lsprobe_oneway_delay_seconds; false: no delay metric (one-way loss needs no clock)."),
     },
     (p, report) => {
       if (p.paths.socket === null && p.paths.file === null && p.paths.url === null) report("expected paths.socket, paths.file or paths.url, got none");

@@ -5,14 +5,14 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //  0|                   Magic 0x4C535052 ("LSPR")                   |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//  4|  Version = 1  |  Flags      |M|          Reserved = 0         |
+//  4|  Version = 1  |  Flags    |O|M|          Reserved = 0         |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //  8|                          Path Index                           |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // 12|                           Sequence                            |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // 16|                                                               |
-//   +        Send Time (u64 nanoseconds, sender's monotonic clock)  +
+//   +   Send Time (u64 ns: sender's monotonic clock; O: realtime)   +
 // 20|                                                               |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // 24|              Session Nonce (random per prober start)          |
@@ -28,9 +28,15 @@
 // 44|              Padding (zeros) up to the configured size ...
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-
 //
-//   Flags: M (0x01, the least significant bit) = MAC present. Other bits 0, ignored on receipt.
-//   The MAC covers the flags, so clearing M to skip verification is itself detected: verifyMac()
-//   refuses a payload without M.
+//   Flags: M (0x01, the least significant bit) = MAC present. O (0x02) = one way (issue 14,
+//   Must 4): sent by another prober over a path pinned out with no way back, and counted by the
+//   prober it arrives at; Path Index is then the path's tag (the path set's onewayTag(id)), not
+//   an index of the receiver's, Sequence runs from 0 per (path, family) for the sender's Session
+//   Nonce, and Send Time is the sender's CLOCK_REALTIME in ns (for the one-way delay, which only
+//   means something when the probers' clocks are synchronized: prober.clock-synced). Other bits
+//   0, ignored on receipt. The MAC covers the flags, so clearing M to skip verification is
+//   itself detected: verifyMac() refuses a payload without M; and setting or clearing O breaks
+//   the MAC too.
 //
 // MAC cost: PayloadMac calls createHmac() once per probe: about 2.1 us and a few small objects
 // (a Hmac, its digest) on Node 20, steady across runs (bench/template.ts, last table). Precomputed
@@ -43,6 +49,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export const PAYLOAD_MAGIC = 0x4c535052; // "LSPR"
 export const PAYLOAD_VERSION = 1;
 export const PAYLOAD_FLAG_MAC = 0x01;
+/** One way: a probe from another prober to this one (see the header). */
+export const PAYLOAD_FLAG_ONEWAY = 0x02;
 
 export const PAYLOAD_OFF_MAGIC = 0;
 export const PAYLOAD_OFF_VERSION = 4;
@@ -163,6 +171,14 @@ export function screenPayload(buf: Buffer, nonce: number): "short" | "magic" | "
   if (buf[PAYLOAD_OFF_VERSION] !== PAYLOAD_VERSION) return "version";
   if (buf.readUInt32BE(PAYLOAD_OFF_NONCE) !== nonce) return "nonce";
   return undefined;
+}
+
+/**
+ * A one-way probe (flag O) in a probe payload: another prober's, never a reply of this one's
+ * (Prober.onReply asks this first). Plain reads of the buffer.
+ */
+export function payloadIsOneway(buf: Buffer): boolean {
+  return buf.length >= PAYLOAD_HEADER_LENGTH && buf.readUInt32BE(PAYLOAD_OFF_MAGIC) === PAYLOAD_MAGIC && buf[PAYLOAD_OFF_VERSION] === PAYLOAD_VERSION && (buf[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_ONEWAY) !== 0;
 }
 
 /** Path index of a payload that passed screenPayload(). */

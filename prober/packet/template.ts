@@ -9,7 +9,8 @@
 //   24                IPv4  P -> h2, proto 47, total length L-24   (layer 1)
 //   44                GRE   0x0800
 //   ...               (layer i at i*24; total length L - i*24)
-//   innerOffset=n*24  IPv4  P -> P,  proto 17, total length L-n*24 (innermost)
+//   innerOffset=n*24  IPv4  P -> P,  proto 17, total length L-n*24 (innermost; a one-way probe's
+//                                                                 is P -> the receiving prober)
 //   udpOffset         UDP   srcPortBase + seq % srcPortRange -> dstPort, length L-n*24-20
 //   payloadOffset     probe payload (payload.ts): 44-octet header, then zero padding to L
 //
@@ -109,6 +110,13 @@ export interface ProbeTemplateCommonOptions {
   nonce: number;
   /** HMAC key; without it the MAC field stays zero and flag M clear. */
   key?: Buffer;
+  /**
+   * The innermost destination (default `src`: the probe comes back). A one-way probe's is the
+   * receiving prober's address (its UDP port is `dstPort`).
+   */
+  innerDst?: string;
+  /** Payload flags besides M (PAYLOAD_FLAG_ONEWAY); constant, so in the checksum base. */
+  flags?: number;
 }
 
 export interface ProbeTemplateOptions extends ProbeTemplateCommonOptions {
@@ -209,6 +217,8 @@ export abstract class ProbeTemplateBase<A = unknown> {
 
   /** The prober's address and the hops', parsed. */
   protected readonly srcAddress: A;
+  /** The innermost destination, parsed (srcAddress unless innerDst). */
+  protected readonly innerDstAddress: A;
   protected readonly hopAddresses: readonly A[];
   protected readonly view: DataView;
   private readonly mac: PayloadMac | undefined;
@@ -219,6 +229,7 @@ export abstract class ProbeTemplateBase<A = unknown> {
     this.family = family;
     const layout = LAYOUT[family];
     this.srcAddress = parsed("src", o.src, parse);
+    this.innerDstAddress = o.innerDst === undefined ? this.srcAddress : parsed("innerDst", o.innerDst, parse);
     if (!Array.isArray(o.hops) || o.hops.length === 0) {
       throw new ProbeTemplateError("hops", `a probe needs at least one ${family === "ipv4" ? "GRE " : ""}hop address (got an empty list)`);
     }
@@ -239,6 +250,8 @@ export abstract class ProbeTemplateBase<A = unknown> {
     const mtu = int("mtu", o.mtu, layout.minMtu, MAX_PACKET_LENGTH);
     this.pathIndex = int("pathIndex", o.pathIndex, 0, 0xffffffff);
     const nonce = int("nonce", o.nonce, 0, 0xffffffff);
+    const flags = int("flags", o.flags ?? 0, 0, 0xff);
+    if (flags & PAYLOAD_FLAG_MAC) throw new ProbeTemplateError("flags", "flag M follows `key`; give the other flags only");
     if (o.key !== undefined && (!Buffer.isBuffer(o.key) || o.key.length === 0)) {
       throw new ProbeTemplateError("key", "must be a non-empty Buffer when given");
     }
@@ -263,6 +276,7 @@ export abstract class ProbeTemplateBase<A = unknown> {
     // Per-probe fields zero (seq, time, MAC, source port, checksum) until seal() takes the base sum.
     writePayload(buf, this.payloadOffset, length - this.payloadOffset, { pathIndex: this.pathIndex, seq: 0, sentNs: 0n, nonce }, undefined);
     if (this.mac) buf[this.payloadOffset + PAYLOAD_OFF_FLAGS] |= PAYLOAD_FLAG_MAC; // constant, so part of the base sum
+    buf[this.payloadOffset + PAYLOAD_OFF_FLAGS] |= flags;
   }
 
   /** Octets of the innermost UDP datagram (header and payload). */
@@ -340,7 +354,8 @@ export class ProbeTemplate extends ProbeTemplateBase<number> {
       writeEncapLayer(buf, off, encaps[i], { src, dst, totalLength: length - off, ttl, dscp, id, dontFragment: true });
     });
     const inner = this.innerOffset;
-    writeIpv4Header(buf, inner, { src, dst: src, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });
-    this.seal(udpPseudoHeaderSum(src, src, this.udpLength));
+    const dst = this.innerDstAddress;
+    writeIpv4Header(buf, inner, { src, dst, protocol: IPPROTO_UDP, totalLength: length - inner, ttl, dscp, id, dontFragment: true });
+    this.seal(udpPseudoHeaderSum(src, dst, this.udpLength));
   }
 }

@@ -10,7 +10,8 @@
 //   44                IPv6  P -> h2, next header 47, payload length L-44-40  (layer 1)
 //   84                GRE   0x86DD
 //   ...               (layer i at i*44)
-//   innerOffset=n*44  IPv6  P -> P, next header 17                           (innermost)
+//   innerOffset=n*44  IPv6  P -> P, next header 17                           (innermost; one way:
+//                                                                             P -> the receiver)
 //   udpOffset         UDP   srcPortBase + seq % srcPortRange -> dstPort, checksum never 0
 //   payloadOffset     probe payload (payload.ts): 44-octet header, then zero padding to L
 //
@@ -32,7 +33,7 @@
 // patch() writes the first word of each IPv6 header and the UDP checksum stays incremental.
 
 import { IPPROTO_UDP } from "./ipv4.js";
-import { IPV6_HEADER_LENGTH, IPV6_MAX_FLOW_LABEL, IPV6_OFF_SRC, ipv6FirstWord, ipv6PseudoHeaderSum, ipv6ToBytes, writeIpv6Header } from "./ipv6.js";
+import { IPV6_HEADER_LENGTH, IPV6_MAX_FLOW_LABEL, IPV6_OFF_DST, IPV6_OFF_SRC, ipv6FirstWord, ipv6PseudoHeaderSum, ipv6ToBytes, writeIpv6Header } from "./ipv6.js";
 import { GRE6_LAYER_LENGTH, writeEncap6Layer } from "./encap6.js";
 import type { Encap } from "./encap.js";
 import { ProbeTemplateBase, minimumProbeSize, templateInt, type ProbeTemplateCommonOptions } from "./template.js";
@@ -84,8 +85,8 @@ export class ProbeTemplate6 extends ProbeTemplateBase<Uint8Array> {
       writeEncap6Layer(buf, off, encaps[i], { src, dst, payloadLength: length - off - IPV6_HEADER_LENGTH, hopLimit, dscp });
     });
     const inner = this.innerOffset;
-    writeIpv6Header(buf, inner, { src, dst: src, nextHeader: IPPROTO_UDP, payloadLength: length - inner - IPV6_HEADER_LENGTH, hopLimit, dscp });
-    this.seal(ipv6PseudoHeaderSum(buf, inner + IPV6_OFF_SRC, buf, inner + IPV6_OFF_SRC, this.udpLength));
+    writeIpv6Header(buf, inner, { src, dst: this.innerDstAddress, nextHeader: IPPROTO_UDP, payloadLength: length - inner - IPV6_HEADER_LENGTH, hopLimit, dscp });
+    this.seal(ipv6PseudoHeaderSum(buf, inner + IPV6_OFF_SRC, buf, inner + IPV6_OFF_DST, this.udpLength));
   }
 
   /** The flow label of probe `seq` (on every layer). */

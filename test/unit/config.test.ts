@@ -69,6 +69,7 @@ const PROBER_DEFAULTS = {
   user: null,
   id: null,
   site: null,
+  clockSynced: false,
 };
 
 /** Every key, each set to its default (plus the endpoints, which have none). */
@@ -150,6 +151,7 @@ prober:
   user: null
   id: null
   site: null
+  clock-synced: false
 log:
   level: info
   format: text
@@ -168,7 +170,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 72);
+  assert.equal(keys.length, 73);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
