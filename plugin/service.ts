@@ -21,6 +21,8 @@ import { LineSplitter } from "./exabgp/lines.js";
 import { writeFileAtomicSync } from "./publish/file.js";
 import { FileOutput, SocketOutput, type OutputContext, type OutputHealth } from "./publish/outputs.js";
 import { PathServer, registerServeMetrics } from "./publish/http.js";
+import { OneView } from "./view/view.js";
+import { registerViewMetrics } from "./view/metrics.js";
 import { PluginMetrics } from "./metrics.js";
 import { listen, type HttpHandle } from "../shared/http.js";
 import { retryUntil } from "../shared/retry.js";
@@ -75,6 +77,8 @@ export class PluginService {
   private state?: FileOutput;
   /** plugin.serve: the path sets over HTTP(S). */
   private serve?: PathServer;
+  /** plugin.view: the one view of the links, from the registered probers' counts. */
+  private view?: OneView;
   private readonly users: UserDb = readUserDb();
   private readonly who: Identity = currentIdentity(this.users);
   private lineNo = 0;
@@ -119,6 +123,22 @@ export class PluginService {
       internalErrors: () => this.internalErrors,
     });
     registerServeMetrics(this.metrics.registry, () => this.serve);
+    registerViewMetrics(this.metrics.registry, () => this.view);
+  }
+
+  /** The one view over the probers that plugin.serve registers. */
+  private oneView(pc: LsprobeConfig["plugin"]): OneView {
+    return new OneView(
+      pc.view,
+      {
+        set: () => this.engine.current,
+        probers: () => {
+          const t = this.serve?.probers;
+          return t ? t.live(Date.now()).map((e) => ({ id: e.id, counts: e.counts })) : [];
+        },
+      },
+      () => this.log,
+    );
   }
 
   outputs(): OutputHealth[] {
@@ -210,6 +230,11 @@ export class PluginService {
       if (this.engine.current && current !== undefined) this.serve?.publish(this.engine.current, current);
       void this.serve?.start(); // retried in the background: never blocks stdin
     } else void this.serve?.reload();
+    if (!prev || !isDeepStrictEqual(prev.plugin.view, pc.view) || !isDeepStrictEqual(prev.plugin.serve, pc.serve)) {
+      this.view?.close();
+      this.view = this.serve && pc.view.interval > 0 ? this.oneView(pc) : undefined;
+      this.view?.start();
+    }
     if (this.state?.path !== (pc.stateFile ?? undefined)) {
       this.state?.close();
       this.state = pc.stateFile ? new FileOutput("state-file", pc.stateFile, ctx) : undefined;
@@ -320,6 +345,7 @@ export class PluginService {
     this.file?.close();
     this.state?.close();
     await this.socket?.close();
+    this.view?.close();
     await this.serve?.close();
     await this.http?.close();
     this.log.info("exiting", { reason: why, lines: this.engine.stats.lines, malformed: this.engine.stats.malformed, generation: this.engine.generation });

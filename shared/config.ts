@@ -81,6 +81,7 @@ export interface PluginConfig {
   readonly listen: string | null;
   /** Path sets over the network (plugin/publish/http.ts). */
   readonly serve: ServeConfig;
+  readonly view: ViewConfig;
 }
 
 /** How `plugin.serve` authenticates a fetch: a bearer token, a client certificate, or nobody (loopback only). */
@@ -109,6 +110,19 @@ export interface ServeConfig {
   readonly maxProbers: number;
   /** Distinct probers each link should be probed by, where the probers allow. */
   readonly probersPerLink: number;
+  /** Issue 14 Must 4: give registered probers one-way paths to the probers at their paths' far ends. */
+  readonly oneWay: boolean;
+}
+
+/** plugin.view: the one view of the links (plugin/view/), from every registered prober's counts. */
+export interface ViewConfig {
+  /** ms between pulls of each prober's /v1/counts; 0: no one view. */
+  readonly interval: number;
+  /** ms of counts each round's inference covers. */
+  readonly window: number;
+  /** ms a pull may take. */
+  readonly timeout: number;
+  readonly lossyAbove: number;
 }
 
 export interface LogConfig {
@@ -884,6 +898,7 @@ const SERVE = section<ServeConfig>(
     proberTimeout: duration(1_000, 600_000, "30s", "Shared coverage: a registered prober (one that fetches with ?prober=ID&router=R) is live while it holds a long-poll and for this long after its last request; then its paths are handed to the others (plugin/assign.ts), and back when it fetches again."),
     maxProbers: integer(1, 100_000, 4096, "Registered probers kept at most; past it the one seen longest ago is forgotten."),
     probersPerLink: integer(1, 16, 2, "Shared coverage: distinct probers each link should be probed by, where the live probers allow (deTector's rule: 2)."),
+    oneWay: boolean(true, "Give each registered prober that gave its address one-way paths to the probers at its paths' far ends (pinned out, no way back; path set version 5): the one view (plugin.view) then tells a link's two directions apart."),
   },
   (s, report) => {
     if (s.listen === null) return;
@@ -970,6 +985,12 @@ const PLUGIN = section<PluginConfig>({
   routeRefresh: boolean(true, "Ask ExaBGP for a route refresh at start (the neighbor needs `capability { route-refresh; }`)."),
   listen: optionalHostPort("HTTP listen address for the plugin's /metrics and /healthz (say 127.0.0.1:9468); null: no HTTP server."),
   serve: SERVE,
+  view: section<ViewConfig>({
+    interval: duration(0, 60_000, "1s", "The one view: how often the plugin pulls every live registered prober's counts (GET /v1/counts at the URL it registered) and infers link loss over their union; 0: no one view."),
+    window: duration(5_000, 3_600_000, "30s", "The one view: the counts each round's inference covers."),
+    timeout: duration(100, 60_000, "800ms", "The one view: how long a pull of one prober's counts may take."),
+    lossyAbove: ratio(0.01, "The one view: a link whose loss, inferred from every prober's counts over the window, is at least this, and significantly above the healthy background, is a suspect."),
+  }),
 });
 
 const LOG = section<LogConfig>({

@@ -39,12 +39,13 @@ import { createSecureContext, type TLSSocket } from "node:tls";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { parseDuration, type ServeConfig } from "../../shared/config.js";
 import { listen, type BodyReply, type HttpHandle, type Reply, type Route, type TlsOptions } from "../../shared/http.js";
-import type { PathSet } from "../../shared/pathset.js";
+import type { IncomingPath, OnewayPath, PathSet } from "../../shared/pathset.js";
 import { groupName, type Identity, type UserDb } from "../../shared/users.js";
 import { RetryingOutput, type OutputContext } from "./outputs.js";
 import { assignedSlice, pathSlice } from "./pathslice.js";
 import { parseRegistration, ProberTable } from "./probers.js";
 import { assignPaths, weight, type Assignment } from "../assign.js";
+import { assignOneway, type OnewayAssignment } from "../oneway.js";
 
 export const PATHS_ROUTE = "/v1/paths";
 /** The registered probers, their shares and the coverage of every link (JSON). */
@@ -189,12 +190,23 @@ interface Assigned {
   set: PathSet;
   key: string;
   result: Assignment;
+  /** plugin.serve.one-way: the one-way paths between the live probers. */
+  oneway?: OnewayAssignment;
   etags: Map<string, string>;
   texts: Map<string, string>;
 }
 
-/** A registered prober's ETag: the generation and a digest of the paths given to it. */
-export const assignedEtag = (generation: number, ids: readonly string[]): string => `"${generation}.${createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 8)}"`;
+/** A registered prober's ETag: the generation and a digest of the paths given to it (one-way ones out and in too, with where they go). */
+export const assignedEtag = (generation: number, ids: readonly string[], oneway: readonly OnewayPath[] = [], incoming: readonly IncomingPath[] = []): string => {
+  const h = createHash("sha256").update(ids.join("\n"));
+  if (oneway.length > 0 || incoming.length > 0) {
+    h.update("\n>");
+    for (const o of oneway) h.update(`\n${o.id}\t${o.to.address.ipv4 ?? ""}\t${o.to.address.ipv6 ?? ""}\t${o.to.port}`);
+    h.update("\n<");
+    for (const i of incoming) h.update(`\n${i.id}\t${i.fromAddress.ipv4 ?? ""}\t${i.fromAddress.ipv6 ?? ""}`);
+  }
+  return `"${generation}.${h.digest("hex").slice(0, 8)}"`;
+};
 
 /** What /metrics reads of the service. */
 export interface ServeStats {
@@ -294,10 +306,12 @@ export class PathServer extends RetryingOutput {
       if (v === undefined) memo.set(k, (v = weight(path, prober)));
       return v;
     };
-    const result = assignPaths(cur.set, this.probers.live(now).map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink, w);
-    const etags = new Map([...result.byProber].map(([id, ids]) => [id, assignedEtag(cur.set.generation, ids)]));
+    const live = this.probers.live(now);
+    const result = assignPaths(cur.set, live.map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink, w);
+    const oneway = this.cfg.oneWay ? assignOneway(cur.set, live, w) : undefined;
+    const etags = new Map([...result.byProber].map(([id, ids]) => [id, assignedEtag(cur.set.generation, ids, oneway?.oneway.get(id), oneway?.incoming.get(id))]));
     const changed = this.assigned?.set === cur.set;
-    this.assigned = { set: cur.set, key, result, etags, texts: new Map() };
+    this.assigned = { set: cur.set, key, result, ...(oneway ? { oneway } : {}), etags, texts: new Map() };
     if (changed) this.ctx.log().info("probers changed: paths reassigned", { live: result.byProber.size, undercoveredLinks: result.undercovered, unprobedPaths: result.unprobed.length });
     return this.assigned;
   }
@@ -470,7 +484,7 @@ export class PathServer extends RetryingOutput {
     }
     const registered = prober !== null && router !== null;
     if (registered) {
-      this.probers.seen({ id: prober, router, site: reg.site, address: reg.address }, this.now());
+      this.probers.seen({ id: prober, router, site: reg.site, address: reg.address, addresses: reg.addresses, port: reg.port, counts: reg.counts }, this.now());
       this.refresh();
     }
     const answer = (): Reply => this.answer(req, prober, router);
@@ -527,7 +541,7 @@ export class PathServer extends RetryingOutput {
       const k = `${router}\n${etag}`;
       let t = a.texts.get(k);
       if (t === undefined) {
-        t = JSON.stringify(assignedSlice(cur.set, router, new Set(ids)));
+        t = JSON.stringify(assignedSlice(cur.set, router, new Set(ids), { oneway: a.oneway?.oneway.get(prober!), incoming: a.oneway?.incoming.get(prober!) }));
         if (a.texts.size < MAX_CACHED_SLICES) a.texts.set(k, t);
       }
       return t;

@@ -6,7 +6,12 @@
 //     ?prober=ID (or ?id=ID)  X-Lsprobe-Prober   1-128 of A-Z a-z 0-9 . _ : @ -
 //     ?site=S                 X-Lsprobe-Site     1-64 of the same
 //     ?router=R               X-Lsprobe-Router   1-255 characters, no control character: a path's `src`
-//     ?address=A              X-Lsprobe-Address  an IPv4 or IPv6 address
+//     ?address=A              X-Lsprobe-Address  an IPv4 or IPv6 address; twice (or a header
+//                                                 "A, B") for one of each family
+//     ?port=P                 X-Lsprobe-Port     its UDP port (prober.port; default 9470): one-way
+//                                                 probes from other probers go there
+//     ?counts=URL             X-Lsprobe-Counts   http(s) URL of its GET /v1/counts: the one view
+//                                                 (plugin/view/) pulls it
 // The query wins over a header. A fetch with an id and a router registers (or updates) the
 // prober; one without a router is counted but not registered (it gets the whole set).
 //
@@ -14,6 +19,10 @@
 // request ended (or began). The table holds at most `max` probers; past it the one seen longest
 // ago is forgotten (counted).
 import { isIP } from "node:net";
+import type { Family } from "../../shared/pathset.js";
+
+/** prober.port's default: where one-way probes go when a prober gave no port. */
+export const DEFAULT_PROBER_PORT = 9470;
 
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const SITE = /^[A-Za-z0-9._:@-]{1,64}$/;
@@ -26,6 +35,12 @@ export interface Registration {
   site: string | null;
   router: string | null;
   address: string | null;
+  /** Its address per family (`address` is the first given). */
+  addresses: Partial<Record<Family, string>>;
+  /** Its UDP port (null: not given; the default 9470 applies). */
+  port: number | null;
+  /** URL of its counts (null: not given; the one view cannot pull it). */
+  counts: string | null;
 }
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -48,9 +63,32 @@ export function parseRegistration(q: URLSearchParams, headers: Headers): Registr
   if (site !== null && !SITE.test(site)) return { error: `site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got ${show(site)}` };
   const router = pick(["router"], "x-lsprobe-router");
   if (router !== null && !ROUTER.test(router)) return { error: router === "" ? "router: expected a router name, got an empty one" : `router: expected a router name (1 to 255 characters, no control character), got ${show(router)}` };
-  const address = pick(["address"], "x-lsprobe-address");
-  if (address !== null && isIP(address) === 0) return { error: `address: expected an IPv4 or IPv6 address, got ${show(address)}` };
-  return { id, site, router, address };
+  const given = q.getAll("address");
+  const header = headers["x-lsprobe-address"];
+  const list = given.length > 0 ? given : header === undefined ? [] : (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(",").map((a) => a.trim()));
+  const addresses: Partial<Record<Family, string>> = {};
+  for (const a of list) {
+    const v = isIP(a);
+    if (v === 0) return { error: `address: expected an IPv4 or IPv6 address, got ${show(a)}` };
+    const af: Family = v === 4 ? "ipv4" : "ipv6";
+    if (addresses[af] !== undefined) return { error: `address: expected at most one ${af === "ipv4" ? "IPv4" : "IPv6"} address, got ${show(addresses[af]!)} and ${show(a)}` };
+    addresses[af] = a;
+  }
+  const portText = pick(["port"], "x-lsprobe-port");
+  const port = portText === null ? null : /^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535 ? Number(portText) : -1;
+  if (port === -1) return { error: `port: expected a UDP port 1 to 65535, got ${show(portText!)}` };
+  const counts = pick(["counts"], "x-lsprobe-counts");
+  if (counts !== null && !isHttpUrl(counts)) return { error: `counts: expected an http:// or https:// URL, got ${show(counts)}` };
+  return { id, site, router, address: list[0] ?? null, addresses, port, counts };
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === "http:" || u.protocol === "https:") && s.length <= 2048;
+  } catch {
+    return false;
+  }
 }
 
 export interface ProberEntry {
@@ -58,6 +96,10 @@ export interface ProberEntry {
   site: string | null;
   router: string;
   address: string | null;
+  addresses: Partial<Record<Family, string>>;
+  /** Its UDP port (9470 when it gave none). */
+  port: number;
+  counts: string | null;
   firstSeen: number;
   /** When its last request began or ended (ms). */
   lastSeen: number;
@@ -88,16 +130,22 @@ export class ProberTable {
   }
 
   /** A request of a registered prober began (or ended): register or refresh it. */
-  seen(r: { id: string; router: string; site?: string | null; address?: string | null }, now: number): ProberEntry {
+  seen(r: { id: string; router: string; site?: string | null; address?: string | null; addresses?: Partial<Record<Family, string>>; port?: number | null; counts?: string | null }, now: number): ProberEntry {
     let e = this.entries.get(r.id);
+    const addresses = r.addresses ?? (r.address ? { [isIP(r.address) === 6 ? "ipv6" : "ipv4"]: r.address } : {});
     if (e) {
       this.entries.delete(r.id);
       e.router = r.router;
       if (r.site != null) e.site = r.site;
-      if (r.address != null) e.address = r.address;
+      if (r.address != null) {
+        e.address = r.address;
+        e.addresses = addresses;
+      }
+      if (r.port != null) e.port = r.port;
+      if (r.counts != null) e.counts = r.counts;
       e.lastSeen = Math.max(e.lastSeen, now);
     } else {
-      e = { id: r.id, site: r.site ?? null, router: r.router, address: r.address ?? null, firstSeen: now, lastSeen: now, holding: 0 };
+      e = { id: r.id, site: r.site ?? null, router: r.router, address: r.address ?? null, addresses, port: r.port ?? DEFAULT_PROBER_PORT, counts: r.counts ?? null, firstSeen: now, lastSeen: now, holding: 0 };
       while (this.entries.size >= this.max) {
         const oldest = this.entries.keys().next().value as string;
         this.entries.delete(oldest);
@@ -144,7 +192,7 @@ export class ProberTable {
     const c = this.keyCache;
     if (c && c.version === this.version && now >= c.from && now < c.until) return c.key;
     const key = this.live(now)
-      .map((e) => `${e.id}\t${e.router}`)
+      .map((e) => `${e.id}\t${e.router}\t${e.addresses.ipv4 ?? ""}\t${e.addresses.ipv6 ?? ""}\t${e.port}`)
       .join("\n");
     this.keyCache = { version: this.version, from: now, until: this.nextExpiry(now) ?? Infinity, key };
     return key;

@@ -31,7 +31,8 @@ const MINIMAL_PARSED: LsprobeConfig = {
     staleTimeout: 120_000,
     routeRefresh: true,
     listen: null,
-    serve: { listen: null, auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 1024, maxWaiting: 1000, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 },
+    serve: { listen: null, auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 1024, maxWaiting: 1000, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2, oneWay: true },
+    view: { interval: 1000, window: 30_000, timeout: 800, lossyAbove: 0.01 },
   },
   prober: null,
   log: { level: "info", format: "text" },
@@ -112,6 +113,12 @@ const EVERY_DEFAULT = `plugin:
     prober-timeout: 30s
     max-probers: 4096
     probers-per-link: 2
+    one-way: true
+  view:
+    interval: 1s
+    window: 30s
+    timeout: 800ms
+    lossy-above: 0.01
 prober:
   source: 198.18.100.2
   router: null
@@ -170,7 +177,7 @@ test("every key of the schema is in describeConfig and in the full config", () =
   const table = describeConfig();
   assert.match(table, /^\| Key \| Type \| Default \| Description \|\n/);
   const keys = [...table.matchAll(/^\| `([^`]+)`/gm)].map((m) => m[1]);
-  assert.equal(keys.length, 73);
+  assert.equal(keys.length, 78);
   for (const key of keys) {
     const leaf = key.split(".").at(-1);
     assert.match(EVERY_DEFAULT, new RegExp(`^ *${leaf}:`, "m"), key);
@@ -210,6 +217,7 @@ log: {level: debug, format: json}
       routeRefresh: false,
       listen: null,
       serve: MINIMAL_PARSED.plugin.serve,
+      view: MINIMAL_PARSED.plugin.view,
     },
     prober: null,
     log: { level: "debug", format: "json" },
@@ -444,7 +452,7 @@ Object.assign(invalid, {
   "a YAML alias bomb, reported at its key (was 1:1, no key)": {
     yaml: `plugin:\n  endpoints:\n    pairs: [[r1, r6]]\n  x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nlog:\n  level: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n`,
     error: [
-      `lsprobe.yaml:4:3: plugin.x: unknown key (expected one of: endpoints, paths, plan, output, state-file, debounce, stale-timeout, route-refresh, listen, serve)`,
+      `lsprobe.yaml:4:3: plugin.x: unknown key (expected one of: endpoints, paths, plan, output, state-file, debounce, stale-timeout, route-refresh, listen, serve, view)`,
       `lsprobe.yaml:6:13: log.level: expected a value without runaway aliases (Excessive alias count indicates a resource exhaustion attack)`,
     ].join("\n"),
   },

@@ -25,7 +25,7 @@ import { drain } from "../../plugin/slice.js";
 import { buildTopologySteps, linkInFamily } from "../../plugin/topology.js";
 import { createLogger } from "../../shared/log.js";
 import { ConfigError, parseConfig } from "../../shared/config.js";
-import { parsePathSet, PathSetError, type Family, type PathSet } from "../../shared/pathset.js";
+import { parsePathSet, PathSetError, PATHSET_VERSION, type Family, type PathSet } from "../../shared/pathset.js";
 import { sharedPath } from "../util/shared.js";
 
 const CORPUS = pathToFileURL(sharedPath("corpus/exabgp/samples") + "/");
@@ -256,7 +256,7 @@ const hopNames = (p: PathSet["paths"][number]): string => p.hops.map((h) => h.na
 test("paths: IS-IS multi-topology, r2<->r4 costs 20 in MT 2 only: the IPv6 paths avoid it, the IPv4 ones do not", async () => {
   const set = await engineSet(five("nanog6-mt.ndjson"));
   parsePathSet(JSON.parse(JSON.stringify(set)));
-  assert.equal(set.version, 4);
+  assert.equal(set.version, PATHSET_VERSION);
   assert.deepEqual(set.families, ["ipv4", "ipv6"]);
   assert.deepEqual(
     set.pairs.map((p) => [p.src, p.dst, p.family, p.cost, p.count]),
@@ -397,7 +397,7 @@ test("parsePathSet: versions 1 to 4 are read; 1 and 2 as IPv4 only", async () =>
     assert.deepEqual(set.paths.map((p) => p.gre.map((g) => g.address)), v3.paths.map((p) => p.gre.map((g) => g.address)), name);
   }
   const set = parsePathSet(JSON.parse(JSON.stringify(v3)), "v3");
-  assert.equal(set.version, 4);
+  assert.equal(set.version, PATHSET_VERSION);
   assert.ok(set.paths.every((p) => p.families!.length === 2 && p.targets!.ipv6!.probeable));
 });
 

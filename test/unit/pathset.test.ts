@@ -51,7 +51,7 @@ test("parsePathSet: a malformed value anywhere is refused with its key path", as
     ["a pair count that is a string", (d) => (d.pairs[0].count = "4"), /pairs\[0\]\.count: expected a count, got "4"/],
     ["a null plan link", (d) => d.plan.unidentifiable[0] && (d.plan.unidentifiable[0].links[0] = null), /plan\.unidentifiable\[0\]\.links\[0\]: expected an object, got null/],
     ["paths not an array", (d) => (d.paths = {}), /paths: expected an array, got an object/],
-    ["a newer version", (d) => (d.version = 99), /version: version 99 is newer than this reader understands \(4\); upgrade lsprobe/],
+    ["a newer version", (d) => (d.version = 99), /version: version 99 is newer than this reader understands \(5\); upgrade lsprobe/],
   ];
   for (const [what, mutate, message] of cases) {
     const d = JSON.parse(JSON.stringify(good)) as Doc;
@@ -122,8 +122,8 @@ test("parsePathSet: version 2's own rules (target, parallel), and versions out o
     ["parallel not a list", good, (d) => (d.paths[0].links[0].parallel = "l-a"), /paths\[0\]\.links\[0\]\.parallel: expected an array, got "l-a"/],
     ["parallel ids not strings", good, (d) => (d.paths[0].links[0].parallel = [d.paths[0].links[0].id, 7]), /paths\[0\]\.links\[0\]\.parallel\[1\]: expected a non-empty string, got 7/],
     ["parallel in a version 1 document", v1, (d) => (d.paths[0].links[0].parallel = [d.paths[0].links[0].id, "l-x"]), /paths\[0\]\.links\[0\]\.parallel: parallel links need version 2, the document is version 1/],
-    ["version 0", good, (d) => (d.version = 0), /version: version 0 is older than this reader understands \(1 to 4\)/],
-    ["version 5", good, (d) => (d.version = 5), /version: version 5 is newer than this reader understands \(4\); upgrade lsprobe/],
+    ["version 0", good, (d) => (d.version = 0), /version: version 0 is older than this reader understands \(1 to 5\)/],
+    ["version 6", good, (d) => (d.version = 6), /version: version 6 is newer than this reader understands \(5\); upgrade lsprobe/],
   ];
   for (const [what, base, mutate, message] of cases) {
     const d = JSON.parse(JSON.stringify(base)) as Doc;

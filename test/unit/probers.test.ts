@@ -20,21 +20,33 @@ import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
 
 const REGISTRATIONS: Record<string, { query: string; headers?: Record<string, string>; want: ReturnType<typeof parseRegistration> }> = {
-  "all four as query parameters": { query: "prober=site-a&site=ams&router=r1&address=198.18.100.2", want: { id: "site-a", site: "ams", router: "r1", address: "198.18.100.2" } },
-  "id= for prober=, an IPv6 address": { query: "id=p.1&router=r6&address=2001:2::100:2", want: { id: "p.1", site: null, router: "r6", address: "2001:2::100:2" } },
+  "all four as query parameters": { query: "prober=site-a&site=ams&router=r1&address=198.18.100.2", want: { id: "site-a", site: "ams", router: "r1", address: "198.18.100.2", addresses: { ipv4: "198.18.100.2" }, port: null, counts: null } },
+  "id= for prober=, an IPv6 address": { query: "id=p.1&router=r6&address=2001:2::100:2", want: { id: "p.1", site: null, router: "r6", address: "2001:2::100:2", addresses: { ipv6: "2001:2::100:2" }, port: null, counts: null } },
   headers: {
     query: "",
     headers: { "x-lsprobe-prober": "p3", "x-lsprobe-site": "fra", "x-lsprobe-router": "r3", "x-lsprobe-address": "198.18.100.4" },
-    want: { id: "p3", site: "fra", router: "r3", address: "198.18.100.4" },
+    want: { id: "p3", site: "fra", router: "r3", address: "198.18.100.4", addresses: { ipv4: "198.18.100.4" }, port: null, counts: null },
   },
-  "the query wins over a header": { query: "prober=q&router=r1", headers: { "x-lsprobe-prober": "h", "x-lsprobe-router": "r9" }, want: { id: "q", site: null, router: "r1", address: null } },
-  "nothing: an anonymous fetch": { query: "", want: { id: null, site: null, router: null, address: null } },
+  "the query wins over a header": { query: "prober=q&router=r1", headers: { "x-lsprobe-prober": "h", "x-lsprobe-router": "r9" }, want: { id: "q", site: null, router: "r1", address: null, addresses: {}, port: null, counts: null } },
+  "nothing: an anonymous fetch": { query: "", want: { id: null, site: null, router: null, address: null, addresses: {}, port: null, counts: null } },
   "a bad id": { query: "prober=a/b", want: { error: 'prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "a/b"' } },
   "a bad site": { query: "prober=a&site=two%20words", want: { error: 'site: expected 1 to 64 of A-Z a-z 0-9 . _ : @ -, got "two words"' } },
   "an empty router": { query: "router=", want: { error: "router: expected a router name, got an empty one" } },
   "a router with a control character": { query: "router=r%011", want: { error: 'router: expected a router name (1 to 255 characters, no control character), got "r\\u00011"' } },
-  "a router named with a space and UTF-8 (node-name TLVs may)": { query: "prober=p&router=edge%20z%C3%BCrich", want: { id: "p", site: null, router: "edge zürich", address: null } },
+  "a router named with a space and UTF-8 (node-name TLVs may)": { query: "prober=p&router=edge%20z%C3%BCrich", want: { id: "p", site: null, router: "edge zürich", address: null, addresses: {}, port: null, counts: null } },
   "a bad address": { query: "prober=a&router=r1&address=198.18.100.256", want: { error: 'address: expected an IPv4 or IPv6 address, got "198.18.100.256"' } },
+  "one address of each family, a port and a counts URL": {
+    query: "prober=a&router=r1&address=198.18.100.2&address=2001:2::100:2&port=9471&counts=http%3A%2F%2F198.18.100.2%3A9469%2Fv1%2Fcounts",
+    want: { id: "a", site: null, router: "r1", address: "198.18.100.2", addresses: { ipv4: "198.18.100.2", ipv6: "2001:2::100:2" }, port: 9471, counts: "http://198.18.100.2:9469/v1/counts" },
+  },
+  "addresses as one header": {
+    query: "prober=a&router=r1",
+    headers: { "x-lsprobe-address": "2001:2::100:2, 198.18.100.2", "x-lsprobe-port": "9470", "x-lsprobe-counts": "https://p.example:9469/v1/counts" },
+    want: { id: "a", site: null, router: "r1", address: "2001:2::100:2", addresses: { ipv4: "198.18.100.2", ipv6: "2001:2::100:2" }, port: 9470, counts: "https://p.example:9469/v1/counts" },
+  },
+  "two IPv4 addresses": { query: "prober=a&router=r1&address=198.18.100.2&address=198.18.100.3", want: { error: 'address: expected at most one IPv4 address, got "198.18.100.2" and "198.18.100.3"' } },
+  "a bad port": { query: "prober=a&router=r1&port=70000", want: { error: 'port: expected a UDP port 1 to 65535, got "70000"' } },
+  "a counts URL that is not http": { query: "prober=a&router=r1&counts=file%3A%2F%2F%2Fetc%2Fpasswd", want: { error: 'counts: expected an http:// or https:// URL, got "file:///etc/passwd"' } },
   "a long id, cut in the message": { query: `prober=${"x".repeat(129)}`, want: { error: `prober: expected 1 to 128 of A-Z a-z 0-9 . _ : @ -, got "${"x".repeat(40)}..."` } },
 };
 
@@ -58,12 +70,12 @@ test("liveness: live until prober-timeout after its last request, or while it ho
   assert.equal(t.isLive(a, 91_000), false);
   t.seen({ id: "b", router: "r6" }, 50_000);
   assert.deepEqual(t.live(75_000).map((e) => e.id), ["a", "b"]);
-  assert.equal(t.liveKey(75_000), "a\tr1\nb\tr6");
-  assert.equal(t.liveKey(85_000), "a\tr1", "b's last request was at 50 s");
+  assert.equal(t.liveKey(75_000), "a\tr1\t\t\t9470\nb\tr6\t\t\t9470");
+  assert.equal(t.liveKey(85_000), "a\tr1\t\t\t9470", "b's last request was at 50 s");
   assert.equal(t.liveKey(91_000), "");
   // Moving to another router is a new key; the site and address stay when not given again.
   t.seen({ id: "b", router: "r3" }, 91_000);
-  assert.equal(t.liveKey(91_000), "b\tr3");
+  assert.equal(t.liveKey(91_000), "b\tr3\t\t\t9470");
   assert.deepEqual(Object.fromEntries(t.bySite(91_000)), { ams: { known: 1, live: 0 }, unknown: { known: 1, live: 1 } });
 });
 
@@ -135,7 +147,7 @@ async function waiting(server: PathServer, n: number): Promise<void> {
 }
 
 const users = readUserDb();
-const SERVE: ServeConfig = { listen: "127.0.0.1:0", auth: "none", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 };
+const SERVE: ServeConfig = { listen: "127.0.0.1:0", auth: "none", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2, oneWay: true };
 
 test("service: a registered prober gets its assignment; a silent one's share moves to the others at prober-timeout (exactly the long-polls of the probers whose share moved wake), and back when it returns", async (t) => {
   let clock = 1_000_000;
@@ -154,7 +166,7 @@ test("service: a registered prober gets its assignment; a silent one's share mov
     const a = await get(url(id));
     assert.equal(a.status, 200);
     etag.set(id, a.etag);
-    slice.set(id, a.set!.paths.map((p) => p.id));
+    slice.set(id, a.set!.paths.filter((p) => p.src === ROUTER[id]).map((p) => p.id)); // the rest: its paths' mirrors
   };
 
   /** Long-polls from `polling`; then `change`; the polls of the probers whose share moved are answered with it, the others still wait. */
@@ -187,7 +199,7 @@ test("service: a registered prober gets its assignment; a silent one's share mov
       assert.notEqual(a.etag, etag.get(p.id));
       assert.equal(a.set!.generation, 1, "the same generation, another slice");
       etag.set(p.id, a.etag);
-      slice.set(p.id, a.set!.paths.map((x) => x.id));
+      slice.set(p.id, a.set!.paths.filter((x) => x.src === ROUTER[p.id]).map((x) => x.id));
     }
     await waiting(server, polls.length - moved.length);
     for (const p of polls) if (!moved.includes(p.id)) p.req.destroy();
@@ -302,7 +314,7 @@ test("PathSource: a reassignment (the same generation under another ETag) is tak
   const url = `http://127.0.0.1:${server.address!.port}/v1/paths`;
   const src = new PathSource({ socket: null, file: null, url, id: "p1", router: "r1", site: "ams", address: "198.18.100.2", waitMs: 60_000, minBackoffMs: 20, maxBackoffMs: 100 });
   const got: string[] = [];
-  src.on("pathset", (s) => got.push(`${s.generation}:${s.paths.length}`));
+  src.on("pathset", (s) => got.push(`${s.generation}:${s.paths.filter((p) => p.src === "r1").length}`));
   t.after(async () => {
     src.close();
     await server.close();
@@ -310,7 +322,8 @@ test("PathSource: a reassignment (the same generation under another ETag) is tak
   await src.start();
   await until(() => src.current !== undefined);
   const r1 = set.paths.filter((p) => p.src === "r1").length;
-  assert.equal(src.current!.paths.length, r1, "alone: every path of r1");
+  const own = (): string[] => src.current!.paths.filter((p) => p.src === "r1").map((p) => p.id); // the rest: their mirrors
+  assert.equal(own().length, r1, "alone: every path of r1");
   const entry = server.probers.get("p1")!;
   assert.deepEqual([entry.router, entry.site, entry.address], ["r1", "ams", "198.18.100.2"], "registered with what it sent");
   await waiting(server, 1);
@@ -322,8 +335,8 @@ test("PathSource: a reassignment (the same generation under another ETag) is tak
   ]).byProber.get("p1")!;
   assert.ok(want.length < r1);
   await get(`${url}?prober=p3&router=r3`);
-  await until(() => src.current!.paths.length === want.length);
-  assert.deepEqual(src.current!.paths.map((p) => p.id), want);
+  await until(() => own().length === want.length);
+  assert.deepEqual(own(), want);
   assert.equal(src.current!.generation, 1);
   await waiting(server, 1);
   assert.deepEqual(got, [`1:${r1}`, `1:${want.length}`]);

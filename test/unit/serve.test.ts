@@ -70,7 +70,7 @@ function workdir(t: { after: (f: () => void) => void }): string {
   return dir;
 }
 
-const SERVE_DEFAULTS: ServeConfig = { listen: "127.0.0.1:0", auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2 };
+const SERVE_DEFAULTS: ServeConfig = { listen: "127.0.0.1:0", auth: "token", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2, oneWay: true };
 
 interface Answer {
   status: number;
@@ -258,7 +258,9 @@ test("service: no token or a wrong one is 401 with WWW-Authenticate; the right o
   assert.match(String(ok.headers["content-type"]), /^application\/json/);
   assert.equal(parsePathSet(JSON.parse(ok.body)).paths.length, 8);
   const slice = await get(`${base}?prober=site-a&router=r1`, { headers: auth });
-  assert.equal(parsePathSet(JSON.parse(slice.body)).paths.length, 4);
+  const sliced = parsePathSet(JSON.parse(slice.body)).paths;
+  assert.equal(sliced.filter((p) => p.src === "r1").length, 4);
+  assert.equal(sliced.length, 8, "with the mirrors of its paths (the links its probes come back over)");
 
   // A registered prober (an id and a router): its ETag is the generation and its assignment's digest.
   assert.match(String(slice.headers.etag), /^"3\.[0-9a-f]{8}"$/);
@@ -448,8 +450,8 @@ test("PathSource over HTTPS with a token: fetches its slice, follows new generat
   });
   await src.start();
   await until("generation 1", () => src.current?.generation === 1);
-  assert.equal(src.current!.paths.length, 4, "r1's slice");
-  assert.ok(src.current!.paths.every((x) => x.src === "r1"));
+  assert.equal(src.current!.paths.filter((x) => x.src === "r1").length, 4, "r1's slice");
+  assert.ok(src.current!.paths.every((x) => x.src === "r1" || x.dst === "r1"), "its paths and their mirrors");
   await until("connected", () => src.connected);
   assert.equal(src.pathsetAge(), 0);
   await until("the long-poll waiting", () => first.stats().waiting === 1);

@@ -193,7 +193,7 @@ const byHops = (ps: PathSet, hops: string): Path => {
 
 test("sr path set: ExaBGP 5.0.13's NANOG 6 with SR: every path's SRv6 and SR-MPLS segments out and back, the unprotected SID of each hop", () => {
   const ps = pathSet(lsdbOf(five("nanog6-sr.ndjson")));
-  assert.equal(ps.version, 4);
+  assert.equal(ps.version, PATHSET_VERSION);
   assert.equal(PATHSET_VERSION, 5);
   assert.equal(ps.paths.length, 4);
   const p = byHops(ps, "r1>r2>r4>r6");
@@ -328,5 +328,5 @@ test("sr pathset: versions 1-3 are upgraded with unprobeable SR targets; version
   bad((d) => (d.paths[0].targets.ipv4.srv6 = d.paths[0].targets.ipv6.srv6), /SRv6 targets belong to the ipv6 family only/);
   bad((d) => (d.paths[0].links[0].adjSids[0].flags.B = 1), /links\[0\]\.adjSids\[0\]\.flags\.B: expected true or false/);
   bad((d) => (d.paths[0].targets.ipv6.srv6 = { segments: [], probeable: false }), /srv6\.unprobeableReason: expected the reason/);
-  bad((d) => (d.version = 5), /version 5 is newer than this reader understands \(4\)/);
+  bad((d) => (d.version = 6), /version 6 is newer than this reader understands \(5\)/);
 });

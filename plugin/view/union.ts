@@ -1,0 +1,138 @@
+// The one view's observations (issue 14, Must 3; pure): every prober's counts over a window,
+// turned into one list of path observations for prober/inference.ts.
+//
+// A stream is one sequence of probes: an out-and-back path of one prober (per family and
+// class), or a one-way path from its sender to its receiver (per family). Each is counted once,
+// by the one prober that can: the sender for out-and-back (what came back), the pair for
+// one-way (the sender's settled count, the receiver's arrivals by sequence, shared/counts.ts
+// onewayLoss()). Two probers whose paths share a link are two streams crossing it, never the
+// same drops twice, and no prober's local inference result is added in: the view infers from
+// the raw counts of the union.
+//
+// Over a window: the difference between the round at its end and the oldest round inside it,
+// per stream. A prober restarted in between (another nonce), or a path re-added (its counters
+// went down), counts from its restart. A one-way stream counts only over rounds in which its
+// receiver reported it (before its first arrival the receiver has no row for it: a stream is
+// not taken for lost because the receiver has not heard of it yet).
+import { onewayLoss, type CountsReport, type IncomingRow } from "../../shared/counts.js";
+import type { Family, Path, PathSet } from "../../shared/pathset.js";
+import type { PathObservation } from "../../prober/inference.js";
+import { linkElement, reverseLinks } from "../assign.js";
+
+/** One pull round: each prober's report (those that answered, or answered recently). */
+export interface Round {
+  time: number;
+  reports: ReadonlyMap<string, CountsReport>;
+}
+
+export interface Stream extends PathObservation {
+  kind: "loop" | "oneway";
+  af: Family;
+  /** The probers whose counts it is: [sender] or [sender, receiver]. */
+  probers: string[];
+}
+
+/** A path set's links as the view needs them: per path, the elements out and back. */
+export interface LinkIndex {
+  set: PathSet;
+  paths: Map<string, Path>;
+  /** Element -> its reverse's element (where the set has both directions). */
+  reverse: Map<string, string>;
+  ends: Map<string, { from: string; to: string }>;
+}
+
+export function linkIndex(set: PathSet): LinkIndex {
+  const { reverse, ends } = reverseLinks(set.paths);
+  return { set, paths: new Map(set.paths.map((p) => [p.id, p])), reverse, ends };
+}
+
+type Element = string | string[];
+const element = (l: Path["links"][number]): Element => (l.parallel && l.parallel.length > 1 ? [...l.parallel].sort() : l.id);
+
+/** Out-and-back: the links out, then back over their reverses (last first), where known. */
+function loopLinks(ix: LinkIndex, p: Path): Element[] {
+  const out = p.links.map(element);
+  for (let i = p.links.length - 1; i >= 0; i--) {
+    const r = ix.reverse.get(linkElement(p.links[i]));
+    if (r !== undefined) out.push(r.includes("|") ? r.split("|") : r);
+  }
+  return out;
+}
+
+/** The base path of a one-way id (onewayId(): "<base>><receiver>", receiver ids have no ">"). */
+export function splitOnewayId(id: string): { base: string; receiver: string } | undefined {
+  const k = id.lastIndexOf(">");
+  return k <= 0 ? undefined : { base: id.slice(0, k), receiver: id.slice(k + 1) };
+}
+
+/** The oldest round inside the window ending at the last one (the last itself when alone). */
+export function windowStart(rounds: readonly Round[], windowMs: number): number {
+  const end = rounds[rounds.length - 1].time;
+  let i = rounds.length - 1;
+  while (i > 0 && end - rounds[i - 1].time <= windowMs) i--;
+  return i;
+}
+
+function loopStreams(ix: LinkIndex, from: Round, to: Round, out: Stream[]): void {
+  for (const [prober, rep] of to.reports) {
+    const old = from.reports.get(prober);
+    const same = old !== undefined && old.nonce === rep.nonce;
+    const before = new Map<string, [number, number]>();
+    if (same) for (const [id, af, cls, done, lost] of old.paths) before.set(`${id}\t${af}\t${cls}`, [done, lost]);
+    for (const [id, af, cls, done, lost] of rep.paths) {
+      const p = ix.paths.get(id);
+      if (!p) continue; // another generation's path
+      const b = before.get(`${id}\t${af}\t${cls}`);
+      const [d0, l0] = b && b[0] <= done && b[1] <= lost ? b : [0, 0];
+      if (done - d0 > 0) out.push({ kind: "loop", af, probers: [prober], links: loopLinks(ix, p), sent: done - d0, lost: Math.min(done - d0, lost - l0) });
+    }
+  }
+}
+
+function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, out: Stream[]): void {
+  const to = rounds[rounds.length - 1];
+  // Receivers' rows indexed once per round used (rows are many, lookups more).
+  const index = new Map<Round, Map<string, IncomingRow>>();
+  const rowOf = (round: Round, receiver: string, id: string, af: Family, sender: string, nonce: number): IncomingRow | undefined => {
+    let m = index.get(round);
+    if (!m) {
+      m = new Map();
+      for (const [who, rep] of round.reports) for (const r of rep.incoming) m.set(`${who}\t${r[0]}\t${r[1]}\t${r[2]}\t${r[3]}`, r);
+      index.set(round, m);
+    }
+    return m.get(`${receiver}\t${id}\t${af}\t${sender}\t${nonce}`);
+  };
+  for (const [sender, rep] of to.reports) {
+    for (const [id, af, settled] of rep.oneway) {
+      const split = splitOnewayId(id);
+      const p = split && ix.paths.get(split.base);
+      if (!split || !p) continue;
+      const last = rowOf(to, split.receiver, id, af, sender, rep.nonce);
+      if (!last) continue;
+      // The first round of the window in which both ends reported this stream of this start.
+      let first: { settled: number; row: IncomingRow } | undefined;
+      for (let i = start; i < rounds.length - 1 && !first; i++) {
+        const s = rounds[i].reports.get(sender);
+        const row = s && s.nonce === rep.nonce ? rowOf(rounds[i], split.receiver, id, af, sender, rep.nonce) : undefined;
+        const a = row && s!.oneway.find((o) => o[0] === id && o[1] === af);
+        if (row && a) first = { settled: a[2], row };
+      }
+      const s0 = first?.settled ?? 0;
+      const lost0 = first ? onewayLoss(first.settled, { lost: first.row[5], next: first.row[6] }) : 0;
+      const sent = settled - s0;
+      if (sent <= 0) continue;
+      const lost = onewayLoss(settled, { lost: last[5], next: last[6] }) - lost0;
+      out.push({ kind: "oneway", af, probers: [sender, split.receiver], links: p.links.map(element), sent, lost: Math.max(0, Math.min(sent, lost)) });
+    }
+  }
+}
+
+/** Every stream's counts over the window ending at the last round. */
+export function streamsOf(ix: LinkIndex, rounds: readonly Round[], windowMs: number): Stream[] {
+  if (rounds.length === 0) return [];
+  const start = windowStart(rounds, windowMs);
+  const out: Stream[] = [];
+  loopStreams(ix, rounds[start], rounds[rounds.length - 1], out);
+  onewayStreams(ix, rounds, start, out);
+  return out;
+}
