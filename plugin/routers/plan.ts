@@ -1,7 +1,7 @@
 // From a computed path set to per-router jobs, and from jobs to one vendor's text. Pure.
 import type { PathSet } from "../../shared/pathset.js";
 import type { Topology } from "../topology.js";
-import { collectTargets, routerAddresses, type TargetOptions } from "./targets.js";
+import { collectTargets, collectTargets6, routerAddresses, type TargetOptions } from "./targets.js";
 import { byAddress, commented, type Encap, type RouterJob, type Vendor } from "./types.js";
 
 export interface PlanInput {
@@ -29,6 +29,7 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function planDecap(i: PlanInput): DecapPlan {
   const targets = collectTargets(i.paths, i.probe);
+  const targets6 = collectTargets6(i.paths, i.probe);
   const addresses = routerAddresses(i.topology);
   const names = [...i.topology.nodes.values()].filter((n) => !n.pseudo).map((n) => n.name).sort(byName);
   const sources = [...new Set(i.sources)].sort(byAddress);
@@ -44,12 +45,14 @@ export function planDecap(i: PlanInput): DecapPlan {
       encap: i.encapFor(router),
       ownAddresses: addresses.get(router) ?? [],
       otherAddresses: others(router),
+      ...(targets6.has(router) ? { targets6: targets6.get(router)! } : {}),
     }));
   const notes: string[] = [];
   for (const p of i.pairs) if (p.reason !== undefined) notes.push(`pair ${p.src} -> ${p.dst}: ${p.reason}`);
   const unprobeable = i.paths.filter((p) => !p.probeable);
   if (unprobeable.length > 0) notes.push(`${unprobeable.length} path(s) cannot be probed and need no decapsulation: ${unprobeable[0].unprobeableReason ?? "no address"}${unprobeable.length > 1 ? " (and others)" : ""}`);
-  const probed = i.paths.filter((p) => p.probeable && p.gre.length > 0 && (i.probe.router === null || p.src === i.probe.router)).length;
+  const layered = (p: PathSet["paths"][number]): boolean => (p.probeable && p.gre.length > 0) || (p.targets?.ipv6?.probeable === true && p.targets.ipv6.gre.length > 0);
+  const probed = i.paths.filter((p) => layered(p) && (i.probe.router === null || p.src === i.probe.router)).length;
   if (probed === 0) notes.push(i.probe.router === null ? "no path to probe: nothing to decapsulate" : `no probed path starts at prober.router ${i.probe.router}: nothing to decapsulate`);
   return { jobs, probed, notes };
 }
@@ -68,8 +71,13 @@ export function renderPlan(vendor: Vendor, plan: DecapPlan): { text: string; war
   for (const n of plan.notes) out.push(...c([`WARNING: ${n}`]));
   for (const job of plan.jobs) {
     out.push("", ...c([`==== ${job.router}: ${job.targets.length} target(s), ${job.encap === "gre" ? "GRE" : "IP-in-IP"}`]));
+    if (job.targets6 !== undefined && job.targets6.length > 0) {
+      const w = `${job.router}: ${job.targets6.length} IPv6 target(s) (GRE over IPv6 or IPv6-in-IPv6 layers: ${job.targets6.join(", ")}): this output covers IPv4 decapsulation only; configure those by hand, or probe the IPv6 family by SRv6`;
+      warnings.push(w);
+      out.push(...c([`WARNING: ${w}`]));
+    }
     if (job.targets.length === 0) {
-      out.push(...c(["no probe layer is addressed to this router: nothing to configure"]));
+      out.push(...c([`no ${job.targets6?.length ? "IPv4 " : ""}probe layer is addressed to this router: nothing to configure`]));
       continue;
     }
     const r = vendor.render(job);

@@ -52,6 +52,24 @@ export function collectTargets(paths: readonly Path[], o: TargetOptions): Map<st
   return out;
 }
 
+/**
+ * The IPv6 layers (targets.ipv6: GRE over IPv6, IPv6-in-IPv6) the prober would send, per
+ * decapsulating router: addresses only, which the vendor modules do not configure yet (a
+ * warning names them).
+ */
+export function collectTargets6(paths: readonly Path[], o: TargetOptions): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  const add = (node: string, address: string): void => void (out.get(node) ?? out.set(node, new Set()).get(node)!).add(address);
+  for (const p of paths) {
+    const t = p.targets?.ipv6;
+    if (t === undefined || !t.probeable || t.gre.length === 0) continue;
+    if (o.router !== null && p.src !== o.router) continue;
+    for (const g of t.gre) add(g.node, g.address);
+    if (o.return === "reverse" && t.greReverse.length === t.gre.length) for (const g of t.greReverse) add(g.node, g.address);
+  }
+  return new Map([...out].map(([r, s]) => [r, [...s].sort()]));
+}
+
 /** Every IPv4 address the topology gives each router (by name): interfaces, TE router ids, loopbacks. */
 export function routerAddresses(topo: Topology): Map<string, string[]> {
   const byId = new Map<string, Set<string>>();

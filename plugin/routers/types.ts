@@ -29,6 +29,8 @@ export interface RouterJob {
   ownAddresses: string[];
   /** Addresses the LSDB gives other routers, each with its router's name (SR OS: what a covering prefix must not take in). */
   otherAddresses: ReadonlyArray<readonly [string, string]>;
+  /** IPv6 layers addressed to this router (targets.ipv6), not configured by the vendor modules: warned about. */
+  targets6?: string[];
 }
 
 export interface VendorOutput {
