@@ -51,7 +51,10 @@ function testAlertmanagerConfig(dir: string, webhook: string): string {
   return file;
 }
 
-for (const exabgp of exabgpPrograms(SHARED_DIR)) {
+// Under the newest ExaBGP only (5.0 beside this checkout, else 4.2): the alerting story is
+// Prometheus's and Alertmanager's; localization runs under 4.2, and the plugin's decoding under
+// both versions is exercised by the demo, IPv6 and SR lab tests.
+for (const exabgp of exabgpPrograms(SHARED_DIR).slice(-1)) {
   test(`alerting (ExaBGP ${exabgp.version}): gray failure -> LsprobeLinkSuspect delivered naming r2 and r4; repair -> resolved; Grafana queries return series`, { skip, timeout: 300_000 }, async (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alerting-"));
     chmodSync(dir, 0o755);

@@ -10,7 +10,10 @@ import { SHARED_DIR } from "../util/shared.js";
 
 const skip = process.getuid?.() !== 0 ? "needs root (network namespaces, raw sockets)" : findExabgp() === undefined ? "exabgp is not installed" : false;
 
-for (const exabgp of exabgpPrograms(SHARED_DIR)) {
+// Under Debian's 4.2 only: this story (60 s of gray loss) is about the prober's inference, which
+// does not depend on the ExaBGP version; the plugin's decoding under 5.0 is exercised by the
+// alerting, demo, IPv6 and SR lab tests. Both versions doubled its share of CI's 20 minutes.
+for (const exabgp of exabgpPrograms(SHARED_DIR).slice(0, 1)) {
   test(`localization in the lab (ExaBGP ${exabgp.version}): 3% one way on r2 -> r4 named within a factor of 2 after 60 s`, { skip, timeout: 180_000 }, async (t) => {
     const stack = await LabStack.start(nanogLab(), { prometheus: false, lossWindow: "30s", lossyAbove: 0.01, exabgp });
     t.after(() => stack.stop());
