@@ -1,0 +1,372 @@
+// One-way paths (issue 14, Must 4) between two Prober instances in one simulated network: prober
+// A (at r1) sends the r1 -> r6 paths pinned out to prober B (at r6), B counts what arrives per
+// sender and sequence. The network peels GRE layers (as the lab's decapsulators do) and hands
+// the innermost datagram to the prober whose address it is for, with an arrival time; it can
+// drop one-way probes. Path sets are the plugin's NANOG 6 set made into version 5 slices
+// (shared/pathset.ts onewayId/onewayTag) and passed through parsePathSet().
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Prober } from "../../prober/prober.js";
+import { ProberMetrics } from "../../prober/metrics.js";
+import { readIpv4Header, ipv4ToUint32, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
+import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
+import { UDP_HEADER_LENGTH, readUdpHeader, verifyUdp6Checksum, verifyUdpChecksum } from "../../prober/packet/udp.js";
+import { ipv6ToBytes, readIpv6Header } from "../../prober/packet/ipv6.js";
+import { ProbeTemplate6 } from "../../prober/packet/template6.js";
+import { ProbeTemplate, ProbeTemplateError } from "../../prober/packet/template.js";
+import { PAYLOAD_FLAG_MAC, PAYLOAD_FLAG_ONEWAY, PAYLOAD_OFF_FLAGS, PayloadMac, parsePayload, verifyMac, writePayload } from "../../prober/packet/payload.js";
+import { parseCounts, onewayLoss } from "../../shared/counts.js";
+import { parseConfig } from "../../shared/config.js";
+import { createLogger } from "../../shared/log.js";
+import { Engine } from "../../plugin/engine.js";
+import { directedPairs } from "../../plugin/paths.js";
+import { onewayId, onewayTag, parsePathSet, type IncomingPath, type OnewayPath, type PathSet } from "../../shared/pathset.js";
+import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
+import { readTopologyJson } from "../util/edgelist.js";
+import { mulberry32 } from "../util/rng.js";
+
+const A_SRC = "198.18.100.2";
+const B_SRC = "198.18.100.6";
+const NONCE_A = 0xa0a0a0a0;
+const NONCE_B = 0x0b0b0b0b;
+/** CLOCK_REALTIME - the simulated monotonic clock, in ns (a 2026 date). */
+const REAL = 1_780_000_000_000_000_000n;
+const KEY = Buffer.alloc(32, 9);
+const quiet = createLogger({ name: "t", level: "error", stream: { write: () => true } });
+
+async function nanogPathSet(): Promise<PathSet> {
+  let set: PathSet | undefined;
+  const engine = new Engine(
+    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
+    { log: quiet, command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
+  );
+  const t = readTopologyJson("nanog6.json");
+  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
+  let n = 0;
+  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
+  await engine.recompute();
+  return set!;
+}
+
+/** A's slice (its r1 -> r6 paths out and back, and one way to B) and B's (the incoming ones). */
+async function slices(): Promise<{ a: PathSet; b: PathSet; oneway: OnewayPath[] }> {
+  const set = await nanogPathSet();
+  const fwd = set.paths.filter((p) => p.src === "r1");
+  const oneway: OnewayPath[] = fwd.map((p) => {
+    const id = onewayId(p.id, "B");
+    const copy = JSON.parse(JSON.stringify(p)) as OnewayPath;
+    return { ...copy, id, base: p.id, greReverse: [], targets: { ipv4: { ...copy.targets!.ipv4!, greReverse: [] } }, to: { prober: "B", address: { ipv4: B_SRC }, port: 9470 }, tag: onewayTag(id) };
+  });
+  const incoming: IncomingPath[] = oneway.map((o) => ({ id: o.id, tag: o.tag, from: "A", fromAddress: { ipv4: A_SRC }, src: o.src, dst: o.dst, families: ["ipv4"], links: o.links.map((l) => l.id) }));
+  const a = parsePathSet(JSON.parse(JSON.stringify({ ...set, version: 5, paths: fwd, oneway })), "A's slice");
+  const b = parsePathSet(JSON.parse(JSON.stringify({ ...set, version: 5, paths: [], incoming })), "B's slice");
+  return { a, b, oneway };
+}
+
+const config = (source: string, id: string, extra = "") =>
+  parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${source}\n  id: ${id}\n  router: ${id === "A" ? "r1" : "r6"}\n  rate: 20\n  timeout: 200ms\n${extra}`, "t.yaml").prober!;
+
+interface FleetOptions {
+  keyA?: Buffer;
+  keyB?: Buffer;
+  extraA?: string;
+  extraB?: string;
+  /** Drop this one-way probe (path tag, sequence)? */
+  drop?: (tag: number, seq: number) => boolean;
+  /** ns from send to arrival. */
+  latencyNs?: number;
+  /** B's realtime offset (A's is REAL). */
+  realB?: bigint;
+}
+
+function fleet(o: FleetOptions = {}) {
+  let now = 0;
+  const queue: Array<{ pkt: Buffer; at: number }> = [];
+  const sent: Buffer[] = [];
+  const dropped = new Map<number, number>(); // tag -> one-way probes dropped
+  const offsetCalls = { a: 0, b: 0 };
+  const send = (pkt: Buffer): void => {
+    queue.push({ pkt: Buffer.from(pkt), at: now });
+    sent.push(Buffer.from(pkt));
+  };
+  const a = new Prober(config(A_SRC, "A", o.extraA), { send, nowNs: () => now, log: quiet, realtimeOffsetNs: () => (offsetCalls.a++, REAL) }, NONCE_A, o.keyA);
+  const b = new Prober(config(B_SRC, "B", o.extraB), { send, nowNs: () => now, log: quiet, realtimeOffsetNs: () => (offsetCalls.b++, o.realB ?? REAL) }, NONCE_B, o.keyB);
+  const at = new Map([
+    [A_SRC, a],
+    [B_SRC, b],
+  ]);
+  const flush = (): void => {
+    for (let q = queue.shift(); q; q = queue.shift()) {
+      const { pkt } = q;
+      for (let off = 0; ; ) {
+        const ip = readIpv4Header(pkt, off);
+        assert.ok(ip.checksumOk);
+        if (ip.protocol === IPPROTO_GRE) {
+          off = ip.next + GRE_HEADER_LENGTH;
+          continue;
+        }
+        assert.equal(ip.protocol, IPPROTO_UDP);
+        const payload = pkt.subarray(ip.next + UDP_HEADER_LENGTH);
+        const p = parsePayload(payload);
+        if (p.ok && (payload[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_ONEWAY) !== 0 && o.drop?.(p.pathIndex, p.seq)) {
+          dropped.set(p.pathIndex, (dropped.get(p.pathIndex) ?? 0) + 1);
+          break;
+        }
+        at.get(ip.dst)!.onReply(payload, q.at + (o.latencyNs ?? 0), "ipv4");
+        break;
+      }
+    }
+  };
+  /** `seconds` in 5 ms ticks; `senders` tick (B is rolled whatever), both roll once a second. */
+  const run = (seconds: number, senders: Prober[] = [a, b]): void => {
+    for (let ms = 0; ms < seconds * 1000; ms += 5) {
+      now += 5e6;
+      for (const p of senders) p.tick();
+      flush();
+      if (Math.round(now / 1e6) % 1000 === 0) for (const p of [a, b]) p.roll();
+    }
+  };
+  return { a, b, run, sent, dropped, offsetCalls, now: () => now };
+}
+
+test("one-way sender: each probe is its path's outward GRE layers, then A -> B at B's port, flag O, Path Index the tag, sequences from 0, realtime Send Time, MAC", async () => {
+  const { a: sliceA, b: sliceB, oneway } = await slices();
+  const f = fleet({ keyA: KEY, keyB: KEY });
+  const r = f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  assert.equal(r.oneway, 4, "the four r1 -> r6 paths, IPv4");
+  assert.deepEqual(r.refused, []);
+  f.run(1);
+  const byTag = new Map(oneway.map((p) => [p.tag, p]));
+  const seqs = new Map<number, number[]>();
+  let checked = 0;
+  for (const pkt of f.sent) {
+    const layers: string[] = [];
+    let off = 0;
+    let ip = readIpv4Header(pkt, off);
+    while (ip.protocol === IPPROTO_GRE) {
+      layers.push(ip.dst);
+      off = ip.next + GRE_HEADER_LENGTH;
+      ip = readIpv4Header(pkt, off);
+    }
+    const udpOff = ip.next;
+    const payload = pkt.subarray(udpOff + UDP_HEADER_LENGTH);
+    if ((payload[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_ONEWAY) === 0) continue; // A's own out-and-back probes
+    const p = parsePayload(payload);
+    assert.ok(p.ok);
+    const path = byTag.get(p.pathIndex);
+    assert.ok(path, `Path Index ${p.pathIndex} is a one-way path's tag`);
+    assert.deepEqual(layers, path.targets!.ipv4!.gre.map((g) => g.address), "its outward layers only, no way back");
+    assert.deepEqual([ip.src, ip.dst], [A_SRC, B_SRC], "innermost: A -> B");
+    const udp = readUdpHeader(pkt, udpOff);
+    assert.equal(udp.dstPort, 9470, "B's probe port");
+    assert.equal(verifyUdpChecksum(pkt, udpOff, ipv4ToUint32(A_SRC), ipv4ToUint32(B_SRC)), "good");
+    assert.equal(p.nonce, NONCE_A);
+    assert.equal(payload[PAYLOAD_OFF_FLAGS], PAYLOAD_FLAG_ONEWAY | PAYLOAD_FLAG_MAC);
+    assert.ok(verifyMac(payload, KEY));
+    assert.ok(p.sentNs > REAL && p.sentNs - REAL <= BigInt(f.now()), "Send Time: the sender's realtime clock");
+    seqs.set(p.pathIndex, [...(seqs.get(p.pathIndex) ?? []), p.seq]);
+    checked++;
+  }
+  assert.equal(seqs.size, 4);
+  for (const [tag, list] of seqs) assert.deepEqual(list, [...list.keys()], `${byTag.get(tag)!.id}: consecutive from 0`);
+  assert.ok(checked >= 76 && checked <= 84, `${checked} one-way probes: 4 paths at 20/s for 1 s`);
+  // No tracker, no up/down, no local inference: the out-and-back entries alone.
+  assert.deepEqual([...f.a.entries()].map((e) => e.path.src), ["r1", "r1", "r1", "r1"]);
+  assert.ok([...f.a.entries()].every((e) => !e.path.id.includes(">B")));
+  assert.ok(f.offsetCalls.a >= 1);
+});
+
+test("one-way: A sends, B counts; 10% of A -> B dropped and one path black-holed later: A's settled and B's rows give onewayLoss() = the drops exactly", async () => {
+  const { a: sliceA, b: sliceB, oneway } = await slices();
+  const rng = mulberry32(14);
+  const hole = oneway[0].tag;
+  let t = 0;
+  const f = fleet({ keyA: KEY, keyB: KEY, drop: (tag) => (tag === hole ? t >= 5e9 : rng() < 0.1) });
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  for (let s = 0; s < 10; s++) {
+    f.run(1);
+    t = f.now();
+  }
+  f.run(1, []); // A stops: every probe it sent settles, B declares every gap
+  const a = parseCounts(JSON.parse(JSON.stringify(f.a.countsReport("A"))), "A's counts");
+  const b = parseCounts(JSON.parse(JSON.stringify(f.b.countsReport("B"))), "B's counts");
+  assert.equal(a.oneway.length, 4);
+  assert.equal(b.incoming.length, 4);
+  assert.deepEqual(b.paths, [], "B probes nothing out and back");
+  let sent = 0;
+  let lost = 0;
+  for (const [id, af, settled] of a.oneway) {
+    const path = oneway.find((p) => p.id === id)!;
+    const row = b.incoming.find((r) => r[0] === id && r[1] === af);
+    assert.ok(row, id);
+    const [, , sender, senderNonce, received, rlost, next] = row;
+    assert.deepEqual([sender, senderNonce], ["A", NONCE_A]);
+    const loss = onewayLoss(settled, { lost: rlost, next });
+    assert.equal(loss, f.dropped.get(path.tag) ?? 0, `${id}: lost by the rule = dropped in the network`);
+    assert.equal(received + loss, settled, `${id}: every settled probe received or lost`);
+    assert.ok(settled >= 195 && settled <= 205, `${id}: ${settled} settled (20/s, 10 s)`);
+    if (path.tag === hole) {
+      assert.ok(settled - next >= 95, `the black hole is the tail the receiver never saw (${settled - next})`);
+      continue;
+    }
+    sent += settled;
+    lost += loss;
+  }
+  assert.ok(lost / sent > 0.06 && lost / sent < 0.14, `${lost} of ${sent} lost: about the 10% dropped`);
+  // Nothing rejected at either end; A's own paths unharmed (one-way probes are not its replies).
+  for (const p of [f.a, f.b]) assert.deepEqual(Object.values(p.rejected), [0, 0, 0, 0, 0, 0, 0]);
+  for (const e of f.a.entries()) assert.equal(e.tracker.counters.lost, 0);
+  // The metrics: sent at A (to B), received and lost at B (from A).
+  const metric = async (p: Prober, name: string) => (await new ProberMetrics(p).registry.getMetricsAsJSON()).find((m) => m.name === name)!.values;
+  const sentM = await metric(f.a, "lsprobe_oneway_sent_total");
+  assert.equal(sentM.length, 4);
+  assert.ok(sentM.every((v) => v.labels.to === "B" && v.labels.af === "ipv4" && (v.value as number) >= 195));
+  const recvM = await metric(f.b, "lsprobe_oneway_received_total");
+  const lostM = await metric(f.b, "lsprobe_oneway_lost_total");
+  for (const [id, , , , received, rlost] of b.incoming) {
+    assert.equal(recvM.find((v) => v.labels.path === id && v.labels.from === "A")!.value, received);
+    assert.equal(lostM.find((v) => v.labels.path === id && v.labels.from === "A")!.value, rlost);
+  }
+  assert.deepEqual(await metric(f.b, "lsprobe_oneway_delay_seconds"), [], "no delay without prober.clock-synced");
+});
+
+test("one-way: with prober.clock-synced the receiver measures the one-way delay (arrival minus Send Time, both realtime)", async () => {
+  const { a: sliceA, b: sliceB } = await slices();
+  const f = fleet({ extraB: "  clock-synced: true\n", latencyNs: 3e6 });
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  f.run(2);
+  const values = (await new ProberMetrics(f.b).registry.getMetricsAsJSON()).find((m) => m.name === "lsprobe_oneway_delay_seconds")!.values;
+  const counts = values.filter((v) => (v as { metricName?: string }).metricName === "lsprobe_oneway_delay_seconds_count");
+  const sums = values.filter((v) => (v as { metricName?: string }).metricName === "lsprobe_oneway_delay_seconds_sum");
+  assert.equal(counts.length, 4, "one histogram per incoming (path, af)");
+  for (const c of counts) {
+    assert.deepEqual(Object.keys(c.labels).sort(), ["af", "from", "path"]);
+    const sum = sums.find((s) => s.labels.path === c.labels.path)!.value as number;
+    assert.ok((c.value as number) >= 35, `${c.value} delays`);
+    assert.ok(Math.abs(sum / (c.value as number) - 0.003) < 1e-6, `mean delay ${sum / (c.value as number)} s: the network's 3 ms`);
+  }
+  // B's clock 2 ms behind A's: the delay reads 1 ms (what synchronized clocks are trusted for).
+  const g = fleet({ extraB: "  clock-synced: true\n", latencyNs: 3e6, realB: REAL - 2_000_000n });
+  g.a.setPathSet(sliceA);
+  g.b.setPathSet(sliceB);
+  g.run(1);
+  const v2 = (await new ProberMetrics(g.b).registry.getMetricsAsJSON()).find((m) => m.name === "lsprobe_oneway_delay_seconds")!.values;
+  const c2 = v2.find((v) => (v as { metricName?: string }).metricName === "lsprobe_oneway_delay_seconds_count")!;
+  const s2 = v2.find((v) => (v as { metricName?: string }).metricName === "lsprobe_oneway_delay_seconds_sum" && v.labels.path === c2.labels.path)!;
+  assert.ok(Math.abs((s2.value as number) / (c2.value as number) - 0.001) < 1e-6);
+});
+
+test("one-way: the realtime offset is taken when first needed and refreshed once a minute", async () => {
+  const { a: sliceA, b: sliceB } = await slices();
+  const f = fleet({ extraB: "  clock-synced: true\n" });
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  f.run(1);
+  assert.deepEqual(f.offsetCalls, { a: 1, b: 1 });
+  f.run(59);
+  assert.deepEqual(f.offsetCalls, { a: 1, b: 1 }, "within the minute");
+  f.run(2);
+  assert.deepEqual(f.offsetCalls, { a: 2, b: 2 });
+  const quietF = fleet();
+  quietF.a.setPathSet((await nanogPathSet()) as PathSet);
+  quietF.run(1);
+  assert.equal(quietF.offsetCalls.a, 0, "no one-way path: the clocks are never read for it");
+});
+
+test("one-way: a wrong key, no MAC, or an unknown tag is rejected under today's reasons and counted nowhere", async () => {
+  const { a: sliceA, b: sliceB } = await slices();
+  const wrong = fleet({ keyA: Buffer.alloc(32, 1), keyB: KEY });
+  wrong.a.setPathSet(sliceA);
+  wrong.b.setPathSet(sliceB);
+  wrong.run(1);
+  assert.ok(wrong.b.rejected.bad_mac >= 76, `${wrong.b.rejected.bad_mac} bad_mac`);
+  assert.deepEqual(wrong.b.countsReport("B").incoming, []);
+  const none = fleet({ keyB: KEY });
+  none.a.setPathSet(sliceA);
+  none.b.setPathSet(sliceB);
+  none.run(1);
+  assert.ok(none.b.rejected.bad_mac >= 76, "flag M clear while B has a key");
+  const unknown = fleet();
+  unknown.a.setPathSet(sliceA);
+  unknown.b.setPathSet({ ...sliceB, incoming: [] });
+  unknown.run(1);
+  assert.ok(unknown.b.rejected.unknown_path >= 76);
+});
+
+test("one-way: an arrival is never matched as a reply of the prober's own paths, even with its nonce and an entry's index", async () => {
+  const { a: sliceA } = await slices();
+  const f = fleet({ keyA: KEY });
+  f.a.setPathSet(sliceA);
+  f.run(1);
+  const e = [...f.a.entries()][0];
+  const before = { ...e.tracker.counters };
+  const forged = Buffer.alloc(64);
+  writePayload(forged, 0, 64, { pathIndex: e.index, seq: 0, sentNs: 0n, nonce: NONCE_A }, new PayloadMac(KEY));
+  forged[PAYLOAD_OFF_FLAGS] |= PAYLOAD_FLAG_ONEWAY;
+  new PayloadMac(KEY).sign(forged, 0);
+  f.a.onReply(forged, f.now(), "ipv4");
+  assert.equal(f.a.rejected.unknown_path, 1, "taken as a one-way probe: A has no incoming path of that tag");
+  assert.deepEqual(e.tracker.counters, before);
+});
+
+test("one-way: max-pps paces one-way probes with the others; a path that leaves and comes back goes on numbering", async () => {
+  const { a: sliceA, b: sliceB, oneway } = await slices();
+  const f = fleet({ extraA: "  max-pps: 40\n" });
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  assert.deepEqual([f.a.schedule.rate, f.a.schedule.capped], [40, true], "8 streams at 20/s, capped at 40");
+  f.run(5);
+  const total = f.a.onewaySent().reduce((n, o) => n + o.sent, 0) + [...f.a.entries()].reduce((n, e) => n + e.tracker.counters.sent, 0);
+  assert.ok(Math.abs(total - 200) <= 2, `${total} probes in 5 s at 40/s`);
+  const before = f.a.onewaySent().find((o) => o.path === oneway[0].id)!.sent;
+  f.a.setPathSet({ ...sliceA, generation: sliceA.generation + 1, oneway: sliceA.oneway!.slice(1) });
+  assert.equal(f.a.onewaySent().length, 3);
+  f.run(1);
+  f.a.setPathSet({ ...sliceA, generation: sliceA.generation + 2 });
+  f.run(1);
+  const row = f.b.countsReport("B").incoming.find((r) => r[0] === oneway[0].id)!;
+  assert.equal(row[6], f.a.onewaySent().find((o) => o.path === oneway[0].id)!.sent, "B saw every sequence, no restart");
+  assert.ok(row[6] > before);
+  assert.equal(row[4], row[6], "all received: no duplicate, no gap");
+});
+
+test("one-way: a path the receiver has no address for in a family, or without layers, is refused with the reason", async () => {
+  const { a: sliceA } = await slices();
+  const f = fleet();
+  const bad: PathSet = { ...sliceA, oneway: sliceA.oneway!.map((p, i) => (i === 0 ? { ...p, to: { ...p.to, address: {} } } : i === 1 ? { ...p, targets: { ipv4: { ...p.targets!.ipv4!, probeable: false, unprobeableReason: "r4 has no address" } } } : p)) };
+  const r = f.a.setPathSet(bad);
+  assert.equal(r.oneway, 2);
+  assert.deepEqual(
+    r.refused.map((x) => x.reason),
+    ["one-way: the receiving prober B has no ipv4 address", "one-way: r4 has no address"],
+  );
+});
+
+
+test("one-way templates: the innermost destination and flag O, over IPv4 and IPv6, the UDP checksum over the receiver's address", () => {
+  const common = { hops: ["198.18.0.1", "198.18.0.2"], dstPort: 9471, srcPortBase: 49152, srcPortRange: 64, dscp: 0, size: 0, mtu: 1500, pathIndex: 0xdeadbeef, nonce: 5, key: KEY };
+  const t4 = new ProbeTemplate({ ...common, src: A_SRC, ttl: 64, innerDst: B_SRC, flags: PAYLOAD_FLAG_ONEWAY });
+  const b4 = t4.patch(3, REAL + 17n);
+  const in4 = readIpv4Header(b4, t4.innerOffset);
+  assert.deepEqual([in4.src, in4.dst], [A_SRC, B_SRC]);
+  assert.equal(verifyUdpChecksum(b4, t4.udpOffset, ipv4ToUint32(A_SRC), ipv4ToUint32(B_SRC)), "good");
+  const p4 = b4.subarray(t4.payloadOffset);
+  assert.deepEqual(parsePayload(p4), { ok: true, pathIndex: 0xdeadbeef, seq: 3, sentNs: REAL + 17n, nonce: 5, hasMac: true });
+  assert.equal(p4[PAYLOAD_OFF_FLAGS], PAYLOAD_FLAG_ONEWAY | PAYLOAD_FLAG_MAC);
+  assert.ok(verifyMac(p4, KEY));
+  const [s6, d6] = ["2001:2::100:2", "2001:2::100:6"];
+  const t6 = new ProbeTemplate6({ ...common, hops: ["2001:2::1", "2001:2::2"], src: s6, hopLimit: 64, innerDst: d6, flags: PAYLOAD_FLAG_ONEWAY });
+  const b6 = t6.patch(4, REAL);
+  const in6 = readIpv6Header(b6, t6.innerOffset);
+  assert.deepEqual([in6.src, in6.dst], [s6, d6]);
+  assert.equal(verifyUdp6Checksum(b6, t6.udpOffset, ipv6ToBytes(s6), ipv6ToBytes(d6)), "good");
+  assert.equal(b6[t6.payloadOffset + PAYLOAD_OFF_FLAGS], PAYLOAD_FLAG_ONEWAY | PAYLOAD_FLAG_MAC);
+  // Without innerDst: the probe comes back, as always.
+  const back = new ProbeTemplate({ ...common, src: A_SRC, ttl: 64 });
+  assert.equal(readIpv4Header(back.patch(0, 0n), back.innerOffset).dst, A_SRC);
+  assert.throws(() => new ProbeTemplate({ ...common, src: A_SRC, ttl: 64, flags: PAYLOAD_FLAG_MAC }), ProbeTemplateError, "flag M follows the key");
+  assert.throws(() => new ProbeTemplate({ ...common, src: A_SRC, ttl: 64, innerDst: "198.18.0.256" }), /innerDst/);
+});
