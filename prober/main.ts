@@ -321,7 +321,7 @@ async function main(): Promise<number> {
 
   const apply = (set: Parameters<Prober["setPathSet"]>[0], from: string): void => {
     const r = current.prober.setPathSet(set);
-    log.info("path set in force", { generation: set.generation, from, added: r.added, removed: r.removed, kept: r.kept, refused: r.refused.length, rate: current.prober.schedule.rate });
+    log.info("path set in force", { generation: set.generation, from, added: r.added, removed: r.removed, kept: r.kept, refused: r.refused.length, rate: current.prober.schedule.rate, ...(set.oneway || set.incoming ? { oneway: r.oneway, incoming: set.incoming?.length ?? 0 } : {}) });
     for (const x of r.refused) log.once(`refused:${x.path}:${x.af}:${x.reason}`, "warn", "path not probed", x);
     for (const af of ["ipv4", "ipv6"] as const)
       if (r.noSource[af] > 0)
@@ -378,7 +378,7 @@ async function main(): Promise<number> {
     countsRoute(() => current.prober.countsReport(cfg.id ?? hostname())),
     {
       path: "/paths",
-      help: "JSON: each path's rate, state, last RTT, loss and counters, its last pinned trace; the ranked suspect links; the routers' decapsulation",
+      help: "JSON: each path's rate, state, last RTT, loss and counters, its last pinned trace; the ranked suspect links; the routers' decapsulation; the one-way paths sent and received",
       handler: () => ({
         type: "application/json",
         body:
@@ -388,6 +388,7 @@ async function main(): Promise<number> {
             paths: current.prober.describe(),
             suspects: current.prober.rankedSuspects(),
             routers: current.prober.routerDecap(),
+            oneway: current.prober.describeOneway(),
           }) + "\n",
       }),
     },

@@ -19,6 +19,14 @@
 // one (no usable SID on some hop, an IPv4 entry under srv6, a stack above the MTU) falls back
 // to the tunnel, logged once per path, or is refused with both reasons when its tunnel layers
 // are unprobeable too. entry.encap says which (/paths, lsprobe_path_info's encap).
+//
+// One-way paths (path set version 5, issue 14 Must 4): the slice's `oneway` paths are sent
+// pinned out to another prober (onewaytx.ts: no tracker, no up/down, no inference: the sender
+// cannot see their fate), scheduled with the entries (max-pps applies; their scheduler
+// positions share the entries' index space, so a reply naming such a position finds no
+// entry); the slice's `incoming` paths are what other probers send here, told apart from
+// replies by flag O before anything else and counted per sender and sequence (onewayrx.ts).
+// countsReport() is GET /v1/counts: every stream's counts for the plugin's one view.
 import type { Logger } from "../shared/log.js";
 import { tunnelEncapOf, type ProberConfig } from "../shared/config.js";
 import { parallelGroupId, type Family, type FamilyTargets, type OnewayPath, type Path, type PathLink, type PathSet } from "../shared/pathset.js";
@@ -795,7 +803,8 @@ export class Prober implements ProberState {
       const i = this.scheduler.next();
       const e = this.byIndex[i];
       if (e === undefined) {
-        this.sendOneway(this.owByIndex[i]!, now);
+        const o = this.owByIndex[i]; // else an idle position: never served
+        if (o) this.sendOneway(o, now);
         sent++;
         continue;
       }
@@ -1154,6 +1163,20 @@ export class Prober implements ProberState {
   /** The one-way (path, family) entries being sent (lsprobe_oneway_sent_total). */
   onewaySent(): Array<{ path: string; af: Family; to: string; sent: number }> {
     return [...this.owByKey.values()].map((o) => ({ path: o.path.id, af: o.af, to: o.to, sent: o.counter.sent }));
+  }
+
+  /** For /paths: the one-way paths sent and received, with their counts. */
+  describeOneway(): { sending: unknown[]; receiving: unknown[] } {
+    return {
+      sending: [...this.owByKey.values()].map((o) => ({ path: o.path.id, af: o.af, to: o.to, src: o.path.src, dst: o.path.dst, firstHop: o.firstHop, ratePps: this.rateOf(o.path), sent: o.counter.sent, settled: o.counter.settled })),
+      receiving: this.receiver.streams().map((s) => ({
+        path: s.path.id,
+        af: s.af,
+        from: s.path.from,
+        ...this.receiver.totals(s),
+        senders: (s.current ? [s.current, ...s.retired] : s.retired).map((r) => ({ nonce: r.nonce, received: r.received, lost: r.lost, late: r.late, duplicate: r.duplicate, next: r.next })),
+      })),
+    };
   }
 
   /** The incoming one-way paths, with their totals since start and delay histogram (clock-synced). */

@@ -230,6 +230,10 @@ test("one-way: A sends, B counts; 10% of A -> B dropped and one path black-holed
     assert.equal(lostM.find((v) => v.labels.path === id && v.labels.from === "A")!.value, rlost);
   }
   assert.deepEqual(await metric(f.b, "lsprobe_oneway_delay_seconds"), [], "no delay without prober.clock-synced");
+  // /paths says the same.
+  const d = f.b.describeOneway().receiving as Array<{ path: string; received: number; lost: number; senders: unknown[] }>;
+  assert.deepEqual(d.map((x) => [x.path, x.received, x.lost, x.senders.length]), b.incoming.map((r) => [r[0], r[4], r[5], 1]));
+  assert.deepEqual((f.a.describeOneway().sending as Array<{ to: string }>).map((x) => x.to), ["B", "B", "B", "B"]);
 });
 
 test("one-way: with prober.clock-synced the receiver measures the one-way delay (arrival minus Send Time, both realtime)", async () => {
