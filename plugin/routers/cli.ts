@@ -2,7 +2,7 @@
 // plugin's own topology and path code (the set it would publish), then plan.ts and a vendor
 // module. Output on stdout; warnings on stderr too.
 import { EncapChooser } from "../../prober/packet/encap.js";
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, tunnelEncapOf, type LsprobeConfig } from "../../shared/config.js";
+import { canonicalIpv6, ConfigError, DEFAULT_CONFIG_PATH, loadConfig, tunnelEncapOf, type LsprobeConfig } from "../../shared/config.js";
 import { parseCommandLine, usageError, type CliSpec, type CliStreams } from "../../shared/cli.js";
 import { Lsdb, SNAPSHOT_PEER } from "../lsdb.js";
 import { loadSnapshot } from "../snapshot.js";
@@ -29,14 +29,15 @@ warned about on stderr and as comments in the output. See docs/routers.md.`,
     "state-file": { type: "string", arg: "FILE", doc: "LSDB snapshot (default: the configuration's plugin.state-file)" },
     config: { type: "string", short: "c", arg: "FILE", default: DEFAULT_CONFIG_PATH, doc: "configuration file: endpoints, paths, prober.source/router/return" },
     router: { type: "string", arg: "NAME", doc: "only this router" },
-    source: { type: "string", arg: "ADDR", multiple: true, doc: "prober source address, repeatable (default: the configuration's prober.source)" },
+    source: { type: "string", arg: "ADDR", multiple: true, doc: "prober source address, IPv4 or IPv6, repeatable (default: the configuration's prober.source)" },
     encap: { type: "string", arg: "ENCAP", doc: "gre or ipip: the tunnel layers' decapsulation in that encapsulation by default (encap-per-router still applies); sr-mpls: each path's first router's SR-MPLS entry instead (default: sr-mpls if the configuration's prober.encap is sr-mpls, else the tunnel as it says)" },
     carrier: { type: "string", arg: "CARRIER", doc: "with --encap sr-mpls: udp (MPLS-in-UDP, RFC 7510, port 6635) or gre (MPLS-in-GRE) (default: the configuration's prober.sr-mpls-carrier)" },
   },
   epilog: `The encapsulation is GRE unless the configuration's prober section sets encap (gre|ipip) or
 encap-per-router (router name: gre|ipip). The addresses follow plugin.paths.target: interface
 (default) gives each router its interface addresses on the probed links, router (or
-target-per-router) its TE router id or loopback. With --encap sr-mpls (prober.encap sr-mpls) no
+target-per-router) its TE router id or loopback. IPv6 layers (GRE over IPv6, IPv6-in-IPv6) are
+configured for Linux, from the IPv6 prober sources; the other vendors name them in a warning. With --encap sr-mpls (prober.encap sr-mpls) no
 router decapsulates tunnel layers: each probed path's first router terminates MPLS-in-UDP or
 MPLS-in-GRE sent to its entry address (its TE router id or loopback) from the prober sources and
 switches the top label, its Adj-SID for the first hop; paths that fall back to the tunnel are
@@ -69,7 +70,14 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   const vendor = VENDORS.get(vendorName);
   if (vendor === undefined) return bad(`routers: unknown vendor ${JSON.stringify(vendorName)}: expected one of ${VENDOR_NAMES}`);
   const given = (v.source as string[] | undefined) ?? [];
-  for (const s of given) if (!isIpv4(s) || s.split(".").some((o) => Number(o) > 255)) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 address`);
+  const given6: string[] = [];
+  for (const s of given.filter((a) => a.includes(":"))) {
+    const c = canonicalIpv6(s);
+    if (c === undefined) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 or IPv6 address`);
+    given6.push(c);
+  }
+  const given4 = given.filter((a) => !a.includes(":"));
+  for (const s of given4) if (!isIpv4(s) || s.split(".").some((o) => Number(o) > 255)) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 or IPv6 address`);
   const encapArg = v.encap as string | undefined;
   if (encapArg !== undefined && encapArg !== "sr-mpls" && !ENCAPS.includes(encapArg as Encap))
     return bad(`routers: --encap ${JSON.stringify(encapArg)}: expected gre, ipip or sr-mpls`);
@@ -85,9 +93,12 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   }
   const srMpls = encapArg === "sr-mpls" || (encapArg === undefined && config.prober?.encap === "sr-mpls");
   if (carrierArg !== undefined && !srMpls) return bad("routers: --carrier is for --encap sr-mpls (or prober.encap sr-mpls)");
-  const configSource = srMpls ? config.prober?.sources.ipv4 : config.prober?.source;
-  const sources = given.length > 0 ? given : configSource ? [configSource] : [];
-  if (sources.length === 0) return bad(`routers: no prober source: give --source ADDR, or set prober.source in ${configFile}`);
+  const configSource = config.prober?.sources.ipv4;
+  const sources = given.length > 0 ? given4 : configSource ? [configSource] : [];
+  const configSource6 = config.prober?.sources.ipv6;
+  const sources6 = given.length > 0 ? given6 : configSource6 ? [configSource6] : [];
+  if (sources.length === 0 && sources6.length === 0) return bad(`routers: no prober source: give --source ADDR, or set prober.source in ${configFile}`);
+  if (srMpls && sources.length === 0) return bad(`routers: --encap sr-mpls covers IPv4 entries: give an IPv4 --source, or set one in prober.source in ${configFile}`);
   const stateFile = (v["state-file"] as string | undefined) ?? config.plugin.stateFile;
   if (stateFile === null || stateFile === "") return bad(`routers: no LSDB snapshot: plugin.state-file is disabled in ${configFile}; give --state-file FILE`);
 
@@ -133,6 +144,7 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
     pairs: body.pairs,
     topology: topo,
     sources,
+    sources6,
     encapFor: encapChooser(config, encapArg as Encap | undefined),
     probe: { router: config.prober?.router ?? null, return: config.prober?.return ?? "reverse" },
     ...(only !== undefined ? { only } : {}),

@@ -6,6 +6,13 @@
 import { commented, IP_PROTOCOL, MPLS_UDP_PORT, type RouterJob, type SrMplsJob, type Vendor, type VendorOutput } from "./types.js";
 
 function render(job: RouterJob): VendorOutput {
+  const v4 = job.targets.length > 0 ? render4(job) : { text: "", warnings: [] };
+  if ((job.targets6?.length ?? 0) === 0) return v4;
+  const v6 = render6(job);
+  return { text: v4.text + v6.text, warnings: [...v4.warnings, ...v6.warnings] };
+}
+
+function render4(job: RouterJob): VendorOutput {
   const c = (lines: string[]): string[] => commented("#", lines);
   const dev = job.encap === "gre" ? "gre0" : "tunl0";
   const mod = job.encap === "gre" ? "ip_gre" : "ipip";
@@ -78,4 +85,40 @@ function renderSrMpls(job: SrMplsJob): VendorOutput {
   return { text: out.join("\n") + "\n", warnings: [] };
 }
 
-export const linux: Vendor = { name: "linux", title: "Linux", comment: "#", render, renderSrMpls };
+// IPv6 layers: ip6_gre's fallback device ip6gre0 decapsulates GRE over IPv6 (RFC 7676), ip6_tunnel's
+// ip6tnl0 IPv6-in-IPv6 (RFC 2473, next header 41), to any local address no configured tunnel
+// claims, as gre0 and tunl0 do for IPv4 (ip-link(8): ip6gre, ip6tnl; test/lab/kernel-decap.ts
+// brings the same two devices up). nftables (table ip6) keeps them to the prober's IPv6 sources.
+// IPv6 has no rp_filter; forwarding must be on.
+const PROTO6 = { gre: 47, ipip: 41 } as const;
+
+function render6(job: RouterJob): VendorOutput {
+  const c = (lines: string[]): string[] => commented("#", lines);
+  const targets = job.targets6 ?? [];
+  const sources = job.sources6 ?? [];
+  const out: string[] = [...c([`IPv6: ${targets.length} target(s), ${job.encap === "gre" ? "GRE over IPv6" : "IPv6-in-IPv6"}.`])];
+  if (sources.length === 0) {
+    const w = `${job.router}: ${targets.length} IPv6 target(s) but no IPv6 prober source (prober.source lists none): IPv6 decapsulation not printed`;
+    out.push(...c([`WARNING: ${w}`]));
+    return { text: out.join("\n") + "\n", warnings: [w] };
+  }
+  const dev = job.encap === "gre" ? "ip6gre0" : "ip6tnl0";
+  out.push(`modprobe ${job.encap === "gre" ? "ip6_gre" : "ip6_tunnel"}`);
+  out.push(`ip link set ${dev} up`);
+  out.push("sysctl -w net.ipv6.conf.all.forwarding=1");
+  out.push(...c([`Next header ${PROTO6[job.encap]} to the IPv6 targets from the prober's IPv6 sources only; other GRE (47), IPv4-in-IPv6 (4) and IPv6-in-IPv6 (41) to them dropped.`]));
+  out.push("nft -f - <<'EOF'");
+  out.push("table ip6 lsprobe_decap6", "flush table ip6 lsprobe_decap6", "table ip6 lsprobe_decap6 {");
+  out.push(`  set sources { type ipv6_addr; elements = { ${sources.join(", ")} } }`);
+  out.push(`  set targets { type ipv6_addr; elements = { ${targets.join(", ")} } }`);
+  out.push("  chain input {");
+  out.push("    type filter hook input priority filter - 10; policy accept;");
+  out.push(`    meta l4proto ${PROTO6[job.encap]} ip6 saddr @sources ip6 daddr @targets accept`);
+  out.push("    meta l4proto { 4, 41, 47 } ip6 daddr @targets drop");
+  out.push("  }");
+  out.push("}");
+  out.push("EOF");
+  return { text: out.join("\n") + "\n", warnings: [] };
+}
+
+export const linux: Vendor = { name: "linux", title: "Linux", comment: "#", render, renderSrMpls, ipv6: true };

@@ -7,7 +7,7 @@
 // needs anything. Pure, as plan.ts.
 import type { Family, Path } from "../../shared/pathset.js";
 import type { Topology } from "../topology.js";
-import { byAddress, commented, type EntryLabel, type SrCarrier, type SrMplsJob, type Vendor } from "./types.js";
+import { byAddress, byAddress6, commented, type EntryLabel, type SrCarrier, type SrMplsJob, type Vendor } from "./types.js";
 
 export interface SrMplsPlanInput {
   paths: readonly Path[];
@@ -71,7 +71,7 @@ export function planSrMpls(i: SrMplsPlanInput): SrMplsPlan {
       return {
         router,
         entries: [...(e?.v4 ?? [])].sort(byAddress),
-        entries6: [...(e?.v6 ?? [])].sort(),
+        entries6: [...(e?.v6 ?? [])].sort(byAddress6),
         sources,
         carrier: i.carrier,
         labels: [...(e?.labels.values() ?? [])].sort((a, b) => a.label - b.label),

@@ -6,7 +6,7 @@
 import type { Path } from "../../shared/pathset.js";
 import type { Topology } from "../topology.js";
 import type { ReturnMode } from "../../shared/config.js";
-import { byAddress, type Ingress } from "./types.js";
+import { byAddress, byAddress6, type Ingress } from "./types.js";
 
 export interface TargetOptions {
   /** prober.router: only paths starting there are probed; null: every path. */
@@ -67,7 +67,7 @@ export function collectTargets6(paths: readonly Path[], o: TargetOptions): Map<s
     for (const g of t.gre) add(g.node, g.address);
     if (o.return === "reverse" && t.greReverse.length === t.gre.length) for (const g of t.greReverse) add(g.node, g.address);
   }
-  return new Map([...out].map(([r, s]) => [r, [...s].sort()]));
+  return new Map([...out].map(([r, s]) => [r, [...s].sort(byAddress6)]));
 }
 
 /** Every IPv4 address the topology gives each router (by name): interfaces, TE router ids, loopbacks. */

@@ -1,6 +1,7 @@
 // What every vendor module takes and gives: a pure function from one router's decapsulation
 // job (the addresses probes target on it, the prober sources, the encapsulation) to config
 // text and warnings. No I/O here or in the vendor modules.
+import { ipv6ToBigInt } from "../ip.js";
 
 /** The tunnel the probes use on a router: GRE (IP protocol 47) or IP-in-IP (protocol 4). */
 export type Encap = "gre" | "ipip";
@@ -29,8 +30,10 @@ export interface RouterJob {
   ownAddresses: string[];
   /** Addresses the LSDB gives other routers, each with its router's name (SR OS: what a covering prefix must not take in). */
   otherAddresses: ReadonlyArray<readonly [string, string]>;
-  /** IPv6 layers addressed to this router (targets.ipv6), not configured by the vendor modules: warned about. */
+  /** IPv6 layers addressed to this router (targets.ipv6); configured by vendors with `ipv6`, else warned about. */
   targets6?: string[];
+  /** IPv6 prober sources (canonical form, sorted), for `targets6`. */
+  sources6?: string[];
 }
 
 export interface VendorOutput {
@@ -47,6 +50,8 @@ export interface Vendor {
   /** Starts a comment line in the vendor's syntax. */
   comment: string;
   render(job: RouterJob): VendorOutput;
+  /** render() configures job.targets6 too (GRE over IPv6, IPv6-in-IPv6); without it they are warned about. */
+  ipv6?: true;
   /** --encap sr-mpls: the first router's termination of MPLS-in-UDP / MPLS-in-GRE. */
   renderSrMpls(job: SrMplsJob): VendorOutput;
 }
@@ -56,7 +61,7 @@ export function commented(prefix: string, lines: readonly string[]): string[] {
   return lines.map((l) => (l === "" ? prefix : `${prefix} ${l}`));
 }
 
-// ---- IPv4 arithmetic ----
+// ---- address order and IPv4 arithmetic ----
 
 export function ipv4ToInt(a: string): number {
   const p = a.split(".").map(Number);
@@ -68,6 +73,14 @@ export function intToIpv4(n: number): string {
 }
 
 export const byAddress = (a: string, b: string): number => ipv4ToInt(a) - ipv4ToInt(b);
+
+/** IPv6 addresses in numeric order (unparsable ones last, as text). */
+export const byAddress6 = (a: string, b: string): number => {
+  const x = ipv6ToBigInt(a);
+  const y = ipv6ToBigInt(b);
+  if (x === undefined || y === undefined) return x !== undefined ? -1 : y !== undefined ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 /** The smallest prefix holding every address (at least one). */
 export function coveringPrefix(addresses: readonly string[]): { network: string; length: number } {

@@ -15,7 +15,6 @@ import { buildPathSetSteps, directedPairs } from "../../plugin/paths.js";
 import { drain } from "../../plugin/slice.js";
 import { runRouters } from "../../plugin/routers/cli.js";
 import { planSrMpls, renderSrMplsPlan } from "../../plugin/routers/sr-mpls.js";
-import { planDecap, renderPlan } from "../../plugin/routers/plan.js";
 import { VENDORS } from "../../plugin/routers/vendors.js";
 import { linux } from "../../plugin/routers/linux.js";
 import type { Path } from "../../shared/pathset.js";
@@ -180,35 +179,4 @@ test("routers --encap sr-mpls: paths that cannot take it are named as falling ba
   const w = r.warnings.find((x) => x.includes("IPv6"));
   assert.match(w ?? "", /^r1: IPv6 entry address\(es\) 2001:2:0:ffff::1: this output covers IPv4 entries only/);
   assert.ok(r.text.includes(`# WARNING: ${w}`));
-});
-
-test("routers: IPv6 layers (targets.ipv6) are named in a warning per router, not silently left out", () => {
-  const { paths, topo } = nanog6();
-  const six = (a: string): string => `2001:2:0:${a.split(".").slice(2).join(":")}::6`;
-  const dual = paths.map((p): Path => {
-    const g6 = p.gre.map((g) => ({ ...g, address: six(g.address) }));
-    const r6 = p.greReverse.map((g) => ({ ...g, address: six(g.address) }));
-    const ipv4 = { gre: p.gre, greReverse: p.greReverse, probeable: p.probeable };
-    return { ...p, families: ["ipv4", "ipv6"], targets: { ipv4, ipv6: { gre: g6, greReverse: r6, probeable: true } } };
-  });
-  const want = new Map<string, Set<string>>();
-  for (const p of dual.filter((x) => x.src === "r1"))
-    for (const g of [...p.targets!.ipv6!.gre, ...p.targets!.ipv6!.greReverse]) (want.get(g.node) ?? want.set(g.node, new Set()).get(g.node)!).add(g.address);
-  const probe = { router: "r1", return: "reverse" as const };
-  const r = renderPlan(linux, planDecap({ paths: dual, pairs: [], topology: topo, sources: ["192.0.2.1"], encapFor: () => "gre", probe }));
-  for (const [router, s] of sectionsOf(r.text)) {
-    const mine = [...(want.get(router) ?? [])].sort();
-    assert.ok(mine.length > 0, router);
-    const w = r.warnings.find((x) => x.startsWith(`${router}: `));
-    assert.equal(w, `${router}: ${mine.length} IPv6 target(s) (GRE over IPv6 or IPv6-in-IPv6 layers: ${mine.join(", ")}): this output covers IPv4 decapsulation only; configure those by hand, or probe the IPv6 family by SRv6`);
-    assert.ok(s.includes(`# WARNING: ${w}`), router);
-    assert.match(s, /set targets \{ type ipv4_addr; elements = \{ 198\.18\./, `${router}: its IPv4 decapsulation stays`);
-  }
-  // IPv6 only: every router warned, none configured, and the paths still count as probed.
-  const only6 = dual.map((p): Path => ({ ...p, families: ["ipv6"], targets: { ipv6: p.targets!.ipv6! }, gre: [], greReverse: [], probeable: false }));
-  const plan6 = planDecap({ paths: only6, pairs: [], topology: topo, sources: ["192.0.2.1"], encapFor: () => "gre", probe });
-  assert.equal(plan6.probed, 4);
-  const t6 = renderPlan(linux, plan6).text;
-  assert.equal(t6.match(/^# no IPv4 probe layer is addressed to this router: nothing to configure$/gm)?.length, 6);
-  assert.doesNotMatch(t6, /nft -f/);
 });

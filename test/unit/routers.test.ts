@@ -208,7 +208,7 @@ test("routers: errors: usage 2, unreadable snapshot or config 1 with the path", 
   const cases: Record<string, { argv: string[]; code: number; err: RegExp }> = {
     "no vendor": { argv: ["--config", w.config], code: 2, err: /^lsprobe-plugin: routers: --vendor is required .*\(see --help\)\n$/ },
     "unknown vendor": { argv: ["--vendor", "ios", "--config", w.config], code: 2, err: /^lsprobe-plugin: routers: unknown vendor "ios": expected one of junos\|eos\|iosxr\|sros\|linux \(see --help\)\n$/ },
-    "bad source": { argv: ["--vendor", "eos", "--config", w.config, "--source", "300.1.1.1"], code: 2, err: /--source "300\.1\.1\.1": expected an IPv4 address \(see --help\)/ },
+    "bad source": { argv: ["--vendor", "eos", "--config", w.config, "--source", "300.1.1.1"], code: 2, err: /--source "300\.1\.1\.1": expected an IPv4 or IPv6 address \(see --help\)/ },
     "unknown router": { argv: ["--vendor", "eos", "--config", w.config, "--router", "r9"], code: 2, err: /--router "r9": no such router in .*\(see --help\)/ },
     "unknown option": { argv: ["--vendr", "eos"], code: 2, err: /^lsprobe-plugin: unknown option --vendr \(see --help\)\n$/ },
     "missing state file": { argv: ["--vendor", "eos", "--config", w.config, "--state-file", path.join(w.dir, "none.json")], code: 1, err: new RegExp(`^lsprobe-plugin: ${w.dir}/none\\.json: cannot read the LSDB snapshot: ENOENT`) },
