@@ -134,8 +134,9 @@ export class PluginService {
         set: () => this.engine.current,
         probers: () => {
           const t = this.serve?.probers;
-          return t ? t.live(Date.now()).map((e) => ({ id: e.id, counts: e.counts })) : [];
+          return t ? t.fetching(Date.now()).map((e) => ({ id: e.id, counts: e.counts })) : [];
         },
+        reported: (id, ok) => this.serve?.reported(id, ok),
       },
       () => this.log,
     );

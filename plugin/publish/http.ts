@@ -341,6 +341,12 @@ export class PathServer extends RetryingOutput {
     this.expiry.unref();
   }
 
+  /** The one view pulled a prober's counts, or failed to: its liveness may change (probers.ts). */
+  reported(id: string, ok: boolean): void {
+    this.probers.reported(id, ok, this.now());
+    this.refresh();
+  }
+
   /** The ETag of what `prober` (registered, or null) at `router` would get now. */
   private etagFor(cur: Current, prober: string | null, router: string | null): string {
     if (prober === null || router === null || this.probers.get(prober) === undefined) return cur.etag;

@@ -16,7 +16,10 @@
 // prober; one without a router is counted but not registered (it gets the whole set).
 //
 // Liveness: a prober is live while it holds a long-poll, and for `timeoutMs` after its last
-// request ended (or began). The table holds at most `max` probers; past it the one seen longest
+// request ended (or began), unless it stopped reporting: once the one view (plugin/view/) has
+// pulled its counts, pulls failing for `timeoutMs` make it not live (a prober whose fetch loop
+// runs but whose counts cannot be had probes for nobody), and the next good pull makes it live
+// again. The view keeps pulling every fetching prober, live or not, so that it can come back. The table holds at most `max` probers; past it the one seen longest
 // ago is forgotten (counted).
 import { isIP } from "node:net";
 import type { Family } from "../../shared/pathset.js";
@@ -105,6 +108,9 @@ export interface ProberEntry {
   lastSeen: number;
   /** Long-polls it holds now. */
   holding: number;
+  /** The one view: when its counts were last pulled, and since when pulls fail (ms). */
+  reportedAt?: number;
+  failingSince?: number;
 }
 
 export class ProberTable {
@@ -173,8 +179,36 @@ export class ProberTable {
     this.version++;
   }
 
-  isLive(e: ProberEntry, now: number): boolean {
+  /** Live by its fetches alone (holds a long-poll, or asked within timeoutMs). */
+  isFetching(e: ProberEntry, now: number): boolean {
     return e.holding > 0 || now - e.lastSeen < this.timeoutMs;
+  }
+
+  isLive(e: ProberEntry, now: number): boolean {
+    return this.isFetching(e, now) && !this.stoppedReporting(e, now);
+  }
+
+  private stoppedReporting(e: ProberEntry, now: number): boolean {
+    return e.failingSince !== undefined && now - e.failingSince >= this.timeoutMs;
+  }
+
+  /** The one view pulled its counts (ok) or failed to. */
+  reported(id: string, ok: boolean, now: number): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (ok) {
+      if (e.failingSince !== undefined) this.version++;
+      e.reportedAt = now;
+      e.failingSince = undefined;
+    } else if (e.reportedAt !== undefined && e.failingSince === undefined) {
+      e.failingSince = now;
+      this.version++;
+    }
+  }
+
+  /** The probers live by their fetches (those the one view pulls), by id. */
+  fetching(now: number): ProberEntry[] {
+    return [...this.entries.values()].filter((e) => this.isFetching(e, now)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Every prober known, by id. */
@@ -202,9 +236,11 @@ export class ProberTable {
   nextExpiry(now: number): number | undefined {
     let t: number | undefined;
     for (const e of this.entries.values()) {
-      if (e.holding > 0 || !this.isLive(e, now)) continue;
-      const at = e.lastSeen + this.timeoutMs;
-      if (t === undefined || at < t) t = at;
+      if (!this.isLive(e, now)) continue;
+      const fetchEnds = e.holding > 0 ? Infinity : e.lastSeen + this.timeoutMs;
+      const reportEnds = e.failingSince !== undefined ? e.failingSince + this.timeoutMs : Infinity;
+      const at = Math.min(fetchEnds, reportEnds);
+      if (at !== Infinity && (t === undefined || at < t)) t = at;
     }
     return t;
   }

@@ -31,8 +31,10 @@ const KEEP_ROUNDS = 3;
 export interface ViewSource {
   /** The set in force (the full one: every prober's paths). */
   set(): PathSet | undefined;
-  /** Live registered probers with a counts URL. */
+  /** Registered probers that fetch (live or not: one that stopped reporting is pulled until it is back). */
   probers(): Array<{ id: string; counts: string | null }>;
+  /** A pull of a prober's counts worked, or failed (plugin.serve reassigns a prober that stopped reporting). */
+  reported?(id: string, ok: boolean): void;
 }
 
 export interface PullState {
@@ -149,6 +151,7 @@ export class OneView {
       const before = this.stats.pulls.get(id);
       if (before && !before.ok) this.log().info("one view: prober's counts back", { prober: id, url });
       this.stats.pulls.set(id, { ok: true, at: this.now() });
+      this.source.reported?.(id, true);
     } catch (e) {
       const message = (e as Error).message;
       this.stats.pullErrors.set(id, (this.stats.pullErrors.get(id) ?? 0) + 1);
@@ -156,6 +159,7 @@ export class OneView {
       if (!before || before.ok || before.error !== message)
         this.log().warn("one view: prober's counts not pulled; its streams leave the view after 3 rounds", { prober: id, url, error: message, fix: "check that the prober's prober.listen is reachable from the plugin (its /v1/counts)" });
       this.stats.pulls.set(id, { ok: false, error: message, ...(before?.at !== undefined ? { at: before.at } : {}) });
+      this.source.reported?.(id, false);
     }
   }
 

@@ -56,6 +56,26 @@ for (const [name, c] of Object.entries(REGISTRATIONS)) {
   });
 }
 
+test("liveness: a prober that fetches but stopped reporting its counts is not live after prober-timeout; a good pull brings it back", () => {
+  const t = new ProberTable(10, 30_000);
+  const a = t.seen({ id: "a", router: "r1", counts: "http://198.18.100.2:9469/v1/counts" }, 0);
+  t.hold("a");
+  t.reported("a", false, 1000);
+  assert.equal(t.isLive(a, 100_000), true, "never reported yet: a failing pull alone does not take it out");
+  t.reported("a", true, 2000);
+  const before = t.liveKey(2000);
+  t.reported("a", false, 3000);
+  t.reported("a", false, 4000);
+  assert.equal(t.isLive(a, 32_999), true);
+  assert.equal(t.nextExpiry(3000), 33_000, "its reports' timeout is the next expiry");
+  assert.equal(t.isLive(a, 33_000), false, "30 s of failing pulls since 3 s");
+  assert.equal(t.liveKey(33_000), "");
+  assert.deepEqual(t.fetching(33_000).map((e) => e.id), ["a"], "still pulled: it fetches");
+  t.reported("a", true, 40_000);
+  assert.equal(t.isLive(a, 40_000), true, "back with its first good pull");
+  assert.equal(t.liveKey(40_000), before);
+});
+
 test("liveness: live until prober-timeout after its last request, or while it holds a long-poll; the next expiry", () => {
   const t = new ProberTable(10, 30_000);
   const a = t.seen({ id: "a", router: "r1", site: "ams" }, 1000);
@@ -148,6 +168,39 @@ async function waiting(server: PathServer, n: number): Promise<void> {
 
 const users = readUserDb();
 const SERVE: ServeConfig = { listen: "127.0.0.1:0", auth: "none", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2, oneWay: true };
+
+test("service: a prober that still fetches but whose counts cannot be pulled loses its share at prober-timeout, and gets it back with its next good pull; one-way paths go to probers that gave an address", async (t) => {
+  let clock = 1_000_000;
+  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users }, { now: () => clock });
+  t.after(() => server.close());
+  await server.start();
+  const base = `http://127.0.0.1:${server.address!.port}/v1/paths`;
+  const set = await nanogGroup();
+  server.publish(set, JSON.stringify(set));
+  const counts = (id: string) => encodeURIComponent(`http://198.18.100.${id.slice(1)}:9469/v1/counts`);
+  const fetch = async (id: string, router: string): Promise<PathSet> => (await get(`${base}?prober=${id}&router=${router}&address=198.18.100.${id.slice(1)}&counts=${counts(id)}`)).set!;
+  await fetch("p1", "r1");
+  await fetch("p6", "r6");
+  const both = await fetch("p1", "r1");
+  assert.ok(server.stats().coverage!.links.some((l) => l.probers.includes("p6")));
+  assert.ok(both.oneway!.length > 0 && both.oneway!.every((o) => o.src === "r1" && o.to.prober === "p6" && o.to.address.ipv4 === "198.18.100.6"), "p1 sends its r1 -> r6 paths one way to p6");
+  assert.ok(both.incoming!.length > 0 && both.incoming!.every((i) => i.from === "p6"));
+  server.reported("p6", true);
+  clock += 1000;
+  server.reported("p6", false);
+  clock += 29_000;
+  await fetch("p6", "r6"); // p6 still fetches: live by its fetches
+  await fetch("p1", "r1");
+  clock += 1000;
+  server.reported("p6", false);
+  const alone = await fetch("p1", "r1");
+  assert.equal(alone.oneway, undefined, "p6 stopped reporting for 30 s: no receiver at r6");
+  assert.ok(server.stats().coverage!.links.every((l) => !l.probers.includes("p6")), "p6 probes nothing now");
+  server.reported("p6", true);
+  const back = await fetch("p1", "r1");
+  assert.deepEqual(back.paths.map((p) => p.id), both.paths.map((p) => p.id), "p6 is back: the share as before");
+  assert.equal(back.oneway!.length, both.oneway!.length);
+});
 
 test("service: a registered prober gets its assignment; a silent one's share moves to the others at prober-timeout (exactly the long-polls of the probers whose share moved wake), and back when it returns", async (t) => {
   let clock = 1_000_000;
