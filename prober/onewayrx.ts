@@ -18,10 +18,13 @@
 // slot's time is when the first later sequence arrived, which never decreases with the
 // sequence, so settle() walks from `base` and stops at the first one still within the timeout.
 //
-// A record that starts at sequence s counts 0 .. s-1 as missing (the sender's probes are
-// numbered from 0 for its nonce), unless s is beyond the window: a stream joined midway (this
-// prober restarted, or the path reached its incoming list late), whose earlier probes were
-// never its to count.
+// A record starts at its first arrival: what came before it is not counted (next starts there,
+// lost counts only gaps after it). Probes that arrived before the path was in this prober's
+// incoming list (refused as unknown_path), or before it restarted, were never its to count,
+// and counting them as lost would be a false loss in every puller's first window (the one
+// view takes a stream's first report as its baseline, plugin/view/union.ts). The cost: a
+// sender's very first probes, if lost before any arrived, are not counted by the receiver
+// (nor is a black hole from the start: no record at all).
 import type { Family, IncomingPath } from "../shared/pathset.js";
 import { RttHistogram } from "./rtthist.js";
 
@@ -66,7 +69,7 @@ export class SequenceCounter implements SequenceCounts {
     this.state = new Uint8Array(window);
     this.since = new Float64Array(window);
     this.lastNs = nowNs;
-    if (first >= window) this.base = this.next = first; // joined midway
+    this.base = this.next = first;
   }
 
   /** Sequence `seq` arrived at `nowNs`. */

@@ -61,11 +61,12 @@ test("one-way counter: duplicates are counted apart, never as received", () => {
   assert.deepEqual(counts(r), { received: 2, lost: 0, late: 0, duplicate: 2, next: 2 });
 });
 
-test("one-way counter: the first probes missing count as lost (sequences start at 0); a stream joined past the ring does not", () => {
-  const fresh = new SequenceCounter(7, 256, TIMEOUT, 3, 0);
-  fresh.arrive(3, 0);
-  fresh.settle(TIMEOUT);
-  assert.deepEqual(counts(fresh), { received: 1, lost: 3, late: 0, duplicate: 0, next: 4 });
+test("one-way counter: a record starts at its first arrival (a stream joined midway: nothing before it is lost)", () => {
+  const late = new SequenceCounter(7, 256, TIMEOUT, 3, 0);
+  late.arrive(3, 0);
+  late.arrive(5, 1 * MS);
+  late.settle(10_000 * MS);
+  assert.deepEqual(counts(late), { received: 2, lost: 1, late: 0, duplicate: 0, next: 6 }, "4 is lost, 0-2 were never its to count");
   const midway = new SequenceCounter(7, 256, TIMEOUT, 10_000, 0);
   midway.arrive(10_000, 0);
   midway.arrive(10_001, 1 * MS);

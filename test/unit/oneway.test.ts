@@ -182,7 +182,8 @@ test("one-way: A sends, B counts; 10% of A -> B dropped and one path black-holed
   const rng = mulberry32(14);
   const hole = oneway[0].tag;
   let t = 0;
-  const f = fleet({ keyA: KEY, keyB: KEY, drop: (tag) => (tag === hole ? t >= 5e9 : rng() < 0.1) });
+  // Sequence 0 always arrives: a receiver's record starts at its first arrival (onewayrx.ts).
+  const f = fleet({ keyA: KEY, keyB: KEY, drop: (tag, seq) => seq > 0 && (tag === hole ? t >= 5e9 : rng() < 0.1) });
   f.a.setPathSet(sliceA);
   f.b.setPathSet(sliceB);
   for (let s = 0; s < 10; s++) {
@@ -373,4 +374,21 @@ test("one-way templates: the innermost destination and flag O, over IPv4 and IPv
   assert.equal(readIpv4Header(back.patch(0, 0n), back.innerOffset).dst, A_SRC);
   assert.throws(() => new ProbeTemplate({ ...common, src: A_SRC, ttl: 64, flags: PAYLOAD_FLAG_MAC }), ProbeTemplateError, "flag M follows the key");
   assert.throws(() => new ProbeTemplate({ ...common, src: A_SRC, ttl: 64, innerDst: "198.18.0.256" }), /innerDst/);
+});
+
+test("one-way: a receiver that hears of the paths a second late counts from its first arrival: no false loss", async () => {
+  const { a: sliceA, b: sliceB } = await slices();
+  const f = fleet();
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet({ ...sliceB, incoming: [] });
+  f.run(1);
+  assert.ok(f.b.rejected.unknown_path >= 76, "refused while not in its incoming list");
+  f.b.setPathSet({ ...sliceB, generation: sliceB.generation + 1 });
+  f.run(3);
+  const rows = f.b.countsReport("B").incoming;
+  assert.equal(rows.length, 4);
+  for (const [id, , , , received, lost, next] of rows) {
+    assert.equal(lost, 0, id);
+    assert.ok(next >= 75 && received >= 55 && received <= next - 15, `${id}: ${received} received up to ${next}, counted from the first arrival`);
+  }
 });
