@@ -33,21 +33,35 @@ warned about on stderr and as comments in the output. See docs/routers.md.`,
     encap: { type: "string", arg: "ENCAP", doc: "gre or ipip: the tunnel layers' decapsulation in that encapsulation by default (encap-per-router still applies); sr-mpls: each path's first router's SR-MPLS entry instead (default: sr-mpls if the configuration's prober.encap is sr-mpls, else the tunnel as it says)" },
     carrier: { type: "string", arg: "CARRIER", doc: "with --encap sr-mpls: udp (MPLS-in-UDP, RFC 7510, port 6635) or gre (MPLS-in-GRE) (default: the configuration's prober.sr-mpls-carrier)" },
   },
-  epilog: `The encapsulation is GRE unless the configuration's prober section sets encap (gre|ipip) or
-encap-per-router (router name: gre|ipip). The addresses follow plugin.paths.target: interface
-(default) gives each router its interface addresses on the probed links, router (or
+  epilog: `The encapsulation is GRE unless --encap or the configuration's prober section sets encap
+(gre|ipip) or encap-per-router (router name: gre|ipip). The addresses follow plugin.paths.target:
+interface (default) gives each router its interface addresses on the probed links, router (or
 target-per-router) its TE router id or loopback. IPv6 layers (GRE over IPv6, IPv6-in-IPv6) are
-configured for Linux, from the IPv6 prober sources; the other vendors name them in a warning. With --encap sr-mpls (prober.encap sr-mpls) no
-router decapsulates tunnel layers: each probed path's first router terminates MPLS-in-UDP or
-MPLS-in-GRE sent to its entry address (its TE router id or loopback) from the prober sources and
-switches the top label, its Adj-SID for the first hop; paths that fall back to the tunnel are
-named. Exit status: 0 printed; 1 the configuration or the snapshot cannot be read; 2 a bad argument.`,
+configured for Linux, from the IPv6 prober sources; the other vendors name them in a warning.
+With --encap sr-mpls (prober.encap sr-mpls) no router decapsulates tunnel layers: each probed
+path's first router terminates MPLS-in-UDP or MPLS-in-GRE sent to its entry address (its TE
+router id or loopback) from the prober sources and switches the top label, its Adj-SID for the
+first hop; paths that fall back to the tunnel are named. Exit status: 0 printed; 1 the
+configuration or the snapshot cannot be read; 2 a bad argument.`,
 };
 
 /** prober.encap / prober.encap-per-router, decided as the prober decides them (one chooser; the SR encaps fall back to GRE); --encap gre|ipip replaces the default. */
 function encapChooser(config: LsprobeConfig, given: Encap | undefined): (router: string) => Encap {
   const chooser = new EncapChooser(given ?? tunnelEncapOf(config.prober?.encap ?? "gre"), config.prober?.encapPerRouter ?? []);
   return (router) => chooser.for(router);
+}
+
+/** --source values by family (IPv6 in canonical form), or the usage error of the first bad one. */
+function splitSources(given: readonly string[]): { v4: string[]; v6: string[] } | string {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const s of given) {
+    const c = s.includes(":") ? canonicalIpv6(s) : undefined;
+    if (c !== undefined) v6.push(c);
+    else if (!s.includes(":") && isIpv4(s) && s.split(".").every((o) => Number(o) <= 255)) v4.push(s);
+    else return `routers: --source ${JSON.stringify(s)}: expected an IPv4 or IPv6 address`;
+  }
+  return { v4, v6 };
 }
 
 /** Run the subcommand (argv after `routers`). Returns the exit status. */
@@ -70,14 +84,8 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   const vendor = VENDORS.get(vendorName);
   if (vendor === undefined) return bad(`routers: unknown vendor ${JSON.stringify(vendorName)}: expected one of ${VENDOR_NAMES}`);
   const given = (v.source as string[] | undefined) ?? [];
-  const given6: string[] = [];
-  for (const s of given.filter((a) => a.includes(":"))) {
-    const c = canonicalIpv6(s);
-    if (c === undefined) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 or IPv6 address`);
-    given6.push(c);
-  }
-  const given4 = given.filter((a) => !a.includes(":"));
-  for (const s of given4) if (!isIpv4(s) || s.split(".").some((o) => Number(o) > 255)) return bad(`routers: --source ${JSON.stringify(s)}: expected an IPv4 or IPv6 address`);
+  const split = splitSources(given);
+  if (typeof split === "string") return bad(split);
   const encapArg = v.encap as string | undefined;
   if (encapArg !== undefined && encapArg !== "sr-mpls" && !ENCAPS.includes(encapArg as Encap))
     return bad(`routers: --encap ${JSON.stringify(encapArg)}: expected gre, ipip or sr-mpls`);
@@ -94,9 +102,9 @@ export function runRouters(argv: readonly string[], io: CliStreams = process): n
   const srMpls = encapArg === "sr-mpls" || (encapArg === undefined && config.prober?.encap === "sr-mpls");
   if (carrierArg !== undefined && !srMpls) return bad("routers: --carrier is for --encap sr-mpls (or prober.encap sr-mpls)");
   const configSource = config.prober?.sources.ipv4;
-  const sources = given.length > 0 ? given4 : configSource ? [configSource] : [];
+  const sources = given.length > 0 ? split.v4 : configSource ? [configSource] : [];
   const configSource6 = config.prober?.sources.ipv6;
-  const sources6 = given.length > 0 ? given6 : configSource6 ? [configSource6] : [];
+  const sources6 = given.length > 0 ? split.v6 : configSource6 ? [configSource6] : [];
   if (sources.length === 0 && sources6.length === 0) return bad(`routers: no prober source: give --source ADDR, or set prober.source in ${configFile}`);
   if (srMpls && sources.length === 0) return bad(`routers: --encap sr-mpls covers IPv4 entries: give an IPv4 --source, or set one in prober.source in ${configFile}`);
   const stateFile = (v["state-file"] as string | undefined) ?? config.plugin.stateFile;
