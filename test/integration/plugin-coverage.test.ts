@@ -92,7 +92,8 @@ class SimProber {
         res.on("end", () => {
           if (res.statusCode === 200) {
             this.etag = String(res.headers.etag);
-            this.paths = parsePathSet(JSON.parse(body)).paths;
+            // Its own paths; the rest of the slice are their mirrors (the links its probes come back over).
+            this.paths = parsePathSet(JSON.parse(body)).paths.filter((p) => p.src === this.router);
           }
           resolve();
         });
@@ -171,7 +172,7 @@ test("plugin process: three probers behind r1, r3 and r6 share the paths, every 
   // Each prober's long-poll brought it its share (the one a fresh fetch of its own gets).
   const now = async (p: SimProber): Promise<string[]> => {
     const r = await get(`${base}?prober=${p.id}&router=${p.router}`, { authorization: `Bearer ${TOKEN}` });
-    return parsePathSet(JSON.parse(r.body)).paths.map((x) => x.id).sort();
+    return parsePathSet(JSON.parse(r.body)).paths.filter((x) => x.src === p.router).map((x) => x.id).sort();
   };
   const settled = async (): Promise<boolean> => {
     for (const p of probers) if (JSON.stringify(p.ids) !== JSON.stringify(await now(p))) return false;
