@@ -24,6 +24,9 @@ import { onewayId, onewayTag, parsePathSet, type IncomingPath, type OnewayPath, 
 import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
 import { readTopologyJson } from "../util/edgelist.js";
 import { mulberry32 } from "../util/rng.js";
+import dgram from "node:dgram";
+import { randomInt } from "node:crypto";
+import { ReplySocket } from "../../prober/udprx.js";
 
 const A_SRC = "198.18.100.2";
 const B_SRC = "198.18.100.6";
@@ -391,4 +394,52 @@ test("one-way: a receiver that hears of the paths a second late counts from its 
     assert.equal(lost, 0, id);
     assert.ok(next >= 75 && received >= 55 && received <= next - 15, `${id}: ${received} received up to ${next}, counted from the first arrival`);
   }
+});
+
+test("one-way: the prober's reply socket takes one-way probes from another prober's address (loopback: 127.0.0.2 -> 127.0.0.1)", async (t) => {
+  const { a: sliceA, b: sliceB } = await slices();
+  const f = fleet({ keyA: KEY, keyB: KEY, drop: () => true }); // the simulated network delivers none: the socket does
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  let sock: ReplySocket | undefined;
+  let port = 0;
+  while (!sock) {
+    port = randomInt(20000, 60000);
+    try {
+      sock = ReplySocket.open("127.0.0.1", port, { recvBufferSize: 1 << 20 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    }
+  }
+  const tx = dgram.createSocket("udp4");
+  t.after(() => {
+    sock!.close();
+    tx.close();
+  });
+  await new Promise<void>((r) => tx.bind(0, "127.0.0.2", r));
+  // A's first one-way probes, as the last router would forward them: the innermost datagram.
+  const payloads: Buffer[] = [];
+  for (let i = 0; i < 400 && payloads.length < 8; i++) {
+    f.run(0.005, [f.a]);
+    for (const pkt of f.sent.splice(0)) {
+      let off = 0;
+      let ip = readIpv4Header(pkt, off);
+      while (ip.protocol === IPPROTO_GRE) ip = readIpv4Header(pkt, (off = ip.next + GRE_HEADER_LENGTH));
+      const pl = pkt.subarray(ip.next + UDP_HEADER_LENGTH);
+      if (ip.dst === B_SRC) payloads.push(Buffer.from(pl));
+    }
+  }
+  assert.ok(payloads.length >= 8, `${payloads.length} one-way probes built`);
+  const arrived = new Promise<void>((resolve) => {
+    let n = 0;
+    sock!.on("message", (msg, arrivalNs) => {
+      f.b.onReply(msg, arrivalNs, "ipv4");
+      if (++n === 8) resolve();
+    });
+  });
+  for (const p of payloads.slice(0, 8)) await new Promise<void>((r, j) => tx.send(p, port, "127.0.0.1", (e) => (e ? j(e) : r())));
+  await arrived;
+  const received = f.b.countsReport("B").incoming.reduce((n, r) => n + r[4], 0);
+  assert.equal(received, 8, "every one counted");
+  assert.deepEqual(Object.values(f.b.rejected), [0, 0, 0, 0, 0, 0, 0]);
 });
