@@ -61,7 +61,7 @@ function render(job: RouterJob): VendorOutput {
 // MPLS-in-GRE addressed to a router address and then switch an Adj-SID; printed as a warning,
 // not as guessed configuration.
 function renderSrMpls(job: SrMplsJob): VendorOutput {
-  const w = `${job.router}: no documented IOS XR configuration terminates ${job.carrier === "udp" ? "MPLS-in-UDP" : "MPLS-in-GRE"} to a router address and label-switches the Adj-SID under it: nothing printed; probe paths starting at this router by SRv6 (prober.encap srv6 or auto) or by the tunnel (--encap gre or ipip)`;
+  const w = `${job.router}: lsprobe knows no documented IOS XR configuration that terminates ${job.carrier === "udp" ? "MPLS-in-UDP" : "MPLS-in-GRE"} to a router address and label-switches the Adj-SID under it: nothing printed; probe paths starting at this router by SRv6 (prober.encap srv6 or auto) or by the tunnel (--encap gre or ipip)`;
   return { text: commented("!", [`WARNING: ${w}`]).join("\n") + "\n", warnings: [w] };
 }
 
