@@ -443,3 +443,9 @@ test("one-way: the prober's reply socket takes one-way probes from another probe
   assert.equal(received, 8, "every one counted");
   assert.deepEqual(Object.values(f.b.rejected), [0, 0, 0, 0, 0, 0, 0]);
 });
+
+test("prober.clock-synced: a boolean, false by default; anything else refused naming the key", () => {
+  assert.equal(config(A_SRC, "A").clockSynced, false);
+  assert.equal(config(A_SRC, "A", "  clock-synced: true\n").clockSynced, true);
+  assert.throws(() => config(A_SRC, "A", "  clock-synced: sometimes\n"), /t\.yaml:\d+:\d+: prober\.clock-synced: expected true or false/);
+});
