@@ -5,25 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assignPaths, loopsOf, weight, type Assignment, type ProberRef } from "../../plugin/assign.js";
 import type { Path } from "../../shared/pathset.js";
+import { handPath } from "../util/handpath.js";
 
-/** A path over `hops` (router names), links a>b with addresses "a:b" / "b:a". */
-function path(...hops: string[]): Path {
-  const links = hops.slice(1).map((to, i) => {
-    const from = hops[i];
-    return { id: `${from}>${to}`, from, to, localAddress: `${from}:${to}`, remoteAddress: `${to}:${from}`, metric: 10 };
-  });
-  return {
-    id: hops.join(">"),
-    src: hops[0],
-    dst: hops.at(-1)!,
-    cost: 10 * links.length,
-    hops: hops.map((h) => ({ node: h, name: h, routerId: h, addresses: [] })),
-    links,
-    gre: [],
-    greReverse: [],
-    probeable: true,
-  };
-}
+const path = (...hops: string[]): Path => handPath(hops);
 
 /** Every path and its mirror. */
 const bothWays = (...ps: string[][]): Path[] => ps.flatMap((h) => [path(...h), path(...[...h].reverse())]);

@@ -2,7 +2,7 @@
 // validation, the bounded table, liveness on an injected clock) and the path-set service hands
 // each registered prober its assignment, with an ETag that changes when it does, so its
 // long-poll wakes. No real waiting: the clock is a variable and expiry is driven by refresh().
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { Registry } from "prom-client";
@@ -167,16 +167,21 @@ async function waiting(server: PathServer, n: number): Promise<void> {
 }
 
 const users = readUserDb();
+/** A PathServer on a clock the test moves (`clock.ms`), serving NANOG 6's group [r1, r3, r6]. */
+async function nanogServer(t: TestContext): Promise<{ server: PathServer; base: string; set: PathSet; clock: { ms: number } }> {
+  const clock = { ms: 1_000_000 };
+  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users }, { now: () => clock.ms });
+  t.after(() => server.close());
+  await server.start();
+  const set = await nanogGroup();
+  server.publish(set, JSON.stringify(set));
+  return { server, base: `http://127.0.0.1:${server.address!.port}/v1/paths`, set, clock };
+}
+
 const SERVE: ServeConfig = { listen: "127.0.0.1:0", auth: "none", tokenFile: null, certFile: null, keyFile: null, clientCaFile: null, maxConnections: 64, maxWaiting: 16, maxWait: 60_000, proberTimeout: 30_000, maxProbers: 4096, probersPerLink: 2, oneWay: true };
 
 test("service: a prober that still fetches but whose counts cannot be pulled loses its share at prober-timeout, and gets it back with its next good pull; one-way paths go to probers that gave an address", async (t) => {
-  let clock = 1_000_000;
-  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users }, { now: () => clock });
-  t.after(() => server.close());
-  await server.start();
-  const base = `http://127.0.0.1:${server.address!.port}/v1/paths`;
-  const set = await nanogGroup();
-  server.publish(set, JSON.stringify(set));
+  const { server, base, set, clock } = await nanogServer(t);
   const counts = (id: string) => encodeURIComponent(`http://198.18.100.${id.slice(1)}:9469/v1/counts`);
   const fetch = async (id: string, router: string): Promise<PathSet> => (await get(`${base}?prober=${id}&router=${router}&address=198.18.100.${id.slice(1)}&counts=${counts(id)}`)).set!;
   await fetch("p1", "r1");
@@ -186,12 +191,12 @@ test("service: a prober that still fetches but whose counts cannot be pulled los
   assert.ok(both.oneway!.length > 0 && both.oneway!.every((o) => o.src === "r1" && o.to.prober === "p6" && o.to.address.ipv4 === "198.18.100.6"), "p1 sends its r1 -> r6 paths one way to p6");
   assert.ok(both.incoming!.length > 0 && both.incoming!.every((i) => i.from === "p6"));
   server.reported("p6", true);
-  clock += 1000;
+  clock.ms += 1000;
   server.reported("p6", false);
-  clock += 29_000;
+  clock.ms += 29_000;
   await fetch("p6", "r6"); // p6 still fetches: live by its fetches
   await fetch("p1", "r1");
-  clock += 1000;
+  clock.ms += 1000;
   server.reported("p6", false);
   const alone = await fetch("p1", "r1");
   assert.equal(alone.oneway, undefined, "p6 stopped reporting for 30 s: no receiver at r6");
@@ -203,13 +208,7 @@ test("service: a prober that still fetches but whose counts cannot be pulled los
 });
 
 test("service: a registered prober gets its assignment; a silent one's share moves to the others at prober-timeout (exactly the long-polls of the probers whose share moved wake), and back when it returns", async (t) => {
-  let clock = 1_000_000;
-  const server = new PathServer(SERVE, { log: () => createLogger({ name: "t", level: "error", stream: { write: () => {} } }), who: currentIdentity(users), users }, { now: () => clock });
-  t.after(() => server.close());
-  await server.start();
-  const base = `http://127.0.0.1:${server.address!.port}/v1/paths`;
-  const set = await nanogGroup();
-  server.publish(set, JSON.stringify(set));
+  const { server, base, set, clock } = await nanogServer(t);
   const ROUTER: Record<string, string> = { p1: "r1", p3: "r3", p6: "r6" };
   const url = (id: string, extra = "") => `${base}?prober=${id}&router=${ROUTER[id]}&site=site-${id}${extra}`;
   const expected = (live: string[]) => assignPaths(set, live.map((id) => ({ id, router: ROUTER[id] }))).byProber;
@@ -288,11 +287,11 @@ test("service: a registered prober gets its assignment; a silent one's share mov
   // p3 goes silent (p1 and p6 keep polling). Just before prober-timeout nothing moves; at it,
   // p3's loops go to the other end's prober (their mirrors start at r1 or r6).
   const p3had = slice.get("p3")!;
-  clock += 29_999;
+  clock.ms += 29_999;
   server.refresh();
   assert.equal(server.stats().coverage!.links.every((l) => l.probers.length >= 2), true, "p3 still live");
   await transition(["p1", "p6"], () => {
-    clock += 1;
+    clock.ms += 1;
     server.refresh();
   }, ["p1", "p6"]);
   const mirror = (id: string) => {
@@ -314,11 +313,11 @@ test("service: a registered prober gets its assignment; a silent one's share mov
   await fetch("p1");
   await fetch("p3");
   const e6 = etag.get("p6");
-  clock += 15_000;
+  clock.ms += 15_000;
   await fetch("p1");
   await fetch("p3");
   await transition(["p1", "p3"], () => {
-    clock += 15_000;
+    clock.ms += 15_000;
     server.refresh();
   }, ["p1", "p3"]);
   text = await registry.metrics();

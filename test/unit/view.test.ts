@@ -12,31 +12,10 @@ import { OneView } from "../../plugin/view/view.js";
 import { COUNTS_SCHEMA, COUNTS_VERSION, onewayLoss, parseCounts, type CountsReport } from "../../shared/counts.js";
 import { onewayTag, parsePathSet, PATHSET_SCHEMA, PATHSET_VERSION, type Path, type PathSet } from "../../shared/pathset.js";
 import { createLogger } from "../../shared/log.js";
+import { handPath } from "../util/handpath.js";
 
-/** A path over `hops`, links a>b with mirrored addresses, probeable in IPv4 (and IPv6 when asked). */
-function path(hops: string[], v6 = false): Path {
-  const links = hops.slice(1).map((to, i) => {
-    const from = hops[i];
-    const n = (s: string): number => Number(s.slice(1));
-    return { id: `${from}>${to}`, from, to, localAddress: `198.18.${n(from)}.${n(to)}`, remoteAddress: `198.18.${n(to)}.${n(from)}`, metric: 10 };
-  });
-  const gre = links.map((l) => ({ address: l.remoteAddress, source: "interface" as const, node: l.to, target: "interface" as const }));
-  const noSr = { segments: [], probeable: false, unprobeableReason: "no SIDs" };
-  const t = { gre, greReverse: [], probeable: true, srMpls: noSr };
-  return {
-    id: hops.join(">"),
-    src: hops[0],
-    dst: hops.at(-1)!,
-    cost: 10 * links.length,
-    hops: hops.map((h) => ({ node: h, name: h, routerId: h, addresses: [] })),
-    links,
-    families: v6 ? ["ipv4", "ipv6"] : ["ipv4"],
-    targets: v6 ? { ipv4: t, ipv6: { ...t, srv6: noSr, gre: gre.map((g) => ({ ...g, address: `2001:2::${g.node.slice(1)}` })) } } : { ipv4: t },
-    gre,
-    greReverse: [],
-    probeable: true,
-  };
-}
+/** A path over `hops` with lab-like addresses, probeable in IPv4 (and IPv6 with `v6`). */
+const path = (hops: string[], v6 = false): Path => handPath(hops, { targets: true, v6, address: (a, b) => `198.18.${a.slice(1)}.${b.slice(1)}` });
 
 // NANOG 6: the equal-cost paths between r1 and r6, both ways.
 const ROUTES = [
