@@ -282,11 +282,13 @@ async function main(): Promise<number> {
   const raw6 = raws.ipv6;
   // Entries exist only for families with a source, so each send has its socket.
   const send = (pkt: Buffer, dst: string, af: Family): void => void (af === "ipv6" ? raw6 : raw4)?.send(pkt, dst, onSent);
+  // The id it registers under (?prober=, pathsource.ts) and reports its counts as; fixed at start, as the fetch's.
+  const proberId = cfg.id ?? hostname();
   const source = new PathSource({
     socket: cfg.paths.socket,
     file: cfg.paths.file,
     url: cfg.paths.url,
-    id: cfg.id,
+    id: proberId,
     router: cfg.router,
     address: cfg.sources.ipv4 ?? cfg.sources.ipv6,
     address6: cfg.sources.ipv4 !== null ? cfg.sources.ipv6 : null,
@@ -374,8 +376,7 @@ async function main(): Promise<number> {
         return { status: ok ? 200 : 503, body: ok ? "ok\n" : stalled ? "send loop stalled\n" : "no path set yet\n" };
       },
     },
-    // The id it registers under (pathsource.ts: prober.id, else the host name).
-    countsRoute(() => current.prober.countsReport(cfg.id ?? hostname())),
+    countsRoute(() => current.prober.countsReport(proberId)),
     {
       path: "/paths",
       help: "JSON: each path's rate, state, last RTT, loss and counters, its last pinned trace; the ranked suspect links; the routers' decapsulation; the one-way paths sent and received",
