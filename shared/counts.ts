@@ -15,7 +15,10 @@
 //   incoming  one-way paths other probers send to it, per family and sender start:
 //             [id, af, sender, senderNonce, received, lost, next]: received = distinct sequences
 //             arrived, lost = sequences below `next` missing for longer than prober.timeout
-//             after a later one arrived, next = highest sequence seen + 1.
+//             after a later one arrived, next = highest sequence seen + 1. A record starts at
+//             its first arrival: sequences below it are not counted lost (a receiver that hears
+//             of a path late, or restarts, would otherwise report its past as loss), so a
+//             sender's first probes, lost before any arrives, go uncounted.
 //
 // One-way loss needs both ends and no clock: over sequences 0 .. settled-1 of sender A's nonce,
 // lost = receiver.lost + max(0, A.settled - receiver.next) (the tail: settled probes of which no
