@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -62,10 +63,10 @@ const promTestFiles = (): string[] =>
     .map((f) => path.join(PROM_TESTS, f));
 const rulesOf = (file: string): Json[] => (readYaml(file).groups as Json[]).flatMap((g) => g.rules as Json[]);
 
-/** Metric names the prober and the plugin export, read from their source (prom-client `name:`, perPath()); the path-set service's are in plugin/publish/http.ts. */
+/** Metric names the prober and the plugin export, read from their source (prom-client `name:`, perPath()); the path-set service's are in plugin/publish/http.ts, the one view's in plugin/view/metrics.ts. */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>();
-  for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts", "plugin/publish/http.ts"]) {
+  for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts", "plugin/publish/http.ts", "plugin/view/metrics.ts"]) {
     const src = readFileSync(path.join(ROOT, f), "utf8");
     for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
   }
@@ -131,12 +132,12 @@ test("every by() and on() of the rules that keeps probers apart (names instance)
 test("promtool check rules: the recording and alert rules", { skip: NO_PROMTOOL }, () => {
   const out = run(PROMTOOL!, ["check", "rules", RECORDING_FILE, ALERTS_FILE]);
   assert.match(out, new RegExp(`lsprobe-recording\\.rules\\.yml\\n  SUCCESS: 11 rules found`));
-  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 15 rules found`));
+  assert.match(out, new RegExp(`lsprobe-alerts\\.rules\\.yml\\n  SUCCESS: 17 rules found`));
 });
 
 test("promtool test rules: monitoring/prometheus/tests/*.yml", { skip: NO_PROMTOOL }, () => {
   const files = promTestFiles();
-  assert.deepEqual(files.map((f) => path.basename(f)), ["lsprobe-alerts.test.yml", "lsprobe-plugin-alerts.test.yml", "lsprobe-recording.test.yml", "lsprobe-sites.test.yml"]);
+  assert.deepEqual(files.map((f) => path.basename(f)), ["lsprobe-alerts.test.yml", "lsprobe-plugin-alerts.test.yml", "lsprobe-recording.test.yml", "lsprobe-sites.test.yml", "lsprobe-view-alerts.test.yml"]);
   const out = run(PROMTOOL!, ["test", "rules", ...files]);
   assert.equal(out.match(/SUCCESS/g)?.length, files.length, out);
 });
@@ -146,7 +147,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   const names = alerts.map((r) => r.alert as string);
   assert.deepEqual(
     [...names].sort(),
-    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeLinksUndercovered", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating", "LsprobeSiteSilent"],
+    ["LsprobeEndpointUnresolved", "LsprobeLinkSuspect", "LsprobeLinksUndercovered", "LsprobeNoPaths", "LsprobePathDown", "LsprobePathLoss", "LsprobePathRttHigh", "LsprobePathSetStale", "LsprobePluginDown", "LsprobePluginOutputFailing", "LsprobeProberDown", "LsprobeProberOverloaded", "LsprobeReplyFlood", "LsprobeRouterNotDecapsulating", "LsprobeSiteSilent", "LsprobeViewBlind", "LsprobeViewRouterSuspect"],
   );
   for (const a of alerts) {
     assert.match(a.labels?.severity ?? "", /^(critical|warning)$/, `${a.alert}: severity label`);
@@ -161,6 +162,13 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
   // A router the traces find not decapsulating raises no alert for its links (at either end).
   assert.match(link.expr, /unless on \(site, job, instance, af, from\)\s+label_replace\(lsprobe_router_decap_ok == 0, "from", "\$1", "router", "\(\.\*\)"\)/);
   assert.match(link.expr, /unless on \(site, job, instance, af, to\)\s+label_replace\(lsprobe_router_decap_ok == 0, "to", "\$1", "router", "\(\.\*\)"\)/);
+  // The one view's links are folded in (one alert name: one Alertmanager group per edge with the
+  // probers'), without `probers` in the labels (it changes as probers come and go: `for` restarts).
+  assert.match(link.expr, /\bor\s+max without \(probers\) \(lsprobe_view_link_suspect == 1\)/);
+  for (const end of ["from", "to"]) assert.match(link.expr, new RegExp(`unless on \\(af, ${end}\\)\\s+label_replace\\(lsprobe_view_router_suspect == 1, "${end}"`));
+  assert.match(link.annotations.description, /label "probers"/, "the view's probers in the description");
+  const router = alerts.find((r) => r.alert === "LsprobeViewRouterSuspect")!;
+  assert.match(router.expr, /^max without \(probers\) \(lsprobe_view_router_suspect == 1\)/);
 
   const firing = new Map<string, number>();
   const silent = new Map<string, number>();
@@ -191,7 +199,7 @@ test("the promtool tests cover every alert (firing with labels and annotations, 
 
 test("every lsprobe name in the rules and Grafana queries is exported by the prober or the plugin, or recorded", () => {
   const exported = exportedMetrics();
-  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket", "lsprobe_plugin_endpoint_resolved", "lsprobe_plugin_output_ok", "lsprobe_plugin_output_errors_total", "lsprobe_plugin_links_undercovered"]) {
+  for (const n of ["lsprobe_probes_sent_total", "lsprobe_path_up", "lsprobe_link_suspect", "lsprobe_pathset_age_seconds", "lsprobe_config_last_reload_successful", "lsprobe_send_errors_total", "lsprobe_probe_rtt_seconds_bucket", "lsprobe_plugin_endpoint_resolved", "lsprobe_plugin_output_ok", "lsprobe_plugin_output_errors_total", "lsprobe_plugin_links_undercovered", "lsprobe_view_link_suspect", "lsprobe_view_router_suspect", "lsprobe_view_rounds_total", "lsprobe_view_pull_errors_total"]) {
     assert.ok(exported.has(n), `${n} not found in the prober's or the plugin's source: the pattern needs updating`);
   }
   const known = new Set([...exported, ...rulesOf(RECORDING_FILE).map((r) => r.record as string)]);
@@ -224,10 +232,15 @@ test("Grafana expressions: more than 10, all found, variables substituted", () =
   for (const e of all) for (const m of e.expr.matchAll(perPath)) assert.doesNotMatch(m[2], /\b(hops|src|dst|pair)\s*=/, `${e.source}: ${m[1]} has no ${m[2]}`);
   for (const e of all.filter((x) => /\b(hops|src|dst)\b/.test(x.expr.replace(/lsprobe_path_info\{[^}]*\}/g, "")) && /lsprobe_path_(up|loss)|lsprobe:path_/.test(x.expr)))
     assert.match(e.expr, /on \(site, job, instance, path, af\) group_left \((hops, src, dst|src, dst)\)/, `${e.source}: joins lsprobe_path_info (site: two sites' probers may share instance and path ids)`);
-  // Only the annotation and the "suspected now" filter may legitimately return nothing.
+  // Only the annotation, the "suspected now" filters and the one view's lists may legitimately
+  // return nothing (the one view is the plugin's, and optional: its counts stats say 0 instead).
   assert.deepEqual(exprs.filter((e) => e.mayBeEmpty).map((e) => e.source).sort(), [
     'dashboard annotation "Path-set generation changes"',
     'dashboard panel "Links suspected now" target A',
+    'dashboard panel "One view: directed link loss" target A',
+    'dashboard panel "One view: directed links not told apart" target A',
+    'dashboard panel "One view: links suspected now, and who saw them" target A',
+    'dashboard panel "One view: routers suspected now" target A',
   ]);
   assert.equal(filtersAtTopLevel("count(x == 0) or vector(0)"), false);
   assert.equal(filtersAtTopLevel('a{b=~"c"} / (d > 0)'), false);
@@ -311,6 +324,22 @@ test("Grafana dashboard: provisionable, every panel on the datasource variable, 
   assert.ok(has("stat", /lsprobe_link_identifiable\{.*\} == 0\) or vector\(0\)$/), "links not identifiable (count)");
   assert.ok(has("stat", /lsprobe_paths_left_out/), "paths left out by max-paths");
   assert.ok(has("timeseries", /^lsprobe:pair_rtt_seconds:p99_rate1m\{/), "RTT per pair");
+  // The one view (the plugin's lsprobe_view_*): a row of its own; its link panels under the af and
+  // link (edge) variables, never under site or instance (the plugin has neither: it serves every site).
+  const rowAt = (title: string): number => (d.panels as Json[]).findIndex((p) => p.type === "row" && p.title === title);
+  assert.ok(rowAt("One view") > rowAt("Links") && rowAt("One view") < rowAt("Probes"), "a One view row between Links and Probes");
+  const view = (d.panels as Json[]).slice(rowAt("One view") + 1, rowAt("Probes"));
+  assert.ok(view.every((p) => p.gridPos.y > d.panels[rowAt("One view")].gridPos.y && p.gridPos.y < d.panels[rowAt("Probes")].gridPos.y), "the One view panels lie in its row");
+  const viewHas = (type: string, re: RegExp, legend?: string): boolean => view.some((p) => p.type === type && (p.targets as Json[]).some((t) => re.test(t.expr) && (legend === undefined || t.legendFormat === legend)));
+  assert.ok(viewHas("timeseries", /^lsprobe_view_link_loss_ratio\{af=~"\$af", edge=~"\$link"\} > 0$/, "{{from}} -> {{to}} ({{af}})"), "directed link loss, from -> to");
+  assert.ok(viewHas("table", /^lsprobe_view_link_suspect\{af=~"\$af", edge=~"\$link"\} == 1$/), "suspect links table");
+  assert.equal(view.find((p) => /suspected now, and who/.test(p.title))!.transformations[0].options.renameByName.probers, "Seen by probers");
+  assert.ok(viewHas("table", /^lsprobe_view_router_suspect\{af=~"\$af"\} == 1$/), "suspect routers table");
+  assert.ok(viewHas("stat", /^count\(lsprobe_view_link_identifiable\{af=~"\$af", edge=~"\$link"\} == 0\) or vector\(0\)$/, "not told apart") && viewHas("table", /^lsprobe_view_link_identifiable\{af=~"\$af", edge=~"\$link"\} == 0$/), "identifiability");
+  for (const k of ["loop", "oneway"]) assert.ok(viewHas("stat", new RegExp(`^sum\\(lsprobe_view_streams\\{kind="${k}"\\}\\) or vector\\(0\\)$`), k), `streams ${k}`);
+  for (const k of ["ok", "failing"]) assert.ok(viewHas("stat", new RegExp(`^sum\\(lsprobe_view_probers\\{state="${k}"\\}\\) or vector\\(0\\)$`), k), `probers ${k}`);
+  assert.ok(viewHas("timeseries", /^max\(lsprobe_view_round_duration_seconds\) or vector\(0\)$/), "round duration");
+  for (const p of view) for (const t of p.targets as Json[]) assert.doesNotMatch(t.expr, /\$(site|instance)\b/, `panel "${p.title}": the plugin's series have no site and the plugin is no prober instance`);
   // Every path panel filters by source, destination, pair and hops through lsprobe_path_info.
   for (const p of panels)
     for (const t of p.targets as Json[])
@@ -364,16 +393,21 @@ test("Grafana provisioning: dashboards provider, datasource, alert rules on that
   }
   const link = rules.find((r) => r.title === "lsprobe link suspect")!;
   assert.match(link.annotations.summary, /\{\{ \$labels\.from \}\} -> \{\{ \$labels\.to \}\}/);
+  // The one view folded in, as in the Prometheus rule.
+  assert.match((link.data as Json[])[0].model.expr, /\bor\s+max without \(probers\) \(lsprobe_view_link_suspect\)/);
 });
 
 test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe alerts reach both receivers", { skip: NO_AMTOOL }, () => {
   const out = run(AMTOOL!, ["check-config", AM_FILE]);
   assert.match(out, /SUCCESS/);
-  assert.match(out, /6 inhibit rules/);
+  assert.match(out, /7 inhibit rules/);
   for (const labels of [
     ["alertname=LsprobePathDown", "path=p-a", "hops=r1>r2>r4>r6", "af=ipv4"],
     ["alertname=LsprobeLinkSuspect", "link=l-24", "from=r2", "to=r4", "edge=r2-r4", "af=ipv4"],
     ["alertname=LsprobeRouterNotDecapsulating", "router=r4", "af=ipv6"],
+    ["alertname=LsprobeLinkSuspect", "job=lsprobe-plugin", "link=l-24", "from=r2", "to=r4", "edge=r2-r4", "af=ipv4"],
+    ["alertname=LsprobeViewRouterSuspect", "job=lsprobe-plugin", "router=r4", "af=ipv4"],
+    ["alertname=LsprobeViewBlind", "job=lsprobe-plugin", "prober=b"],
     ["alertname=LsprobeProberDown"],
   ]) {
     run(AMTOOL!, ["config", "routes", "test", `--config.file=${AM_FILE}`, "--verify.receivers=lsprobe-webhook,lsprobe-email", ...labels]);
@@ -400,10 +434,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A real Alertmanager with the configuration's routes and inhibit rules, receivers without integrations (nothing is sent). */
-async function startAlertmanager(): Promise<{ url: string; stop(): Promise<void> }> {
+/**
+ * A real Alertmanager with the configuration's routes and inhibit rules. Without `webhook`,
+ * receivers without integrations (nothing is sent); with it, the webhook receiver posts there,
+ * the email route is dropped (no mail relay here) and the timers are short (group_wait 2s,
+ * group_interval 4s), so that notifications can be counted.
+ */
+async function startAlertmanager(webhook?: string): Promise<{ url: string; stop(): Promise<void> }> {
   const cfg = readYaml(AM_FILE);
-  cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
+  if (webhook) {
+    cfg.route.routes = (cfg.route.routes as Json[]).filter((r) => r.receiver !== "lsprobe-email");
+    for (const r of cfg.route.routes as Json[]) Object.assign(r, { group_wait: "2s", group_interval: "4s", repeat_interval: "1h" });
+    cfg.receivers = (cfg.receivers as Json[]).filter((r) => r.name !== "lsprobe-email").map((r) => (r.webhook_configs ? { ...r, webhook_configs: (r.webhook_configs as Json[]).map((w) => ({ ...w, url: webhook })) } : { name: r.name }));
+  } else cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
   delete cfg.global;
   const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alertmanager-"));
   writeFileSync(path.join(dir, "alertmanager.yml"), stringify(cfg));
@@ -531,6 +574,89 @@ test("alertmanager: two sites (same prober instance) seeing one broken link are 
     assert.deepEqual(active(groups[0]).map((a) => a.labels.site).sort(), ["ams", "fra"]);
   } finally {
     await am.stop();
+  }
+});
+
+interface Notification {
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  alerts: Array<{ status: string; labels: Record<string, string> }>;
+}
+
+test("alertmanager: a link the probers and the one view both name is one webhook notification; the view holds back every prober's path alerts of its family", { skip: NO_ALERTMANAGER, timeout: 60_000 }, async () => {
+  const notifications: Notification[] = [];
+  const hook = http.createServer((q, s) => {
+    let body = "";
+    q.setEncoding("utf8").on("data", (c: string) => (body += c));
+    q.on("end", () => {
+      notifications.push(JSON.parse(body) as Notification);
+      s.end("ok");
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
+  const am = await startAlertmanager(`http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/alerts`);
+  try {
+    const post = async (alerts: Array<Record<string, string>>): Promise<void> => {
+      const r = await fetch(`${am.url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts.map((labels) => ({ labels: { severity: "critical", ...labels }, annotations: { summary: labels.alertname } }))) });
+      assert.equal(r.status, 200, await r.text());
+    };
+    const received = async (what: string, ok: () => boolean): Promise<void> => {
+      const until = Date.now() + 20_000;
+      while (!ok()) {
+        assert.ok(Date.now() < until, `no ${what} at the webhook: ${JSON.stringify(notifications.map((n) => n.groupLabels))}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const at = (site: string): Record<string, string> => ({ site, job: "lsprobe-prober", instance: "127.0.0.1:9469" });
+    const view = { job: "lsprobe-plugin", instance: "127.0.0.1:9468" };
+    const edge = { edge: "r2-r4", af: "ipv4" };
+    await post([
+      // Two sites' probers name the pair (out-and-back: both directions); the view names r2 -> r4 alone.
+      ...["ams", "fra"].flatMap((site) => [
+        { alertname: "LsprobeLinkSuspect", ...at(site), link: "l-24", from: "r2", to: "r4", ...edge },
+        { alertname: "LsprobeLinkSuspect", ...at(site), link: "l-42", from: "r4", to: "r2", ...edge },
+      ]),
+      { alertname: "LsprobeLinkSuspect", ...view, link: "l-24", from: "r2", to: "r4", ...edge },
+      // par's prober names no link (it cannot tell the loss apart), so its 20 lossy paths would
+      // notify on their own: the view holds them back (same family). Its IPv6 path down is not
+      // the view's (another family): it notifies.
+      ...Array.from({ length: 20 }, (_, i) => ({ alertname: "LsprobePathLoss", ...at("par"), path: `p-${i}`, class: "default", af: "ipv4", src: `pe${i % 4}`, dst: "r6", hops: `pe${i % 4}>r2>r4>r6#${i}` })),
+      { alertname: "LsprobePathDown", ...at("par"), path: "p-v6", class: "default", af: "ipv6", src: "pe1", dst: "r6", hops: "pe1>r3>r6" },
+      // A router the view names: one more notification, its own.
+      { alertname: "LsprobeViewRouterSuspect", ...view, router: "r7", af: "ipv4" },
+    ]);
+    const isLink = (n: Notification): boolean => n.groupLabels.alertname === "LsprobeLinkSuspect";
+    await received("link notification", () => notifications.some(isLink));
+    await received("router and IPv6 path notifications", () => notifications.length >= 3);
+    // Past a group interval more (4s): a second notification for any of these groups would be in.
+    await new Promise((r) => setTimeout(r, 6_000));
+    const labelsOf = (l: Record<string, string>): string => Object.entries(l).sort().map(([k, v]) => `${k}=${v}`).join(",");
+    assert.deepEqual(notifications.map((n) => labelsOf(n.groupLabels)).sort(), [
+      "af=ipv4,alertname=LsprobeLinkSuspect,edge=r2-r4",
+      "af=ipv4,alertname=LsprobeViewRouterSuspect,router=r7",
+      "af=ipv6,alertname=LsprobePathDown",
+    ]);
+    const link = notifications.find(isLink)!;
+    assert.deepEqual(link.alerts.map((a) => `${a.labels.job} ${a.labels.site ?? "-"} ${a.labels.from}->${a.labels.to} ${a.status}`).sort(), [
+      "lsprobe-plugin - r2->r4 firing",
+      "lsprobe-prober ams r2->r4 firing",
+      "lsprobe-prober ams r4->r2 firing",
+      "lsprobe-prober fra r2->r4 firing",
+      "lsprobe-prober fra r4->r2 firing",
+    ]);
+
+    // Another edge named by a prober first, by the view a group interval later: the view's alert
+    // joins the same group (an update of that notification, same group key), not a new one.
+    await post([{ alertname: "LsprobeLinkSuspect", ...at("ams"), link: "l-56", from: "r5", to: "r6", edge: "r5-r6", af: "ipv4" }]);
+    const r56 = (): Notification[] => notifications.filter((n) => isLink(n) && n.groupLabels.edge === "r5-r6");
+    await received("r5-r6 notification", () => r56().length === 1);
+    await post([{ alertname: "LsprobeLinkSuspect", ...view, link: "l-56", from: "r5", to: "r6", edge: "r5-r6", af: "ipv4" }]);
+    await received("r5-r6 update with the view's alert", () => r56().length === 2);
+    assert.equal(r56()[1].groupKey, r56()[0].groupKey);
+    assert.deepEqual(r56()[1].alerts.map((a) => a.labels.job).sort(), ["lsprobe-plugin", "lsprobe-prober"]);
+  } finally {
+    await am.stop();
+    await new Promise((r) => hook.close(r));
   }
 });
 
