@@ -1,0 +1,259 @@
+// Many sites' monitoring in the lab, with real probers (issue 14, the third acceptance point):
+// the 2x6 ladder (FleetStack, fleet.ts) with probers pa (site a, behind a1) and pc (site c,
+// behind b6), and the shipped monitoring/ config run inside the lab's namespaces:
+//  - in pa and pc, a per-site Prometheus from monitoring/prometheus/site.yml scraping its own
+//    prober (site a's a full server, site c's an agent, from the same file) and remote-writing to
+//  - a central Prometheus from central.yml in nms (--web.enable-remote-write-receiver), which
+//    scrapes the plugin's /metrics, evaluates the shipped rules and sends to
+//  - an Alertmanager from monitoring/alertmanager/alertmanager.yml in nms, whose webhook is a
+//    small node server in nms appending every notification to a file this test reads.
+// The substitutions are the site label, the remote_write URL, the scrape targets, the
+// Alertmanager and webhook addresses, the email route dropped (no mail relay) and the intervals
+// (1s scrapes, sends and evaluation; short group_wait and group_interval): the rules and the
+// grouping and inhibitions are the shipped ones.
+// Healthy: the central server holds both sites' series (site label, each site's own prober as
+// instance) and the plugin's, no link alert. Then a3 -> a4 loses everything (data plane only:
+// BGP-LS sees nothing), which both probers' paths a1 <-> b6 cross: LsprobeLinkSuspect fires at
+// the central server for edge a3-a4 with site a and site c, and Alertmanager delivers exactly
+// one notification for the link carrying both sites' alerts (and the plugin's one view's
+// alert for it, when the rules have one: same name, edge and af, so the same group), still one
+// after a group interval; nothing else (the path alerts, firing centrally, are inhibited).
+// Nothing runs in the root namespace on a lab address: every server is in a lab namespace, and
+// this process queries them through FleetStack.fetchIn (nsfetch.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { parse, stringify } from "yaml";
+import { FleetStack, PLUGIN_METRICS_PORT, PROBER_PORT } from "./fleet.js";
+import { findExabgp } from "./exabgp.js";
+import { REPO_ROOT } from "../util/shared.js";
+import { SKIP_NO_OPENSSL } from "../util/tls.js";
+
+const PROMETHEUS = "/usr/bin/prometheus";
+const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
+const PROM_DIR = path.join(REPO_ROOT, "monitoring/prometheus");
+const notInstalled = [PROMETHEUS, ALERTMANAGER].filter((p) => !existsSync(p));
+const skip =
+  process.getuid?.() !== 0
+    ? "needs root (network namespaces, raw sockets)"
+    : findExabgp() === undefined
+      ? "exabgp is not installed"
+      : notInstalled.length > 0
+        ? `not installed: ${notInstalled.join(", ")} (Debian prometheus, prometheus-alertmanager)`
+        : SKIP_NO_OPENSSL;
+
+type Json = Record<string, any>;
+/** Site -> its prober's host (pa behind a1, pc behind b6: their paths cross every link). */
+const SITES = { a: "pa", c: "pc" } as const;
+const CENTRAL_PORT = 9090;
+const SITE_PORT = 9090;
+const ALERTMANAGER_PORT = 9093;
+const WEBHOOK_PORT = 9095;
+/** group_wait covers the two sites' skew and a path alert's lead on its link alert (the shipped 15s does in production). */
+const GROUP_WAIT_S = 8;
+const GROUP_INTERVAL_S = 5;
+
+/** site.yml for one site: its name, its prober, the central URL; 1s scrapes and sends. */
+function siteConfig(site: string, prober: string, central: string): string {
+  const doc = parse(readFileSync(path.join(PROM_DIR, "site.yml"), "utf8")) as Json;
+  doc.global.scrape_interval = "1s";
+  doc.global.external_labels.site = site;
+  assert.equal(doc.remote_write.length, 1, "site.yml: one remote_write");
+  doc.remote_write[0].url = `${central}/api/v1/write`;
+  doc.remote_write[0].queue_config = { batch_send_deadline: "1s" };
+  const job = (doc.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-prober")!;
+  Object.assign(job, { scrape_interval: "1s", scrape_timeout: "1s" });
+  job.static_configs = [{ targets: [prober] }];
+  return stringify(doc);
+}
+
+/** central.yml: the rule files by absolute path, Alertmanager and the plugin in nms; 1s evaluation and plugin scrapes. */
+function centralConfig(alertmanager: string, plugin: string): string {
+  const doc = parse(readFileSync(path.join(PROM_DIR, "central.yml"), "utf8")) as Json;
+  doc.global.evaluation_interval = "1s";
+  doc.rule_files = (doc.rule_files as string[]).map((f) => path.join(PROM_DIR, f));
+  doc.alerting.alertmanagers[0].static_configs[0].targets = [alertmanager];
+  const job = (doc.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-plugin")!;
+  job.scrape_interval = "1s";
+  job.static_configs = [{ targets: [plugin] }];
+  return stringify(doc);
+}
+
+/** alertmanager.yml with the email route dropped (no mail relay here), the webhook in nms, short timers. */
+function alertmanagerConfig(webhook: string): string {
+  const doc = parse(readFileSync(path.join(REPO_ROOT, "monitoring/alertmanager/alertmanager.yml"), "utf8")) as Json;
+  for (const k of Object.keys(doc.global)) if (k.startsWith("smtp_")) delete doc.global[k];
+  doc.route.routes = (doc.route.routes as Json[]).filter((r) => r.receiver !== "lsprobe-email");
+  for (const r of doc.route.routes as Json[]) Object.assign(r, { group_wait: `${GROUP_WAIT_S}s`, group_interval: `${GROUP_INTERVAL_S}s`, repeat_interval: "1h" });
+  doc.receivers = (doc.receivers as Json[]).filter((r) => r.name !== "lsprobe-email");
+  for (const r of doc.receivers as Json[]) for (const w of r.webhook_configs ?? []) w.url = webhook;
+  return stringify(doc);
+}
+
+// The webhook: node FILE HOST PORT; every POST body becomes one JSON line of FILE.
+const WEBHOOK = [
+  "const http=require('http'),fs=require('fs');const [file,host,port]=process.argv.slice(1);",
+  "http.createServer((q,s)=>{let b='';q.setEncoding('utf8');q.on('data',(c)=>b+=c);",
+  "q.on('end',()=>{fs.appendFileSync(file,JSON.stringify(JSON.parse(b))+'\\n');s.end('ok');});}).listen(Number(port),host);",
+].join("");
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** The end of its stderr, for failure messages. */
+  log(): string;
+}
+
+interface Notification {
+  status: string;
+  groupLabels: Record<string, string>;
+  alerts: Array<{ status: string; labels: Record<string, string> }>;
+}
+
+test("many sites' monitoring in the lab: per-site Prometheus at sites a and c remote-write to a central one in nms; a3 -> a4 broken: LsprobeLinkSuspect fires centrally with both sites' labels, one Alertmanager notification for the link, the path alerts inhibited", { skip, timeout: 180_000 }, async (t) => {
+  const s = await FleetStack.start({ sites: { ...SITES } });
+  const procs: Proc[] = [];
+  t.after(async () => {
+    await Promise.all(procs.map((p) => stopProc(p)));
+    await s.stop();
+  });
+  const dir = path.join(s.dir, "monitoring");
+  mkdirSync(dir);
+  const write = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text, { mode: 0o644 });
+    return f;
+  };
+  const data = (name: string): string => {
+    const d = path.join(dir, name);
+    mkdirSync(d);
+    return d;
+  };
+  const start = (name: string, node: string, argv: string[]): void => {
+    const child = s.lab.spawnIn(node, argv, { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (log = (log + c).slice(-3000)));
+    procs.push({ name, child, log: () => `--- ${name} (exit ${child.exitCode ?? child.signalCode}):\n${log}` });
+  };
+
+  const nms = s.controller.address;
+  const central = `http://${nms}:${CENTRAL_PORT}`;
+  const hookFile = path.join(dir, "notifications.jsonl");
+  start("webhook", "nms", [process.execPath, "-e", WEBHOOK, hookFile, nms, String(WEBHOOK_PORT)]);
+  start("alertmanager", "nms", [ALERTMANAGER, `--config.file=${write("alertmanager.yml", alertmanagerConfig(`http://${nms}:${WEBHOOK_PORT}/alerts`))}`, `--storage.path=${data("am")}`, `--web.listen-address=${nms}:${ALERTMANAGER_PORT}`, "--cluster.listen-address="]);
+  start("central prometheus", "nms", [PROMETHEUS, `--config.file=${write("central.yml", centralConfig(`${nms}:${ALERTMANAGER_PORT}`, `${nms}:${PLUGIN_METRICS_PORT}`))}`, `--storage.tsdb.path=${data("central")}`, `--web.listen-address=${nms}:${CENTRAL_PORT}`, "--web.enable-remote-write-receiver"]);
+  const prober = (site: string): string => `${s.probers.get(site)!.address}:${PROBER_PORT}`;
+  // Site a: a full server; site c: an agent (scrape and remote_write only), from the same file.
+  for (const [site, host] of Object.entries(SITES)) {
+    const addr = s.probers.get(site)!.address;
+    const storage = site === "c" ? ["--enable-feature=agent", `--storage.agent.path=${data(`site-${site}`)}`] : [`--storage.tsdb.path=${data(`site-${site}`)}`];
+    start(`site ${site} prometheus`, host, [PROMETHEUS, `--config.file=${write(`site-${site}.yml`, siteConfig(site, prober(site), central))}`, ...storage, `--web.listen-address=${addr}:${SITE_PORT}`]);
+  }
+
+  /** Polls `f` every 250 ms until it returns a value; fails naming `what`, with the servers' logs. */
+  const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const dead = procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+      if (dead) assert.fail(`${dead.name} exited while waiting for ${what}\n${dead.log()}`);
+      const v = await f().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > end) assert.fail(`timed out (${ms} ms) waiting for ${what}\n${procs.map((p) => p.log()).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const getJson = async (node: string, url: string): Promise<Json> => {
+    const r = await s.fetchIn(node, url);
+    assert.equal(r.status, 200, `GET ${url} from ${node}: ${r.status} ${r.body}`);
+    return JSON.parse(r.body) as Json;
+  };
+  const query = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
+    const r = await getJson("nms", `${central}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    assert.equal(r.status, "success", `${expr}: ${r.error}`);
+    return r.data.result;
+  };
+  const alerts = async (name: string, state: string): Promise<Json[]> => ((await getJson("nms", `${central}/api/v1/alerts`)).data.alerts as Json[]).filter((a) => a.labels.alertname === name && a.state === state);
+  const notifications = (): Notification[] =>
+    existsSync(hookFile)
+      ? readFileSync(hookFile, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => JSON.parse(l) as Notification)
+      : [];
+
+  const ready: Array<[string, string]> = [["nms", `http://${nms}:${ALERTMANAGER_PORT}`], ["nms", central], ...Object.entries(SITES).map(([site, host]): [string, string] => [host, `http://${s.probers.get(site)!.address}:${SITE_PORT}`])];
+  await Promise.all(ready.map(([node, url]) => until(`${url} ready (from ${node})`, 30_000, async () => ((await s.fetchIn(node, `${url}/-/ready`)).status === 200 ? true : undefined))));
+
+  // Healthy: every site's series at the central server, with its site label and its own prober
+  // as instance, one per path the prober probes; the plugin scraped there; nothing suspect.
+  const probed = new Map(await Promise.all(Object.keys(SITES).map(async (site) => [site, (await s.proberView(site)).paths.length] as const)));
+  const bySite = await until("both sites' series at the central server", 30_000, async () => {
+    const r = await query('count by (site, instance) (lsprobe_path_up{job="lsprobe-prober"})');
+    return r.length === 2 ? r : undefined;
+  });
+  assert.deepEqual(bySite.map((x) => `${x.metric.site} ${x.metric.instance} ${x.value[1]}`).sort(), ["a", "c"].map((site) => `${site} ${prober(site)} ${probed.get(site)}`));
+  assert.deepEqual((await query('up{job="lsprobe-prober"}')).map((x) => `${x.metric.site}=${x.value[1]}`).sort(), ["a=1", "c=1"]);
+  assert.deepEqual((await query('up{job="lsprobe-plugin"}')).map((x) => `${x.metric.instance}=${x.value[1]}`), [`${nms}:${PLUGIN_METRICS_PORT}=1`], "the central server scrapes the plugin");
+  assert.deepEqual(await query("lsprobe_link_suspect == 1 or lsprobe_view_link_suspect == 1"), [], "healthy: no link suspect");
+
+  // a3 -> a4 drops everything (in a4's decapsulator: the probes only, BGP-LS sees nothing).
+  s.lab.setFault("a3", "a4", { loss: 1 });
+  const t0 = Date.now();
+  const since = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const fromProbers = (a: Json): boolean => a.labels.job === "lsprobe-prober";
+  const firing = await until("LsprobeLinkSuspect firing at the central server for sites a and c", 60_000, async () => {
+    const a = await alerts("LsprobeLinkSuspect", "firing");
+    return new Set(a.filter(fromProbers).map((x) => x.labels.site)).size === 2 ? a : undefined;
+  });
+  const describe = (a: Json): string => `${a.labels.job}${a.labels.site ? ` site ${a.labels.site}` : ""} ${a.labels.from}->${a.labels.to}`;
+  t.diagnostic(`LsprobeLinkSuspect firing for both sites ${since()} after the fault: ${firing.map(describe).join(", ")}`);
+  for (const a of firing) assert.equal(a.labels.edge, "a3-a4", `only the broken link: ${JSON.stringify(a.labels)}`);
+  // Each site's prober names the link's two directions (its probes cross both, out and back).
+  assert.deepEqual(firing.filter(fromProbers).map((a) => `${a.labels.site} ${a.labels.from}->${a.labels.to} ${a.labels.instance}`).sort(), ["a a3->a4", "a a4->a3", "c a3->a4", "c a4->a3"].map((x) => `${x} ${prober(x[0])}`));
+  // The recording rules run centrally over the remote-written counters and keep the site.
+  const recorded = await query("max by (site) (lsprobe:path_loss_ratio:rate1m)");
+  assert.deepEqual(recorded.map((x) => x.metric.site).sort(), ["a", "c"], "lsprobe:path_loss_ratio:rate1m of both sites");
+  for (const x of recorded) assert.ok(Number(x.value[1]) > 0, `site ${x.metric.site}: the broken paths' loss is recorded (${x.value[1]})`);
+
+  // One notification for the link, with both sites' alerts; after more than a group interval
+  // still one (a site's alert joining late would have made a second).
+  const isLink = (n: Notification): boolean => n.groupLabels.alertname === "LsprobeLinkSuspect";
+  await until("the link's notification at the webhook", 30_000, async () => (notifications().some(isLink) ? true : undefined));
+  t.diagnostic(`the link's notification ${since()} after the fault`);
+  await new Promise((r) => setTimeout(r, (GROUP_INTERVAL_S + 2) * 1000));
+  const all = notifications();
+  const link = all.filter(isLink);
+  assert.equal(link.length, 1, JSON.stringify(link, null, 1));
+  assert.deepEqual(link[0].groupLabels, { alertname: "LsprobeLinkSuspect", edge: "a3-a4", af: "ipv4" });
+  assert.equal(link[0].status, "firing");
+  const sitesIn = new Set(link[0].alerts.filter(fromProbers).map((a) => a.labels.site));
+  assert.deepEqual([...sitesIn].sort(), ["a", "c"], "both sites' alerts in the one notification");
+  t.diagnostic(`in it: ${link[0].alerts.map(describe).join(", ")}`);
+  for (const a of link[0].alerts) {
+    assert.equal(a.status, "firing");
+    assert.equal(a.labels.edge, "a3-a4");
+    if (fromProbers(a)) assert.equal(a.labels.instance, prober(a.labels.site), `site ${a.labels.site}'s alert from its own prober`);
+    // Anything else is the plugin's one view naming the same link (no site: it sees every prober).
+    else assert.deepEqual([a.labels.job, a.labels.site], ["lsprobe-plugin", undefined], JSON.stringify(a.labels));
+  }
+  // Nothing else reached the webhook: the path alerts fire centrally but are held back.
+  assert.deepEqual(
+    all.filter((n) => !isLink(n)).map((n) => ({ groupLabels: n.groupLabels, alerts: n.alerts.map((a) => a.labels) })),
+    [],
+    "no notification but the link's",
+  );
+  const pathDown = await query('count by (site) (ALERTS{alertname="LsprobePathDown", alertstate="firing"})');
+  assert.deepEqual(pathDown.map((x) => x.metric.site).sort(), ["a", "c"], "both sites' path alerts fire at the central server (and are inhibited in Alertmanager)");
+});
+
+/** SIGTERM, SIGKILL after 5 s (the lab's destroy() would kill it too, sooner and harder). */
+async function stopProc(p: Proc): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((r) => p.child.once("exit", r));
+  p.child.kill("SIGTERM");
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
