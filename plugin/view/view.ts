@@ -128,6 +128,10 @@ export class OneView {
     const began = this.now();
     const n = ++this.stats.rounds;
     const probers = this.source.probers().filter((p) => p.counts !== null);
+    // A prober gone from the table (or without a URL now) is no longer pulled: forget its state,
+    // or lsprobe_view_probers{state="failing"} would count it for ever.
+    const pulled = new Set(probers.map((p) => p.id));
+    for (const id of this.stats.pulls.keys()) if (!pulled.has(id)) this.stats.pulls.delete(id);
     await Promise.all(probers.map((p) => this.pull(p.id, p.counts!, n)));
     for (const [id, l] of this.last) if (n - l.round > KEEP_ROUNDS) this.last.delete(id);
     this.rounds.push({ time: began, reports: new Map([...this.last].map(([id, l]) => [id, l.report])) });

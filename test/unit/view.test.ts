@@ -219,7 +219,8 @@ test("OneView: a round pulls every prober with a URL, survives one that fails, a
     const id = url.includes("/a/") ? "a" : "b";
     return reports(t === 0 ? 10 : 40, 25, t === 0 ? {} : truth, { oneway: true }).get(id)!;
   };
-  const view = new OneView({ interval: 1000, window: 30_000, timeout: 800, lossyAbove: 0.01 }, { set: () => SET, probers: () => [{ id: "a", counts: "http://p/a/v1/counts" }, { id: "b", counts: "http://p/b/v1/counts" }, { id: "c", counts: "http://p/c/v1/counts" }, { id: "d", counts: null }] }, () => log, fetch, () => t);
+  let probers: Array<{ id: string; counts: string | null }> = [{ id: "a", counts: "http://p/a/v1/counts" }, { id: "b", counts: "http://p/b/v1/counts" }, { id: "c", counts: "http://p/c/v1/counts" }, { id: "d", counts: null }];
+  const view = new OneView({ interval: 1000, window: 30_000, timeout: 800, lossyAbove: 0.01 }, { set: () => SET, probers: () => probers }, () => log, fetch, () => t);
   await view.round();
   t = 30_000;
   const r = await view.round();
@@ -230,4 +231,7 @@ test("OneView: a round pulls every prober with a URL, survives one that fails, a
   assert.equal(st.pulls.has("d"), false, "no URL: not pulled");
   assert.ok(lines.some((l) => l.includes("one view: link suspect") && l.includes("r2>r4")), lines.join(""));
   assert.equal(lines.filter((l) => l.includes("counts not pulled")).length, 1, "a failing prober is logged once, not every round");
+  probers = probers.filter((p) => p.id !== "c");
+  await view.round();
+  assert.equal(view.view().pulls.has("c"), false, "a prober that left is forgotten (no failing state for ever)");
 });
