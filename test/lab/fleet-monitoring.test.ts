@@ -112,148 +112,194 @@ interface Notification {
   alerts: Array<{ status: string; labels: Record<string, string> }>;
 }
 
-test("many sites' monitoring in the lab: per-site Prometheus at sites a and c remote-write to a central one in nms; a3 -> a4 broken: LsprobeLinkSuspect fires centrally with both sites' labels, one Alertmanager notification for the link, the path alerts inhibited", { skip, timeout: 180_000 }, async (t) => {
-  const s = await FleetStack.start({ sites: { ...SITES } });
-  const procs: Proc[] = [];
-  t.after(async () => {
-    await Promise.all(procs.map((p) => stopProc(p)));
-    await s.stop();
-  });
-  const dir = path.join(s.dir, "monitoring");
-  mkdirSync(dir);
-  const write = (name: string, text: string): string => {
-    const f = path.join(dir, name);
-    writeFileSync(f, text, { mode: 0o644 });
-    return f;
-  };
-  const data = (name: string): string => {
-    const d = path.join(dir, name);
-    mkdirSync(d);
-    return d;
-  };
-  const start = (name: string, node: string, argv: string[]): void => {
-    const child = s.lab.spawnIn(node, argv, { stdio: ["ignore", "ignore", "pipe"] });
+type Sample = { metric: Record<string, string>; value: [number, string] };
+
+/** The monitoring servers in the lab's namespaces, read from inside them. */
+class LabMonitoring {
+  readonly central: string;
+  private readonly procs: Proc[] = [];
+  private readonly dir: string;
+  private readonly hookFile: string;
+
+  constructor(private readonly s: FleetStack) {
+    this.dir = path.join(s.dir, "monitoring");
+    mkdirSync(this.dir);
+    this.hookFile = path.join(this.dir, "notifications.jsonl");
+    this.central = `http://${s.controller.address}:${CENTRAL_PORT}`;
+  }
+
+  /** The site's prober as its Prometheus scrapes it (the `instance` of its series). */
+  prober(site: string): string {
+    return `${this.s.probers.get(site)!.address}:${PROBER_PORT}`;
+  }
+
+  /** Starts the webhook, Alertmanager and the central server in nms, a server per site in its prober's host; resolves once all are ready. */
+  async start(): Promise<void> {
+    const nms = this.s.controller.address;
+    const am = `${nms}:${ALERTMANAGER_PORT}`;
+    this.spawn("webhook", "nms", [process.execPath, "-e", WEBHOOK, this.hookFile, nms, String(WEBHOOK_PORT)]);
+    this.spawn("alertmanager", "nms", [ALERTMANAGER, `--config.file=${this.file("alertmanager.yml", alertmanagerConfig(`http://${nms}:${WEBHOOK_PORT}/alerts`))}`, `--storage.path=${this.data("am")}`, `--web.listen-address=${am}`, "--cluster.listen-address="]);
+    this.spawn("central prometheus", "nms", [PROMETHEUS, `--config.file=${this.file("central.yml", centralConfig(am, `${nms}:${PLUGIN_METRICS_PORT}`))}`, `--storage.tsdb.path=${this.data("central")}`, `--web.listen-address=${nms}:${CENTRAL_PORT}`, "--web.enable-remote-write-receiver"]);
+    const ready: Array<[string, string]> = [["nms", `http://${am}`], ["nms", this.central]];
+    // Site a: a full server; site c: an agent (scrape and remote_write only), from the same file.
+    for (const [site, host] of Object.entries(SITES)) {
+      const listen = `${this.s.probers.get(site)!.address}:${SITE_PORT}`;
+      const storage = site === "c" ? ["--enable-feature=agent", `--storage.agent.path=${this.data(`site-${site}`)}`] : [`--storage.tsdb.path=${this.data(`site-${site}`)}`];
+      this.spawn(`site ${site} prometheus`, host, [PROMETHEUS, `--config.file=${this.file(`site-${site}.yml`, siteConfig(site, this.prober(site), this.central))}`, ...storage, `--web.listen-address=${listen}`]);
+      ready.push([host, `http://${listen}`]);
+    }
+    await Promise.all(ready.map(([node, url]) => this.until(`${url} ready (from ${node})`, 30_000, async () => ((await this.s.fetchIn(node, `${url}/-/ready`)).status === 200 ? true : undefined))));
+  }
+
+  private spawn(name: string, node: string, argv: string[]): void {
+    const child = this.s.lab.spawnIn(node, argv, { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     child.stderr!.setEncoding("utf8").on("data", (c: string) => (log = (log + c).slice(-3000)));
-    procs.push({ name, child, log: () => `--- ${name} (exit ${child.exitCode ?? child.signalCode}):\n${log}` });
-  };
+    this.procs.push({ name, child, log: () => `--- ${name} (exit ${child.exitCode ?? child.signalCode}):\n${log}` });
+  }
 
-  const nms = s.controller.address;
-  const central = `http://${nms}:${CENTRAL_PORT}`;
-  const hookFile = path.join(dir, "notifications.jsonl");
-  start("webhook", "nms", [process.execPath, "-e", WEBHOOK, hookFile, nms, String(WEBHOOK_PORT)]);
-  start("alertmanager", "nms", [ALERTMANAGER, `--config.file=${write("alertmanager.yml", alertmanagerConfig(`http://${nms}:${WEBHOOK_PORT}/alerts`))}`, `--storage.path=${data("am")}`, `--web.listen-address=${nms}:${ALERTMANAGER_PORT}`, "--cluster.listen-address="]);
-  start("central prometheus", "nms", [PROMETHEUS, `--config.file=${write("central.yml", centralConfig(`${nms}:${ALERTMANAGER_PORT}`, `${nms}:${PLUGIN_METRICS_PORT}`))}`, `--storage.tsdb.path=${data("central")}`, `--web.listen-address=${nms}:${CENTRAL_PORT}`, "--web.enable-remote-write-receiver"]);
-  const prober = (site: string): string => `${s.probers.get(site)!.address}:${PROBER_PORT}`;
-  // Site a: a full server; site c: an agent (scrape and remote_write only), from the same file.
-  for (const [site, host] of Object.entries(SITES)) {
-    const addr = s.probers.get(site)!.address;
-    const storage = site === "c" ? ["--enable-feature=agent", `--storage.agent.path=${data(`site-${site}`)}`] : [`--storage.tsdb.path=${data(`site-${site}`)}`];
-    start(`site ${site} prometheus`, host, [PROMETHEUS, `--config.file=${write(`site-${site}.yml`, siteConfig(site, prober(site), central))}`, ...storage, `--web.listen-address=${addr}:${SITE_PORT}`]);
+  private file(name: string, text: string): string {
+    const f = path.join(this.dir, name);
+    writeFileSync(f, text, { mode: 0o644 });
+    return f;
+  }
+
+  private data(name: string): string {
+    const d = path.join(this.dir, name);
+    mkdirSync(d);
+    return d;
   }
 
   /** Polls `f` every 250 ms until it returns a value; fails naming `what`, with the servers' logs. */
-  const until = async <T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> => {
+  async until<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
-      const dead = procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+      const dead = this.procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
       if (dead) assert.fail(`${dead.name} exited while waiting for ${what}\n${dead.log()}`);
       const v = await f().catch(() => undefined);
       if (v !== undefined) return v;
-      if (Date.now() > end) assert.fail(`timed out (${ms} ms) waiting for ${what}\n${procs.map((p) => p.log()).join("\n")}`);
+      if (Date.now() > end) assert.fail(`timed out (${ms} ms) waiting for ${what}\n${this.procs.map((p) => p.log()).join("\n")}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-  };
-  const getJson = async (node: string, url: string): Promise<Json> => {
-    const r = await s.fetchIn(node, url);
-    assert.equal(r.status, 200, `GET ${url} from ${node}: ${r.status} ${r.body}`);
+  }
+
+  private async centralJson(pathAndQuery: string): Promise<Json> {
+    const r = await this.s.fetchIn("nms", `${this.central}${pathAndQuery}`);
+    assert.equal(r.status, 200, `GET ${pathAndQuery} from nms: ${r.status} ${r.body}`);
     return JSON.parse(r.body) as Json;
-  };
-  const query = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
-    const r = await getJson("nms", `${central}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  }
+
+  /** An instant query at the central server. */
+  async query(expr: string): Promise<Sample[]> {
+    const r = await this.centralJson(`/api/v1/query?query=${encodeURIComponent(expr)}`);
     assert.equal(r.status, "success", `${expr}: ${r.error}`);
-    return r.data.result;
-  };
-  const alerts = async (name: string, state: string): Promise<Json[]> => ((await getJson("nms", `${central}/api/v1/alerts`)).data.alerts as Json[]).filter((a) => a.labels.alertname === name && a.state === state);
-  const notifications = (): Notification[] =>
-    existsSync(hookFile)
-      ? readFileSync(hookFile, "utf8")
-          .split("\n")
-          .filter((l) => l !== "")
-          .map((l) => JSON.parse(l) as Notification)
-      : [];
+    return r.data.result as Sample[];
+  }
 
-  const ready: Array<[string, string]> = [["nms", `http://${nms}:${ALERTMANAGER_PORT}`], ["nms", central], ...Object.entries(SITES).map(([site, host]): [string, string] => [host, `http://${s.probers.get(site)!.address}:${SITE_PORT}`])];
-  await Promise.all(ready.map(([node, url]) => until(`${url} ready (from ${node})`, 30_000, async () => ((await s.fetchIn(node, `${url}/-/ready`)).status === 200 ? true : undefined))));
+  /** The central server's alerts of that name in that state. */
+  async alerts(name: string, state: "pending" | "firing"): Promise<Json[]> {
+    return ((await this.centralJson("/api/v1/alerts")).data.alerts as Json[]).filter((a) => a.labels.alertname === name && a.state === state);
+  }
 
-  // Healthy: every site's series at the central server, with its site label and its own prober
-  // as instance, one per path the prober probes; the plugin scraped there; nothing suspect.
-  const probed = new Map(await Promise.all(Object.keys(SITES).map(async (site) => [site, (await s.proberView(site)).paths.length] as const)));
-  const bySite = await until("both sites' series at the central server", 30_000, async () => {
-    const r = await query('count by (site, instance) (lsprobe_path_up{job="lsprobe-prober"})');
-    return r.length === 2 ? r : undefined;
+  /** Every notification the webhook received, in order. */
+  notifications(): Notification[] {
+    if (!existsSync(this.hookFile)) return [];
+    return readFileSync(this.hookFile, "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Notification);
+  }
+
+  /** SIGTERM, SIGKILL after 5 s (the lab's destroy() would kill them too, sooner and harder). */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.procs.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+const fromProbers = (a: Json): boolean => a.labels.job === "lsprobe-prober";
+const describe = (a: Json): string => `${a.labels.job}${a.labels.site ? ` site ${a.labels.site}` : ""} ${a.labels.from}->${a.labels.to}`;
+const isLink = (n: Notification): boolean => n.groupLabels.alertname === "LsprobeLinkSuspect";
+
+test("many sites' monitoring in the lab: per-site Prometheus at sites a and c remote-write to a central one in nms; a3 -> a4 broken: LsprobeLinkSuspect fires centrally with both sites' labels, one Alertmanager notification for the link, the path alerts inhibited", { skip, timeout: 180_000 }, async (t) => {
+  const s = await FleetStack.start({ sites: { ...SITES } });
+  const m = new LabMonitoring(s);
+  t.after(async () => {
+    await m.stop();
+    await s.stop();
   });
-  assert.deepEqual(bySite.map((x) => `${x.metric.site} ${x.metric.instance} ${x.value[1]}`).sort(), ["a", "c"].map((site) => `${site} ${prober(site)} ${probed.get(site)}`));
-  assert.deepEqual((await query('up{job="lsprobe-prober"}')).map((x) => `${x.metric.site}=${x.value[1]}`).sort(), ["a=1", "c=1"]);
-  assert.deepEqual((await query('up{job="lsprobe-plugin"}')).map((x) => `${x.metric.instance}=${x.value[1]}`), [`${nms}:${PLUGIN_METRICS_PORT}=1`], "the central server scrapes the plugin");
-  assert.deepEqual(await query("lsprobe_link_suspect == 1 or lsprobe_view_link_suspect == 1"), [], "healthy: no link suspect");
+  await m.start();
+  await healthy(s, m);
 
   // a3 -> a4 drops everything (in a4's decapsulator: the probes only, BGP-LS sees nothing).
   s.lab.setFault("a3", "a4", { loss: 1 });
   const t0 = Date.now();
   const since = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-  const fromProbers = (a: Json): boolean => a.labels.job === "lsprobe-prober";
-  const firing = await until("LsprobeLinkSuspect firing at the central server for sites a and c", 60_000, async () => {
-    const a = await alerts("LsprobeLinkSuspect", "firing");
+  const firing = await m.until("LsprobeLinkSuspect firing at the central server for sites a and c", 60_000, async () => {
+    const a = await m.alerts("LsprobeLinkSuspect", "firing");
     return new Set(a.filter(fromProbers).map((x) => x.labels.site)).size === 2 ? a : undefined;
   });
-  const describe = (a: Json): string => `${a.labels.job}${a.labels.site ? ` site ${a.labels.site}` : ""} ${a.labels.from}->${a.labels.to}`;
   t.diagnostic(`LsprobeLinkSuspect firing for both sites ${since()} after the fault: ${firing.map(describe).join(", ")}`);
-  for (const a of firing) assert.equal(a.labels.edge, "a3-a4", `only the broken link: ${JSON.stringify(a.labels)}`);
-  // Each site's prober names the link's two directions (its probes cross both, out and back).
-  assert.deepEqual(firing.filter(fromProbers).map((a) => `${a.labels.site} ${a.labels.from}->${a.labels.to} ${a.labels.instance}`).sort(), ["a a3->a4", "a a4->a3", "c a3->a4", "c a4->a3"].map((x) => `${x} ${prober(x[0])}`));
-  // The recording rules run centrally over the remote-written counters and keep the site.
-  const recorded = await query("max by (site) (lsprobe:path_loss_ratio:rate1m)");
-  assert.deepEqual(recorded.map((x) => x.metric.site).sort(), ["a", "c"], "lsprobe:path_loss_ratio:rate1m of both sites");
-  for (const x of recorded) assert.ok(Number(x.value[1]) > 0, `site ${x.metric.site}: the broken paths' loss is recorded (${x.value[1]})`);
+  await linkFiring(m, firing);
 
-  // One notification for the link, with both sites' alerts; after more than a group interval
-  // still one (a site's alert joining late would have made a second).
-  const isLink = (n: Notification): boolean => n.groupLabels.alertname === "LsprobeLinkSuspect";
-  await until("the link's notification at the webhook", 30_000, async () => (notifications().some(isLink) ? true : undefined));
+  await m.until("the link's notification at the webhook", 30_000, async () => (m.notifications().some(isLink) ? true : undefined));
   t.diagnostic(`the link's notification ${since()} after the fault`);
+  // After more than a group interval still one (an alert joining the group late would make a second).
   await new Promise((r) => setTimeout(r, (GROUP_INTERVAL_S + 2) * 1000));
-  const all = notifications();
-  const link = all.filter(isLink);
+  const link = m.notifications().filter(isLink);
   assert.equal(link.length, 1, JSON.stringify(link, null, 1));
-  assert.deepEqual(link[0].groupLabels, { alertname: "LsprobeLinkSuspect", edge: "a3-a4", af: "ipv4" });
-  assert.equal(link[0].status, "firing");
-  const sitesIn = new Set(link[0].alerts.filter(fromProbers).map((a) => a.labels.site));
-  assert.deepEqual([...sitesIn].sort(), ["a", "c"], "both sites' alerts in the one notification");
   t.diagnostic(`in it: ${link[0].alerts.map(describe).join(", ")}`);
-  for (const a of link[0].alerts) {
+  await oneNotification(m, link[0]);
+});
+
+/** Every site's series at the central server, with its site label and its own prober as instance, one per path it probes; the plugin scraped there; nothing suspect. */
+async function healthy(s: FleetStack, m: LabMonitoring): Promise<void> {
+  const probed = new Map(await Promise.all(Object.keys(SITES).map(async (site) => [site, (await s.proberView(site)).paths.length] as const)));
+  const bySite = await m.until("both sites' series at the central server", 30_000, async () => {
+    const r = await m.query('count by (site, instance) (lsprobe_path_up{job="lsprobe-prober"})');
+    return r.length === 2 ? r : undefined;
+  });
+  assert.deepEqual(bySite.map((x) => `${x.metric.site} ${x.metric.instance} ${x.value[1]}`).sort(), ["a", "c"].map((site) => `${site} ${m.prober(site)} ${probed.get(site)}`));
+  assert.deepEqual((await m.query('up{job="lsprobe-prober"}')).map((x) => `${x.metric.site}=${x.value[1]}`).sort(), ["a=1", "c=1"]);
+  assert.deepEqual((await m.query('up{job="lsprobe-plugin"}')).map((x) => `${x.metric.instance}=${x.value[1]}`), [`${s.controller.address}:${PLUGIN_METRICS_PORT}=1`], "the central server scrapes the plugin");
+  assert.deepEqual(await m.query("lsprobe_link_suspect == 1 or lsprobe_view_link_suspect == 1"), [], "healthy: no link suspect");
+}
+
+/** The firing link alerts name a3-a4 only, each site's prober both its directions; the recording rules keep the site. */
+async function linkFiring(m: LabMonitoring, firing: Json[]): Promise<void> {
+  for (const a of firing) assert.equal(a.labels.edge, "a3-a4", `only the broken link: ${JSON.stringify(a.labels)}`);
+  // Out-and-back probes cross both directions: each site's prober names the pair.
+  assert.deepEqual(firing.filter(fromProbers).map((a) => `${a.labels.site} ${a.labels.from}->${a.labels.to} ${a.labels.instance}`).sort(), ["a a3->a4", "a a4->a3", "c a3->a4", "c a4->a3"].map((x) => `${x} ${m.prober(x[0])}`));
+  const recorded = await m.query("max by (site) (lsprobe:path_loss_ratio:rate1m)");
+  assert.deepEqual(recorded.map((x) => x.metric.site).sort(), ["a", "c"], "lsprobe:path_loss_ratio:rate1m of both sites, recorded centrally");
+  for (const x of recorded) assert.ok(Number(x.value[1]) > 0, `site ${x.metric.site}: the broken paths' loss is recorded (${x.value[1]})`);
+}
+
+/** The link's one notification carries both sites' alerts (and the one view's, if any); nothing else reached the webhook; the path alerts fire centrally. */
+async function oneNotification(m: LabMonitoring, link: Notification): Promise<void> {
+  assert.deepEqual(link.groupLabels, { alertname: "LsprobeLinkSuspect", edge: "a3-a4", af: "ipv4" });
+  assert.equal(link.status, "firing");
+  assert.deepEqual([...new Set(link.alerts.filter(fromProbers).map((a) => a.labels.site))].sort(), ["a", "c"], "both sites' alerts in the one notification");
+  for (const a of link.alerts) {
     assert.equal(a.status, "firing");
     assert.equal(a.labels.edge, "a3-a4");
-    if (fromProbers(a)) assert.equal(a.labels.instance, prober(a.labels.site), `site ${a.labels.site}'s alert from its own prober`);
+    if (fromProbers(a)) assert.equal(a.labels.instance, m.prober(a.labels.site), `site ${a.labels.site}'s alert from its own prober`);
     // Anything else is the plugin's one view naming the same link (no site: it sees every prober).
     else assert.deepEqual([a.labels.job, a.labels.site], ["lsprobe-plugin", undefined], JSON.stringify(a.labels));
   }
-  // Nothing else reached the webhook: the path alerts fire centrally but are held back.
-  assert.deepEqual(
-    all.filter((n) => !isLink(n)).map((n) => ({ groupLabels: n.groupLabels, alerts: n.alerts.map((a) => a.labels) })),
-    [],
-    "no notification but the link's",
-  );
-  const pathDown = await query('count by (site) (ALERTS{alertname="LsprobePathDown", alertstate="firing"})');
+  // The one view's alert for the link, when the rules have one and it fires, is in it (not a notification of its own).
+  const view = (await m.alerts("LsprobeLinkSuspect", "firing")).filter((a) => !fromProbers(a));
+  for (const v of view) assert.ok(link.alerts.some((a) => a.labels.job === v.labels.job && a.labels.from === v.labels.from && a.labels.to === v.labels.to), `the one view's ${describe(v)} in the link's notification`);
+  const others = m.notifications().filter((n) => !isLink(n));
+  assert.deepEqual(others.map((n) => ({ groupLabels: n.groupLabels, alerts: n.alerts.map((a) => a.labels) })), [], "no notification but the link's");
+  const pathDown = await m.query('count by (site) (ALERTS{alertname="LsprobePathDown", alertstate="firing"})');
   assert.deepEqual(pathDown.map((x) => x.metric.site).sort(), ["a", "c"], "both sites' path alerts fire at the central server (and are inhibited in Alertmanager)");
-});
-
-/** SIGTERM, SIGKILL after 5 s (the lab's destroy() would kill it too, sooner and harder). */
-async function stopProc(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((r) => p.child.once("exit", r));
-  p.child.kill("SIGTERM");
-  const timer = setTimeout(() => p.child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }
