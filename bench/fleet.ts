@@ -1,34 +1,37 @@
 // bench/fleet: many probers (issue 14, acceptance "bench/fleet"), each figure beside the
 // one-prober figure measured in the same run.
 //
-//   node dist/bench/fleet.js [--probers 1000] [--clients 2] [--generations 3] [--rounds 5] [--only service,infer]
+//   node dist/bench/fleet.js [--probers 100,1000] [--clients 2] [--generations 3] [--storm-budget 120]
+//                            [--max-per-pair 2] [--rounds 5] [--only service,infer]
+//   FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the plugin (written on its clean exit).
 //
 // Service: the real plugin process (dist/plugin/parser.js, a temporary config: plugin.serve on
-// 127.0.0.1 with a bearer token, mode all, endpoints the 32 edge switches of fattree_k8 as one
-// group, debounce 0) fed fattree_k8 as ExaBGP lines on stdin (test/util/exabgp-lines.ts), then
-// N simulated probers (bench/lib/fleet-client.ts: plain node:http clients that long-poll their
-// slices as prober/pathsource.ts does) in --clients forked processes, each prober registered
-// with its own id behind one of the edge switches (round robin). Measured, once with 1 prober
-// and once with N, each on a fresh plugin:
-//   - the fetch storm: every prober's first GET at once; time to first slice per prober (its
-//     first 200), and how long until no prober got a 200 for 2 s (the assignment settles: each
-//     arrival moves loops to the new prober and wakes the long-polls whose share moved);
-//   - a new generation: one link metric changed on stdin (p0-e0 -> p0-a0, 1 <-> 5), from the
-//     write to each prober holding the new generation (p50, p99, max), --generations times;
+// 127.0.0.1 with a bearer token, mode all, the 32 edge switches of fattree_k8 as one endpoint
+// group, max-per-pair 2: 1,984 paths, debounce 0) fed fattree_k8 as ExaBGP lines on stdin
+// (test/util/exabgp-lines.ts), then N simulated probers (bench/lib/fleet-client.ts: plain
+// node:http clients that long-poll their slices as prober/pathsource.ts does) in --clients forked
+// processes, each registered with its own id behind one of the edge switches (round robin), all
+// starting at once. Measured with 1 prober, then with each N, each on a fresh plugin:
+//   - the fetch storm: time to first slice per prober (its first 200), and how long until no
+//     prober got a 200 for 2 s (the assignment settled: each arrival moves loops to the new
+//     prober and wakes the long-polls whose share moved), within --storm-budget seconds;
+//   - once settled, a new generation: one link metric changed on stdin (p0-e0 -> p0-a0, 1 <-> 5),
+//     from the write to each prober holding the new generation (p50, p99, max), --generations times;
 //   - the plugin's CPU seconds (/proc/PID/stat utime + stime) over each phase, and its RSS
 //     (/proc/PID/status VmRSS, VmHWM) after it.
-// The clients' own CPU is reported so a bottleneck on their side shows.
+// The clients' own CPU is reported so a bottleneck on their side would show.
 //
-// Inference: 100 probers behind 100 edge switches of fattree_k16, 1,000 equal-cost paths each
+// One view: 100 probers behind 100 edge switches of fattree_k16, 1,000 equal-cost paths each
 // (plugin/ecmp.ts), probed out and back, 30 s windows at 25 probes/s a path (750 probes), 1e-4
-// background loss on every link and 3 injected lossy directed links (1 %, 3 %, 10 %). Per round
-// (a fresh window): inferLinkLoss over the union of the 100 probers' observations (100,000
-// paths), as the one view would run it, beside one prober's 1,000 paths alone. Checked: the
-// union names every injected link (its suspect group holds it) and nothing else.
+// background loss on every link and 3 injected lossy directed links (2 %, 3 %, 10 %). Each round
+// is plugin/view's OneView.round() (every prober's /v1/counts report pulled over 127.0.0.1 from a
+// server in this process, the union of their streams, prober/inference.ts over it), beside the
+// same with one prober's 1,000 paths; its union + inference part (streamsOf + inferView) is also
+// timed alone. Checked: the view names every injected link (a suspect group holds it), nothing else.
 //
-// Exit 1 when an answer is wrong (a slice with a path not from the prober's router, a prober
-// without a slice or the new generation, paths no live prober probes, an injected link missed,
-// a false suspect); 2 when the bench cannot run.
+// Exit 1 when an answer is wrong (a slice with a path neither from nor to the prober's router, a
+// storm that does not settle, a prober without the new generation, paths no live prober probes,
+// an injected link missed, a false suspect); 2 when the bench cannot run.
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -49,11 +52,12 @@ const opt = (name: string, def: string): string => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : def;
 };
-const N = Number(opt("--probers", "1000"));
+const NS = opt("--probers", "100,1000").split(",").map(Number);
 const CLIENTS = Number(opt("--clients", "2"));
 const GENERATIONS = Number(opt("--generations", "3"));
 const ROUNDS = Number(opt("--rounds", "5"));
 const MAX_PER_PAIR = Number(opt("--max-per-pair", "2"));
+const STORM_BUDGET_S = Number(opt("--storm-budget", "120"));
 const ONLY = opt("--only", "service,infer").split(",");
 const TOKEN = "bench-fleet-token-0123456789abcdef";
 const CLIENT_JS = fileURLToPath(new URL("./lib/fleet-client.js", import.meta.url));
@@ -98,7 +102,10 @@ class Clients {
           }),
       ),
     );
-    return { probers: all.flatMap((s) => s.probers), cpuS: all.reduce((a, s) => a + s.cpuS, 0), rssMb: all.reduce((a, s) => a + s.rssMb, 0) };
+    // NaN crosses IPC (JSON) as null: back to NaN.
+    const nan = (x: number | null): number => (x === null ? NaN : x);
+    const probers = all.flatMap((s) => s.probers).map((p) => ({ ...p, firstRequestAt: nan(p.firstRequestAt), firstSliceAt: nan(p.firstSliceAt), last200At: nan(p.last200At) }));
+    return { probers, cpuS: all.reduce((a, s) => a + s.cpuS, 0), rssMb: all.reduce((a, s) => a + s.rssMb, 0) };
   }
 
   stop(): void {
@@ -122,6 +129,9 @@ interface ServiceRun {
   paths: number;
   clients: number;
   firstSliceMs: number[];
+  /** The storm settled within --storm-budget; probers with a slice by its end. */
+  settled: boolean;
+  withSlice: number;
   /** From the start to the last 200 of the storm (the assignment settled). */
   settleS: number;
   stormAnswers: number;
@@ -185,12 +195,16 @@ async function runService(n: number, clientCount: number): Promise<ServiceRun> {
         process.stderr.write(`  ${fmt((shown - t0) / 1000, 0)} s: ${st.probers.filter((p) => Number.isFinite(p.firstSliceAt)).length} of ${n} with a slice, ${st.probers.reduce((a, p) => a + p.answers, 0)} 200s, plugin CPU ${fmt(plugin.usage().cpuS - idle.cpuS, 1)} s\n`);
       }
       return st.probers.length === n && st.probers.every((p) => Number.isFinite(p.firstSliceAt)) && clock() - Math.max(...st.probers.map((p) => p.last200At)) > 2000;
-    }, 180_000);
-    if (!settled) problems.push(`${n} probers: the storm did not settle in 180 s (${st.probers.filter((p) => Number.isFinite(p.firstSliceAt)).length} with a slice)`);
+    }, STORM_BUDGET_S * 1000);
+    const withSlice = st.probers.filter((p) => Number.isFinite(p.firstSliceAt)).length;
+    if (!settled) problems.push(`${n} probers: the storm did not settle in ${STORM_BUDGET_S} s (${withSlice} with a slice; a 200 still arriving every 2 s); new generations not measured`);
     const storm = plugin.usage();
     const stormAnswers = st.probers.reduce((a, p) => a + p.answers, 0);
     const lastAt = Math.max(...st.probers.map((p) => p.last200At));
-    const v = await view();
+    const v: View = await view().catch((e: Error) => {
+      problems.push(`${n} probers: GET /v1/probers failed after the storm: ${e.message}`);
+      return { generation: null, probers: [] };
+    });
     const live = v.probers.filter((p) => p.live).length;
     const slices = v.probers.map((p) => p.paths);
 
@@ -198,7 +212,8 @@ async function runService(n: number, clientCount: number): Promise<ServiceRun> {
     const link = lines.link("p0-e0", "p0-a0");
     const genMs: number[] = [];
     const genCpuS: number[] = [];
-    for (let g = 0; g < GENERATIONS; g++) {
+    // Only once settled: a generation pushed into an unsettled storm measures the storm.
+    for (let g = 0; settled && g < GENERATIONS; g++) {
       const before = (await view()).generation!;
       const u0 = plugin.usage();
       const at = clock();
@@ -228,7 +243,9 @@ async function runService(n: number, clientCount: number): Promise<ServiceRun> {
       probers: n,
       paths,
       clients: clientCount,
-      firstSliceMs: st.probers.map((p) => p.firstSliceAt - p.firstRequestAt),
+      firstSliceMs: st.probers.map((p) => p.firstSliceAt - p.firstRequestAt).filter(Number.isFinite),
+      settled,
+      withSlice,
       settleS: (lastAt - t0) / 1000,
       stormAnswers,
       stormCpuS: storm.cpuS - idle.cpuS,
@@ -252,13 +269,15 @@ async function runService(n: number, clientCount: number): Promise<ServiceRun> {
   }
 }
 
-function serviceTable(one: ServiceRun, many: ServiceRun): string {
-  const row = (name: string, f: (r: ServiceRun) => number, d = 1): string[] => [name, fmt(f(one), d), fmt(f(many), d), ratio(f(one), f(many))];
+function serviceTable(one: ServiceRun, runs: ServiceRun[]): string {
+  const last = runs[runs.length - 1];
+  const row = (name: string, f: (r: ServiceRun) => number, d = 1): string[] => [name, fmt(f(one), d), ...runs.map((r) => fmt(f(r), d)), ratio(f(one), f(last))];
   const rows = [
+    row("probers with a slice at the storm's end", (r) => r.withSlice, 0),
     row("time to first slice p50 (ms)", (r) => median(r.firstSliceMs)),
     row("time to first slice p99 (ms)", (r) => pct(r.firstSliceMs, 0.99)),
     row("time to first slice max (ms)", (r) => Math.max(...r.firstSliceMs)),
-    row("storm settled: last 200 after start (s)", (r) => r.settleS, 2),
+    row("storm: last 200 after the start (s; settled: 2 s without one)", (r) => r.settleS, 2),
     row("200s answered in the storm, per prober", (r) => r.stormAnswers / r.probers, 2),
     row("plugin CPU over the storm (s)", (r) => r.stormCpuS, 2),
     row("new generation: change -> prober p50 (ms)", (r) => median(r.genMs)),
@@ -273,7 +292,7 @@ function serviceTable(one: ServiceRun, many: ServiceRun): string {
     row("paths per prober's slice, min", (r) => r.sliceMin, 0),
     row("paths per prober's slice, max", (r) => r.sliceMax, 0),
   ];
-  return mdTable(["figure", "1 prober", `${many.probers.toLocaleString("en-US")} probers`, "ratio"], rows);
+  return mdTable(["figure", "1 prober", ...runs.map((r) => `${r.probers.toLocaleString("en-US")} probers`), `ratio ${last.probers.toLocaleString("en-US")} / 1`], rows);
 }
 
 // ---- Inference. ---------------------------------------------------------------------------
@@ -364,13 +383,18 @@ async function main(): Promise<number> {
   if (ONLY.includes("service")) {
     process.stderr.write("service: 1 prober...\n");
     const one = await runService(1, 1);
-    process.stderr.write(`service: ${N} probers in ${CLIENTS} client processes...\n`);
-    const many = await runService(N, CLIENTS);
-    out.push("", `Path-set service: fattree_k8 (80 routers), mode all, ${many.paths.toLocaleString("en-US")} paths; probers round robin behind its 32 edge switches; ${many.clients} client processes; ${GENERATIONS} new generations`);
-    out.push(serviceTable(one, many));
-    out.push(`${N} probers: ${many.live} live, ${many.unprobed} paths unprobed, ${many.undercovered} links under-covered; client processes ${fmt((100 * many.clientCpuS) / many.wallS, 0)} % of a core on average over ${fmt(many.wallS, 0)} s`);
+    const runs: ServiceRun[] = [];
+    for (const n of NS) {
+      process.stderr.write(`service: ${n} probers in ${CLIENTS} client processes...\n`);
+      runs.push(await runService(n, CLIENTS));
+    }
+    out.push("", `Path-set service: fattree_k8 (80 routers), mode all, max-per-pair ${MAX_PER_PAIR}, ${one.paths.toLocaleString("en-US")} paths; probers round robin behind its 32 edge switches, all starting at once; ${CLIENTS} client processes; ${GENERATIONS} new generations once settled`);
+    out.push(serviceTable(one, runs));
+    for (const r of [one, ...runs]) {
+      out.push(`${r.probers} probers: storm settled within ${STORM_BUDGET_S} s: ${r.settled ? "yes" : "NO (new generations not measured)"}; ${r.live} live, ${r.unprobed} paths unprobed, ${r.undercovered} links under-covered; client processes ${fmt((100 * r.clientCpuS) / r.wallS, 0)} % of a core on average over ${fmt(r.wallS, 0)} s`);
+    }
     const strip = (r: ServiceRun): object => ({ ...r, firstSliceMs: undefined, genMs: undefined, firstSliceP50: median(r.firstSliceMs), firstSliceP99: pct(r.firstSliceMs, 0.99), genP50: median(r.genMs), genP99: pct(r.genMs, 0.99), genMax: Math.max(...r.genMs) });
-    json.service = { one: strip(one), many: strip(many) };
+    json.service = { one: strip(one), runs: runs.map(strip) };
   }
   if (ONLY.includes("infer")) {
     process.stderr.write("inference: building 100 probers x 1,000 paths on fattree_k16...\n");

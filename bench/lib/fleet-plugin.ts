@@ -123,11 +123,12 @@ export class PluginProcess {
     }
   }
 
-  /** Ends it as ExaBGP does (the shutdown line), SIGKILL after 10 s; removes the temporary files. */
+  /** Ends it as ExaBGP does (the shutdown line), SIGKILL after 10 s (120 s when profiled); removes the temporary files. */
   async stop(shutdownLine: string): Promise<void> {
     if (this.proc.exitCode === null) {
       this.proc.stdin.write(shutdownLine + "\n");
-      const t = setTimeout(() => this.proc.kill("SIGKILL"), 10_000);
+      // A profiled plugin (FLEET_NODE_ARGS) gets longer: its profile is written on a clean exit only.
+      const t = setTimeout(() => this.proc.kill("SIGKILL"), process.env.FLEET_NODE_ARGS ? 120_000 : 10_000);
       await this.exited;
       clearTimeout(t);
     }
@@ -142,15 +143,18 @@ export class PluginProcess {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** One GET (no keep-alive), the body as text. */
-export function get(url: string, token: string): Promise<{ status: number; etag: string; body: string }> {
+/** One GET (no keep-alive), the body as text; fails after `timeoutMs` (a saturated plugin may not accept). */
+export function get(url: string, token: string, timeoutMs = 10_000): Promise<{ status: number; etag: string; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
+      .get(url, { headers: { authorization: `Bearer ${token}` }, agent: false, timeout: timeoutMs }, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (d: string) => (body += d));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, etag: String(res.headers.etag ?? ""), body }));
+      })
+      .on("timeout", function (this: http.ClientRequest) {
+        this.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`));
       })
       .on("error", reject);
   });
