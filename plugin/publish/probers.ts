@@ -17,12 +17,15 @@
 //
 // Liveness: a prober is live while it holds a long-poll, and for `timeoutMs` after its last
 // request ended (or began), unless it stopped reporting: once the one view (plugin/view/) has
-// pulled its counts, pulls failing for `timeoutMs` make it not live (a prober whose fetch loop
+// pulled its counts, pulls failing for `timeoutMs` (at least 10 s) make it not live (a prober whose fetch loop
 // runs but whose counts cannot be had probes for nobody), and the next good pull makes it live
 // again. The view keeps pulling every fetching prober, live or not, so that it can come back. The table holds at most `max` probers; past it the one seen longest
 // ago is forgotten (counted).
 import { isIP } from "node:net";
 import type { Family } from "../../shared/pathset.js";
+
+/** The least time a fetching prober's counts must fail to be pulled before it is taken as gone. */
+export const REPORT_GRACE_MS = 10_000;
 
 /** prober.port's default: where one-way probes go when a prober gave no port. */
 export const DEFAULT_PROBER_PORT = 9470;
@@ -141,6 +144,12 @@ export class ProberTable {
     const addresses = r.addresses ?? (r.address ? { [isIP(r.address) === 6 ? "ipv6" : "ipv4"]: r.address } : {});
     if (e) {
       this.entries.delete(r.id);
+      // Back after it had gone (no long-poll, nothing asked within timeoutMs): a new start, so
+      // its old failing pulls do not keep it out until the view reaches it again.
+      if (!this.isFetching(e, now)) {
+        e.reportedAt = undefined;
+        e.failingSince = undefined;
+      }
       e.router = r.router;
       if (r.site != null) e.site = r.site;
       if (r.address != null) {
@@ -188,8 +197,14 @@ export class ProberTable {
     return this.isFetching(e, now) && !this.stoppedReporting(e, now);
   }
 
+  /** How long pulls must fail before a fetching prober is taken as gone: timeoutMs, and at least
+   *  REPORT_GRACE_MS (a few slow answers on a loaded host are not a gone prober). */
+  get reportTimeoutMs(): number {
+    return Math.max(this.timeoutMs, REPORT_GRACE_MS);
+  }
+
   private stoppedReporting(e: ProberEntry, now: number): boolean {
-    return e.failingSince !== undefined && now - e.failingSince >= this.timeoutMs;
+    return e.failingSince !== undefined && now - e.failingSince >= this.reportTimeoutMs;
   }
 
   /** The one view pulled its counts (ok) or failed to. */
@@ -238,7 +253,7 @@ export class ProberTable {
     for (const e of this.entries.values()) {
       if (!this.isLive(e, now)) continue;
       const fetchEnds = e.holding > 0 ? Infinity : e.lastSeen + this.timeoutMs;
-      const reportEnds = e.failingSince !== undefined ? e.failingSince + this.timeoutMs : Infinity;
+      const reportEnds = e.failingSince !== undefined ? e.failingSince + this.reportTimeoutMs : Infinity;
       const at = Math.min(fetchEnds, reportEnds);
       if (at !== Infinity && (t === undefined || at < t)) t = at;
     }

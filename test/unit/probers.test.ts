@@ -74,6 +74,19 @@ test("liveness: a prober that fetches but stopped reporting its counts is not li
   t.reported("a", true, 40_000);
   assert.equal(t.isLive(a, 40_000), true, "back with its first good pull");
   assert.equal(t.liveKey(40_000), before);
+  // Gone (it stopped fetching too) and back: a new start, not held out by its old failing pulls.
+  t.release("a", 40_000);
+  t.reported("a", false, 41_000);
+  t.seen({ id: "a", router: "r1" }, 200_000);
+  assert.equal(t.isLive(a, 200_000), true, "it came back");
+  // A short table timeout still gives failing pulls REPORT_GRACE_MS.
+  const quick = new ProberTable(10, 3_000);
+  const q = quick.seen({ id: "q", router: "r1" }, 0);
+  quick.hold("q");
+  quick.reported("q", true, 0);
+  quick.reported("q", false, 1000);
+  assert.equal(quick.isLive(q, 10_999), true, "3 s of failing pulls are not enough");
+  assert.equal(quick.isLive(q, 11_000), false);
 });
 
 test("liveness: live until prober-timeout after its last request, or while it holds a long-poll; the next expiry", () => {
@@ -193,9 +206,11 @@ test("service: a prober that still fetches but whose counts cannot be pulled los
   server.reported("p6", true);
   clock.ms += 1000;
   server.reported("p6", false);
-  clock.ms += 29_000;
-  await fetch("p6", "r6"); // p6 still fetches: live by its fetches
-  await fetch("p1", "r1");
+  for (let i = 0; i < 2; i++) {
+    clock.ms += 14_500;
+    await fetch("p6", "r6"); // p6 still fetches: live by its fetches
+    await fetch("p1", "r1");
+  }
   clock.ms += 1000;
   server.reported("p6", false);
   const alone = await fetch("p1", "r1");
