@@ -56,8 +56,9 @@ export const MAX_PROBER_IDS = 1000;
 const MAX_CACHED_SLICES = 4096;
 /** Memoized (path, prober) weights at most; past it the memo starts again. */
 const MAX_WEIGHTS = 1 << 20;
-/** Arrivals within this long share one recomputation of the assignment (a storm of 1,000 probers
- *  recomputed it once per arrival: about 0.1 s each on 2,000 paths, so it never settled). */
+/** Arrivals within this long (or twice the last recomputation, if longer: the service spends at
+ *  most a third of its time on it) share one recomputation of the assignment (a storm of 1,000
+ *  probers recomputed it once per arrival: about 0.1 s each on 2,000 paths, so it never settled). */
 const ASSIGN_COALESCE_MS = 50;
 const REALM = 'Bearer realm="lsprobe"';
 
@@ -239,8 +240,9 @@ export class PathServer extends RetryingOutput {
   /** Registered probers and their liveness. */
   readonly probers: ProberTable;
   private assigned?: Assigned;
-  /** A refresh() scheduled by refreshSoon(). */
+  /** A refresh() scheduled by refreshSoon(), and how long the last assignment took (ms). */
   private pending?: Promise<void>;
+  private assignMs = 0;
   /** weight() of (path, prober) for the set in force: recomputing on an arrival hashes only the new prober's. */
   private weights = new Map<string, string>();
   private weightsOf?: PathSet;
@@ -312,12 +314,14 @@ export class PathServer extends RetryingOutput {
       if (v === undefined) memo.set(k, (v = weight(path, prober)));
       return v;
     };
+    const began = performance.now();
     const live = this.probers.live(now);
     const result = assignPaths(cur.set, live.map((e) => ({ id: e.id, router: e.router })), this.cfg.probersPerLink, w);
     const oneway = this.cfg.oneWay ? assignOneway(cur.set, live, w) : undefined;
     const etags = new Map([...result.byProber].map(([id, ids]) => [id, assignedEtag(cur.set.generation, ids, oneway?.oneway.get(id), oneway?.incoming.get(id))]));
     const changed = this.assigned?.set === cur.set;
     this.assigned = { set: cur.set, key, result, ...(oneway ? { oneway } : {}), etags, texts: new Map() };
+    this.assignMs = performance.now() - began;
     if (changed) this.ctx.log().info("probers changed: paths reassigned", { live: result.byProber.size, undercoveredLinks: result.undercovered, unprobedPaths: result.unprobed.length });
     return this.assigned;
   }
@@ -354,7 +358,7 @@ export class PathServer extends RetryingOutput {
         this.pending = undefined;
         this.refresh();
         resolve();
-      }, ASSIGN_COALESCE_MS).unref();
+      }, Math.max(ASSIGN_COALESCE_MS, 2 * this.assignMs)).unref();
     });
     return this.pending;
   }
