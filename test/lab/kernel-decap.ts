@@ -204,8 +204,9 @@ let detected: Promise<KernelDecapSupport> | undefined;
 // any, remote any) take every such tunnel packet for the namespace once up, and the decapsulated
 // packet is routed on its inner header. The lab uses the kernel for IPv6 only with both modules
 // and both fallback devices present in a new namespace (a raw socket beside a kernel handler would
-// decapsulate twice); `lsprobe-plugin routers --vendor linux` has no IPv6 config yet, so the lab
-// only brings ip6gre0 and ip6tnl0 up. On this project's machine the kernel has neither ("Unknown
+// decapsulate twice); the lab brings ip6gre0 and ip6tnl0 up, the devices `lsprobe-plugin routers
+// --vendor linux` configures for IPv6 layers (without its nftables scoping, which this kernel
+// cannot run either). On this project's machine the kernel has neither ("Unknown
 // device type"): the lab's IPv6 runs the userspace helper and says so. Never run here.
 
 export type Encap6 = "gre6" | "ip6ip6";
