@@ -91,16 +91,26 @@ function loopStreams(ix: LinkIndex, from: Round, to: Round, out: Stream[]): void
 
 function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, out: Stream[]): void {
   const to = rounds[rounds.length - 1];
-  // Receivers' rows indexed once per round used (rows are many, lookups more).
-  const index = new Map<Round, Map<string, IncomingRow>>();
+  // Receivers' and senders' rows indexed once per round used (rows are many, lookups more).
+  const incoming = new Map<Round, Map<string, IncomingRow>>();
   const rowOf = (round: Round, receiver: string, id: string, af: Family, sender: string, nonce: number): IncomingRow | undefined => {
-    let m = index.get(round);
+    let m = incoming.get(round);
     if (!m) {
       m = new Map();
       for (const [who, rep] of round.reports) for (const r of rep.incoming) m.set(`${who}\t${r[0]}\t${r[1]}\t${r[2]}\t${r[3]}`, r);
-      index.set(round, m);
+      incoming.set(round, m);
     }
     return m.get(`${receiver}\t${id}\t${af}\t${sender}\t${nonce}`);
+  };
+  const sent = new Map<Round, Map<string, number>>();
+  const settledOf = (round: Round, sender: string, nonce: number, id: string, af: Family): number | undefined => {
+    let m = sent.get(round);
+    if (!m) {
+      m = new Map();
+      for (const [who, rep] of round.reports) for (const [oid, oaf, n] of rep.oneway) m.set(`${who}\t${rep.nonce}\t${oid}\t${oaf}`, n);
+      sent.set(round, m);
+    }
+    return m.get(`${sender}\t${nonce}\t${id}\t${af}`);
   };
   for (const [sender, rep] of to.reports) {
     for (const [id, af, settled] of rep.oneway) {
@@ -112,17 +122,16 @@ function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, o
       // The first round of the window in which both ends reported this stream of this start.
       let first: { settled: number; row: IncomingRow } | undefined;
       for (let i = start; i < rounds.length - 1 && !first; i++) {
-        const s = rounds[i].reports.get(sender);
-        const row = s && s.nonce === rep.nonce ? rowOf(rounds[i], split.receiver, id, af, sender, rep.nonce) : undefined;
-        const a = row && s!.oneway.find((o) => o[0] === id && o[1] === af);
-        if (row && a) first = { settled: a[2], row };
+        const row = rowOf(rounds[i], split.receiver, id, af, sender, rep.nonce);
+        const a = row && settledOf(rounds[i], sender, rep.nonce, id, af);
+        if (row && a !== undefined) first = { settled: a, row };
       }
       const s0 = first?.settled ?? 0;
       const lost0 = first ? onewayLoss(first.settled, { lost: first.row[5], next: first.row[6] }) : 0;
-      const sent = settled - s0;
-      if (sent <= 0) continue;
+      const n = settled - s0;
+      if (n <= 0) continue;
       const lost = onewayLoss(settled, { lost: last[5], next: last[6] }) - lost0;
-      out.push({ kind: "oneway", af, probers: [sender, split.receiver], links: p.links.map(element), sent, lost: Math.max(0, Math.min(sent, lost)) });
+      out.push({ kind: "oneway", af, probers: [sender, split.receiver], links: p.links.map(element), sent: n, lost: Math.max(0, Math.min(n, lost)) });
     }
   }
 }
