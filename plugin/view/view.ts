@@ -9,8 +9,9 @@
 // Every `interval` it pulls GET /v1/counts from every live registered prober that gave a URL,
 // all at once, each bounded by `timeout`; a prober that does not answer keeps its last report
 // for three intervals (one slow answer is not a gap in its counts), then drops out of the
-// union. Then it infers over the window and keeps the verdict for /metrics and the log. A
-// round never overlaps the next: a slow one delays it.
+// union. Then it infers over the window, in a worker thread (worker.ts: seconds over 100,000
+// streams must not stall ExaBGP's stdin or the long-polls), and keeps the verdict for /metrics
+// and the log. A round never overlaps the next: a slow one delays it.
 import http from "node:http";
 import https from "node:https";
 import { gunzip } from "node:zlib";
@@ -20,6 +21,7 @@ import type { ViewConfig } from "../../shared/config.js";
 import type { Logger } from "../../shared/log.js";
 import type { PathSet } from "../../shared/pathset.js";
 import { inferView, type ViewResult } from "./infer.js";
+import { InferenceWorker } from "./worker.js";
 import { linkIndex, streamsOf, type LinkIndex, type Round } from "./union.js";
 
 const gunzipAsync = promisify(gunzip);
@@ -93,6 +95,7 @@ export class OneView {
   private readonly last = new Map<string, { report: CountsReport; round: number }>();
   private readonly stats: { rounds: number; pullErrors: Map<string, number>; pulls: Map<string, PullState>; lastRoundMs: number; result?: ViewResult } = { rounds: 0, pullErrors: new Map(), pulls: new Map(), lastRoundMs: 0 };
   private suspects = new Set<string>();
+  private readonly worker = new InferenceWorker();
 
   constructor(
     readonly cfg: ViewConfig,
@@ -117,6 +120,7 @@ export class OneView {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.worker.close();
   }
 
   view(): ViewStats {
@@ -140,7 +144,15 @@ export class OneView {
     const set = this.source.set();
     if (!set) return undefined;
     if (this.index?.set !== set) this.index = linkIndex(set);
-    const result = inferView(streamsOf(this.index, this.rounds, this.cfg.window), this.index.ends, { suspectAbove: this.cfg.lossyAbove });
+    const streams = streamsOf(this.index, this.rounds, this.cfg.window);
+    const opts = { suspectAbove: this.cfg.lossyAbove };
+    let result: ViewResult;
+    try {
+      result = await this.worker.infer(streams, this.index.ends, opts);
+    } catch (e) {
+      this.log().once("view-worker", "warn", "one view: the inference worker failed; inferring on the main thread", { error: (e as Error).message });
+      result = inferView(streams, this.index.ends, opts);
+    }
     this.stats.result = result;
     this.stats.lastRoundMs = this.now() - began;
     this.logChanges(result);

@@ -209,7 +209,7 @@ test("parseCounts names what is wrong and where", () => {
   assert.throws(() => parseCounts({ ...good, schema: "x" }), /schema: expected "lsprobe\/counts"/);
 });
 
-test("OneView: a round pulls every prober with a URL, survives one that fails, and names the link", async () => {
+test("OneView: a round pulls every prober with a URL, survives one that fails, and names the link (inferred in its worker thread)", async (t2) => {
   const lines: string[] = [];
   const log = createLogger({ name: "test", stream: { write: (s: string) => lines.push(s) } });
   let t = 0;
@@ -221,6 +221,7 @@ test("OneView: a round pulls every prober with a URL, survives one that fails, a
   };
   let probers: Array<{ id: string; counts: string | null }> = [{ id: "a", counts: "http://p/a/v1/counts" }, { id: "b", counts: "http://p/b/v1/counts" }, { id: "c", counts: "http://p/c/v1/counts" }, { id: "d", counts: null }];
   const view = new OneView({ interval: 1000, window: 30_000, timeout: 800, lossyAbove: 0.01 }, { set: () => SET, probers: () => probers }, () => log, fetch, () => t);
+  t2.after(() => view.close());
   await view.round();
   t = 30_000;
   const r = await view.round();
@@ -231,6 +232,7 @@ test("OneView: a round pulls every prober with a URL, survives one that fails, a
   assert.equal(st.pulls.has("d"), false, "no URL: not pulled");
   assert.ok(lines.some((l) => l.includes("one view: link suspect") && l.includes("r2>r4")), lines.join(""));
   assert.equal(lines.filter((l) => l.includes("counts not pulled")).length, 1, "a failing prober is logged once, not every round");
+  assert.ok(!lines.some((l) => l.includes("inference worker failed")), "the worker thread did the inference");
   probers = probers.filter((p) => p.id !== "c");
   await view.round();
   assert.equal(view.view().pulls.has("c"), false, "a prober that left is forgotten (no failing state for ever)");
