@@ -15,9 +15,13 @@
 // instance) and the plugin's, no link alert. Then a3 -> a4 loses everything (data plane only:
 // BGP-LS sees nothing), which both probers' paths a1 <-> b6 cross: LsprobeLinkSuspect fires at
 // the central server for edge a3-a4 with site a and site c, and Alertmanager delivers exactly
-// one notification for the link carrying both sites' alerts (and the plugin's one view's
-// alert for it, when the rules have one: same name, edge and af, so the same group), still one
-// after a group interval; nothing else (the path alerts, firing centrally, are inhibited).
+// one notification for the link carrying both sites' alerts, both directions each (and the
+// plugin's one view's alert for it, when the rules have one: same name, edge and af, so the
+// same group), still one after a group interval; nothing else: LsprobePathDown fires centrally
+// for exactly each site's paths across a3 - a4, all held back in Alertmanager; the recording
+// rule keeps the site and records those paths' loss above the floor LsprobePathDown's `for`
+// implies, the others' below it. Site c's server is checked to be an agent (no query API).
+// Exact loss ratios per site are promtool's (monitoring/prometheus/tests/lsprobe-sites.test.yml).
 // Nothing runs in the root namespace on a lab address: every server is in a lab namespace, and
 // this process queries them through FleetStack.fetchIn (nsfetch.ts).
 import { test } from "node:test";
@@ -25,15 +29,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { FleetStack, PLUGIN_METRICS_PORT, PROBER_PORT } from "./fleet.js";
 import { findExabgp } from "./exabgp.js";
-import { REPO_ROOT } from "../util/shared.js";
+import type { ProberView } from "./stack.js";
+import { PROM_DIR, alertmanagerConfig, centralConfig, siteConfig } from "../util/monitoring-config.js";
 import { SKIP_NO_OPENSSL } from "../util/tls.js";
 
 const PROMETHEUS = "/usr/bin/prometheus";
 const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
-const PROM_DIR = path.join(REPO_ROOT, "monitoring/prometheus");
 const notInstalled = [PROMETHEUS, ALERTMANAGER].filter((p) => !existsSync(p));
 const skip =
   process.getuid?.() !== 0
@@ -54,43 +58,6 @@ const WEBHOOK_PORT = 9095;
 /** group_wait covers the two sites' skew and a path alert's lead on its link alert (the shipped 15s does in production). */
 const GROUP_WAIT_S = 8;
 const GROUP_INTERVAL_S = 5;
-
-/** site.yml for one site: its name, its prober, the central URL; 1s scrapes and sends. */
-function siteConfig(site: string, prober: string, central: string): string {
-  const doc = parse(readFileSync(path.join(PROM_DIR, "site.yml"), "utf8")) as Json;
-  doc.global.scrape_interval = "1s";
-  doc.global.external_labels.site = site;
-  assert.equal(doc.remote_write.length, 1, "site.yml: one remote_write");
-  doc.remote_write[0].url = `${central}/api/v1/write`;
-  doc.remote_write[0].queue_config = { batch_send_deadline: "1s" };
-  const job = (doc.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-prober")!;
-  Object.assign(job, { scrape_interval: "1s", scrape_timeout: "1s" });
-  job.static_configs = [{ targets: [prober] }];
-  return stringify(doc);
-}
-
-/** central.yml: the rule files by absolute path, Alertmanager and the plugin in nms; 1s evaluation and plugin scrapes. */
-function centralConfig(alertmanager: string, plugin: string): string {
-  const doc = parse(readFileSync(path.join(PROM_DIR, "central.yml"), "utf8")) as Json;
-  doc.global.evaluation_interval = "1s";
-  doc.rule_files = (doc.rule_files as string[]).map((f) => path.join(PROM_DIR, f));
-  doc.alerting.alertmanagers[0].static_configs[0].targets = [alertmanager];
-  const job = (doc.scrape_configs as Json[]).find((j) => j.job_name === "lsprobe-plugin")!;
-  job.scrape_interval = "1s";
-  job.static_configs = [{ targets: [plugin] }];
-  return stringify(doc);
-}
-
-/** alertmanager.yml with the email route dropped (no mail relay here), the webhook in nms, short timers. */
-function alertmanagerConfig(webhook: string): string {
-  const doc = parse(readFileSync(path.join(REPO_ROOT, "monitoring/alertmanager/alertmanager.yml"), "utf8")) as Json;
-  for (const k of Object.keys(doc.global)) if (k.startsWith("smtp_")) delete doc.global[k];
-  doc.route.routes = (doc.route.routes as Json[]).filter((r) => r.receiver !== "lsprobe-email");
-  for (const r of doc.route.routes as Json[]) Object.assign(r, { group_wait: `${GROUP_WAIT_S}s`, group_interval: `${GROUP_INTERVAL_S}s`, repeat_interval: "1h" });
-  doc.receivers = (doc.receivers as Json[]).filter((r) => r.name !== "lsprobe-email");
-  for (const r of doc.receivers as Json[]) for (const w of r.webhook_configs ?? []) w.url = webhook;
-  return stringify(doc);
-}
 
 // The webhook: node FILE HOST PORT; every POST body becomes one JSON line of FILE.
 const WEBHOOK = [
@@ -138,7 +105,7 @@ class LabMonitoring {
     const nms = this.s.controller.address;
     const am = `${nms}:${ALERTMANAGER_PORT}`;
     this.spawn("webhook", "nms", [process.execPath, "-e", WEBHOOK, this.hookFile, nms, String(WEBHOOK_PORT)]);
-    this.spawn("alertmanager", "nms", [ALERTMANAGER, `--config.file=${this.file("alertmanager.yml", alertmanagerConfig(`http://${nms}:${WEBHOOK_PORT}/alerts`))}`, `--storage.path=${this.data("am")}`, `--web.listen-address=${am}`, "--cluster.listen-address="]);
+    this.spawn("alertmanager", "nms", [ALERTMANAGER, `--config.file=${this.file("alertmanager.yml", alertmanagerConfig(`http://${nms}:${WEBHOOK_PORT}/alerts`, { groupWaitS: GROUP_WAIT_S, groupIntervalS: GROUP_INTERVAL_S }))}`, `--storage.path=${this.data("am")}`, `--web.listen-address=${am}`, "--cluster.listen-address="]);
     this.spawn("central prometheus", "nms", [PROMETHEUS, `--config.file=${this.file("central.yml", centralConfig(am, `${nms}:${PLUGIN_METRICS_PORT}`))}`, `--storage.tsdb.path=${this.data("central")}`, `--web.listen-address=${nms}:${CENTRAL_PORT}`, "--web.enable-remote-write-receiver"]);
     const ready: Array<[string, string]> = [["nms", `http://${am}`], ["nms", this.central]];
     // Site a: a full server; site c: an agent (scrape and remote_write only), from the same file.
@@ -201,6 +168,19 @@ class LabMonitoring {
     return ((await this.centralJson("/api/v1/alerts")).data.alerts as Json[]).filter((a) => a.labels.alertname === name && a.state === state);
   }
 
+  /** Alertmanager's alerts of that name, as it holds them (status.state: active, suppressed). */
+  async alertmanagerAlerts(name: string): Promise<Json[]> {
+    const r = await this.s.fetchIn("nms", `http://${this.s.controller.address}:${ALERTMANAGER_PORT}/api/v2/alerts?filter=${encodeURIComponent(`alertname="${name}"`)}`);
+    assert.equal(r.status, 200, `Alertmanager's alerts from nms: ${r.status} ${r.body}`);
+    return JSON.parse(r.body) as Json[];
+  }
+
+  /** The HTTP status of an instant query at a site's own server, from its prober's host. */
+  async siteQueryStatus(site: string): Promise<number> {
+    const url = `http://${this.s.probers.get(site)!.address}:${SITE_PORT}/api/v1/query?query=up`;
+    return (await this.s.fetchIn(SITES[site as keyof typeof SITES], url)).status;
+  }
+
   /** Every notification the webhook received, in order. */
   notifications(): Notification[] {
     if (!existsSync(this.hookFile)) return [];
@@ -225,6 +205,30 @@ class LabMonitoring {
   }
 }
 
+/** LsprobePathDown's `for` in the shipped rules: how long a path firing it has lost every probe. */
+function pathDownForS(): number {
+  const rules = (parse(readFileSync(path.join(PROM_DIR, "lsprobe-alerts.rules.yml"), "utf8")).groups as Json[]).flatMap((g) => g.rules as Json[]);
+  const f = /^(\d+)s$/.exec(String(rules.find((r) => r.alert === "LsprobePathDown")?.for));
+  assert.ok(f, "lsprobe-alerts.rules.yml: LsprobePathDown has a `for` in seconds");
+  return Number(f[1]);
+}
+
+/**
+ * The site's probed paths that lose every probe once a3 -> a4 does: those crossing it on the
+ * way out, or on the way back when the return leg is pinned to the reverse hops (a routed
+ * return would follow the routers' own choice: none of the lab's probers uses one, checked).
+ */
+function acrossBroken(view: ProberView): Set<string> {
+  const across = new Set<string>();
+  for (const p of view.paths as Array<ProberView["paths"][number] & { returns?: string }>) {
+    assert.equal(p.returns, "reverse", `${p.path} ${p.hops}: return leg pinned to the reverse hops`);
+    const hops = p.hops.split(">").map((h) => h.replace(/#.*$/, ""));
+    const legs = hops.slice(1).map((h, i) => `${hops[i]}>${h}`);
+    if (legs.includes("a3>a4") || legs.includes("a4>a3")) across.add(p.path);
+  }
+  return across;
+}
+
 const fromProbers = (a: Json): boolean => a.labels.job === "lsprobe-prober";
 const describe = (a: Json): string => `${a.labels.job}${a.labels.site ? ` site ${a.labels.site}` : ""} ${a.labels.from}->${a.labels.to}`;
 const isLink = (n: Notification): boolean => n.groupLabels.alertname === "LsprobeLinkSuspect";
@@ -237,7 +241,7 @@ test("many sites' monitoring in the lab: per-site Prometheus at sites a and c re
     await s.stop();
   });
   await m.start();
-  await healthy(s, m);
+  const across = await healthy(s, m);
 
   // a3 -> a4 drops everything (in a4's decapsulator: the probes only, BGP-LS sees nothing).
   s.lab.setFault("a3", "a4", { loss: 1 });
@@ -258,11 +262,19 @@ test("many sites' monitoring in the lab: per-site Prometheus at sites a and c re
   assert.equal(link.length, 1, JSON.stringify(link, null, 1));
   t.diagnostic(`in it: ${link[0].alerts.map(describe).join(", ")}`);
   await oneNotification(m, link[0]);
+  t.diagnostic(await pathsAcross(m, across));
 });
 
-/** Every site's series at the central server, with its site label and its own prober as instance, one per path it probes; the plugin scraped there; nothing suspect. */
-async function healthy(s: FleetStack, m: LabMonitoring): Promise<void> {
-  const probed = new Map(await Promise.all(Object.keys(SITES).map(async (site) => [site, (await s.proberView(site)).paths.length] as const)));
+/**
+ * Every site's series at the central server, with its site label and its own prober as instance,
+ * one per path it probes; the plugin scraped there; nothing suspect; site c an agent (no query
+ * API), site a a full server. Returns each site's paths across a3 - a4 (some at each).
+ */
+async function healthy(s: FleetStack, m: LabMonitoring): Promise<Map<string, Set<string>>> {
+  const views = new Map(await Promise.all(Object.keys(SITES).map(async (site) => [site, await s.proberView(site)] as const)));
+  const probed = new Map([...views].map(([site, v]) => [site, v.paths.length]));
+  const across = new Map([...views].map(([site, v]) => [site, acrossBroken(v)]));
+  for (const [site, a] of across) assert.ok(a.size > 0, `site ${site} probes paths across a3 - a4`);
   const bySite = await m.until("both sites' series at the central server", 30_000, async () => {
     const r = await m.query('count by (site, instance) (lsprobe_path_up{job="lsprobe-prober"})');
     return r.length === 2 ? r : undefined;
@@ -271,23 +283,23 @@ async function healthy(s: FleetStack, m: LabMonitoring): Promise<void> {
   assert.deepEqual((await m.query('up{job="lsprobe-prober"}')).map((x) => `${x.metric.site}=${x.value[1]}`).sort(), ["a=1", "c=1"]);
   assert.deepEqual((await m.query('up{job="lsprobe-plugin"}')).map((x) => `${x.metric.instance}=${x.value[1]}`), [`${s.controller.address}:${PLUGIN_METRICS_PORT}=1`], "the central server scrapes the plugin");
   assert.deepEqual(await m.query("lsprobe_link_suspect == 1 or lsprobe_view_link_suspect == 1"), [], "healthy: no link suspect");
+  // Prometheus in agent mode answers 422 ("unavailable with Prometheus Agent") to queries.
+  assert.deepEqual([await m.siteQueryStatus("a"), await m.siteQueryStatus("c")], [200, 422], "site a a full server, site c an agent");
+  return across;
 }
 
-/** The firing link alerts name a3-a4 only, each site's prober both its directions; the recording rules keep the site. */
+/** The firing link alerts name a3-a4 only, each site's prober both its directions. */
 async function linkFiring(m: LabMonitoring, firing: Json[]): Promise<void> {
   for (const a of firing) assert.equal(a.labels.edge, "a3-a4", `only the broken link: ${JSON.stringify(a.labels)}`);
   // Out-and-back probes cross both directions: each site's prober names the pair.
   assert.deepEqual(firing.filter(fromProbers).map((a) => `${a.labels.site} ${a.labels.from}->${a.labels.to} ${a.labels.instance}`).sort(), ["a a3->a4", "a a4->a3", "c a3->a4", "c a4->a3"].map((x) => `${x} ${m.prober(x[0])}`));
-  const recorded = await m.query("max by (site) (lsprobe:path_loss_ratio:rate1m)");
-  assert.deepEqual(recorded.map((x) => x.metric.site).sort(), ["a", "c"], "lsprobe:path_loss_ratio:rate1m of both sites, recorded centrally");
-  for (const x of recorded) assert.ok(Number(x.value[1]) > 0, `site ${x.metric.site}: the broken paths' loss is recorded (${x.value[1]})`);
 }
 
 /** The link's one notification carries both sites' alerts (and the one view's, if any); nothing else reached the webhook; the path alerts fire centrally. */
 async function oneNotification(m: LabMonitoring, link: Notification): Promise<void> {
   assert.deepEqual(link.groupLabels, { alertname: "LsprobeLinkSuspect", edge: "a3-a4", af: "ipv4" });
   assert.equal(link.status, "firing");
-  assert.deepEqual([...new Set(link.alerts.filter(fromProbers).map((a) => a.labels.site))].sort(), ["a", "c"], "both sites' alerts in the one notification");
+  assert.deepEqual(link.alerts.filter(fromProbers).map((a) => `${a.labels.site} ${a.labels.from}->${a.labels.to}`).sort(), ["a a3->a4", "a a4->a3", "c a3->a4", "c a4->a3"], "both sites' alerts, both directions each, in the one notification");
   for (const a of link.alerts) {
     assert.equal(a.status, "firing");
     assert.equal(a.labels.edge, "a3-a4");
@@ -300,6 +312,39 @@ async function oneNotification(m: LabMonitoring, link: Notification): Promise<vo
   for (const v of view) assert.ok(link.alerts.some((a) => a.labels.job === v.labels.job && a.labels.from === v.labels.from && a.labels.to === v.labels.to), `the one view's ${describe(v)} in the link's notification`);
   const others = m.notifications().filter((n) => !isLink(n));
   assert.deepEqual(others.map((n) => ({ groupLabels: n.groupLabels, alerts: n.alerts.map((a) => a.labels) })), [], "no notification but the link's");
-  const pathDown = await m.query('count by (site) (ALERTS{alertname="LsprobePathDown", alertstate="firing"})');
-  assert.deepEqual(pathDown.map((x) => x.metric.site).sort(), ["a", "c"], "both sites' path alerts fire at the central server (and are inhibited in Alertmanager)");
+}
+
+const bySite = (xs: Array<Record<string, string>>): string[] => xs.map((l) => `${l.site} ${l.path}`).sort();
+const expected = (across: Map<string, Set<string>>): string[] => [...across].flatMap(([site, ps]) => [...ps].map((p) => `${site} ${p}`)).sort();
+
+/**
+ * LsprobePathDown fires centrally for exactly each site's paths across a3 - a4 and Alertmanager
+ * holds every one back; the recording rule keeps the site and records, for those paths, at
+ * least the loss the alert's `for` implies (no reply for that long in the 1m window; 5 s off for
+ * the prober's loss deadline and increase()'s extrapolation), below it for the others.
+ */
+async function pathsAcross(m: LabMonitoring, across: Map<string, Set<string>>): Promise<string> {
+  const want = expected(across);
+  const firing = await m.until("LsprobePathDown firing centrally for every path across a3 - a4", 15_000, async () => {
+    const r = await m.query('ALERTS{alertname="LsprobePathDown", alertstate="firing"}');
+    return bySite(r.map((x) => x.metric)).length >= want.length ? r : undefined;
+  });
+  assert.deepEqual(bySite(firing.map((x) => x.metric)), want, "path alerts firing centrally: each site's paths across a3 - a4");
+  const held = await m.until("Alertmanager holding every path alert", 15_000, async () => {
+    const r = await m.alertmanagerAlerts("LsprobePathDown");
+    return r.length >= want.length ? r : undefined;
+  });
+  assert.deepEqual(bySite(held.map((a) => a.labels)), want, "Alertmanager has each site's path alerts");
+  for (const a of held) assert.ok(a.status.state === "suppressed" && a.status.inhibitedBy.length > 0, `site ${a.labels.site} ${a.labels.path} inhibited: ${JSON.stringify(a.status)}`);
+  const floor = (pathDownForS() - 5) / 60;
+  const recorded = await m.query("lsprobe:path_loss_ratio:rate1m");
+  assert.deepEqual([...new Set(recorded.map((x) => x.metric.site))].sort(), ["a", "c"], "lsprobe:path_loss_ratio:rate1m recorded centrally with the site");
+  for (const x of recorded) {
+    const broken = across.get(x.metric.site)!.has(x.metric.path);
+    const v = Number(x.value[1]);
+    assert.ok(broken ? v >= floor : v < floor, `site ${x.metric.site} ${x.metric.path} (${broken ? "across" : "not across"} a3 - a4): loss ratio ${v}, floor ${floor.toFixed(3)}`);
+  }
+  for (const site of across.keys()) for (const p of across.get(site)!) assert.ok(recorded.some((x) => x.metric.site === site && x.metric.path === p), `site ${site} ${p}: its loss recorded`);
+  const lowest = (site: string): number => Math.min(...recorded.filter((x) => x.metric.site === site && across.get(site)!.has(x.metric.path)).map((x) => Number(x.value[1])));
+  return `path alerts firing and inhibited: ${[...across].map(([site, ps]) => `site ${site} ${ps.size} (lowest loss ratio ${lowest(site).toFixed(3)})`).join(", ")}; floor ${floor.toFixed(3)}; ${recorded.length} paths recorded`;
 }

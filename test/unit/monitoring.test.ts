@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { filtersAtTopLevel, grafanaExpressions, readAlerting, readDashboard } from "../util/grafana.js";
+import { alertmanagerConfig, freePort } from "../util/monitoring-config.js";
 
 /** The repository, from the compiled test (dist/test/unit -> ../../..). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -423,17 +424,6 @@ test("amtool check-config: monitoring/alertmanager/alertmanager.yml, and lsprobe
   }
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * A real Alertmanager with the configuration's routes and inhibit rules. Without `webhook`,
  * receivers without integrations (nothing is sent); with it, the webhook receiver posts there,
@@ -441,15 +431,16 @@ async function freePort(): Promise<number> {
  * group_interval 4s), so that notifications can be counted.
  */
 async function startAlertmanager(webhook?: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const cfg = readYaml(AM_FILE);
-  if (webhook) {
-    cfg.route.routes = (cfg.route.routes as Json[]).filter((r) => r.receiver !== "lsprobe-email");
-    for (const r of cfg.route.routes as Json[]) Object.assign(r, { group_wait: "2s", group_interval: "4s", repeat_interval: "1h" });
-    cfg.receivers = (cfg.receivers as Json[]).filter((r) => r.name !== "lsprobe-email").map((r) => (r.webhook_configs ? { ...r, webhook_configs: (r.webhook_configs as Json[]).map((w) => ({ ...w, url: webhook })) } : { name: r.name }));
-  } else cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
-  delete cfg.global;
+  let text: string;
+  if (webhook) text = alertmanagerConfig(webhook, { groupWaitS: 2, groupIntervalS: 4 });
+  else {
+    const cfg = readYaml(AM_FILE);
+    cfg.receivers = (cfg.receivers as Json[]).map((r) => ({ name: r.name }));
+    delete cfg.global;
+    text = stringify(cfg);
+  }
   const dir = mkdtempSync(path.join(tmpdir(), "lsprobe-alertmanager-"));
-  writeFileSync(path.join(dir, "alertmanager.yml"), stringify(cfg));
+  writeFileSync(path.join(dir, "alertmanager.yml"), text);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const am = spawn(ALERTMANAGER!, [`--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: ["ignore", "ignore", "pipe"] });
