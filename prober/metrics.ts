@@ -123,15 +123,11 @@ function pushHistogram(values: Sample[], name: string, le: readonly string[], la
   values.push({ metricName: `${name}_count`, labels, value: count });
 }
 
-/**
- * A Prometheus histogram rendered from the entries' RttHistograms (prom-client's custom-metric
- * interface): per path (labels path, class, af), per pair (src, dst, class, af: the pair's
- * paths summed at scrape time) or none (prober.rtt-histogram).
- */
-/** lsprobe_oneway_delay_seconds: the incoming one-way paths' delay histograms (prober.clock-synced only). */
-function onewayDelayMetric(state: ProberState): Metric<string> {
-  const name = "lsprobe_oneway_delay_seconds";
-  const help = "One-way delay of the probes other probers send this one (arrival minus the sender's send time, both realtime): only with prober.clock-synced, whose clocks it trusts.";
+/** One histogram's series with its samples: `collect` pushes each label set's buckets at scrape time. */
+type PushSeries = (labels: Record<string, string>, counts: ArrayLike<number>, sum: number, count: number) => void;
+
+/** A custom histogram metric (prom-client's custom-metric interface) on RTT_BUCKETS, whose samples `collect` gives at scrape time. */
+function histogramMetric(name: string, help: string, collect: (push: PushSeries) => void): Metric<string> {
   const le = RTT_BUCKETS.map(String);
   return {
     name,
@@ -140,43 +136,46 @@ function onewayDelayMetric(state: ProberState): Metric<string> {
     aggregator: "sum",
     async get() {
       const values: Sample[] = [];
-      for (const s of state.onewayIncoming?.() ?? []) if (s.delay) pushHistogram(values, name, le, { path: s.path, af: s.af, from: s.from }, s.delay.counts, s.delay.sum, s.delay.count);
+      collect((labels, counts, sum, count) => pushHistogram(values, name, le, labels, counts, sum, count));
       return { name, help, type: "histogram", aggregator: "sum", values };
     },
   } as unknown as Metric<string>;
 }
 
+/** lsprobe_oneway_delay_seconds: the incoming one-way paths' delay histograms (prober.clock-synced only). */
+function onewayDelayMetric(state: ProberState): Metric<string> {
+  const help = "One-way delay of the probes other probers send this one (arrival minus the sender's send time, both realtime): only with prober.clock-synced, whose clocks it trusts.";
+  return histogramMetric("lsprobe_oneway_delay_seconds", help, (push) => {
+    for (const s of state.onewayIncoming?.() ?? []) if (s.delay) push({ path: s.path, af: s.af, from: s.from }, s.delay.counts, s.delay.sum, s.delay.count);
+  });
+}
+
+/**
+ * A Prometheus histogram rendered from the entries' RttHistograms: per path (labels path, class,
+ * af), per pair (src, dst, class, af: the pair's paths summed at scrape time) or none
+ * (prober.rtt-histogram).
+ */
 function rttHistogramMetric(state: ProberState): Metric<string> {
-  const name = "lsprobe_probe_rtt_seconds";
   const help = "Round-trip time of probes back within the timeout (late ones included); per path, or per (src, dst, class, af) pair, or absent (prober.rtt-histogram).";
-  const le = RTT_BUCKETS.map(String);
-  return {
-    name,
-    help,
-    type: "histogram",
-    aggregator: "sum",
-    async get() {
-      const values: Sample[] = [];
-      const mode = state.rttHistogram?.() ?? "per-path";
-      if (mode === "per-path") {
-        for (const e of state.entries()) pushHistogram(values, name, le, e.labels as Record<string, string>, e.rtt.counts, e.rtt.sum, e.rtt.count);
-      } else if (mode === "per-pair") {
-        const pairs = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
-        for (const e of state.entries()) {
-          const cls = String(e.labels.class);
-          const af = String(e.labels.af);
-          const key = `${e.info.src}\0${e.info.dst}\0${cls}\0${af}`;
-          let p = pairs.get(key);
-          if (!p) pairs.set(key, (p = { labels: { src: e.info.src, dst: e.info.dst, class: cls, af }, counts: new Float64Array(e.rtt.counts.length), sum: 0, count: 0 }));
-          for (let i = 0; i < p.counts.length; i++) p.counts[i] += e.rtt.counts[i];
-          p.sum += e.rtt.sum;
-          p.count += e.rtt.count;
-        }
-        for (const p of pairs.values()) pushHistogram(values, name, le, p.labels, p.counts, p.sum, p.count);
+  return histogramMetric("lsprobe_probe_rtt_seconds", help, (push) => {
+    const mode = state.rttHistogram?.() ?? "per-path";
+    if (mode === "per-path") {
+      for (const e of state.entries()) push(e.labels as Record<string, string>, e.rtt.counts, e.rtt.sum, e.rtt.count);
+    } else if (mode === "per-pair") {
+      const pairs = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
+      for (const e of state.entries()) {
+        const cls = String(e.labels.class);
+        const af = String(e.labels.af);
+        const key = `${e.info.src}\0${e.info.dst}\0${cls}\0${af}`;
+        let p = pairs.get(key);
+        if (!p) pairs.set(key, (p = { labels: { src: e.info.src, dst: e.info.dst, class: cls, af }, counts: new Float64Array(e.rtt.counts.length), sum: 0, count: 0 }));
+        for (let i = 0; i < p.counts.length; i++) p.counts[i] += e.rtt.counts[i];
+        p.sum += e.rtt.sum;
+        p.count += e.rtt.count;
       }
-      return { name, help, type: "histogram", aggregator: "sum", values };
-    },
-  } as unknown as Metric<string>;
+      for (const p of pairs.values()) push(p.labels, p.counts, p.sum, p.count);
+    }
+  });
 }
 
 export class ProberMetrics {

@@ -880,38 +880,17 @@ export class Prober implements ProberState {
     if (payloadIsOneway(payload)) return this.onOneway(payload, arrivalNs, af);
     if (isTracePayload(payload)) return this.countTraceReply(this.tracer.onReply(payload, arrivalNs ?? this.io.nowNs()));
     const bad = screenPayload(payload, this.nonce);
-    if (bad !== undefined) {
-      this.rejectedTotal++;
-      if (bad === "nonce") this.rejected.other_run++;
-      else this.rejected.malformed++;
-      return;
-    }
+    if (bad !== undefined) return this.reject(bad === "nonce" ? "other_run" : "malformed");
     const e = this.byIndex[payloadPathIndex(payload)];
-    if (e === undefined) {
-      this.rejectedTotal++;
-      this.rejected.unknown_path++;
-      return;
-    }
-    if (this.mac && !payloadHasMac(payload)) {
-      this.rejectedTotal++;
-      this.rejected.bad_mac++;
-      return;
-    }
+    if (e === undefined) return this.reject("unknown_path");
+    if (this.macFlagMissing(payload)) return this.reject("bad_mac");
     const seq = payloadSeq(payload);
     const sent = e.tracker.counters.sent;
-    if (seq >= sent || sent - seq > e.slots) {
-      this.rejectedTotal++;
-      this.rejected.replay++;
-      return;
-    }
+    if (seq >= sent || sent - seq > e.slots) return this.reject("replay");
     // The kernel's receive time when the socket gives it (prober/udprx.ts); else the clock read
     // here, before the MAC, so that its cost stays out of the RTT.
     const now = arrivalNs ?? this.io.nowNs();
-    if (this.mac && !this.mac.verify(payload)) {
-      this.rejectedTotal++;
-      this.rejected.bad_mac++;
-      return;
-    }
+    if (this.macWrong(payload)) return this.reject("bad_mac");
     const v = e.tracker.receive(seq, now, this.onTransition);
     if (v === "received" || v === "late") {
       this.acceptedTotal++;
@@ -930,28 +909,12 @@ export class Prober implements ProberState {
    */
   private onOneway(payload: Buffer, arrivalNs: number | undefined, af: Family): void {
     const s = this.receiver.stream(payloadPathIndex(payload), af);
-    if (s === undefined) {
-      this.rejectedTotal++;
-      this.rejected.unknown_path++;
-      return;
-    }
-    if (this.mac && !payloadHasMac(payload)) {
-      this.rejectedTotal++;
-      this.rejected.bad_mac++;
-      return;
-    }
+    if (s === undefined) return this.reject("unknown_path");
+    if (this.macFlagMissing(payload)) return this.reject("bad_mac");
     const now = arrivalNs ?? this.io.nowNs();
-    if (this.mac && !this.mac.verify(payload)) {
-      this.rejectedTotal++;
-      this.rejected.bad_mac++;
-      return;
-    }
+    if (this.macWrong(payload)) return this.reject("bad_mac");
     const v = this.receiver.arrive(s, payload.readUInt32BE(PAYLOAD_OFF_NONCE), payloadSeq(payload), now);
-    if (v === "duplicate") {
-      this.rejectedTotal++;
-      this.rejected.duplicate++;
-      return;
-    }
+    if (v === "duplicate") return this.reject("duplicate");
     this.acceptedTotal++;
     if (v === "received" && this.cfg.clockSynced) {
       const sent = payload.readBigUInt64BE(PAYLOAD_OFF_SENT_NS);
@@ -1253,6 +1216,22 @@ export class Prober implements ProberState {
     const cap = Math.min(this.cfg.maxPps, this.sendLimit);
     this.traceCapApplied = this.tracer.pps;
     this.scheduler.setMaxPps(Math.max(cap - this.traceCapApplied, cap / 2), now);
+  }
+
+  /** A datagram at the probe port rejected for `reason` (counted for the flood detector too). */
+  private reject(reason: RejectReason): void {
+    this.rejectedTotal++;
+    this.rejected[reason]++;
+  }
+
+  /** With a key, flag M clear: bad_mac, told before the MAC's cost. */
+  private macFlagMissing(payload: Buffer): boolean {
+    return this.mac !== undefined && !payloadHasMac(payload);
+  }
+
+  /** With a key, a MAC that does not verify. */
+  private macWrong(payload: Buffer): boolean {
+    return this.mac !== undefined && !this.mac.verify(payload);
   }
 
   private countTraceReply(v: "accepted" | RejectReason): void {
