@@ -71,6 +71,7 @@ import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mulberry32 } from "../test/util/rng.js";
+import { binomial } from "./lib/binomial.js";
 
 const RATE_ALL = 25;
 const WINDOW_S = 10;
@@ -143,37 +144,6 @@ function rng(...parts: number[]): () => number {
   let h = 0x9e3779b9;
   for (const p of parts) h = Math.imul(h ^ (p | 0), 0x85ebca6b) ^ (h >>> 13);
   return mulberry32(h);
-}
-
-function gaussian(r: () => number): number {
-  let u = r();
-  while (u <= 0) u = r();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-}
-
-/** Binomial(n, p): inversion when the smaller tail's mean < 20, else the normal approximation. */
-function binomial(r: () => number, n: number, p: number): number {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  if (p > 0.5) return n - binomial(r, n, 1 - p);
-  const mean = n * p;
-  if (mean < 20) {
-    // Inversion: walk the pmf from 0.
-    const q = 1 - p;
-    let pmf = Math.pow(q, n);
-    let cdf = pmf;
-    const u = r();
-    let k = 0;
-    while (u > cdf && k < n) {
-      pmf *= ((n - k) / (k + 1)) * (p / q);
-      k++;
-      cdf += pmf;
-      if (pmf < 1e-300 && k > mean) break;
-    }
-    return k;
-  }
-  const x = Math.round(mean + Math.sqrt(mean * (1 - p)) * gaussian(r));
-  return Math.min(n, Math.max(0, x));
 }
 
 function shuffleInPlace<T>(a: T[], r: () => number): T[] {

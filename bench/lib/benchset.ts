@@ -53,14 +53,19 @@ export function benchPathSet(n: number, family: Family = "ipv4"): PathSet {
       p.gre = [];
       p.probeable = false;
     }
+  return pathSetOf(paths, [family], { digest: "bench", nodes: 2, links: n });
+}
+
+/** A generation-1 path set (mode all, no pairs) of `paths`, as a plugin would publish it, for a bench's own topology. */
+export function pathSetOf(paths: Path[], families: Family[], topology: { digest: string; nodes: number; links: number }): PathSet {
   return {
     schema: PATHSET_SCHEMA,
     version: PATHSET_VERSION,
     generation: 1,
     time: new Date().toISOString(),
     mode: "all",
-    families: [family],
-    topology: { digest: "bench", nodes: 2, links: n, prefixes: 0, peers: [], stale: false },
+    families,
+    topology: { ...topology, prefixes: 0, peers: [], stale: false },
     pairs: [],
     paths,
   };

@@ -7,6 +7,7 @@ import type { LinkEnds, PathObservation } from "../../prober/inference.js";
 import type { Hop, Path } from "../../shared/pathset.js";
 import { readTopologyJson, topologyFromJson } from "../../test/util/edgelist.js";
 import { mulberry32 } from "../../test/util/rng.js";
+import { binomial } from "./binomial.js";
 
 export interface FleetPath {
   prober: number;
@@ -75,31 +76,6 @@ export function buildFleet(topoFile: string, sources: (node: string) => boolean,
     if (n < perProber) throw new Error(`${topoFile}: only ${n} paths from ${src}, ${perProber} asked for`);
   });
   return { topology: topoFile, nodes: json.nodes.length, links: topo.links.length, linkEnds, paths, probers: at };
-}
-
-/** Binomial(n, p): inversion when the mean is small, else the normal approximation (as bench/sim). */
-function binomial(r: () => number, n: number, p: number): number {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  if (p > 0.5) return n - binomial(r, n, 1 - p);
-  const mean = n * p;
-  if (mean < 20) {
-    const q = 1 - p;
-    let pmf = Math.pow(q, n);
-    let cdf = pmf;
-    const u = r();
-    let k = 0;
-    while (u > cdf && k < n) {
-      pmf *= ((n - k) / (k + 1)) * (p / q);
-      k++;
-      cdf += pmf;
-    }
-    return k;
-  }
-  let u = r();
-  while (u <= 0) u = r();
-  const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  return Math.min(n, Math.max(0, Math.round(mean + g * Math.sqrt(mean * (1 - p)))));
 }
 
 /** One window of counts per path: `sent` probes each, lost ~ Binomial over its links' loss (background on every link). */

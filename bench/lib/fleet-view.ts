@@ -7,27 +7,18 @@ import type { AddressInfo } from "node:net";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { PathObservation } from "../../prober/inference.js";
 import { COUNTS_SCHEMA, COUNTS_VERSION, type CountsReport } from "../../shared/counts.js";
-import { PATHSET_SCHEMA, PATHSET_VERSION, type PathSet } from "../../shared/pathset.js";
+import type { PathSet } from "../../shared/pathset.js";
 import { OneView } from "../../plugin/view/view.js";
 import type { ViewResult } from "../../plugin/view/infer.js";
 import { linkIndex, streamsOf, type Round } from "../../plugin/view/union.js";
 import { inferView } from "../../plugin/view/infer.js";
 import { createLogger } from "../../shared/log.js";
 import type { Fleet } from "./fleet-obs.js";
+import { pathSetOf } from "./benchset.js";
 
 /** The plugin's set as the view reads it: every prober's paths. */
 export function fleetSet(fleet: Fleet): PathSet {
-  return {
-    schema: PATHSET_SCHEMA,
-    version: PATHSET_VERSION,
-    generation: 1,
-    time: new Date().toISOString(),
-    mode: "all",
-    families: ["ipv4"],
-    topology: { digest: "bench-fleet", nodes: fleet.nodes, links: fleet.links, prefixes: 0, peers: [], stale: false },
-    pairs: [],
-    paths: fleet.paths.map((p) => p.path),
-  };
+  return pathSetOf(fleet.paths.map((p) => p.path), ["ipv4"], { digest: "bench-fleet", nodes: fleet.nodes, links: fleet.links });
 }
 
 const NONCE = 0x5eed;
