@@ -308,6 +308,7 @@ interface InferRun {
   paths: number;
   roundMs: number[];
   inferMs: number[];
+  stallMs: number[];
   /** Injected links its paths cross, and of them those named in every round. */
   crossed: number;
   found: number;
@@ -351,7 +352,7 @@ async function runInference(fleet: Fleet, probers: number[], lossy: string[], ro
     suspects = Math.max(suspects, j.suspects);
     process.stderr.write(`view ${label}: round ${i + 1}: ${fmt(r.roundMs, 0)} ms (union + inference ${fmt(r.inferMs, 0)} ms), ${r.streams} streams, ${j.suspects} suspect groups, ${j.found.size} of ${inView.length} injected links named\n`);
   });
-  return { paths: kept[0]?.streams ?? 0, roundMs: kept.map((r) => r.roundMs), inferMs: kept.map((r) => r.inferMs), crossed: inView.length, found, falseSuspects, suspects };
+  return { paths: kept[0]?.streams ?? 0, roundMs: kept.map((r) => r.roundMs), inferMs: kept.map((r) => r.inferMs), stallMs: kept.map((r) => r.stallMs), crossed: inView.length, found, falseSuspects, suspects };
 }
 
 function inferTable(one: InferRun, many: InferRun, probers: number): string {
@@ -362,6 +363,7 @@ function inferTable(one: InferRun, many: InferRun, probers: number): string {
     r3("OneView.round() per round, max (ms)", (r) => Math.max(...r.roundMs)),
     r3("of it: union + inference, median (ms)", (r) => median(r.inferMs)),
     r3("of it: union + inference, max (ms)", (r) => Math.max(...r.inferMs)),
+    r3("longest event-loop stall in a round, max (ms; the worker infers)", (r) => Math.max(...r.stallMs)),
     ["injected lossy links its paths cross", String(one.crossed), String(many.crossed), ""],
     ["of them named in every round", String(one.found), String(many.found), ""],
     ["suspect link groups (most in a round)", String(one.suspects), String(many.suspects), ""],

@@ -2,6 +2,7 @@
 // counts for bench/fleet: each prober's GET /v1/counts report (shared/counts.ts, rows of
 // cumulative done/lost per path) served on 127.0.0.1 by this process, pulled by the view's own
 // fetchCounts each round, then its union and inference. Not a bench.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -43,6 +44,9 @@ export interface ViewRound {
   roundMs: number;
   /** The same rounds' union and inference alone (streamsOf + inferView, as round() calls them). */
   inferMs: number;
+  /** The longest the event loop was held during round() (the main thread's share: pulls, union,
+   *  the copy to the inference worker; the inference itself runs in the worker). */
+  stallMs: number;
   streams: number;
   result: ViewResult;
 }
@@ -77,16 +81,20 @@ export async function runView(fleet: Fleet, probers: readonly number[], windows:
     for (let w = 0; w < windows.length; w++) {
       current = reports(fleet, windows[w], probers);
       clock = w * windowMs;
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
       const t0 = performance.now();
       const result = await view.round();
       const roundMs = performance.now() - t0;
+      loop.disable();
+      const stallMs = loop.max / 1e6;
       // The union and inference alone, on the same two reports per prober.
       const now: Round = { time: clock, reports: new Map(probers.map((k) => [`fleet-${k}`, JSON.parse(gunzip(current.get(k)!)) as CountsReport])) };
       if (prev && result) {
         const t1 = performance.now();
         const streams = streamsOf(ix, [prev, now], windowMs);
         inferView(streams, ix.ends, { suspectAbove: lossyAbove });
-        out.push({ roundMs, inferMs: performance.now() - t1, streams: streams.length, result });
+        out.push({ roundMs, inferMs: performance.now() - t1, stallMs, streams: streams.length, result });
       }
       prev = now;
     }
