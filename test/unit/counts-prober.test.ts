@@ -6,69 +6,20 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
-import { Prober } from "../../prober/prober.js";
 import { countsRoute, COUNTS_PATH } from "../../prober/countsroute.js";
 import { PathSource, countsUrl } from "../../prober/pathsource.js";
-import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
-import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
-import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
 import { listen } from "../../shared/http.js";
 import { parseCounts, COUNTS_SCHEMA } from "../../shared/counts.js";
 import { parseConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
+import { greNetwork, linkOf, nanogPathSet, oneProber } from "../util/simnet.js";
 
 const SOURCE = "198.18.100.2";
-const quiet = createLogger({ name: "t", level: "error", stream: { write: () => true } });
-
-async function nanogPathSet(): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: quiet, command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
-  let n = 0;
-  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /** A prober on a network that peels GRE layers and black-holes what goes to a `broken` address. */
 function simulated() {
   const cfg = parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${SOURCE}\n  rate: 10\n  timeout: 200ms\n  id: site-a\n`, "t.yaml").prober!;
-  let now = 0;
   const broken = new Set<string>();
-  const queue: Buffer[] = [];
-  const prober: Prober = new Prober(cfg, { send: (p) => void queue.push(Buffer.from(p)), nowNs: () => now, log: quiet }, 0x1234abcd);
-  const flush = (): void => {
-    for (let pkt = queue.shift(); pkt; pkt = queue.shift()) {
-      for (let off = 0; ; ) {
-        const ip = readIpv4Header(pkt, off);
-        if (broken.has(ip.dst)) break;
-        if (ip.protocol === IPPROTO_GRE) {
-          off = ip.next + GRE_HEADER_LENGTH;
-          continue;
-        }
-        assert.equal(ip.protocol, IPPROTO_UDP);
-        prober.onReply(pkt.subarray(ip.next + UDP_HEADER_LENGTH), now);
-        break;
-      }
-    }
-  };
-  const run = (seconds: number): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      prober.tick();
-      flush();
-      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
-    }
-  };
+  const { prober, run } = oneProber(cfg, (deliver) => greNetwork({ broken, deliver }), { nonce: 0x1234abcd });
   return { prober, broken, run };
 }
 
@@ -89,7 +40,7 @@ test("GET /v1/counts: every out-and-back path's cumulative counts, as /paths say
   const set = await nanogPathSet();
   s.prober.setPathSet(set);
   s.run(2);
-  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  const l24 = linkOf(set, "r2", "r4");
   s.broken.add(l24.remoteAddress!);
   s.run(2);
   s.broken.clear();

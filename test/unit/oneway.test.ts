@@ -6,9 +6,9 @@
 // (shared/pathset.ts onewayId/onewayTag) and passed through parsePathSet().
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Prober } from "../../prober/prober.js";
+import { Prober, type ProberIo } from "../../prober/prober.js";
 import { ProberMetrics } from "../../prober/metrics.js";
-import { readIpv4Header, ipv4ToUint32, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
+import { readIpv4Header, ipv4ToUint32, IPPROTO_GRE } from "../../prober/packet/ipv4.js";
 import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
 import { UDP_HEADER_LENGTH, readUdpHeader, verifyUdp6Checksum, verifyUdpChecksum } from "../../prober/packet/udp.js";
 import { ipv6ToBytes, readIpv6Header } from "../../prober/packet/ipv6.js";
@@ -17,13 +17,9 @@ import { ProbeTemplate, ProbeTemplateError } from "../../prober/packet/template.
 import { PAYLOAD_FLAG_MAC, PAYLOAD_FLAG_ONEWAY, PAYLOAD_OFF_FLAGS, PayloadMac, parsePayload, verifyMac, writePayload } from "../../prober/packet/payload.js";
 import { parseCounts, onewayLoss } from "../../shared/counts.js";
 import { parseConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
 import { onewayId, onewayTag, parsePathSet, type IncomingPath, type OnewayPath, type PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
 import { mulberry32 } from "../util/rng.js";
+import { greNetwork, nanogPathSet, runTicks, SimClock, simProber } from "../util/simnet.js";
 import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import { ReplySocket } from "../../prober/udprx.js";
@@ -35,21 +31,6 @@ const NONCE_B = 0x0b0b0b0b;
 /** CLOCK_REALTIME - the simulated monotonic clock, in ns (a 2026 date). */
 const REAL = 1_780_000_000_000_000_000n;
 const KEY = Buffer.alloc(32, 9);
-const quiet = createLogger({ name: "t", level: "error", stream: { write: () => true } });
-
-async function nanogPathSet(): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: quiet, command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
-  let n = 0;
-  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /** A's slice (its r1 -> r6 paths out and back, and one way to B) and B's (the incoming ones). */
 async function slices(): Promise<{ a: PathSet; b: PathSet; oneway: OnewayPath[] }> {
@@ -83,53 +64,34 @@ interface FleetOptions {
 }
 
 function fleet(o: FleetOptions = {}) {
-  let now = 0;
-  const queue: Array<{ pkt: Buffer; at: number }> = [];
+  const clock = new SimClock();
   const sent: Buffer[] = [];
   const dropped = new Map<number, number>(); // tag -> one-way probes dropped
   const offsetCalls = { a: 0, b: 0 };
-  const send = (pkt: Buffer): void => {
-    queue.push({ pkt: Buffer.from(pkt), at: now });
+  const net = greNetwork({
+    now: clock.nowNs,
+    deliver: (payload, dst, sentAt) => {
+      const p = parsePayload(payload);
+      if (p.ok && (payload[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_ONEWAY) !== 0 && o.drop?.(p.pathIndex, p.seq)) {
+        dropped.set(p.pathIndex, (dropped.get(p.pathIndex) ?? 0) + 1);
+        return;
+      }
+      at.get(dst)!.onReply(payload, sentAt + (o.latencyNs ?? 0), "ipv4");
+    },
+  });
+  const send: ProberIo["send"] = (pkt, dst, af) => {
+    net.send(pkt, dst, af);
     sent.push(Buffer.from(pkt));
   };
-  const a = new Prober(config(A_SRC, "A", o.extraA), { send, nowNs: () => now, log: quiet, realtimeOffsetNs: () => (offsetCalls.a++, REAL) }, NONCE_A, o.keyA);
-  const b = new Prober(config(B_SRC, "B", o.extraB), { send, nowNs: () => now, log: quiet, realtimeOffsetNs: () => (offsetCalls.b++, o.realB ?? REAL) }, NONCE_B, o.keyB);
+  const a = simProber(config(A_SRC, "A", o.extraA), clock, send, { nonce: NONCE_A, key: o.keyA, io: { realtimeOffsetNs: () => (offsetCalls.a++, REAL) } });
+  const b = simProber(config(B_SRC, "B", o.extraB), clock, send, { nonce: NONCE_B, key: o.keyB, io: { realtimeOffsetNs: () => (offsetCalls.b++, o.realB ?? REAL) } });
   const at = new Map([
     [A_SRC, a],
     [B_SRC, b],
   ]);
-  const flush = (): void => {
-    for (let q = queue.shift(); q; q = queue.shift()) {
-      const { pkt } = q;
-      for (let off = 0; ; ) {
-        const ip = readIpv4Header(pkt, off);
-        assert.ok(ip.checksumOk);
-        if (ip.protocol === IPPROTO_GRE) {
-          off = ip.next + GRE_HEADER_LENGTH;
-          continue;
-        }
-        assert.equal(ip.protocol, IPPROTO_UDP);
-        const payload = pkt.subarray(ip.next + UDP_HEADER_LENGTH);
-        const p = parsePayload(payload);
-        if (p.ok && (payload[PAYLOAD_OFF_FLAGS] & PAYLOAD_FLAG_ONEWAY) !== 0 && o.drop?.(p.pathIndex, p.seq)) {
-          dropped.set(p.pathIndex, (dropped.get(p.pathIndex) ?? 0) + 1);
-          break;
-        }
-        at.get(ip.dst)!.onReply(payload, q.at + (o.latencyNs ?? 0), "ipv4");
-        break;
-      }
-    }
-  };
   /** `seconds` in 5 ms ticks; `senders` tick (B is rolled whatever), both roll once a second. */
-  const run = (seconds: number, senders: Prober[] = [a, b]): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      for (const p of senders) p.tick();
-      flush();
-      if (Math.round(now / 1e6) % 1000 === 0) for (const p of [a, b]) p.roll();
-    }
-  };
-  return { a, b, run, sent, dropped, offsetCalls, now: () => now };
+  const run = (seconds: number, senders: Prober[] = [a, b]): void => runTicks(clock, seconds, { senders, rolled: [a, b], flush: net.flush });
+  return { a, b, run, sent, dropped, offsetCalls, now: clock.nowNs };
 }
 
 test("one-way sender: each probe is its path's outward GRE layers, then A -> B at B's port, flag O, Path Index the tag, sequences from 0, realtime Send Time, MAC", async () => {

@@ -6,7 +6,6 @@
 // layers on the links' IPv6 addresses from 2001:2::/48), and passed through parsePathSet().
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Prober } from "../../prober/prober.js";
 import { ProberMetrics } from "../../prober/metrics.js";
 import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
 import { readIpv6Header } from "../../prober/packet/ipv6.js";
@@ -15,12 +14,8 @@ import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
 import { onesComplementSum } from "../../prober/packet/checksum.js";
 import { ipv6PseudoHeaderSum } from "../../prober/packet/ipv6.js";
 import { canonicalIpv6, parseConfig, type ProberConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
 import { parsePathSet, type GreHop, type PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
+import { captureLog, linkOf, nanogPathSet, oneProber } from "../util/simnet.js";
 
 const SOURCE4 = "198.18.100.2";
 const SOURCE6 = "2001:2::100:2";
@@ -32,20 +27,6 @@ const six = (v4: string): string => {
   const [, , a, b] = v4.split(".").map(Number);
   return canonicalIpv6(`2001:2:0:${a.toString(16)}::${b.toString(16)}`)!;
 };
-
-async function nanogPathSet(): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
-  let n = 0;
-  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /** The set made dual stack (version 3): every path in both families, the IPv6 layers on the IPv6 twins of the IPv4 addresses. */
 function dualStack(v4: PathSet): PathSet {
@@ -162,21 +143,9 @@ function network(deliver: (payload: Buffer) => void, broken: Set<string>) {
 }
 
 function setup(cfg: ProberConfig) {
-  let now = 0;
   const broken = new Set<string>();
   const logs: string[] = [];
-  let prober!: Prober;
-  const net = network((p) => prober.onReply(p), broken);
-  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }) }, 7);
-  const run = (seconds: number): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      prober.tick();
-      prober.traceTick();
-      net.flush();
-      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
-    }
-  };
+  const { prober, run, net } = oneProber(cfg, (deliver) => network(deliver, broken), { log: captureLog(logs), traces: true });
   return { prober, broken, logs, run, net };
 }
 
@@ -218,7 +187,7 @@ test("dual stack: an IPv6-only break of r2 -> r4 downs those paths in IPv6 only 
   const set = dualStack(await nanogPathSet());
   s.prober.setPathSet(set);
   s.run(2);
-  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  const l24 = linkOf(set, "r2", "r4");
   // The IPv6 data plane of r4's end of r2-r4 drops everything; IPv4 to the same interface works.
   s.broken.add(l24.remoteAddress6!);
   s.run(3);

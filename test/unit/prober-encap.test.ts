@@ -5,28 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Prober } from "../../prober/prober.js";
 import { parseConfig, type ProberConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
+import { nanogPathSet, quiet } from "../util/simnet.js";
 import type { ProbeTemplateBase } from "../../prober/packet/template.js";
-
-const quiet = createLogger({ name: "t", level: "error", stream: { write: () => true } });
-
-async function nanogPathSet(): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: quiet, command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  let n = 0;
-  for (const l of new ExabgpLines(lineTopology(t.nodes, t.edges)).fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 const config = (extra: string): ProberConfig =>
   parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: 198.18.100.2\n  router: r1\n${extra}`, "t.yaml").prober!;

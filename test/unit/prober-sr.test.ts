@@ -18,12 +18,8 @@ import { onesComplementSum } from "../../prober/packet/checksum.js";
 import { IPPROTO_ROUTING, readSrh, SRH_OFF_SEGMENTS_LEFT } from "../../prober/packet/srh.js";
 import { GRE_PROTO_MPLS, MPLS_ENTRY_LENGTH, MPLS_UDP_PORT, readLabelEntry } from "../../prober/packet/mpls.js";
 import { canonicalIpv6, ConfigError, parseConfig, type ProberConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
 import { parsePathSet, type GreHop, type Path, type PathSet, type SrMplsSegment, type Srv6Segment } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
+import { captureLog, nanogPathSet, oneProber } from "../util/simnet.js";
 
 const SOURCE4 = "198.18.100.2";
 const SOURCE6 = "2001:2::100:2";
@@ -40,20 +36,6 @@ const entry4 = (r: string): string => `198.18.0.${routerNo(r)}`;
 const entry6 = (r: string): string => `2001:2::${routerNo(r)}`;
 const endX = (from: string, to: string): string => canonicalIpv6(`2001:2:0:${(0x8000 + routerNo(from)).toString(16)}::e:${routerNo(to)}`)!;
 const adjLabel = (from: string, to: string): number => 24000 + 10 * routerNo(from) + routerNo(to);
-
-async function nanogPathSet(): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
-  let n = 0;
-  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
-  await engine.recompute();
-  return set!;
-}
 
 /** Each hop of `p` as (from, to) router names, out then back (last link first). */
 function walk(p: Path): Array<{ from: string; to: string; link: string; direction: "out" | "back" }> {
@@ -256,21 +238,9 @@ function network(deliver: (payload: Buffer) => void, broken: Set<string>) {
 }
 
 function setup(cfg: ProberConfig) {
-  let now = 0;
   const broken = new Set<string>();
   const logs: string[] = [];
-  let prober!: Prober;
-  const net = network((p) => prober.onReply(p), broken);
-  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }) }, 7);
-  const run = (seconds: number): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      prober.tick();
-      prober.traceTick();
-      net.flush();
-      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
-    }
-  };
+  const { prober, run, net } = oneProber(cfg, (deliver) => network(deliver, broken), { log: captureLog(logs), traces: true });
   return { prober, broken, logs, run, net };
 }
 

@@ -4,16 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Prober } from "../../prober/prober.js";
-import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
-import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
-import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
 import { parseConfig, type ProberConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
 import { buildPathSetSteps, directedPairs } from "../../plugin/paths.js";
 import { drain } from "../../plugin/slice.js";
 import { parsePathSet, type PathSet } from "../../shared/pathset.js";
 import { graphFromEdges, node } from "../util/edgelist.js";
+import { captureLog, greNetwork, oneProber } from "../util/simnet.js";
 
 const SOURCE = "198.18.100.2";
 const V1_FILE = new URL("../../../test/fixtures/pathset/nanog6-v1.json", import.meta.url);
@@ -24,36 +20,10 @@ function proberConfig(extra = ""): ProberConfig {
 
 /** Peels GRE layers; a layer addressed to a `broken` address is black-holed. Records every layer's destination. */
 function harness(cfg: ProberConfig) {
-  let now = 0;
   const broken = new Set<string>();
   const dsts = new Set<string>();
-  const queue: Buffer[] = [];
   const logs: string[] = [];
-  const prober: Prober = new Prober(cfg, { send: (p) => void queue.push(Buffer.from(p)), nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }) }, 7);
-  const flush = (): void => {
-    for (let pkt = queue.shift(); pkt; pkt = queue.shift()) {
-      for (let off = 0; ; ) {
-        const ip = readIpv4Header(pkt, off);
-        if (ip.protocol === IPPROTO_GRE) {
-          dsts.add(ip.dst);
-          if (broken.has(ip.dst)) break;
-          off = ip.next + GRE_HEADER_LENGTH;
-          continue;
-        }
-        assert.equal(ip.protocol, IPPROTO_UDP);
-        prober.onReply(pkt.subarray(ip.next + UDP_HEADER_LENGTH));
-        break;
-      }
-    }
-  };
-  const run = (seconds: number): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      prober.tick();
-      flush();
-      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
-    }
-  };
+  const { prober, run } = oneProber(cfg, (deliver) => greNetwork({ broken, onLayer: (dst) => dsts.add(dst), deliver }), { log: captureLog(logs) });
   return { prober, broken, dsts, run, logs };
 }
 

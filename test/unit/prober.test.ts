@@ -5,87 +5,37 @@ import assert from "node:assert/strict";
 import { CurrentProber, Prober } from "../../prober/prober.js";
 import { ProberMetrics } from "../../prober/metrics.js";
 import type { PathCounters } from "../../prober/tracker.js";
-import { readIpv4Header, IPPROTO_GRE, IPPROTO_UDP } from "../../prober/packet/ipv4.js";
+import { readIpv4Header, IPPROTO_GRE } from "../../prober/packet/ipv4.js";
 import { GRE_HEADER_LENGTH } from "../../prober/packet/gre.js";
 import { UDP_HEADER_LENGTH } from "../../prober/packet/udp.js";
 import { PAYLOAD_OFF_MAC, PAYLOAD_OFF_NONCE, PAYLOAD_OFF_PATH_INDEX, PAYLOAD_OFF_SEQ, PayloadMac } from "../../prober/packet/payload.js";
 import { parseConfig, type ProberConfig } from "../../shared/config.js";
-import { createLogger } from "../../shared/log.js";
-import { Engine } from "../../plugin/engine.js";
-import { directedPairs } from "../../plugin/paths.js";
-import type { PathSet } from "../../shared/pathset.js";
-import { ExabgpLines, lineTopology } from "../util/exabgp-lines.js";
-import { readTopologyJson } from "../util/edgelist.js";
 import { mulberry32 } from "../util/rng.js";
+import { captureLog, greNetwork, linkOf, nanogPathSet, oneProber, quiet } from "../util/simnet.js";
 import type { ProbeTemplateBase } from "../../prober/packet/template.js";
 
 const SOURCE = "198.18.100.2";
-
-async function nanogPathSet(withdraw: Array<[string, string]> = []): Promise<PathSet> {
-  let set: PathSet | undefined;
-  const engine = new Engine(
-    { query: { pairs: directedPairs([["r1", "r6"]]), mode: "all", maxPerPair: 64 }, metric: "igp", debounceMs: 0, staleTimeoutMs: 1000, routeRefresh: false, generation: 0, sliceMs: 0 },
-    { log: createLogger({ name: "t", level: "error", stream: { write: () => {} } }), command: () => {}, publish: async (s) => void (set = s), now: () => new Date(0) },
-  );
-  const t = readTopologyJson("nanog6.json");
-  const lines = new ExabgpLines(lineTopology(t.nodes, t.edges));
-  let n = 0;
-  for (const l of lines.fullTable()) engine.handleLine(l, ++n);
-  for (const [a, b] of withdraw) engine.handleLine(lines.withdrawLink(lines.link(a, b)), ++n);
-  await engine.recompute();
-  return set!;
-}
 
 function proberConfig(extra = "", rate = 10): ProberConfig {
   return parseConfig(`plugin:\n  endpoints:\n    pairs: [[r1, r6]]\nprober:\n  source: ${SOURCE}\n  rate: ${rate}\n  timeout: 200ms\n  loss-window: 2s\n  down-after: 2\n  up-after: 2\n${extra}`, "t.yaml").prober!;
 }
 
-/** A network that peels GRE layers; `broken` addresses (a link's far end) black-hole the packet. */
-function network(deliver: (payload: Buffer) => void, broken: Set<string>) {
-  const queue: Buffer[] = [];
-  let delivered = 0;
-  const send = (pkt: Buffer): void => void queue.push(Buffer.from(pkt));
-  const flush = (): void => {
-    for (let pkt = queue.shift(); pkt; pkt = queue.shift()) {
-      let off = 0;
-      for (;;) {
-        const ip = readIpv4Header(pkt, off);
-        assert.ok(ip.checksumOk, "every IPv4 header checksum is valid");
-        if (broken.has(ip.dst)) break;
-        if (ip.protocol === IPPROTO_GRE) {
-          off = ip.next + GRE_HEADER_LENGTH;
-          continue;
-        }
-        assert.equal(ip.protocol, IPPROTO_UDP);
-        assert.equal(ip.dst, SOURCE);
-        delivered++;
-        deliver(pkt.subarray(ip.next + UDP_HEADER_LENGTH));
-        break;
-      }
-    }
-  };
-  return { send, flush, delivered: () => delivered };
-}
-
 function setup(cfg = proberConfig(), key?: Buffer) {
-  let now = 0;
   const broken = new Set<string>();
   const logs: string[] = [];
-  let prober!: Prober;
-  const net = network((p) => prober.onReply(p), broken);
   /** The reply socket's drop counter, as the shell reads it (undefined: not known). */
   const socket: { drops: number | undefined } = { drops: undefined };
-  prober = new Prober(cfg, { send: net.send, nowNs: () => now, log: createLogger({ name: "t", level: "info", stream: { write: (s: string) => logs.push(s) } }), replyDrops: () => socket.drops }, 7, key);
-  const run = (seconds: number): void => {
-    for (let ms = 0; ms < seconds * 1000; ms += 5) {
-      now += 5e6;
-      prober.tick();
-      net.flush();
-      if (Math.round(now / 1e6) % 1000 === 0) prober.roll();
-    }
-  };
-  const advance = (ns: number): void => void (now += ns);
-  return { prober, broken, logs, run, net, advance, socket };
+  // A network that peels GRE layers; `broken` addresses (a link's far end) black-hole the packet.
+  const network = (deliver: (payload: Buffer) => void) =>
+    greNetwork({
+      broken,
+      deliver: (payload, dst) => {
+        assert.equal(dst, SOURCE);
+        deliver(payload);
+      },
+    });
+  const s = oneProber(cfg, network, { key, log: captureLog(logs), io: { replyDrops: () => socket.drops } });
+  return { prober: s.prober, broken, logs, run: s.run, net: s.net, advance: s.advance, socket };
 }
 
 const byHops = (p: Prober) => new Map([...p.entries()].map((e) => [String(e.info.hops), e]));
@@ -112,7 +62,7 @@ test("prober: a broken r2-r4 takes down exactly the paths across it, both ways, 
   s.prober.setPathSet(set);
   s.run(2);
   // r2->r4 eastbound: black-hole what is addressed to r4's interface on the r2-r4 link.
-  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  const l24 = linkOf(set, "r2", "r4");
   s.broken.add(l24.remoteAddress!);
   s.run(3);
   const m = byHops(s.prober);
@@ -350,7 +300,7 @@ test("prober: the RTT runs from the clock read just before the send to the reply
         sent.push(Buffer.from(pkt));
       },
       nowNs: () => (now += 1000),
-      log: createLogger({ name: "t", level: "error", stream: { write: () => true } }),
+      log: quiet,
     },
     7,
   );
@@ -390,7 +340,7 @@ test("prober: the RTT runs from the clock read just before the send to the reply
 test("prober: an inference that takes long runs less often (at most a tenth of the time)", async () => {
   let now = 0;
   let step = 0; // ns the clock advances on every read: the inference's own reads make it "slow"
-  const prober = new Prober(proberConfig(), { send: () => {}, nowNs: () => (now += step), log: createLogger({ name: "t", level: "error", stream: { write: () => true } }) }, 7);
+  const prober = new Prober(proberConfig(), { send: () => {}, nowNs: () => (now += step), log: quiet }, 7);
   prober.setPathSet(await nanogPathSet());
   const rolls = (n: number): number => {
     const before = prober.inferences;
@@ -531,7 +481,7 @@ test("prober: during a flood that fills the socket, a path that really breaks is
   h.junk.perTick = 500;
   h.junk.capacity = 250;
   h.run(2);
-  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  const l24 = linkOf(set, "r2", "r4");
   h.broken.add(l24.remoteAddress!);
   const seen = new Set<string>();
   h.run(4, () => states(h.prober).forEach((x) => seen.add(x)));
@@ -556,7 +506,7 @@ test("prober: a flood the socket keeps up with hides no loss: a broken path goes
   h.junk.perTick = 50; // 10,000/s, all of it read: no drops
   h.run(2);
   assert.equal(h.prober.replyFlood(), true);
-  const l24 = set.paths.flatMap((p) => p.links).find((l) => l.from === "r2" && l.to === "r4")!;
+  const l24 = linkOf(set, "r2", "r4");
   h.broken.add(l24.remoteAddress!);
   h.run(3);
   const m = byHops(h.prober);
