@@ -69,10 +69,10 @@ function exportedMetrics(): Set<string> {
   const names = new Set<string>();
   for (const f of ["prober/metrics.ts", "prober/main.ts", "plugin/metrics.ts", "plugin/publish/http.ts", "plugin/view/metrics.ts"]) {
     const src = readFileSync(path.join(ROOT, f), "utf8");
-    for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
+    for (const m of src.matchAll(/(?:name:\s*|name\s*=\s*|per(?:Path|Link)\(\s*|histogramMetric\(\s*)"(lsprobe_[a-z0-9_]+)"/g)) names.add(m[1]);
   }
   for (const n of [...names]) {
-    if (n === "lsprobe_probe_rtt_seconds") for (const s of ["_bucket", "_sum", "_count"]) names.add(n + s);
+    if (n === "lsprobe_probe_rtt_seconds" || n === "lsprobe_oneway_delay_seconds") for (const s of ["_bucket", "_sum", "_count"]) names.add(n + s);
   }
   return names;
 }
@@ -475,12 +475,13 @@ test("alertmanager: one broken link is one notification, whatever the number of 
       assert.equal(r.status, 200, await r.text());
     };
     /** The groups of a receiver that would notify: those with an alert neither inhibited nor silenced. */
-    const notifying = async (receiver: string, want: number): Promise<AmGroup[]> => {
+    const notifying = async (receiver: string, want: number, ready: (g: AmGroup[]) => boolean = () => true): Promise<AmGroup[]> => {
       let groups: AmGroup[] = [];
       const until = Date.now() + 10_000;
       while (Date.now() < until) {
         groups = ((await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as AmGroup[]).filter((g) => g.receiver.name === receiver && g.alerts.some((a) => a.status.state === "active"));
-        if (groups.length === want) break;
+        // Alertmanager ingests a POST's alerts asynchronously: wait for all of them, not the first.
+        if (groups.length === want && ready(groups)) break;
         await new Promise((r) => setTimeout(r, 200));
       }
       return groups;
@@ -491,14 +492,14 @@ test("alertmanager: one broken link is one notification, whatever the number of 
     const pathAlerts = probers.flatMap((p) => paths.flatMap((x) => [{ alertname: "LsprobePathDown", ...p, ...x }, { alertname: "LsprobePathLoss", ...p, ...x, path: `${x.path}-loss` }]));
     await post(pathAlerts);
     // Before any link is named: each kind is one notification for all its paths (not 80).
-    let groups = await notifying("lsprobe-webhook", 2);
+    let groups = await notifying("lsprobe-webhook", 2, (g) => g.every((x) => x.alerts.length === 80));
     assert.deepEqual(groups.map((g) => `${g.labels.alertname} ${g.alerts.length}`).sort(), ["LsprobePathDown 80", "LsprobePathLoss 80"]);
     // The prober names the link, both directions, on both probers: one notification in all.
     await post(probers.flatMap((p) => [
       { alertname: "LsprobeLinkSuspect", ...p, link: "l-24", from: "r2", to: "r4", edge: "r2-r4", af: "ipv4" },
       { alertname: "LsprobeLinkSuspect", ...p, link: "l-42", from: "r4", to: "r2", edge: "r2-r4", af: "ipv4" },
     ]));
-    groups = await notifying("lsprobe-webhook", 1);
+    groups = await notifying("lsprobe-webhook", 1, (g) => g[0].alerts.length === 4);
     assert.equal(groups.length, 1, JSON.stringify(groups.map((g) => g.labels)));
     assert.deepEqual(groups[0].labels, { alertname: "LsprobeLinkSuspect", edge: "r2-r4", af: "ipv4" });
     assert.equal(groups[0].alerts.length, 4);
