@@ -24,17 +24,7 @@ function render4(job: RouterJob): VendorOutput {
   out.push("sysctl -w net.ipv4.conf.all.rp_filter=2");
   out.push(...c(["Re-running replaces the table (created, flushed, defined)."]));
   out.push(...c([`IP protocol ${IP_PROTOCOL[job.encap]} (${job.encap === "gre" ? "GRE" : "IP-in-IP"}) to the targets from the prober sources only; other GRE (47) and IP-in-IP (4) to them dropped.`]));
-  out.push("nft -f - <<'EOF'");
-  out.push("table ip lsprobe_decap", "flush table ip lsprobe_decap", "table ip lsprobe_decap {");
-  out.push(`  set sources { type ipv4_addr; elements = { ${job.sources.join(", ")} } }`);
-  out.push(`  set targets { type ipv4_addr; elements = { ${job.targets.join(", ")} } }`);
-  out.push("  chain input {");
-  out.push("    type filter hook input priority filter - 10; policy accept;");
-  out.push(`    ip protocol ${IP_PROTOCOL[job.encap]} ip saddr @sources ip daddr @targets accept`);
-  out.push("    ip protocol { 4, 47 } ip daddr @targets drop");
-  out.push("  }");
-  out.push("}");
-  out.push("EOF");
+  out.push(...nftTable("ip", "lsprobe_decap", job.sources, "targets", job.targets, `ip protocol ${IP_PROTOCOL[job.encap]}`, "ip protocol { 4, 47 }"));
   return { text: out.join("\n") + "\n", warnings: [] };
 }
 
@@ -71,17 +61,7 @@ function renderSrMpls(job: SrMplsJob): VendorOutput {
   out.push(...c(["Re-running replaces the table (created, flushed, defined)."]));
   const what = udp ? `udp dport ${MPLS_UDP_PORT}` : `ip protocol ${IP_PROTOCOL.gre}`;
   out.push(...c([`${udp ? `MPLS-in-UDP (UDP port ${MPLS_UDP_PORT})` : "GRE (47)"} to the entry addresses from the prober sources only.`]));
-  out.push("nft -f - <<'EOF'");
-  out.push("table ip lsprobe_sr_mpls", "flush table ip lsprobe_sr_mpls", "table ip lsprobe_sr_mpls {");
-  out.push(`  set sources { type ipv4_addr; elements = { ${job.sources.join(", ")} } }`);
-  out.push(`  set entries { type ipv4_addr; elements = { ${job.entries.join(", ")} } }`);
-  out.push("  chain input {");
-  out.push("    type filter hook input priority filter - 10; policy accept;");
-  out.push(`    ${what} ip saddr @sources ip daddr @entries accept`);
-  out.push(`    ${what} ip daddr @entries drop`);
-  out.push("  }");
-  out.push("}");
-  out.push("EOF");
+  out.push(...nftTable("ip", "lsprobe_sr_mpls", job.sources, "entries", job.entries, what, what));
   return { text: out.join("\n") + "\n", warnings: [] };
 }
 
@@ -107,18 +87,32 @@ function render6(job: RouterJob): VendorOutput {
   out.push(`ip link set ${dev} up`);
   out.push("sysctl -w net.ipv6.conf.all.forwarding=1");
   out.push(...c([`Next header ${PROTO6[job.encap]} to the IPv6 targets from the prober's IPv6 sources only; other GRE (47), IPv4-in-IPv6 (4) and IPv6-in-IPv6 (41) to them dropped.`]));
-  out.push("nft -f - <<'EOF'");
-  out.push("table ip6 lsprobe_decap6", "flush table ip6 lsprobe_decap6", "table ip6 lsprobe_decap6 {");
-  out.push(`  set sources { type ipv6_addr; elements = { ${sources.join(", ")} } }`);
-  out.push(`  set targets { type ipv6_addr; elements = { ${targets.join(", ")} } }`);
-  out.push("  chain input {");
-  out.push("    type filter hook input priority filter - 10; policy accept;");
-  out.push(`    meta l4proto ${PROTO6[job.encap]} ip6 saddr @sources ip6 daddr @targets accept`);
-  out.push("    meta l4proto { 4, 41, 47 } ip6 daddr @targets drop");
-  out.push("  }");
-  out.push("}");
-  out.push("EOF");
+  out.push(...nftTable("ip6", "lsprobe_decap6", sources, "targets", targets, `meta l4proto ${PROTO6[job.encap]}`, "meta l4proto { 4, 41, 47 }"));
   return { text: out.join("\n") + "\n", warnings: [] };
+}
+
+/**
+ * The nftables script every Linux output ends with: a table `name` of `family` (re-running
+ * replaces it: created, flushed, defined) whose input chain accepts `accept` from the prober
+ * sources to the addresses of set `set`, and drops `drop` to them from anyone else.
+ */
+function nftTable(family: "ip" | "ip6", name: string, sources: readonly string[], set: string, addresses: readonly string[], accept: string, drop: string): string[] {
+  const type = family === "ip" ? "ipv4_addr" : "ipv6_addr";
+  return [
+    "nft -f - <<'EOF'",
+    `table ${family} ${name}`,
+    `flush table ${family} ${name}`,
+    `table ${family} ${name} {`,
+    `  set sources { type ${type}; elements = { ${sources.join(", ")} } }`,
+    `  set ${set} { type ${type}; elements = { ${addresses.join(", ")} } }`,
+    "  chain input {",
+    "    type filter hook input priority filter - 10; policy accept;",
+    `    ${accept} ${family} saddr @sources ${family} daddr @${set} accept`,
+    `    ${drop} ${family} daddr @${set} drop`,
+    "  }",
+    "}",
+    "EOF",
+  ];
 }
 
 export const linux: Vendor = { name: "linux", title: "Linux", comment: "#", render, renderSrMpls, ipv6: true };
