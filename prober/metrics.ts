@@ -322,7 +322,7 @@ export class ProberMetrics {
     });
     new Gauge({
       name: "lsprobe_paths_left_out",
-      help: "Paths (times classes and families) of the path set in force not probed because of prober.max-paths (the same ones every time: those after the first max-paths by src, dst, path id).",
+      help: "Paths (times classes and families; one-way paths to other probers included) of the path set in force not probed because of prober.max-paths (the same ones every time: those after the first max-paths by src, dst, path id).",
       registers: r,
       collect() {
         this.set(state.pathsLeftOut?.() ?? 0);

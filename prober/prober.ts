@@ -219,7 +219,7 @@ export interface SwapResult {
   refused: Array<{ path: string; af: Family; reason: string }>;
   /** Paths of a family the prober has no source for (prober.source), by family: not probed in it. */
   noSource: Record<Family, number>;
-  /** Entries (path, class, family) left out by prober.max-paths: 0 when the cap does not bind. */
+  /** Entries left out by prober.max-paths (out-and-back (path, class, family) and one-way (path, family)): 0 when the cap does not bind. */
   leftOut: number;
   /** One-way (path, family) entries in force (the slice's `oneway`); refusals are in `refused`. */
   oneway: number;
@@ -413,9 +413,7 @@ export class Prober implements ProberState {
         for (const cls of this.cfg.classes) want.set(`${path.id}/${cls.name}/${af}`, { path, cls, af, targets, choice: chosen.choice });
       }
     }
-    this.leftOut = result.leftOut = capEntries(want, this.cfg.maxPaths);
-    if (result.leftOut > 0)
-      this.io.log.warn("prober.max-paths binds: paths left out", { maxPaths: this.cfg.maxPaths, wanted: want.size + result.leftOut, leftOut: result.leftOut, generation: set.generation });
+    result.leftOut = capEntries(want, this.cfg.maxPaths);
     const mirrors = new Map<string, Path[]>();
     for (const p of set.paths) {
       const k = p.hops.map((h) => h.node).join(">");
@@ -453,7 +451,18 @@ export class Prober implements ProberState {
       }
     }
     this.order = [...this.byKey.values()].sort((a, b) => a.index - b.index);
-    result.oneway = this.setOneway(set.oneway ?? [], result, fresh);
+    // One-way paths are probed too: they get what the cap leaves after the prober's own paths.
+    const ownLeftOut = result.leftOut;
+    result.oneway = this.setOneway(set.oneway ?? [], result, fresh, Math.max(0, this.cfg.maxPaths - want.size));
+    this.leftOut = result.leftOut;
+    if (result.leftOut > 0)
+      this.io.log.warn("prober.max-paths binds: paths left out", {
+        maxPaths: this.cfg.maxPaths,
+        wanted: want.size + result.oneway + result.leftOut,
+        leftOut: result.leftOut,
+        onewayLeftOut: result.leftOut - ownLeftOut,
+        generation: set.generation,
+      });
     this.receiver.setPaths(set.incoming ?? []);
     this.set = set;
     // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The
@@ -559,26 +568,27 @@ export class Prober implements ProberState {
    * that leaves and comes back goes on numbering: sequences never restart for a nonce); its
    * probe is rebuilt (the layers or the receiver's address may have changed). Returns the count.
    */
-  private setOneway(paths: readonly OnewayPath[], result: SwapResult, fresh: Set<number>): number {
+  private setOneway(paths: readonly OnewayPath[], result: SwapResult, fresh: Set<number>, room: number): number {
     const dscp = this.cfg.classes[0]?.dscp ?? 0;
     const want = new Map<string, { path: OnewayPath; af: Family; template: ProbeTemplateBase; firstHop: string }>();
-    for (const path of paths) {
-      for (const af of familiesOf(path)) {
-        const t = targetsOf(path, af);
-        const dst = path.to.address[af];
-        if (this.cfg.sources[af] === null) continue; // counted with the out-and-back paths' noSource
-        const no = !t ? `no ${af} layers in the path set` : !t.probeable ? (t.unprobeableReason ?? "unprobeable") : t.gre.length === 0 ? "no layers out" : dst === undefined ? `the receiving prober ${path.to.prober} has no ${af} address` : undefined;
-        if (no !== undefined) {
-          result.refused.push({ path: path.id, af, reason: `one-way: ${no}` });
-          continue;
-        }
-        try {
-          const template = this.template(af, path, t!.gre, dscp, path.tag, { to: dst!, port: path.to.port });
-          want.set(`${path.id}/${af}`, { path, af, template, firstHop: t!.gre[0].address });
-        } catch (err) {
-          if (!(err instanceof PacketTooLargeError || err instanceof ProbeTemplateError)) throw err;
-          result.refused.push({ path: path.id, af, reason: `one-way: ${err.message}` });
-        }
+    // The cap first (before templates are built): the same entries every time, as capEntries keeps.
+    const wanted = new Map<string, { path: OnewayPath; af: Family }>();
+    for (const path of paths) for (const af of familiesOf(path)) if (this.cfg.sources[af] !== null) wanted.set(`${path.id}/${af}`, { path, af });
+    result.leftOut += capEntries(wanted, room);
+    for (const { path, af } of wanted.values()) {
+      const t = targetsOf(path, af);
+      const dst = path.to.address[af];
+      const no = !t ? `no ${af} layers in the path set` : !t.probeable ? (t.unprobeableReason ?? "unprobeable") : t.gre.length === 0 ? "no layers out" : dst === undefined ? `the receiving prober ${path.to.prober} has no ${af} address` : undefined;
+      if (no !== undefined) {
+        result.refused.push({ path: path.id, af, reason: `one-way: ${no}` });
+        continue;
+      }
+      try {
+        const template = this.template(af, path, t!.gre, dscp, path.tag, { to: dst!, port: path.to.port });
+        want.set(`${path.id}/${af}`, { path, af, template, firstHop: t!.gre[0].address });
+      } catch (err) {
+        if (!(err instanceof PacketTooLargeError || err instanceof ProbeTemplateError)) throw err;
+        result.refused.push({ path: path.id, af, reason: `one-way: ${err.message}` });
       }
     }
     for (const [key, o] of this.owByKey) {
@@ -1376,13 +1386,14 @@ export class Prober implements ProberState {
 /**
  * prober.max-paths: keep the first `max` wanted entries in (src, dst, path id, af, class) order
  * (plain code-unit comparison, so the same set keeps the same entries on every prober and at
- * every swap), delete the rest from `want`; returns how many were left out.
+ * every swap), delete the rest from `want`; returns how many were left out. One-way entries
+ * have no class.
  */
-export function capEntries(want: Map<string, { path: Path; cls: { name: string }; af: Family }>, max: number): number {
+export function capEntries(want: Map<string, { path: Path; cls?: { name: string }; af: Family }>, max: number): number {
   if (want.size <= max) return 0;
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const order = [...want].sort(
-    ([, a], [, b]) => cmp(a.path.src, b.path.src) || cmp(a.path.dst, b.path.dst) || cmp(a.path.id, b.path.id) || cmp(a.af, b.af) || cmp(a.cls.name, b.cls.name),
+    ([, a], [, b]) => cmp(a.path.src, b.path.src) || cmp(a.path.dst, b.path.dst) || cmp(a.path.id, b.path.id) || cmp(a.af, b.af) || cmp(a.cls?.name ?? "", b.cls?.name ?? ""),
   );
   for (const [key] of order.slice(max)) want.delete(key);
   return order.length - max;

@@ -1068,7 +1068,7 @@ const PROBER: Section<ProberConfig> = {
       upAfter: integer(1, 1000, 3, "Consecutive replies that mark a path up again."),
       lossWindow: duration(1_000, 3_600_000, "30s", "Sliding window of lsprobe_path_loss_ratio."),
       rttHistogram: oneOf(RTT_HISTOGRAM_MODES, "per-path", "lsprobe_probe_rtt_seconds: per-path (23 series a probed path), per-pair (23 a src, dst, class and family: the paths of a pair summed) or off (none; lsprobe_path_rtt_last_seconds stays). Sizing: docs/metrics.md."),
-      maxPaths: integer(1, 10_000_000, 10_000, "Most paths probed (each class and family counts one): past it the rest are left out, the same ones every time (sorted by src, dst, path id), with a warning and lsprobe_paths_capped / lsprobe_paths_left_out."),
+      maxPaths: integer(1, 10_000_000, 10_000, "Most paths probed (each class and family counts one; one-way paths to other probers count too, after the prober's own): past it the rest are left out, the same ones every time (sorted by src, dst, path id), with a warning and lsprobe_paths_capped / lsprobe_paths_left_out."),
       lossyAbove: ratio(0.01, "A link whose loss, inferred over the loss window from every path's counts, is at least this, and significantly above the healthy background, is a suspect."),
       listen: hostPort("127.0.0.1:9469", "HTTP listen address for /metrics, /healthz and /paths."),
       user: optionalString("User to switch to once the raw and UDP sockets are open (needs to start as root)."),

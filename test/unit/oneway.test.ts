@@ -19,7 +19,7 @@ import { parseCounts, onewayLoss } from "../../shared/counts.js";
 import { parseConfig } from "../../shared/config.js";
 import { onewayId, onewayTag, parsePathSet, type IncomingPath, type OnewayPath, type PathSet } from "../../shared/pathset.js";
 import { mulberry32 } from "../util/rng.js";
-import { greNetwork, nanogPathSet, runTicks, SimClock, simProber } from "../util/simnet.js";
+import { captureLog, greNetwork, nanogPathSet, runTicks, SimClock, simProber } from "../util/simnet.js";
 import dgram from "node:dgram";
 import { randomInt } from "node:crypto";
 import { ReplySocket } from "../../prober/udprx.js";
@@ -61,6 +61,8 @@ interface FleetOptions {
   latencyNs?: number;
   /** B's realtime offset (A's is REAL). */
   realB?: bigint;
+  /** A's log lines (default: quiet). */
+  logsA?: string[];
 }
 
 function fleet(o: FleetOptions = {}) {
@@ -83,7 +85,7 @@ function fleet(o: FleetOptions = {}) {
     net.send(pkt, dst, af);
     sent.push(Buffer.from(pkt));
   };
-  const a = simProber(config(A_SRC, "A", o.extraA), clock, send, { nonce: NONCE_A, key: o.keyA, io: { realtimeOffsetNs: () => (offsetCalls.a++, REAL) } });
+  const a = simProber(config(A_SRC, "A", o.extraA), clock, send, { nonce: NONCE_A, key: o.keyA, log: o.logsA && captureLog(o.logsA), io: { realtimeOffsetNs: () => (offsetCalls.a++, REAL) } });
   const b = simProber(config(B_SRC, "B", o.extraB), clock, send, { nonce: NONCE_B, key: o.keyB, io: { realtimeOffsetNs: () => (offsetCalls.b++, o.realB ?? REAL) } });
   const at = new Map([
     [A_SRC, a],
@@ -301,6 +303,32 @@ test("one-way: max-pps paces one-way probes with the others; a path that leaves 
   assert.equal(row[6], f.a.onewaySent().find((o) => o.path === oneway[0].id)!.sent, "B saw every sequence, no restart");
   assert.ok(row[6] > before);
   assert.equal(row[4], row[6], "all received: no duplicate, no gap");
+});
+
+test("one-way: prober.max-paths counts one-way paths too, after the prober's own: the same ones kept every time, the warning and lsprobe_paths_left_out say how many", async () => {
+  const { a: sliceA, oneway } = await slices();
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  const kept = [...oneway].sort((x, y) => cmp(x.id, y.id)).slice(0, 2).map((p) => p.id);
+  // A's four own paths and four one-way ones, 6 allowed: its own four, and two one-way.
+  const logs: string[] = [];
+  const f = fleet({ extraA: "  max-paths: 6\n", logsA: logs });
+  const r = f.a.setPathSet(sliceA);
+  assert.deepEqual([r.added, r.oneway, r.leftOut], [4, 2, 2]);
+  assert.deepEqual(f.a.onewaySent().map((o) => o.path).sort(), kept, "the first two by src, dst, id");
+  const text = await new ProberMetrics(f.a).registry.metrics();
+  assert.match(text, /^lsprobe_paths_capped 1$/m);
+  assert.match(text, /^lsprobe_paths_left_out 2$/m);
+  assert.ok(logs.some((l) => /prober\.max-paths binds/.test(l) && /"onewayLeftOut":2|onewayLeftOut=2/.test(l)), logs.join(""));
+  // The same set in another order keeps the same ones; below its own paths' count, no one-way at all.
+  const g = fleet({ extraA: "  max-paths: 6\n" });
+  g.a.setPathSet({ ...sliceA, oneway: [...sliceA.oneway!].reverse() });
+  assert.deepEqual(g.a.onewaySent().map((o) => o.path).sort(), kept);
+  const h = fleet({ extraA: "  max-paths: 3\n" });
+  assert.deepEqual(((x) => [x.added, x.oneway, x.leftOut])(h.a.setPathSet(sliceA)), [3, 0, 5]);
+  // Room for all: nothing left out, no warning.
+  const all = fleet({ extraA: "  max-paths: 8\n" });
+  assert.deepEqual(((x) => [x.oneway, x.leftOut])(all.a.setPathSet(sliceA)), [4, 0]);
+  assert.equal(all.a.pathsLeftOut(), 0);
 });
 
 test("one-way: a path the receiver has no address for in a family, or without layers, is refused with the reason", async () => {
