@@ -24,7 +24,10 @@
 // and counting them as lost would be a false loss in every puller's first window (the one
 // view takes a stream's first report as its baseline, plugin/view/union.ts). The cost: a
 // sender's very first probes, if lost before any arrived, are not counted by the receiver
-// (nor is a black hole from the start: no record at all).
+// (nor is a black hole from the start: no record at all). For that one, each stream keeps when
+// it entered the list (`sinceNs`): the counts report says how long the prober has known every
+// incoming path, and the one view counts a stream of which nothing arrived once the receiver
+// provably knew of it when the probes were sent (shared/counts.ts `expecting`).
 import type { Family, IncomingPath } from "../shared/pathset.js";
 import { RttHistogram } from "./rtthist.js";
 
@@ -161,6 +164,8 @@ export interface IncomingStream {
   dropped: SequenceCounts;
   /** One-way delay (prober.clock-synced only). */
   delay: RttHistogram;
+  /** When it entered the incoming list (ns; kept while the path stays). */
+  sinceNs: number;
 }
 
 /** Records idle this long are dropped (bounded memory). */
@@ -189,8 +194,8 @@ export class OnewayReceiver {
 
   constructor(private readonly o: OnewayReceiverOptions) {}
 
-  /** The path set's incoming list: kept paths (same id and family) keep their records. */
-  setPaths(paths: readonly IncomingPath[]): void {
+  /** The path set's incoming list, at `nowNs`: kept paths (same id and family) keep their records and age. */
+  setPaths(paths: readonly IncomingPath[], nowNs: number): void {
     const old = new Map(this.list.map((s) => [`${s.path.id}/${s.af}`, s]));
     const byTag = new Map<number, Partial<Record<Family, IncomingStream>>>();
     const list: IncomingStream[] = [];
@@ -198,7 +203,7 @@ export class OnewayReceiver {
       const perAf = byTag.get(path.tag) ?? {};
       for (const af of path.families) {
         const was = old.get(`${path.id}/${af}`);
-        const s: IncomingStream = was ? Object.assign(was, { path }) : { path, af, retired: [], dropped: zero(), delay: new RttHistogram() };
+        const s: IncomingStream = was ? Object.assign(was, { path }) : { path, af, retired: [], dropped: zero(), delay: new RttHistogram(), sinceNs: nowNs };
         perAf[af] = s;
         list.push(s);
       }

@@ -463,7 +463,7 @@ export class Prober implements ProberState {
         onewayLeftOut: result.leftOut - ownLeftOut,
         generation: set.generation,
       });
-    this.receiver.setPaths(set.incoming ?? []);
+    this.receiver.setPaths(set.incoming ?? [], this.io.nowNs());
     this.set = set;
     // Each entry at its path's rate: a probe plan's (plugin mode `plan`), else prober.rate. The
     // scheduler is indexed by the entries' stable indexes (holes idle), so kept entries keep
@@ -1112,10 +1112,14 @@ export class Prober implements ProberState {
    * one-way paths it receives, per sender start. `prober`: the id it registers under.
    */
   countsReport(prober: string | null): CountsReport {
-    this.settleOneway(this.io.nowNs());
+    const now = this.io.nowNs();
+    this.settleOneway(now);
     const incoming: CountsReport["incoming"] = [];
-    for (const s of this.receiver.streams())
+    const expecting: NonNullable<CountsReport["expecting"]> = [];
+    for (const s of this.receiver.streams()) {
       for (const r of this.receiver.records(s)) incoming.push([s.path.id, s.af, s.path.from, r.nonce, r.received, r.lost, r.next]);
+      expecting.push([s.path.id, s.af, Math.max(0, Math.floor((now - s.sinceNs) / 1e6))]);
+    }
     return {
       schema: COUNTS_SCHEMA,
       version: COUNTS_VERSION,
@@ -1130,6 +1134,8 @@ export class Prober implements ProberState {
       }),
       oneway: [...this.owByKey.values()].map((o) => [o.path.id, o.af, o.counter.settled]),
       incoming,
+      expecting,
+      timeout: this.cfg.timeout,
     };
   }
 

@@ -20,6 +20,17 @@
 //             of a path late, or restarts, would otherwise report its past as loss), so a
 //             sender's first probes, lost before any arrives, go uncounted.
 //
+//   expecting (optional) every incoming path the prober has in its list, per family:
+//             [id, af, knownMs]: how long it has had it. With it, a stream of which nothing
+//             ever arrived (a black hole from the first probe: no `incoming` row at all) is
+//             loss once the receiver provably knew of it before the probes were sent
+//             (plugin/view/union.ts), instead of nothing.
+//   timeout   (optional) the prober's prober.timeout in ms: how old a probe is when `settled`
+//             counts it (the view's bound for the rule above).
+// The two optional keys came without a version change: a plugin that does not know them
+// ignores them (so probers may be upgraded before the plugin), and a report without them
+// (an older prober) only loses the black-hole rule.
+//
 // One-way loss needs both ends and no clock: over sequences 0 .. settled-1 of sender A's nonce,
 // lost = receiver.lost + max(0, A.settled - receiver.next) (the tail: settled probes of which no
 // later one arrived either, as in a black hole). onewayLoss() is that rule.
@@ -32,6 +43,7 @@ export const COUNTS_VERSION = 1;
 export type PathRow = [id: string, af: Family, cls: string, done: number, lost: number];
 export type OnewayRow = [id: string, af: Family, settled: number];
 export type IncomingRow = [id: string, af: Family, sender: string, senderNonce: number, received: number, lost: number, next: number];
+export type ExpectingRow = [id: string, af: Family, knownMs: number];
 
 export interface CountsReport {
   schema: typeof COUNTS_SCHEMA;
@@ -47,6 +59,10 @@ export interface CountsReport {
   paths: PathRow[];
   oneway: OnewayRow[];
   incoming: IncomingRow[];
+  /** Incoming paths in the prober's list and for how long (absent from older probers). */
+  expecting?: ExpectingRow[];
+  /** prober.timeout, ms (absent from older probers). */
+  timeout?: number;
 }
 
 export class CountsError extends Error {
@@ -62,11 +78,13 @@ type RowCheck = Array<[name: string, ok: (v: unknown) => boolean, what: string]>
 const ID: RowCheck[number] = ["id", isId, "a non-empty string"];
 const AF: RowCheck[number] = ["af", isFamily, '"ipv4" or "ipv6"'];
 const count = (name: string): RowCheck[number] => [name, isCount, "a non-negative integer"];
-const ROWS: Record<"paths" | "oneway" | "incoming", RowCheck> = {
+const ROWS: Record<"paths" | "oneway" | "incoming" | "expecting", RowCheck> = {
   paths: [ID, AF, ["class", (v) => typeof v === "string", "a string"], count("done"), count("lost")],
   oneway: [ID, AF, count("settled")],
   incoming: [ID, AF, ["sender", isId, "a non-empty string"], ["senderNonce", isU32, "a 32-bit nonce"], count("received"), count("lost"), count("next")],
+  expecting: [ID, AF, count("knownMs")],
 };
+const OPTIONAL = new Set(["expecting"]);
 
 /** Validate a decoded counts report; throws CountsError naming `where` and the key path. */
 export function parseCounts(doc: unknown, where = "counts"): CountsReport {
@@ -81,8 +99,10 @@ export function parseCounts(doc: unknown, where = "counts"): CountsReport {
   if (!isU32(d.nonce)) fail("nonce", "expected a 32-bit nonce");
   if (!isCount(d.generation)) fail("generation", "expected a non-negative integer");
   if (!isCount(d.time)) fail("time", "expected milliseconds since the epoch");
+  if (d.timeout !== undefined && !isCount(d.timeout)) fail("timeout", "expected the prober's timeout in milliseconds");
   for (const [key, check] of Object.entries(ROWS)) {
     const rows = d[key];
+    if (rows === undefined && OPTIONAL.has(key)) continue;
     if (!Array.isArray(rows)) fail(key, "expected an array of rows");
     (rows as unknown[]).forEach((r, i) => {
       if (!Array.isArray(r) || r.length !== check.length) fail(`${key}[${i}]`, `expected [${check.map((c) => c[0]).join(", ")}]`);

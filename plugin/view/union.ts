@@ -13,7 +13,11 @@
 // per stream. A prober restarted in between (another nonce), or a path re-added (its counters
 // went down), counts from its restart. A one-way stream counts only over rounds in which its
 // receiver reported it (before its first arrival the receiver has no row for it: a stream is
-// not taken for lost because the receiver has not heard of it yet).
+// not taken for lost because the receiver has not heard of it yet). One of which nothing ever
+// arrived (a black hole from the first probe) is all lost from the first round in which its
+// receiver had known of it for longer than the sender's timeout plus `skewMs` (the most two
+// reports of one round can be apart), and has known it since: every probe the sender settled
+// after that was sent to a receiver that would have counted it (shared/counts.ts `expecting`).
 import { onewayLoss, type CountsReport, type IncomingRow } from "../../shared/counts.js";
 import type { Family, Path, PathSet } from "../../shared/pathset.js";
 import type { PathObservation } from "../../prober/inference.js";
@@ -89,7 +93,47 @@ function loopStreams(ix: LinkIndex, from: Round, to: Round, out: Stream[]): void
   }
 }
 
-function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, out: Stream[]): void {
+/** Per round, each receiver's `expecting` rows: how long it had known each incoming path. */
+class KnownIndex {
+  private byRound = new Map<Round, Map<string, number>>();
+  knownMs(round: Round, receiver: string, id: string, af: Family): number | undefined {
+    let m = this.byRound.get(round);
+    if (!m) {
+      m = new Map();
+      for (const [who, rep] of round.reports) for (const [eid, eaf, ms] of rep.expecting ?? []) m.set(`${who}\t${eid}\t${eaf}`, ms);
+      this.byRound.set(round, m);
+    }
+    return m.get(`${receiver}\t${id}\t${af}`);
+  }
+}
+
+/**
+ * A one-way stream its receiver has no row for at the last round: the settled probes since the
+ * first round of the window at which the receiver (same start) had known it for the sender's
+ * timeout + skewMs, and kept knowing it, all lost. Undefined when no round qualifies (or the
+ * reports are an older prober's, without `expecting` / `timeout`).
+ */
+function blackHole(rounds: readonly Round[], start: number, known: KnownIndex, o: { sender: string; receiver: string; id: string; af: Family; settled: number; skewMs: number }, settledOf: (round: Round) => number | undefined): { sent: number; lost: number } | undefined {
+  const to = rounds[rounds.length - 1];
+  const sender = to.reports.get(o.sender);
+  const receiver = to.reports.get(o.receiver);
+  const knownLast = known.knownMs(to, o.receiver, o.id, o.af);
+  if (!sender || sender.timeout === undefined || !receiver || knownLast === undefined) return undefined;
+  for (let i = start; i < rounds.length - 1; i++) {
+    const r = rounds[i];
+    if (r.reports.get(o.receiver)?.nonce !== receiver.nonce) continue;
+    const k = known.knownMs(r, o.receiver, o.id, o.af);
+    if (k === undefined || k < sender.timeout + o.skewMs) continue;
+    if (knownLast < k + (to.time - r.time) - o.skewMs) continue; // dropped and re-added since
+    const s0 = settledOf(r);
+    if (s0 === undefined) continue;
+    const n = o.settled - s0;
+    return n > 0 ? { sent: n, lost: n } : undefined;
+  }
+  return undefined;
+}
+
+function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, skewMs: number, out: Stream[]): void {
   const to = rounds[rounds.length - 1];
   // Receivers' and senders' rows indexed once per round used (rows are many, lookups more).
   const incoming = new Map<Round, Map<string, IncomingRow>>();
@@ -112,13 +156,18 @@ function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, o
     }
     return m.get(`${sender}\t${nonce}\t${id}\t${af}`);
   };
+  const known = new KnownIndex();
   for (const [sender, rep] of to.reports) {
     for (const [id, af, settled] of rep.oneway) {
       const split = splitOnewayId(id);
       const p = split && ix.paths.get(split.base);
       if (!split || !p) continue;
       const last = rowOf(to, split.receiver, id, af, sender, rep.nonce);
-      if (!last) continue;
+      if (!last) {
+        const hole = blackHole(rounds, start, known, { sender, receiver: split.receiver, id, af, settled, skewMs }, (r) => settledOf(r, sender, rep.nonce, id, af));
+        if (hole) out.push({ kind: "oneway", af, probers: [sender, split.receiver], links: p.links.map(element), ...hole });
+        continue;
+      }
       // The first round of the window in which both ends reported this stream of this start.
       let first: { settled: number; row: IncomingRow } | undefined;
       for (let i = start; i < rounds.length - 1 && !first; i++) {
@@ -136,12 +185,16 @@ function onewayStreams(ix: LinkIndex, rounds: readonly Round[], start: number, o
   }
 }
 
-/** Every stream's counts over the window ending at the last round. */
-export function streamsOf(ix: LinkIndex, rounds: readonly Round[], windowMs: number): Stream[] {
+/**
+ * Every stream's counts over the window ending at the last round. `skewMs`: the most two
+ * reports standing in one round can be apart in time (the view's: a pull's timeout, plus the
+ * rounds a missing prober's last report stands in).
+ */
+export function streamsOf(ix: LinkIndex, rounds: readonly Round[], windowMs: number, skewMs = 5_000): Stream[] {
   if (rounds.length === 0) return [];
   const start = windowStart(rounds, windowMs);
   const out: Stream[] = [];
   loopStreams(ix, rounds[start], rounds[rounds.length - 1], out);
-  onewayStreams(ix, rounds, start, out);
+  onewayStreams(ix, rounds, start, skewMs, out);
   return out;
 }

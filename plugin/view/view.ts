@@ -144,7 +144,7 @@ export class OneView {
     const set = this.source.set();
     if (!set) return undefined;
     if (this.index?.set !== set) this.index = linkIndex(set);
-    const streams = streamsOf(this.index, this.rounds, this.cfg.window);
+    const streams = streamsOf(this.index, this.rounds, this.cfg.window, (KEEP_ROUNDS + 1) * this.cfg.interval + this.cfg.timeout);
     const opts = { suspectAbove: this.cfg.lossyAbove };
     let result: ViewResult;
     try {

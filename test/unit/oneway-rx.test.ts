@@ -90,7 +90,7 @@ const INCOMING: IncomingPath = { id: "p1>B", tag: onewayTag("p1>B"), from: "A", 
 
 function receiver() {
   const rx = new OnewayReceiver({ timeoutNs: TIMEOUT, window: () => 256 });
-  rx.setPaths([INCOMING]);
+  rx.setPaths([INCOMING], 0);
   return rx;
 }
 
@@ -138,7 +138,7 @@ test("one-way receiver: records idle for 10 minutes are dropped (bounded memory)
   const s = rx.stream(INCOMING.tag, "ipv4")!;
   rx.arrive(s, 5, 0, 0);
   rx.arrive(s, 5, 1, 0);
-  rx.setPaths([{ ...INCOMING, links: ["l1", "l2", "l3"] }]);
+  rx.setPaths([{ ...INCOMING, links: ["l1", "l2", "l3"] }], 0);
   assert.equal(rx.stream(INCOMING.tag, "ipv4"), s, "the same stream object");
   assert.equal(rx.records(s).length, 1);
   rx.settle(IDLE_DROP_NS - 1);
@@ -146,7 +146,7 @@ test("one-way receiver: records idle for 10 minutes are dropped (bounded memory)
   rx.settle(IDLE_DROP_NS);
   assert.equal(rx.records(s).length, 0);
   assert.deepEqual(rx.totals(s), { received: 2, lost: 0, late: 0, duplicate: 0 });
-  rx.setPaths([]);
+  rx.setPaths([], 0);
   assert.equal(rx.stream(INCOMING.tag, "ipv4"), undefined, "a path gone from the incoming list is forgotten");
   assert.deepEqual(rx.streams(), []);
 });

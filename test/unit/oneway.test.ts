@@ -16,6 +16,7 @@ import { ProbeTemplate6 } from "../../prober/packet/template6.js";
 import { ProbeTemplate, ProbeTemplateError } from "../../prober/packet/template.js";
 import { PAYLOAD_FLAG_MAC, PAYLOAD_FLAG_ONEWAY, PAYLOAD_OFF_FLAGS, PayloadMac, parsePayload, verifyMac, writePayload } from "../../prober/packet/payload.js";
 import { parseCounts, onewayLoss } from "../../shared/counts.js";
+import { linkIndex, streamsOf, type Round } from "../../plugin/view/union.js";
 import { parseConfig } from "../../shared/config.js";
 import { onewayId, onewayTag, parsePathSet, type IncomingPath, type OnewayPath, type PathSet } from "../../shared/pathset.js";
 import { mulberry32 } from "../util/rng.js";
@@ -384,6 +385,40 @@ test("one-way: a receiver that hears of the paths a second late counts from its 
     assert.equal(lost, 0, id);
     assert.ok(next >= 75 && received >= 55 && received <= next - 15, `${id}: ${received} received up to ${next}, counted from the first arrival`);
   }
+});
+
+test("one-way: a path black-holed from its first probe leaves no row at the receiver; its `expecting` age makes the one view count it all lost, the late receiver's paths not", async () => {
+  const { a: sliceA, b: sliceB, oneway } = await slices();
+  const hole = oneway[0].tag;
+  const f = fleet({ drop: (tag) => tag === hole });
+  f.a.setPathSet(sliceA);
+  f.b.setPathSet(sliceB);
+  const round = (): Round => ({ time: f.now() / 1e6, reports: new Map([["A", f.a.countsReport("A")], ["B", f.b.countsReport("B")]].map(([id, r]) => [id as string, parseCounts(JSON.parse(JSON.stringify(r)))])) });
+  f.run(10);
+  const r0 = round();
+  const b0 = r0.reports.get("B")!;
+  assert.equal(b0.timeout, 200, "prober.timeout, ms");
+  assert.deepEqual(b0.expecting!.map((e) => [e[0], e[2]]), oneway.map((p) => [p.id, 10_000]), "every incoming path, known for 10 s");
+  assert.equal(b0.incoming.filter((r) => r[0] === oneway[0].id).length, 0, "nothing arrived: no row");
+  f.run(20);
+  const r1 = round();
+  const ix = linkIndex(await nanogPathSet());
+  const streams = streamsOf(ix, [r0, r1], 30_000, 1_000);
+  const settled = (r: Round) => r.reports.get("A")!.oneway.find((o) => o[0] === oneway[0].id)![2];
+  const h = streams.find((x) => x.kind === "oneway" && x.probers.join() === "A,B" && x.sent === x.lost);
+  assert.ok(h, JSON.stringify(streams.map((x) => [x.kind, x.sent, x.lost])));
+  assert.equal(h.sent, settled(r1) - settled(r0), "all settled since the first round lost");
+  assert.equal(streams.filter((x) => x.kind === "oneway" && x.lost > 0).length, 1, "the other three lose nothing");
+  // B learns of its paths only now: their age is below A's timeout + skew at the first round, so nothing is counted yet.
+  const g = fleet({ drop: (tag) => tag === hole });
+  g.a.setPathSet(sliceA);
+  g.b.setPathSet({ ...sliceB, incoming: [] });
+  g.run(10);
+  g.b.setPathSet({ ...sliceB, generation: sliceB.generation + 1 });
+  const q0: Round = { time: g.now() / 1e6, reports: new Map([["A", g.a.countsReport("A")], ["B", g.b.countsReport("B")]]) };
+  g.run(5);
+  const q1: Round = { time: g.now() / 1e6, reports: new Map([["A", g.a.countsReport("A")], ["B", g.b.countsReport("B")]]) };
+  assert.equal(streamsOf(ix, [q0, q1], 30_000, 1_000).filter((x) => x.kind === "oneway" && x.lost > 0).length, 0);
 });
 
 test("one-way: the prober's reply socket takes one-way probes from another prober's address (loopback: 127.0.0.2 -> 127.0.0.1)", async (t) => {

@@ -182,6 +182,40 @@ test("union: a restarted prober counts from its restart; a receiver that has no 
   assert.equal(s2.filter((x) => x.kind === "oneway" && x.probers[0] === "a").length, 0);
 });
 
+test("union: a one-way black hole from the first probe (no arrival, no row) is all lost once the receiver provably knew of the stream; named in its direction alone", () => {
+  const ix = linkIndex(SET);
+  const truth = { "r2>r4": 1 };
+  const through = (id: string): boolean => ix.paths.get(splitOnewayId(id)!.base)!.links.some((l) => l.id === "r2>r4");
+  /** Reports as a prober of today's makes them: b has no row for what never arrived, and says how long it has known each incoming path. */
+  const round = (time: number, seconds: number, o: { knownMs: number; nonceB?: number; timeout?: boolean }): Round => {
+    const reps = reports(seconds, 25, time === 0 ? {} : truth, { oneway: true, nonce: { b: o.nonceB ?? 1 } });
+    for (const rep of reps.values()) {
+      if (o.timeout !== false) rep.timeout = 1000;
+      rep.expecting = rep.incoming.map((r) => [r[0], r[1], o.knownMs]);
+    }
+    const b = reps.get("b")!;
+    b.incoming = b.incoming.filter((r) => !through(r[0])); // (a's loops across r2 -> r4 lose all, as the truth says)
+    return { time, reports: reps };
+  };
+  const holes = (s: ReturnType<typeof streamsOf>) => s.filter((x) => x.kind === "oneway" && x.probers[0] === "a" && x.links.includes("r2>r4"));
+  // b had known of a's streams a minute before the window began: every probe a settled since is lost.
+  const s = streamsOf(ix, [round(0, 10, { knownMs: 60_000 }), round(30_000, 40, { knownMs: 90_000 })], 30_000, 5_000);
+  assert.equal(holes(s).length, 1, "a's r1 -> r6 path across r2 -> r4 (r1 r2 r4 r6)");
+  for (const x of holes(s)) assert.deepEqual([x.sent, x.lost], [750, 750]);
+  const v = inferView(s, ix.ends, { suspectAbove: 0.01 });
+  assert.deepEqual(v.links.filter((l) => l.suspect).map((l) => `${l.from}->${l.to}`), ["r2->r4"], "b -> a one-way streams clear r4 -> r2");
+  assert.equal(v.links.find((l) => l.link === "r2>r4")!.identifiable, true);
+  // Not (yet) provably known: b learned of them within the sender's timeout + skew of the first round: nothing.
+  assert.equal(holes(streamsOf(ix, [round(0, 10, { knownMs: 5_000 }), round(30_000, 40, { knownMs: 35_000 })], 30_000, 5_000)).length, 0);
+  // Dropped and re-added in between (b's age went back), b restarted (another nonce), or a's report without its timeout (an older prober): nothing.
+  assert.equal(holes(streamsOf(ix, [round(0, 10, { knownMs: 60_000 }), round(30_000, 40, { knownMs: 10_000 })], 30_000, 5_000)).length, 0);
+  assert.equal(holes(streamsOf(ix, [round(0, 10, { knownMs: 60_000 }), round(30_000, 40, { knownMs: 90_000, nonceB: 2 })], 30_000, 5_000)).length, 0);
+  assert.equal(holes(streamsOf(ix, [round(0, 10, { knownMs: 60_000, timeout: false }), round(30_000, 40, { knownMs: 90_000, timeout: false })], 30_000, 5_000)).length, 0);
+  // A later first round qualifies: counted from there.
+  const r3 = [round(0, 10, { knownMs: 1_000 }), round(10_000, 20, { knownMs: 11_000 }), round(30_000, 40, { knownMs: 31_000 })];
+  for (const x of holes(streamsOf(ix, r3, 30_000, 5_000))) assert.deepEqual([x.sent, x.lost], [500, 500], "from the round at 10 s");
+});
+
 test("union: the window starts at the oldest round inside it", () => {
   const r = [0, 10_000, 20_000, 30_000, 40_000].map((time) => ({ time, reports: new Map() }));
   assert.equal(windowStart(r, 30_000), 1);
@@ -207,6 +241,10 @@ test("parseCounts names what is wrong and where", () => {
   assert.throws(() => parseCounts({ ...good, paths: [["p", "ipv5", "default", 1, 0]] }, "http://x/v1/counts"), /http:\/\/x\/v1\/counts: paths\[0\]\[1\]: af: expected "ipv4" or "ipv6", got "ipv5"/);
   assert.throws(() => parseCounts({ ...good, incoming: [["p", "ipv4", "a", 1, 1, 0]] }), /incoming\[0\]: expected \[id, af, sender, senderNonce, received, lost, next\]/);
   assert.throws(() => parseCounts({ ...good, schema: "x" }), /schema: expected "lsprobe\/counts"/);
+  assert.deepEqual(parseCounts({ ...good, expecting: [["p", "ipv4", 1500]], timeout: 1000 }).expecting, [["p", "ipv4", 1500]], "a newer prober's optional keys");
+  assert.equal(parseCounts(good).expecting, undefined, "an older prober's report has none");
+  assert.throws(() => parseCounts({ ...good, expecting: [["p", "ipv4", -1]] }), /expecting\[0\]\[2\]: knownMs: expected a non-negative integer/);
+  assert.throws(() => parseCounts({ ...good, timeout: "1s" }), /timeout: expected the prober's timeout in milliseconds/);
 });
 
 test("OneView: a round pulls every prober with a URL, survives one that fails, and names the link (inferred in its worker thread)", async (t2) => {
