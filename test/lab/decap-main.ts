@@ -1,8 +1,8 @@
 // The lab routers' userspace GRE and IP-in-IP decapsulator, IPv4 and IPv6: the shell around
 // decap.ts.
 //
-//   ip netns exec NS node dist/test/lab/decap-main.js [--name r2] [--family ipv4|ipv6|dual]
-//                                                      [--dev lo --dev e0-r1 ...]
+//   ip netns exec NS node dist/test/lab/decap-main.js [--name r2] [--family ipv4|ipv6|dual|none]
+//                                                      [--dev lo --dev e0-r1 ...] [--mpls JSON] [--srv6 JSON]
 //
 // IPv4 (--family ipv4, the default, or dual): receives every GRE and every IP-in-IP packet
 // addressed to the namespace (one raw socket for protocol 47, one for protocol 4), checks and
@@ -54,6 +54,9 @@
 // "forwarded"} beside the decapsulator's (which MPLS packets do not touch), drops by
 // MPLS_DROP_REASONS (plus "mpls-no-ipv4"/"mpls-no-ipv6": an inner family the router has no
 // adjacency address for) in "dropped".
+// SRv6 (--srv6 JSON, a Srv6RouterConfig from netns.ts, on kernels without seg6local): End.X in
+// userspace (srv6.ts, its shell srv6-forwarder.ts). Counters: "srv6": {"received", "forwarded"},
+// drops by SRV6_DROP_REASONS in "dropped". Its faults are netns.ts's qdisc, not this helper's.
 // Per packet, this file and decap.ts allocate nothing (one reused slot, caches of destination
 // strings, pre-bound send callbacks and per-socket listeners, counters in typed arrays);
 // raw-socket itself still makes a Buffer view and a source-address string for every packet it
@@ -71,6 +74,7 @@ import { IPPROTO_IPIP, IPPROTO_IPV6 } from "../../prober/packet/ipv4.js";
 import { IPV6_ADDRESS_LENGTH, bytesToIpv6, ipv6ToBytes } from "../../prober/packet/ipv6.js";
 import { DROP_REASONS, decap6Into, decapInto, ipv4ToString, newDecap6Slot, newDecapSlot } from "./decap.js";
 import { GRE_PROTOCOL_MPLS, MPLS_DROP_REASONS, MPLS_UDP_PORT, labelTable, newMplsSlot, switchInto, type MplsRouterConfig } from "./mpls.js";
+import { Srv6Forwarder, parseSrv6Config, type Srv6Counters } from "./srv6-forwarder.js";
 
 interface Counters {
   decap: string;
@@ -80,6 +84,7 @@ interface Counters {
   delayed: number;
   ipv6?: { received: number; forwarded: number };
   mpls?: { received: number; forwarded: number };
+  srv6?: { received: number; forwarded: number };
 }
 
 function argValue(flag: string): string | undefined {
@@ -94,7 +99,7 @@ function argValues(flag: string): string[] {
 const name = argValue("--name") ?? `pid-${process.pid}`;
 const family = argValue("--family") ?? "ipv4";
 if (family !== "ipv4" && family !== "ipv6" && family !== "dual" && family !== "none") {
-  process.stderr.write(`decap ${name}: --family ${family}: expected ipv4, ipv6, dual or none (MPLS only)\n`);
+  process.stderr.write(`decap ${name}: --family ${family}: expected ipv4, ipv6, dual or none (MPLS or SRv6 only)\n`);
   process.exit(2);
 }
 const v4 = family === "ipv4" || family === "dual";
@@ -113,6 +118,14 @@ try {
   process.stderr.write(`decap ${name}: --mpls: ${(e as Error).message}\n`);
   process.exit(2);
 }
+let srv6Arg: ReturnType<typeof parseSrv6Config> | undefined;
+try {
+  const a = argValue("--srv6");
+  if (a !== undefined) srv6Arg = parseSrv6Config(a);
+} catch (e) {
+  process.stderr.write(`decap ${name}: --srv6: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 if (v6 && devices.length === 0) {
   process.stderr.write(`decap ${name}: IPv6 needs the interfaces to receive on (--dev NAME, repeated)\n`);
   process.exit(2);
@@ -128,7 +141,9 @@ let outbound6: RawSocket | undefined;
 /** MPLS bottom of stack: per adjacency, IPPROTO_RAW sockets bound to its interface. */
 const bos4: Array<RawSocket | undefined> = [];
 const bos6: Array<RawSocket | undefined> = [];
+let srv6: Srv6Forwarder | undefined;
 try {
+  if (srv6Arg !== undefined) srv6 = new Srv6Forwarder(srv6Arg.config, srv6Arg.table);
   if (v4) {
     inbound.push(RawSocket.open({ protocol: IPPROTO_GRE, bufferSize: 65535, receiveBufferSize: 1 << 20 }));
     inbound.push(RawSocket.open({ protocol: IPPROTO_IPIP, bufferSize: 65535, receiveBufferSize: 1 << 20 }));
@@ -521,6 +536,11 @@ function counters(): Counters {
   const c: Counters = { decap: name, received, forwarded, dropped, delayed };
   if (v6) c.ipv6 = { received: received6, forwarded: forwarded6 };
   if (mpls !== undefined) c.mpls = { received: mplsReceived, forwarded: mplsForwarded };
+  if (srv6 !== undefined) {
+    const s: Srv6Counters = srv6.counters();
+    Object.assign(dropped, s.dropped);
+    c.srv6 = { received: s.received, forwarded: s.forwarded };
+  }
   return c;
 }
 
@@ -534,6 +554,7 @@ function finish(why: string): void {
   outbound6?.close();
   for (const x of [...bos4, ...bos6]) x?.close();
   for (const x of mplsSockets) x.close();
+  srv6?.close();
   process.stderr.write(`${JSON.stringify({ ...counters(), exit: why })}\n`);
   process.exit(0);
 }
@@ -576,7 +597,7 @@ rl.on("line", (line) => {
 rl.on("close", () => finish("stdin closed"));
 
 function ready(): void {
-  process.stdout.write(`${JSON.stringify({ ready: true, decap: name, pid: process.pid, family, devices: v6 || mpls ? devices : [], ...(mpls ? { mpls: mpls.adjacencies.map((a) => a.label) } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ ready: true, decap: name, pid: process.pid, family, devices: v6 || mpls ? devices : [], ...(mpls ? { mpls: mpls.adjacencies.map((a) => a.label) } : {}), ...(srv6Arg ? { srv6: srv6Arg.config.adjacencies.map((a) => a.sid) } : {}) })}\n`);
 }
 if (mpls === undefined) ready();
 else

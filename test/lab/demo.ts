@@ -52,7 +52,7 @@ shrinks and the probes follow); repaired; teardown. Exits 0 when every step happ
       type: "string",
       arg: "ENCAP",
       default: "gre",
-      doc: "how the probes are pinned: gre (a GRE layer per hop, stripped by each router's decapsulator), srv6 (the routers' End.X SIDs on the kernel's seg6local, no decapsulator anywhere; IPv6 and ExaBGP 5.0) or sr-mpls (Adj-SID labels on the lab's userspace label switcher, MPLS-in-UDP)",
+      doc: "how the probes are pinned: gre (a GRE layer per hop, stripped by each router's decapsulator), srv6 (the routers' End.X SIDs on the kernel's seg6local where it has it, else on the routers' userspace End.X helper; no tunnel decapsulator anywhere; IPv6 and ExaBGP 5.0) or sr-mpls (Adj-SID labels on the lab's userspace label switcher, MPLS-in-UDP)",
     },
   },
   epilog: `With --keep, faults from another shell (labctl --help for the list):
@@ -369,12 +369,18 @@ async function main(): Promise<number> {
   if (args.encap !== "gre") {
     // The routers' tunnel decapsulators (IPv4 and IPv6) saw nothing while every path was probed.
     const now = await stack.lab.decapCounters();
-    const tunnelled = (c: typeof now): number => Object.values(c).reduce((n, x) => n + x.received + (x.ipv6?.received ?? 0), 0);
-    const switched = Object.values(now).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0) - Object.values(decapBefore).reduce((n, x) => n + (x.mpls?.forwarded ?? 0), 0);
+    const sum = (c: typeof now, of: (x: (typeof now)[string]) => number): number => Object.values(c).reduce((n, x) => n + of(x), 0);
+    const since = (of: (x: (typeof now)[string]) => number): number => sum(now, of) - sum(decapBefore, of);
     const entries = stack.view?.paths.filter((p) => p.encap === args.encap).length ?? 0;
+    const kernel = args.encap === "srv6" && stack.lab.srv6Mode === "kernel";
+    const by =
+      args.encap === "sr-mpls"
+        ? ` (the userspace label switchers forwarded ${since((x) => x.mpls?.forwarded ?? 0)} labelled packets)`
+        : kernel
+          ? " (the kernel's seg6local End.X routes forward them)"
+          : ` (the routers' userspace End.X forwarded ${since((x) => x.srv6?.forwarded ?? 0)} SRv6 packets: this kernel has no seg6local)`;
     say(
-      `${args.encap === "srv6" ? "no userspace decapsulator in the path" : "no tunnel decapsulator in the path (the labels are switched in userspace)"}: the routers' tunnel decapsulators received ${tunnelled(now) - tunnelled(decapBefore)} packets; ${entries} of ${stack.view?.paths.length ?? 0} paths pinned by ${ENCAP_NAMES[args.encap]}` +
-        (args.encap === "sr-mpls" ? ` (the userspace label switchers forwarded ${switched} labelled packets)` : " (the kernel's seg6local End.X routes forward them)"),
+      `${kernel ? "no userspace decapsulator in the path" : `no tunnel decapsulator in the path (${args.encap === "sr-mpls" ? "the labels are switched" : "End.X runs"} in userspace)`}: the routers' tunnel decapsulators received ${since((x) => x.received + (x.ipv6?.received ?? 0))} packets; ${entries} of ${stack.view?.paths.length ?? 0} paths pinned by ${ENCAP_NAMES[args.encap]}${by}`,
     );
   }
 

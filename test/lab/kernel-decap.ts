@@ -319,3 +319,24 @@ export function detectKernelMpls(prefix = "lsp-"): Promise<EncapSupport> {
   return detectedMpls;
 }
 let detectedMpls: Promise<EncapSupport> | undefined;
+
+/**
+ * Whether the kernel runs SRv6 End.X itself: a seg6local route in a scratch namespace
+ * (CONFIG_IPV6_SEG6_LWTUNNEL; without it `ip route add ... encap seg6local` answers "lwt
+ * encapsulation type not supported"). Once per process, as detectKernelMpls.
+ */
+export function detectKernelSrv6(prefix = "lsp-"): Promise<EncapSupport> {
+  detectedSrv6 ??= (async () => {
+    const ns = `${prefix}${process.pid}-seg6chk`;
+    const add = await run(["ip", "netns", "add", ns]);
+    if (add.code !== 0) return { ok: false, reason: `cannot make a scratch namespace: ${oneLine(add.stderr)}` };
+    try {
+      const r = await run(["ip", "-6", "-n", ns, "route", "add", "2001:2:0:ffff::e/128", "encap", "seg6local", "action", "End", "dev", "lo"]);
+      return r.code === 0 ? { ok: true } : { ok: false, reason: `kernel has no seg6local (CONFIG_IPV6_SEG6_LWTUNNEL): ip route add encap seg6local: ${oneLine(r.stderr)}` };
+    } finally {
+      await run(["ip", "netns", "del", ns]);
+    }
+  })();
+  return detectedSrv6;
+}
+let detectedSrv6: Promise<EncapSupport> | undefined;

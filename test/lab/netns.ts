@@ -35,13 +35,19 @@
 // plan: the IPv6 one derives from it).
 //
 // Segment routing (issue 15; the plan, locators, End.X SIDs and Adj-SID labels, is sr.ts's):
-// LabOptions.srv6 puts SRv6 on the kernel's own data plane, no userspace helper in its path: in
-// every router one `seg6local action End.X nh6 <neighbour's link IPv6> dev <link>` route per
-// adjacency (its SID /128, proto 200, gone while the link is down, back with installRoutes), every
-// router's locator /64 routed along the IGP's ECMP routes as its loopback is, and
-// net.ipv6.conf.{all,default,lo,<every interface>}.seg6_enabled=1 in every namespace, hosts too
-// (the kernel drops a packet with a segment routing header, even one with segments left 0, where
-// seg6_enabled is 0 on `all` or on the interface it came in on: ipv6_srh_rcv). LabOptions.mpls runs
+// LabOptions.srv6 routes every router's locator /64 along the IGP's ECMP routes as its loopback
+// is, and sets net.ipv6.conf.{all,default,lo,<every interface>}.seg6_enabled=1 on the hosts (the
+// kernel drops a packet with a segment routing header, even one with segments left 0, where
+// seg6_enabled is 0 on `all` or on the interface it came in on: ipv6_srh_rcv). End.X runs on the
+// kernel's own data plane where it has seg6local (srv6Mode "kernel", detectKernelSrv6), no
+// userspace helper in its path: in every router one `seg6local action End.X nh6 <neighbour's link
+// IPv6> dev <link>` route per adjacency (its SID /128, proto 200, gone while the link is down, back
+// with installRoutes), seg6_enabled=1 on the routers too. Without seg6local (srv6Mode
+// "userspace"), each router's decap helper runs End.X (srv6.ts, srv6-forwarder.ts): the locator
+// is a local route of its owner (`local LOCATOR/64 dev lo table local`), seg6_enabled=0 on the
+// routers so that the kernel leaves the packet to the helper, and the helper sends it out of the
+// adjacency's link through the same per-adjacency rules and tables as the label switcher's
+// below. LabOptions.mpls runs
 // SR-MPLS on the userspace label switcher (mpls.ts, hosted by each router's decap helper:
 // MPLS-in-UDP on port 6635 at every router address, MPLS-in-GRE 0x8847), since this kernel has no
 // MPLS forwarding (kernel-decap.ts detectKernelMpls says why); for each adjacency a policy rule
@@ -56,8 +62,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { readTopologyJson } from "../util/edgelist.js";
 import { bytesToIpv6, ipv6ToBytes } from "../../prober/packet/ipv6.js";
-import { KERNEL_DEVICES6, decapSummary, decapSummary6, detectKernelDecap, detectKernelDecap6, detectKernelMpls, kernelDecap6Reason, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
+import { KERNEL_DEVICES6, decapSummary, decapSummary6, detectKernelDecap, detectKernelDecap6, detectKernelMpls, detectKernelSrv6, kernelDecap6Reason, kernelDevice, linuxDecapConfig, parseLinuxConfig, type KernelDecapOptions, type KernelDecapSupport } from "./kernel-decap.js";
 import type { MplsRouterConfig } from "./mpls.js";
+import { srv6RouterConfig, type Srv6RouterConfig } from "./srv6.js";
 import { adjacencyOf, srPlan, type SrAdjacency, type SrPlan } from "./sr.js";
 
 // ------------------------------------------------------------------------------------------------
@@ -530,10 +537,12 @@ export interface LabOptions {
    */
   family?: LabFamily;
   /**
-   * SRv6 on the kernel's data plane (sr.ts plan: locators, End.X SIDs as seg6local routes, locator
-   * routes, seg6_enabled). Needs IPv6 (family "dual" or "ipv6").
+   * SRv6 (sr.ts plan: locators, End.X SIDs, locator routes, seg6_enabled): "kernel" End.X as the
+   * kernel's seg6local routes, "userspace" in the routers' decap helpers (srv6.ts), "auto" or true
+   * the kernel where detectKernelSrv6 finds seg6local, else userspace. Needs IPv6 (family "dual"
+   * or "ipv6").
    */
-  srv6?: boolean;
+  srv6?: boolean | "auto" | "kernel" | "userspace";
   /**
    * SR-MPLS Adj-SIDs (sr.ts plan): "userspace" the label switcher in each router's decap helper
    * (mpls.ts, decap-main.ts), "kernel" the kernel's MPLS forwarding, "auto" the kernel where
@@ -551,6 +560,8 @@ export interface DecapCounters {
   ipv6?: { received: number; forwarded: number };
   /** SR-MPLS packets the label switcher received and forwarded (labs with LabOptions.mpls). */
   mpls?: { received: number; forwarded: number };
+  /** SRv6 packets the userspace End.X received and forwarded (srv6Mode "userspace"). */
+  srv6?: { received: number; forwarded: number };
 }
 
 interface Helper {
@@ -561,6 +572,11 @@ interface Helper {
 }
 
 const DECAP_MAIN = fileURLToPath(new URL("./decap-main.js", import.meta.url));
+
+/** A helper's counters line (stdout) or final line (stderr), as DecapCounters. */
+function helperCounters(c: { received: number } & Partial<DecapCounters>): DecapCounters {
+  return { received: c.received, forwarded: c.forwarded ?? 0, dropped: c.dropped ?? {}, ...(c.ipv6 ? { ipv6: c.ipv6 } : {}), ...(c.mpls ? { mpls: c.mpls } : {}), ...(c.srv6 ? { srv6: c.srv6 } : {}) };
+}
 const live = new Set<Lab>();
 let labSeq = 0;
 let handlersInstalled = false;
@@ -599,9 +615,14 @@ export class Lab {
   decapSummary = "decap: none";
   /** SRv6 End.X SIDs installed (LabOptions.srv6). */
   srv6 = false;
+  /** Who runs End.X: the kernel's seg6local routes, or the routers' helpers (see the header). */
+  srv6Mode: "kernel" | "userspace" | "none" = "none";
   /** SR-MPLS forwarding (LabOptions.mpls). */
   mplsMode: "userspace" | "kernel" | "none" = "none";
-  /** One line on segment routing: "sr: SRv6 kernel seg6local End.X; SR-MPLS userspace label switcher (why)", or "sr: none". */
+  /**
+   * One line on segment routing: "sr: SRv6 kernel seg6local End.X; SR-MPLS userspace label
+   * switcher (why)" (or "SRv6 userspace End.X helper (why)"), or "sr: none".
+   */
   srSummary = "sr: none";
   private srPlanCache?: SrPlan;
   /** Family drops in place (setFamilyDrop): "family router ifname". */
@@ -671,9 +692,14 @@ export class Lab {
       const sr: string[] = [];
       if (opts.srv6) {
         if (family === "ipv4") throw new TypeError('lab: srv6 needs IPv6 (family "dual" or "ipv6")');
+        const srv6 = opts.srv6 === true ? "auto" : opts.srv6;
+        if (!["auto", "kernel", "userspace"].includes(srv6)) throw new TypeError(`lab srv6 ${JSON.stringify(srv6)}: expected true, "auto", "kernel" or "userspace"`);
         lab.srv6 = true;
         lab.sr; // the plan: throws on a topology it cannot number
-        sr.push("SRv6 kernel seg6local End.X");
+        const k = srv6 === "userspace" ? undefined : await detectKernelSrv6(base);
+        if (srv6 === "kernel" && !k!.ok) throw new Error(`lab: srv6 "kernel" asked for, but ${k!.reason}`);
+        lab.srv6Mode = k?.ok ? "kernel" : "userspace";
+        sr.push(k?.ok ? "SRv6 kernel seg6local End.X" : `SRv6 userspace End.X helper (${k === undefined ? "asked for" : k.reason})`);
       }
       const mpls = opts.mpls ?? "none";
       if (!["auto", "userspace", "kernel", "none"].includes(mpls)) throw new TypeError(`lab mpls ${JSON.stringify(mpls)}: expected "auto", "userspace", "kernel" or "none"`);
@@ -796,7 +822,7 @@ export class Lab {
    * { loss: 0, delayMs: 0 } repairs it. `family`: what arrives in IPv4 or IPv6 tunnels only
    * (default: every family the lab runs); the IPv6 one is keyed by b's interface from a.
    * SR-MPLS (LabOptions.mpls) is switched by the same helper: the same faults hit it. SRv6
-   * (LabOptions.srv6) never reaches a helper: its loss (with IPv6 among the families) is a qdisc on
+   * (LabOptions.srv6, kernel or userspace End.X alike): its loss (with IPv6 among the families) is a qdisc on
    * a's interface to b, dropping that share of the IPv6 packets with a routing header (next header
    * 43: SRv6 probes only) at random (setSrv6Loss); delay does not reach SRv6 (no netem here).
    */
@@ -989,8 +1015,8 @@ export class Lab {
   private async installRoutesOf(family: AddressFamily, excluded: ReadonlySet<number>): Promise<void> {
     const routes = computeRoutes(this.topology, this.downLinks, excluded, family, this.srv6 ? { srv6: this.sr } : {});
     const f = family === "ipv4" ? "-4" : "-6";
-    const sids = family === "ipv6" && this.srv6 ? this.endXRoutes() : new Map<string, string[]>();
-    const tables = this.mplsMode === "userspace" ? this.mplsTableRoutes(family) : new Map<string, string>();
+    const sids = family === "ipv6" && this.srv6Mode === "kernel" ? this.endXRoutes() : new Map<string, string[]>();
+    const tables = this.adjacencyTables(family) ? this.adjacencyTableRoutes(family) : new Map<string, string>();
     await Promise.all(
       [...routes].map(async ([node, list]) => {
         const ns = this.ns(node);
@@ -1027,8 +1053,16 @@ export class Lab {
     return m;
   }
 
-  /** Per router, the default routes of its per-adjacency tables (MPLS bottom of stack), links up only. */
-  private mplsTableRoutes(family: AddressFamily): Map<string, string> {
+  /**
+   * Whether `family` has the per-adjacency rules and tables (what a helper sends out of a link
+   * goes to its neighbour): the label switcher's bottom of stack, the userspace End.X (IPv6).
+   */
+  private adjacencyTables(family: AddressFamily): boolean {
+    return this.mplsMode === "userspace" || (family === "ipv6" && this.srv6Mode === "userspace");
+  }
+
+  /** Per router, the default routes of its per-adjacency tables (see adjacencyTables), links up only. */
+  private adjacencyTableRoutes(family: AddressFamily): Map<string, string> {
     const m = new Map<string, string>();
     for (const a of this.sr.adjacencies) {
       if (this.downLinks.has(a.link)) continue;
@@ -1036,6 +1070,11 @@ export class Lab {
       m.set(a.router, (m.get(a.router) ?? "") + line);
     }
     return m;
+  }
+
+  /** The userspace End.X's config for one router: its adjacencies (sr.ts), every router's locator. */
+  private srv6Config(router: string): Srv6RouterConfig {
+    return srv6RouterConfig(this.sr, router, (a) => this.portOf(router, a.link).ifname);
   }
 
   /** The label switcher's config for one router: its adjacencies (sr.ts), the addresses it listens on. */
@@ -1139,8 +1178,9 @@ export class Lab {
           // tentative either.
           sysctls.push("net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", `net.ipv6.conf.all.forwarding=${isRouter ? 1 : 0}`);
           for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.accept_dad=0`, `net.ipv6.conf.${i}.dad_transmits=0`, `net.ipv6.conf.${i}.accept_ra=0`, `net.ipv6.conf.${i}.router_solicitations=0`, `net.ipv6.conf.${i}.keep_addr_on_down=1`);
-          // SRv6: segment routing headers accepted (ipv6_srh_rcv checks `all` and the ingress interface).
-          if (this.srv6) for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.seg6_enabled=1`);
+          // SRv6: segment routing headers accepted (ipv6_srh_rcv checks `all` and the ingress
+          // interface), but on routers whose helper runs End.X: there the kernel must drop its copy.
+          if (this.srv6) for (const i of ifs) sysctls.push(`net.ipv6.conf.${i}.seg6_enabled=${isRouter && this.srv6Mode === "userspace" ? 0 : 1}`);
         } else {
           // IPv6 off: no router solicitations, DAD or MLD chatter on the lab links (-e: a kernel
           // without IPv6 has no such key).
@@ -1154,14 +1194,16 @@ export class Lab {
           if (v6) batch += `addr add ${p.address6}/127 dev ${p.ifname} nodad\n`;
           batch += `link set ${p.ifname} up\n`;
         }
-        // SR-MPLS bottom of stack: what the switcher sends out of a link goes to that link's neighbour.
+        // Userspace End.X: every SID of the router's locator is delivered to it (its helper's socket).
+        if (router && this.srv6Mode === "userspace") batch += `route add local ${this.locator(node)} dev lo table local\n`;
+        // SR-MPLS bottom of stack, userspace End.X: what the helper sends out of a link goes to that link's neighbour.
         let rules = "";
-        if (isRouter && this.mplsMode === "userspace") {
+        if (isRouter && (this.adjacencyTables("ipv4") || this.adjacencyTables("ipv6"))) {
           for (const a of this.sr.routers.find((r) => r.name === node)!.adjacencies) rules += `rule add pref ${RULE_PREF_MPLS} oif ${this.portOf(node, a.link).ifname} lookup ${MPLS_TABLE_BASE + a.index}\n`;
         }
         await runOk(["ip", "netns", "exec", this.ns(node), "sh", "-c", 'sysctl -q -e -w "$@" >/dev/null && exec ip -batch -', "sh", ...sysctls], batch);
-        if (rules && v4) await runOk(["ip", "-4", "-n", this.ns(node), "-batch", "-"], rules);
-        if (rules && v6) await runOk(["ip", "-6", "-n", this.ns(node), "-batch", "-"], rules);
+        if (rules && v4 && this.adjacencyTables("ipv4")) await runOk(["ip", "-4", "-n", this.ns(node), "-batch", "-"], rules);
+        if (rules && v6 && this.adjacencyTables("ipv6")) await runOk(["ip", "-6", "-n", this.ns(node), "-batch", "-"], rules);
       }),
     );
 
@@ -1183,7 +1225,7 @@ export class Lab {
     const helperFamilies = [...(this.family !== "ipv6" && this.decapMode === "userspace" ? ["ipv4"] : []), ...(this.decapMode6 === "userspace" ? ["ipv6"] : [])];
     // The label switcher lives in the helper: with kernel decapsulation of both families, a
     // helper that only switches labels (family none).
-    const family = helperFamilies.length === 2 ? "dual" : (helperFamilies[0] ?? (this.mplsMode === "userspace" ? "none" : undefined));
+    const family = helperFamilies.length === 2 ? "dual" : (helperFamilies[0] ?? (this.mplsMode === "userspace" || this.srv6Mode === "userspace" ? "none" : undefined));
     await Promise.all([this.startKernelDecap4(), ...(family === undefined ? [] : this.topology.routers.map((r) => this.startHelper(r.name, family)))]);
   }
 
@@ -1218,7 +1260,8 @@ export class Lab {
     // label switcher's IPv6 faults are keyed by those interfaces too.
     const mpls = this.mplsMode === "userspace" ? this.mplsConfig(router) : undefined;
     const devs = family === "ipv4" && !(mpls && mpls.listen6.length > 0) ? [] : ["lo", ...this.ports.get(router)!.map((p) => p.ifname)].flatMap((d) => ["--dev", d]);
-    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router, "--family", family, ...devs, ...(mpls ? ["--mpls", JSON.stringify(mpls)] : [])], { stdio: ["pipe", "pipe", "pipe"] });
+    const srv6 = this.srv6Mode === "userspace" ? ["--srv6", JSON.stringify(this.srv6Config(router))] : [];
+    const child = this.spawnIn(router, [process.execPath, DECAP_MAIN, "--name", router, "--family", family, ...devs, ...(mpls ? ["--mpls", JSON.stringify(mpls)] : []), ...srv6], { stdio: ["pipe", "pipe", "pipe"] });
     const helper: Helper = { router, child, waiters: [] };
     this.helpers.set(router, helper);
     child.stdin!.on("error", () => {});
@@ -1227,7 +1270,7 @@ export class Lab {
       if (line.startsWith("{")) {
         try {
           const c = JSON.parse(line) as DecapCounters & { decap?: string };
-          if (c.decap !== undefined) helper.final = { received: c.received, forwarded: c.forwarded, dropped: c.dropped, ...(c.ipv6 ? { ipv6: c.ipv6 } : {}), ...(c.mpls ? { mpls: c.mpls } : {}) };
+          if (c.decap !== undefined) helper.final = helperCounters(c);
         } catch {
           /* not ours */
         }
@@ -1238,7 +1281,7 @@ export class Lab {
       let ready = false;
       const timer = setTimeout(() => reject(new Error(`lab: decap helper of ${router} not ready after 15 s: ${stderr}`)), 15_000);
       createInterface({ input: child.stdout! }).on("line", (line) => {
-        let msg: { ready?: boolean; received?: number; forwarded?: number; dropped?: Record<string, number>; ipv6?: { received: number; forwarded: number }; mpls?: { received: number; forwarded: number } };
+        let msg: { ready?: boolean; received?: number } & Partial<DecapCounters>;
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -1249,7 +1292,7 @@ export class Lab {
           clearTimeout(timer);
           resolve();
         } else if (msg.received !== undefined) {
-          helper.waiters.shift()?.({ received: msg.received, forwarded: msg.forwarded ?? 0, dropped: msg.dropped ?? {}, ...(msg.ipv6 ? { ipv6: msg.ipv6 } : {}), ...(msg.mpls ? { mpls: msg.mpls } : {}) });
+          helper.waiters.shift()?.(helperCounters({ ...msg, received: msg.received }));
         }
       });
       child.on("exit", (code, signal) => {

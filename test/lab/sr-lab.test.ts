@@ -1,6 +1,6 @@
 // The lab's segment-routing data plane end to end (root only; issue 15, Must 5): a dual-stack
-// NANOG 6 lab with LabOptions.srv6 (End.X SIDs as the kernel's seg6local routes) and
-// LabOptions.mpls (the userspace label switcher in each router's helper). An IPv6/UDP probe with a
+// NANOG 6 lab with LabOptions.srv6 (End.X SIDs as the kernel's seg6local routes where the kernel
+// has them, else the userspace End.X in each router's helper: srv6Mode) and LabOptions.mpls (the userspace label switcher in each router's helper). An IPv6/UDP probe with a
 // segment routing header listing End.X SIDs out and back, and MPLS-in-UDP / MPLS-in-GRE label
 // stacks of Adj-SIDs, all built here by hand from the RFCs (not with prober/packet, so the lab
 // checks the prober's encoders instead of sharing their mistakes), sent from h1 and received back
@@ -175,7 +175,7 @@ function mplsInGre4(src: string, dst: string, stack: Buffer): Buffer {
 
 // ------------------------------------------------------------------------------------------------
 
-describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label switcher (NANOG 6)", { skip }, () => {
+describe("lab, segment routing: SRv6 End.X (kernel seg6local, or the userspace helper without it), SR-MPLS on the label switcher (NANOG 6)", { skip }, () => {
   let lab: Lab;
   let recv6: Lines;
   let recv4: Lines;
@@ -257,7 +257,9 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
   const OTHER = ["r1", "r2", "r5", "r6"];
 
   test("the SR plan: locators in 2001:2:0:8000::/49, End.X SIDs locator::e:k, Adj-SIDs 24000 + k", () => {
-    assert.equal(lab.srSummary, "sr: SRv6 kernel seg6local End.X; SR-MPLS userspace label switcher (asked for)");
+    const srv6 = lab.srv6Mode === "kernel" ? "SRv6 kernel seg6local End.X" : "SRv6 userspace End.X helper (kernel has no seg6local";
+    assert.ok(lab.srSummary.startsWith(`sr: ${srv6}`), lab.srSummary);
+    assert.ok(lab.srSummary.endsWith("; SR-MPLS userspace label switcher (asked for)"), lab.srSummary);
     assert.deepEqual(
       lab.topology.routers.map((r) => lab.locator(r.name)),
       ["2001:2:0:8001::/64", "2001:2:0:8002::/64", "2001:2:0:8003::/64", "2001:2:0:8004::/64", "2001:2:0:8005::/64", "2001:2:0:8006::/64"],
@@ -266,8 +268,17 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     assert.deepEqual(labelsOf(PATH), [24000, 24001, 24002, 24000, 24000, 24000]);
   });
 
-  test("every router has one seg6local End.X route per adjacency (nh6 the neighbour's link address, dev the link), and seg6 enabled", async () => {
+  test("kernel: one seg6local End.X route per adjacency (nh6 the neighbour's link address, dev the link), seg6 enabled; userspace: the locator local, seg6 off on routers", async () => {
     for (const r of lab.topology.routers) {
+      if (lab.srv6Mode === "userspace") {
+        // The helper's protocol-43 socket sees the packet only if the kernel delivers it locally
+        // (local route) and does not process the SRH itself (seg6_enabled 0: ipv6_srh_rcv drops it).
+        const local = await lab.exec(r.name, ["ip", "-6", "route", "show", "table", "local", lab.locator(r.name)]);
+        assert.match(local.stdout, new RegExp(`^local ${lab.locator(r.name).replace(/[.:/]/g, "\\$&")} dev lo`), r.name);
+        const none = await lab.exec(r.name, ["ip", "-6", "route", "show", "proto", "200"]);
+        assert.ok(!none.stdout.includes("seg6local"), `${r.name}: seg6local route in userspace mode`);
+        continue;
+      }
       const out = await lab.exec(r.name, ["ip", "-6", "route", "show", "proto", "200"]);
       const got = out.stdout
         .split("\n")
@@ -290,17 +301,22 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     assert.deepEqual(hops, [lab.ifname("r6", "r4"), lab.ifname("r6", "r5")].sort(), "r6 -> r1's locator is ECMP over r4 and r5");
     for (const node of ["r4", "h1"]) {
       const s = await lab.exec(node, ["sysctl", "-n", "net.ipv6.conf.all.seg6_enabled", `net.ipv6.conf.${node === "h1" ? "eth0" : lab.ifname("r4", "r2")}.seg6_enabled`]);
-      assert.deepEqual(s.stdout.trim().split("\n"), ["1", "1"], node);
+      const on = node === "h1" || lab.srv6Mode === "kernel" ? "1" : "0";
+      assert.deepEqual(s.stdout.trim().split("\n"), [on, on], node);
     }
   });
 
-  test("an SRv6 probe listing End.X SIDs r1 > r2 > r4 > r6 and back comes back to h1 through the kernel alone", async () => {
+  test("an SRv6 probe listing End.X SIDs r1 > r2 > r4 > r6 and back comes back to h1 (kernel: the kernel alone; userspace: End.X at each SID's router once)", async () => {
     const p = await srv6RoundTrip(PATH);
     assert.ok(p.arrived, "the SRv6 probe did not come back");
     for (const r of Object.keys(p.counters)) {
-      assert.equal(p.counters[r].received, p.before[r].received, `${r}'s helper saw the SRv6 probe`);
+      assert.equal(p.counters[r].received, p.before[r].received, `${r}'s GRE decapsulator saw the SRv6 probe`);
       assert.equal(p.counters[r].mpls!.received, p.before[r].mpls!.received, `${r}'s label switcher saw the SRv6 probe`);
     }
+    // Six End.X SIDs: r1, r2 and r4 out, r6, r4 and r2 back.
+    const endX = Object.fromEntries(Object.keys(p.counters).map((r) => [r, (p.counters[r].srv6?.forwarded ?? 0) - (p.before[r].srv6?.forwarded ?? 0)]));
+    const want = lab.srv6Mode === "kernel" ? { r1: 0, r2: 0, r3: 0, r4: 0, r5: 0, r6: 0 } : { r1: 1, r2: 2, r3: 0, r4: 2, r5: 0, r6: 1 };
+    assert.deepEqual(endX, want);
   });
 
   test("each of the 4 equal-cost paths forwards its SRv6 probe", async () => {
@@ -318,12 +334,13 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     assert.ok((await srv6RoundTrip(PATH)).arrived, "repaired, still lost");
   });
 
-  test("link r2-r4 down: its End.X SIDs are withdrawn, the probe through them is lost, r2 > r5 still works; up again: back", async () => {
+  test("link r2-r4 down: its End.X SIDs are withdrawn (kernel) or find no route (userspace), the probe through them is lost, r2 > r5 still works; up again: back", async () => {
+    const kernel = lab.srv6Mode === "kernel";
     await lab.linkDown("r2", "r4");
     await lab.installRoutes();
     try {
       const r2 = await lab.exec("r2", ["ip", "-6", "route", "show", `${lab.endX("r2", "r4")}/128`]);
-      assert.equal(r2.stdout.trim(), "", "r2 still has an End.X SID over the down link");
+      if (kernel) assert.equal(r2.stdout.trim(), "", "r2 still has an End.X SID over the down link");
       assert.equal((await srv6RoundTrip(PATH, 1000)).arrived, false);
       assert.ok((await srv6RoundTrip(OTHER)).arrived);
     } finally {
@@ -331,7 +348,7 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
       await lab.installRoutes();
     }
     const r2 = await lab.exec("r2", ["ip", "-6", "route", "show", `${lab.endX("r2", "r4")}/128`]);
-    assert.match(r2.stdout, /seg6local action End\.X/);
+    if (kernel) assert.match(r2.stdout, /seg6local action End\.X/);
     assert.ok((await srv6RoundTrip(PATH)).arrived, "link back up, SRv6 probe still lost");
   });
 
@@ -375,7 +392,9 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
     await new Promise((res) => setTimeout(res, 100)); // a lost packet may still be in flight
     const after = await lab.decapCounters();
     const switched = Object.fromEntries(Object.keys(after).map((k) => [k, after[k].mpls!.forwarded - before[k].mpls!.forwarded]));
-    return { arrived, switched, after };
+    // Drops during this round trip only (an earlier test's SRv6 drops stay in the counters).
+    const dropped = Object.fromEntries(Object.keys(after).map((k) => [k, Object.fromEntries(Object.entries(after[k].dropped).filter(([why, n]) => n !== (before[k].dropped[why] ?? 0)).map(([why, n]) => [why, n - (before[k].dropped[why] ?? 0)]))]));
+    return { arrived, switched, after, dropped };
   }
 
   const SWITCHED = { r1: 1, r2: 2, r3: 0, r4: 2, r5: 0, r6: 1 };
@@ -385,7 +404,7 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
       const p = await mplsRoundTrip(PATH, outer, inner);
       assert.ok(p.arrived, "the label stack did not come back");
       assert.deepEqual(p.switched, SWITCHED);
-      for (const [r, c] of Object.entries(p.after)) assert.deepEqual(c.dropped, {}, `${r} dropped`);
+      for (const [r, d] of Object.entries(p.dropped)) assert.deepEqual(d, {}, `${r} dropped`);
     });
   }
 
@@ -405,7 +424,7 @@ describe("lab, segment routing: SRv6 on kernel seg6local, SR-MPLS on the label s
         assert.deepEqual(lost.switched, { r1: 1, r2: 1, r3: 0, r4: 0, r5: 0, r6: 0 }, outer);
       }
       assert.ok((await mplsRoundTrip(OTHER, "udp4", "ipv4")).arrived, "r1 > r2 > r5 > r6 should be untouched");
-      assert.equal((await srv6RoundTrip(PATH, 1000)).arrived, false, "setFault without a family reaches kernel SRv6 too (its qdisc)");
+      assert.equal((await srv6RoundTrip(PATH, 1000)).arrived, false, "setFault without a family reaches SRv6 too (its qdisc, kernel or userspace End.X)");
     } finally {
       lab.setFault("r2", "r4", { loss: 0 });
     }

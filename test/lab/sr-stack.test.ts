@@ -3,7 +3,8 @@
 // (version 4) gives each path's SIDs, and the prober in h1 pins its probes with them: no
 // decapsulation anywhere.
 //   SRv6 (ExaBGP 5.0.13 only: 4.2.21 cannot decode the End.X SID TLV 1106): an IPv6-only lab
-//   whose routers forward on the kernel's seg6local End.X routes, the prober with encap srv6.
+//   whose routers forward on the kernel's seg6local End.X routes (or, on a kernel without
+//   seg6local, the routers' userspace End.X: Lab srv6Mode), the prober with encap srv6.
 //   SR-MPLS (both ExaBGPs: 4.2.21 decodes Adj-SIDs): the userspace label switcher in each
 //   router's helper, the prober with encap sr-mpls (MPLS-in-UDP over IPv4; MPLS-in-GRE over IPv6).
 // Each: the four NANOG paths up with RTT and no loss, no tunnel decapsulated by any router; r2-r4
@@ -52,7 +53,15 @@ async function story(stack: LabStack, af: "ipv4" | "ipv6", encap: "srv6" | "sr-m
   const counters = await stack.lab.decapCounters();
   assert.equal(tunnelled(counters) - tunnelled(before), 0, `tunnel decapsulation: ${JSON.stringify(counters)}`);
   if (encap === "sr-mpls") for (const r of ["r1", "r2", "r4", "r6"]) assert.ok((counters[r].mpls?.forwarded ?? 0) > 0, `${r}'s label switcher forwarded: ${JSON.stringify(counters[r])}`);
-  else for (const r of Object.keys(counters)) assert.equal(counters[r].mpls?.received ?? 0, before[r].mpls?.received ?? 0, `${r}: no label switched`);
+  else {
+    for (const r of Object.keys(counters)) assert.equal(counters[r].mpls?.received ?? 0, before[r].mpls?.received ?? 0, `${r}: no label switched`);
+    // End.X in userspace (a kernel without seg6local): every router of the paths ran it; else none did.
+    for (const r of ["r1", "r2", "r3", "r4", "r5", "r6"]) {
+      const endX = (counters[r].srv6?.forwarded ?? 0) - (before[r].srv6?.forwarded ?? 0);
+      if (stack.lab.srv6Mode === "userspace") assert.ok(endX > 0, `${r}'s userspace End.X forwarded: ${JSON.stringify(counters[r])}`);
+      else assert.equal(endX, 0, `${r}: the kernel's End.X, not the helper`);
+    }
+  }
 
   // Data plane only (BGP-LS still announces the link): the probes across it are lost.
   await stack.lab.linkDown("r2", "r4");
@@ -81,7 +90,7 @@ test("SRv6 stack: needs ExaBGP 5.0 (4.2.21 cannot decode End.X SIDs), says so", 
 });
 
 test(
-  "SRv6 stack (ExaBGP 5.0.13, kernel seg6local): four paths up over SRv6, no decapsulator; r2-r4 down names it; a gray loss is named; repair",
+  "SRv6 stack (ExaBGP 5.0.13, End.X on kernel seg6local or the userspace helper): four paths up over SRv6, no decapsulator; r2-r4 down names it; a gray loss is named; repair",
   { skip: skip || (five === undefined ? "ExaBGP 5.0 is not beside this checkout (../shared/tools/exabgp5): 4.2.21 cannot decode End.X SIDs" : false), timeout: 180_000 },
   async (t) => {
     const stack = await LabStack.start(nanogLab(), { prometheus: false, family: "ipv6", sr: "srv6", exabgp: five });

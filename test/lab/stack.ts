@@ -50,8 +50,8 @@ export interface StackOptions {
    */
   family?: LabFamily;
   /**
-   * Segment routing (issue 15): "srv6" makes the lab SRv6 on the kernel (LabOptions.srv6: seg6local
-   * End.X routes), the speakers advertise the End.X SIDs (withSegmentRouting) and the prober
+   * Segment routing (issue 15): "srv6" makes the lab SRv6 (LabOptions.srv6: the kernel's seg6local
+   * End.X routes, or the routers' userspace End.X on a kernel without them), the speakers advertise the End.X SIDs (withSegmentRouting) and the prober
    * probes with `encap: srv6` from h1's IPv6 address (family "ipv6" or "dual"; ExaBGP 5.0
    * required: 4.2.21 cannot decode End.X SIDs); "sr-mpls" runs the userspace label switcher
    * (LabOptions.mpls), the speakers advertise Adj-SIDs and the prober probes with `encap: sr-mpls`.
