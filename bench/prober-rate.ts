@@ -19,6 +19,9 @@
 //             (net.ipv6.conf.*.seg6_enabled, forwarding on in B), so it advances the SRH and
 //             forwards the probe back to A, which takes the UDP under the spent SRH. No userspace
 //             reflector: B's End runs in softirq, on the CPU the veth delivers on (the sender's).
+//             On a kernel without seg6local (the route is refused), bench/c/lsp_srv6end.c does
+//             the same End in B's userspace, batched as lsp_mplsudp (SID6_B local, seg6 off in B);
+//             the output says which End ran.
 //   SR-MPLS   MPLS-in-UDP (SrMplsProbeTemplate, carrier udp): IPv4 A -> B:6635, one label
 //             (LABEL_B, bottom of stack), inner IPv4 A -> A; 104 bytes. B has no kernel MPLS, so
 //             bench/c/lsp_mplsudp.c (pinned as lsp_decap) takes it on a UDP socket, pops the label
@@ -394,7 +397,7 @@ async function orchestrate(argv: string[]): Promise<number> {
   const warnings: string[] = [];
   const busyBefore = await machineBusyPct(1000);
   if (busyBefore > 10) warnings.push(`the machine was ${busyBefore.toFixed(0)}% busy (all CPUs) before the run: other load skews every row`);
-  const pair = VethPair.create(["lsp_decap", "lsp_rawloop", "lsp_mplsudp"], { ipv6: true });
+  const pair = VethPair.create(["lsp_decap", "lsp_rawloop", "lsp_mplsudp", "lsp_srv6end"], { ipv6: true });
   const monitor = (pair.monitor = new LoadMonitor());
   /** Other processes' CPU (% of one CPU) during each row. */
   const otherLoad: Record<string, number> = {};
@@ -454,15 +457,28 @@ async function orchestrate(argv: string[]): Promise<number> {
     const sc = await scapy("l3socket", 50_000, seconds);
     const scSend = skipSend ? undefined : await scapy("send", 5_000, Math.min(seconds, 3));
 
-    // ---- segment routing: B's kernel as SRv6 End, lsp_mplsudp as B's label switcher ----
-    const netns = (ns: string, args: string[]): void => {
+    // ---- segment routing: B's kernel (or lsp_srv6end) as SRv6 End, lsp_mplsudp as B's label switcher ----
+    const netns = (ns: string, args: string[]): string | undefined => {
       const r = spawnSync("ip", ["netns", "exec", ns, ...args], { encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`bench: \`${args.join(" ")}\` in ${ns} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+      return r.status === 0 ? undefined : `\`${args.join(" ")}\` in ${ns} failed: ${(r.stderr || r.error?.message || "").trim()}`;
     };
-    netns(pair.b, ["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.vb.seg6_enabled=1"]);
-    netns(pair.b, ["ip", "-6", "route", "add", `${SID6_B}/128`, "encap", "seg6local", "action", "End", "dev", "vb"]);
-    netns(pair.a, ["sysctl", "-q", "-w", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.va.seg6_enabled=1"]);
-    netns(pair.a, ["ip", "-6", "route", "add", `${SID6_B}/128`, "via", ADDR6_B, "dev", "va"]);
+    const must = (ns: string, args: string[]): void => {
+      const failed = netns(ns, args);
+      if (failed !== undefined) throw new Error(`bench: ${failed}`);
+    };
+    must(pair.b, ["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
+    const noSeg6local = netns(pair.b, ["ip", "-6", "route", "add", `${SID6_B}/128`, "encap", "seg6local", "action", "End", "dev", "vb"]);
+    let srv6end: ReturnType<typeof pair.spawnIn> | undefined;
+    if (noSeg6local === undefined) must(pair.b, ["sysctl", "-q", "-w", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.vb.seg6_enabled=1"]);
+    else {
+      process.stderr.write(`B's kernel has no seg6local (${noSeg6local}): SRv6 End in userspace (lsp_srv6end)\n`);
+      must(pair.b, ["ip", "-6", "route", "add", "local", `${SID6_B}/128`, "dev", "lo"]);
+      srv6end = pair.spawnIn(pair.b, [pair.bin("lsp_srv6end"), SID6_B, "vb", "300"], cpu.reflector);
+      await srv6end.firstLine;
+    }
+    const endName = srv6end ? "lsp_srv6end in B: this kernel has no seg6local" : "B's kernel End";
+    must(pair.a, ["sysctl", "-q", "-w", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.va.seg6_enabled=1"]);
+    must(pair.a, ["ip", "-6", "route", "add", `${SID6_B}/128`, "via", ADDR6_B, "dev", "va"]);
     const mplsudp = pair.spawnIn(pair.b, [pair.bin("lsp_mplsudp"), "300"], cpu.reflector);
     await mplsudp.firstLine;
     const srRows = async (encap: "srv6" | "sr-mpls", family: "ipv4" | "ipv6", key: string): Promise<{ daemon: RunResult[]; hot: RunResult }> => {
@@ -489,6 +505,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     const cSrv6 = await cLoop("srv6", t6, SID6_B, ADDR6_A, [t6.udpOffset]);
     const cMpls = await cLoop("sr-mpls", tm, ADDR_B, ADDR_A, [tm.carrierOffset, tm.udpOffset]);
     const dcMpls = lastJson<DecapCounters>((await pair.stop(mplsudp)).stdout, "lsp_mplsudp");
+    const dcSrv6 = srv6end ? lastJson<DecapCounters>((await pair.stop(srv6end)).stdout, "lsp_srv6end") : undefined;
 
     const dc = lastJson<DecapCounters>((await pair.stop(decap)).stdout, "lsp_decap");
     const dc6 = lastJson<DecapCounters>((await pair.stop(decap6)).stdout, "lsp_decap 6");
@@ -524,7 +541,9 @@ async function orchestrate(argv: string[]): Promise<number> {
       if (x.rows.hot.matched < 0.999 * x.rows.hot.sent) problems.push(`lsprobe hot path, ${x.name}: only ${x.rows.hot.matched} of ${x.rows.hot.sent} matched`);
       if (x.c.matched < 0.999 * x.c.sent) problems.push(`C raw loop, ${x.name}: only ${x.c.matched} of ${x.c.sent} matched`);
     }
-    if (dcMpls.dropped > 0 || dcMpls.sendErrors > 0 || dcMpls.forwarded !== dcMpls.received) problems.push(`label switcher: ${JSON.stringify(dcMpls)}`);
+    if (dcMpls.dropped > 0 || dcMpls.sendErrors > 0 || dcMpls.forwarded !== dcMpls.received) problems.push(`label switcher: ${JSON.stringify(dcMpls)}${dcSrv6 ? `; SRv6 End: ${JSON.stringify(dcSrv6)}` : ""}`);
+    // lsp_srv6end sees every IPv6 packet on vb (neighbour discovery too): only its send errors and socket drops count.
+    if (dcSrv6 && (dcSrv6.sendErrors > 0 || dcSrv6.socketDrops > 0)) problems.push(`SRv6 End (lsp_srv6end): ${JSON.stringify(dcSrv6)}`);
 
     // ---- table ----
     const rate = (n: number, s: number): number => n / s;
@@ -565,7 +584,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     for (const [k, v] of Object.entries(otherLoad)) if (v > 5) warnings.push(`other processes used ${v.toFixed(0)}% of a CPU during the ${k} row: its figures are skewed`);
     const f0 = (x: number): string => Math.round(x).toLocaleString("en-US");
     const out: string[] = [];
-    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes; IPv6 rows: GRE over IPv6, ${ProbeTemplate6.minimumSize(1)} bytes) A -> decap in B -> A over one veth; SRv6 (${t6.length} bytes, B's kernel End) and SR-MPLS (MPLS-in-UDP, ${tm.length} bytes, lsp_mplsudp in B); ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
+    out.push(`prober-rate (prober build ${proberBuild()}): 1-hop GRE probes (${t.length} bytes; IPv6 rows: GRE over IPv6, ${ProbeTemplate6.minimumSize(1)} bytes) A -> decap in B -> A over one veth; SRv6 (${t6.length} bytes, ${endName}) and SR-MPLS (MPLS-in-UDP, ${tm.length} bytes, lsp_mplsudp in B); ${entries} paths; window ${window}, batch ${batch}; ${seconds} s per row (daemon steps ${stepSeconds} s)`);
     out.push("");
     out.push(
       mdTable(
@@ -624,7 +643,7 @@ async function orchestrate(argv: string[]): Promise<number> {
     };
     out.push(srLine(sr[0], ls6Daemon, ls6Hot, "IPv6"));
     out.push(srLine(sr[1], lsDaemon, lsHot, "IPv4"));
-    out.push(`decap in B: ${JSON.stringify(dc)}; IPv6: ${JSON.stringify(dc6)}; label switcher: ${JSON.stringify(dcMpls)}`);
+    out.push(`decap in B: ${JSON.stringify(dc)}; IPv6: ${JSON.stringify(dc6)}; label switcher: ${JSON.stringify(dcMpls)}${dcSrv6 ? `; SRv6 End: ${JSON.stringify(dcSrv6)}` : ""}`);
     for (const w of warnings) out.push(`WARNING: ${w}`);
     for (const p of problems) out.push(`PROBLEM: ${p}`);
     process.stdout.write(out.join("\n") + "\n");
@@ -681,6 +700,7 @@ async function orchestrate(argv: string[]): Promise<number> {
         decap: dc,
         decap6: dc6,
         labelSwitcher: dcMpls,
+        srv6End: dcSrv6 ?? "kernel",
         scapy: sc.scapy,
         python: sc.python,
         problems,

@@ -293,32 +293,36 @@ export function decapSummary(mode: "userspace" | "kernel" | "none", o: { encaps?
  * port 6635 ipproto 137` and an `ipip mode mplsip` device. Cached per process.
  */
 export function detectKernelMpls(prefix = "lsp-"): Promise<EncapSupport> {
-  detectedMpls ??= (async () => {
-    const ns = `${prefix}${process.pid}-mplschk`;
-    const add = await run(["ip", "netns", "add", ns]);
-    if (add.code !== 0) return { ok: false, reason: `cannot make a scratch namespace: ${oneLine(add.stderr)}` };
-    try {
-      let mod = "";
-      if (onPath("modprobe")) {
-        for (const m of ["mpls_router", "mpls_iptunnel", "fou"]) {
-          const r = await run(["modprobe", m]);
-          if (r.code !== 0) mod += `; modprobe ${m}: ${oneLine(r.stderr)}`;
-        }
+  detectedMpls ??= inScratchNamespace(`${prefix}${process.pid}-mplschk`, async (ns) => {
+    let mod = "";
+    if (onPath("modprobe")) {
+      for (const m of ["mpls_router", "mpls_iptunnel", "fou"]) {
+        const r = await run(["modprobe", m]);
+        if (r.code !== 0) mod += `; modprobe ${m}: ${oneLine(r.stderr)}`;
       }
-      const sysctl = await run(["ip", "netns", "exec", ns, "sysctl", "-n", "net.mpls.platform_labels"]);
-      if (sysctl.code !== 0) return { ok: false, reason: `kernel has no MPLS forwarding (mpls_router: no net.mpls.platform_labels)${mod}` };
-      const fou = await run(["ip", "-n", ns, "fou", "add", "port", "6635", "ipproto", "137"]);
-      if (fou.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding but no MPLS-in-UDP reception: ip fou add: ${oneLine(fou.stderr)}${mod}` };
-      const tun = await run(["ip", "-n", ns, "link", "add", "lspchk-mpls", "type", "ipip", "mode", "mplsip", "local", "198.18.255.1", "remote", "198.18.255.2"]);
-      if (tun.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding and fou but no MPLS-in-IP tunnel: ip link add type ipip mode mplsip: ${oneLine(tun.stderr)}${mod}` };
-      return { ok: true };
-    } finally {
-      await run(["ip", "netns", "del", ns]);
     }
-  })();
+    const sysctl = await run(["ip", "netns", "exec", ns, "sysctl", "-n", "net.mpls.platform_labels"]);
+    if (sysctl.code !== 0) return { ok: false, reason: `kernel has no MPLS forwarding (mpls_router: no net.mpls.platform_labels)${mod}` };
+    const fou = await run(["ip", "-n", ns, "fou", "add", "port", "6635", "ipproto", "137"]);
+    if (fou.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding but no MPLS-in-UDP reception: ip fou add: ${oneLine(fou.stderr)}${mod}` };
+    const tun = await run(["ip", "-n", ns, "link", "add", "lspchk-mpls", "type", "ipip", "mode", "mplsip", "local", "198.18.255.1", "remote", "198.18.255.2"]);
+    if (tun.code !== 0) return { ok: false, reason: `kernel has MPLS forwarding and fou but no MPLS-in-IP tunnel: ip link add type ipip mode mplsip: ${oneLine(tun.stderr)}${mod}` };
+    return { ok: true };
+  });
   return detectedMpls;
 }
 let detectedMpls: Promise<EncapSupport> | undefined;
+
+/** `check` run in a throwaway namespace `ns`, deleted after whatever it answers. */
+async function inScratchNamespace(ns: string, check: (ns: string) => Promise<EncapSupport>): Promise<EncapSupport> {
+  const add = await run(["ip", "netns", "add", ns]);
+  if (add.code !== 0) return { ok: false, reason: `cannot make a scratch namespace: ${oneLine(add.stderr)}` };
+  try {
+    return await check(ns);
+  } finally {
+    await run(["ip", "netns", "del", ns]);
+  }
+}
 
 /**
  * Whether the kernel runs SRv6 End.X itself: a seg6local route in a scratch namespace
@@ -326,17 +330,10 @@ let detectedMpls: Promise<EncapSupport> | undefined;
  * encapsulation type not supported"). Once per process, as detectKernelMpls.
  */
 export function detectKernelSrv6(prefix = "lsp-"): Promise<EncapSupport> {
-  detectedSrv6 ??= (async () => {
-    const ns = `${prefix}${process.pid}-seg6chk`;
-    const add = await run(["ip", "netns", "add", ns]);
-    if (add.code !== 0) return { ok: false, reason: `cannot make a scratch namespace: ${oneLine(add.stderr)}` };
-    try {
-      const r = await run(["ip", "-6", "-n", ns, "route", "add", "2001:2:0:ffff::e/128", "encap", "seg6local", "action", "End", "dev", "lo"]);
-      return r.code === 0 ? { ok: true } : { ok: false, reason: `kernel has no seg6local (CONFIG_IPV6_SEG6_LWTUNNEL): ip route add encap seg6local: ${oneLine(r.stderr)}` };
-    } finally {
-      await run(["ip", "netns", "del", ns]);
-    }
-  })();
+  detectedSrv6 ??= inScratchNamespace(`${prefix}${process.pid}-seg6chk`, async (ns) => {
+    const r = await run(["ip", "-6", "-n", ns, "route", "add", "2001:2:0:ffff::e/128", "encap", "seg6local", "action", "End", "dev", "lo"]);
+    return r.code === 0 ? { ok: true } : { ok: false, reason: `kernel has no seg6local (CONFIG_IPV6_SEG6_LWTUNNEL): ip route add encap seg6local: ${oneLine(r.stderr)}` };
+  });
   return detectedSrv6;
 }
 let detectedSrv6: Promise<EncapSupport> | undefined;
