@@ -45,16 +45,26 @@ const keyOf = (e: string | readonly string[]): string => (typeof e === "string" 
 
 function inferFamily(af: Family, streams: readonly Stream[], ends: ReadonlyMap<string, LinkEnds>, opts: InferenceOptions, out: ViewResult): void {
   const inf = inferLinkLoss(streams, opts, ends);
-  // Per element: the streams across it, and the probers of the lossy ones.
-  const across = new Map<string, { n: number; oneway: number; probers: Set<string> }>();
-  for (const s of streams)
-    for (const e of new Set(s.links.map(keyOf))) {
+  // Per element: the streams across it (a stream counted once however often it crosses), and
+  // which of them lost probes (their probers are "the probers that saw it", listed for suspects).
+  const across = new Map<string, { n: number; oneway: number; last: number; lossy: number[] }>();
+  streams.forEach((s, i) => {
+    for (const l of s.links) {
+      const e = keyOf(l);
       let a = across.get(e);
-      if (!a) across.set(e, (a = { n: 0, oneway: 0, probers: new Set() }));
+      if (!a) across.set(e, (a = { n: 0, oneway: 0, last: -1, lossy: [] }));
+      if (a.last === i) continue;
+      a.last = i;
       a.n++;
       if (s.kind === "oneway") a.oneway++;
-      if (s.lost > 0) for (const p of s.probers) a.probers.add(p);
+      if (s.lost > 0) a.lossy.push(i);
     }
+  });
+  const sawIt = (elements: readonly string[]): string[] => {
+    const probers = new Set<string>();
+    for (const e of elements) for (const i of across.get(e)?.lossy ?? []) for (const p of streams[i].probers) probers.add(p);
+    return [...probers].sort();
+  };
   const name = (id: string): string => {
     const l = ends.get(id);
     return l ? `${l.from}->${l.to}` : id;
@@ -76,14 +86,12 @@ function inferFamily(af: Family, streams: readonly Stream[], ends: ReadonlyMap<s
       ...(est.group ? { group: est.group.map(name) } : {}),
       streams: a?.n ?? 0,
       oneway: a?.oneway ?? 0,
-      probers: est.suspect && a ? [...a.probers].sort() : [],
+      probers: est.suspect ? sawIt([est.link]) : [],
     });
   }
   for (const d of inf.devices) {
     if (!d.suspect) continue;
-    const probers = new Set<string>();
-    for (const l of d.links) for (const p of across.get(l)?.probers ?? []) probers.add(p);
-    out.routers.push({ router: d.node, af, probers: [...probers].sort() });
+    out.routers.push({ router: d.node, af, probers: sawIt(d.links) });
   }
 }
 

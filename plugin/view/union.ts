@@ -43,11 +43,13 @@ export interface LinkIndex {
   /** Element -> its reverse's element (where the set has both directions). */
   reverse: Map<string, string>;
   ends: Map<string, { from: string; to: string }>;
+  /** Path id -> its elements out and back (loopLinks), made once per path set: every round's streams share them, read-only. */
+  loops: Map<string, Element[]>;
 }
 
 export function linkIndex(set: PathSet): LinkIndex {
   const { reverse, ends } = reverseLinks(set.paths);
-  return { set, paths: new Map(set.paths.map((p) => [p.id, p])), reverse, ends };
+  return { set, paths: new Map(set.paths.map((p) => [p.id, p])), reverse, ends, loops: new Map() };
 }
 
 type Element = string | string[];
@@ -55,12 +57,27 @@ const element = (l: Path["links"][number]): Element => (l.parallel && l.parallel
 
 /** Out-and-back: the links out, then back over their reverses (last first), where known. */
 function loopLinks(ix: LinkIndex, p: Path): Element[] {
-  const out = p.links.map(element);
+  let out = ix.loops.get(p.id);
+  if (out !== undefined) return out;
+  out = p.links.map(element);
   for (let i = p.links.length - 1; i >= 0; i--) {
     const r = ix.reverse.get(linkElement(p.links[i]));
     if (r !== undefined) out.push(r.includes("|") ? r.split("|") : r);
   }
+  ix.loops.set(p.id, out);
   return out;
+}
+
+/** A report's out-and-back rows by path, family and class: [done, lost]; made once per report (reports are not changed once parsed). */
+const rowsByKey = new WeakMap<CountsReport, Map<string, [number, number]>>();
+function rowsOf(rep: CountsReport): Map<string, [number, number]> {
+  let m = rowsByKey.get(rep);
+  if (m === undefined) {
+    m = new Map();
+    for (const [id, af, cls, done, lost] of rep.paths) m.set(`${id}\t${af}\t${cls}`, [done, lost]);
+    rowsByKey.set(rep, m);
+  }
+  return m;
 }
 
 /** The base path of a one-way id (onewayId(): "<base>><receiver>", receiver ids have no ">"). */
@@ -81,12 +98,11 @@ function loopStreams(ix: LinkIndex, from: Round, to: Round, out: Stream[]): void
   for (const [prober, rep] of to.reports) {
     const old = from.reports.get(prober);
     const same = old !== undefined && old.nonce === rep.nonce;
-    const before = new Map<string, [number, number]>();
-    if (same) for (const [id, af, cls, done, lost] of old.paths) before.set(`${id}\t${af}\t${cls}`, [done, lost]);
+    const before = same ? rowsOf(old) : undefined;
     for (const [id, af, cls, done, lost] of rep.paths) {
       const p = ix.paths.get(id);
       if (!p) continue; // another generation's path
-      const b = before.get(`${id}\t${af}\t${cls}`);
+      const b = before?.get(`${id}\t${af}\t${cls}`);
       const [d0, l0] = b && b[0] <= done && b[1] <= lost ? b : [0, 0];
       if (done - d0 > 0) out.push({ kind: "loop", af, probers: [prober], links: loopLinks(ix, p), sent: done - d0, lost: Math.min(done - d0, lost - l0) });
     }

@@ -1,13 +1,15 @@
 // The one view's inference off the plugin's main thread: over 100,000 streams it takes seconds
 // (bench/fleet), and the main thread reads ExaBGP's stdin and answers the probers' long-polls.
-// One worker per view, kept alive; one job at a time (the view never overlaps its rounds).
+// One worker per view, kept alive; one job at a time (the view never overlaps its rounds). The
+// streams go over as wire.ts's typed arrays, transferred, not structured-cloned.
 import { parentPort, Worker } from "node:worker_threads";
 import type { InferenceOptions, LinkEnds } from "../../prober/inference.js";
 import { inferView, type ViewResult } from "./infer.js";
 import type { Stream } from "./union.js";
+import { decodeStreams, encodeStreams, transferList, type WireStreams } from "./wire.js";
 
 interface Job {
-  streams: Stream[];
+  streams: WireStreams;
   ends: Array<[string, LinkEnds]>;
   opts: InferenceOptions;
 }
@@ -18,7 +20,7 @@ if (parentPort) {
   const port = parentPort;
   port.on("message", (job: Job) => {
     try {
-      port.postMessage({ ok: true, result: inferView(job.streams, new Map(job.ends), job.opts) } satisfies Answer);
+      port.postMessage({ ok: true, result: inferView(decodeStreams(job.streams), new Map(job.ends), job.opts) } satisfies Answer);
     } catch (e) {
       port.postMessage({ ok: false, error: (e as Error).stack ?? String(e) } satisfies Answer);
     }
@@ -55,7 +57,8 @@ export class InferenceWorker {
     this.worker ??= this.start();
     return new Promise<ViewResult>((resolve, reject) => {
       this.waiting = { resolve, reject };
-      this.worker!.postMessage({ streams, ends: [...ends], opts } satisfies Job);
+      const wire = encodeStreams(streams);
+      this.worker!.postMessage({ streams: wire, ends: [...ends], opts } satisfies Job, transferList(wire));
     });
   }
 
