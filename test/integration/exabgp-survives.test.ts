@@ -176,7 +176,8 @@ async function scenario(exabgp: ExabgpProgram, a: Rig, b: Rig): Promise<void> {
       ["r1-r2-r4-r6", "r1-r2-r5-r6", "r1-r3-r4-r6", "r1-r3-r5-r6"],
       what,
     );
-    assert.ok(existsSync(path.join(r.out, "paths.sock")), `${what}: the socket listens too`);
+    // The socket retries on its own backoff (1 s doubling to 30 s, outputs.ts), not the file's: it may come a little later.
+    await until(`${what}: the socket listens too`, () => (existsSync(path.join(r.out, "paths.sock")) ? true : undefined), 35_000, r.ex.logs);
     assertSurvived(r, `${what} after the fix`);
   }
   assert.equal(pluginPid(a.config), pidA, `${v}: the same plugin process, never restarted`);
